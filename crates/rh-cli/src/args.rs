@@ -1,0 +1,52 @@
+//! Command-line arguments (clap types only; logic lives in `commands`).
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::config::ConfigCommand;
+
+/// rh: keep, sync and share cloud credentials, settings and named resources.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rh",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Less log output on stderr (-q warnings only, -qq errors only).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub(crate) quiet: u8,
+    /// Account token, overriding RH_TOKEN and config.yaml.
+    #[arg(long, global = true, hide_env_values = true, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+    /// Account name, overriding RH_USERNAME and config.yaml.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) username: Option<String>,
+    /// rh-server URL, overriding RH_API_SERVER_URL and config.yaml.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) api_server_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Read and change ~/.rh/config.yaml.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}

@@ -1,0 +1,30 @@
+//! The one place that writes to stdout (data) and prints the final error line on stderr.
+
+use std::io::Write;
+
+/// Writes one line of data to stdout. A closed pipe surfaces as an `io::Error` the caller propagates.
+pub(crate) fn line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes raw bytes to stdout.
+#[allow(dead_code, reason = "used by the commands of later areas")]
+pub(crate) fn bytes(data: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(data)?;
+    out.flush()
+}
+
+/// Writes a JSON value, pretty-printed, to stdout.
+pub(crate) fn json(value: &serde_json::Value) -> std::io::Result<()> {
+    line(&serde_json::to_string_pretty(value).expect("a JSON value always serialises"))
+}
+
+/// Prints the final `error: …` line on stderr.
+pub(crate) fn error_line(message: &str) {
+    let one_line = message.replace('\n', " ");
+    let _ = writeln!(std::io::stderr(), "error: {one_line}");
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests of the `rh` binary: each runs the real executable in a throwaway HOME.
+
+mod config;

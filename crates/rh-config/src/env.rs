@@ -1,0 +1,105 @@
+//! Environment variables: their names in one place, and reads through a trait so tests can use a map.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+/// The environment variables rh reads. Each name is documented here and nowhere else.
+pub struct EnvVars;
+
+impl EnvVars {
+    /// Relocates `~/.rh` (the directory holding `config.yaml`).
+    pub const RH_CONFIG_DIR: &'static str = "RH_CONFIG_DIR";
+    /// Overrides the `token` stored in `config.yaml`.
+    pub const RH_TOKEN: &'static str = "RH_TOKEN";
+    /// Overrides the `username` stored in `config.yaml`.
+    pub const RH_USERNAME: &'static str = "RH_USERNAME";
+    /// Overrides the `api_server_url` stored in `config.yaml`.
+    pub const RH_API_SERVER_URL: &'static str = "RH_API_SERVER_URL";
+    /// Overrides the local RNS working directory search (the folder that holds `rh/`).
+    pub const RH_WORKDIR: &'static str = "RH_WORKDIR";
+    /// The user's home directory.
+    pub const HOME: &'static str = "HOME";
+    /// Disables coloured output when set to anything.
+    pub const NO_COLOR: &'static str = "NO_COLOR";
+    /// Log filter in `tracing_subscriber::EnvFilter` syntax.
+    pub const RUST_LOG: &'static str = "RUST_LOG";
+
+    /// AWS access key id.
+    pub const AWS_ACCESS_KEY_ID: &'static str = "AWS_ACCESS_KEY_ID";
+    /// AWS secret access key.
+    pub const AWS_SECRET_ACCESS_KEY: &'static str = "AWS_SECRET_ACCESS_KEY";
+    /// Moves `~/.aws/credentials`.
+    pub const AWS_SHARED_CREDENTIALS_FILE: &'static str = "AWS_SHARED_CREDENTIALS_FILE";
+    /// Azure subscription id.
+    pub const AZURE_SUBSCRIPTION_ID: &'static str = "AZURE_SUBSCRIPTION_ID";
+    /// GCP OAuth client id (Runhouse's name for it).
+    pub const CLIENT_ID: &'static str = "CLIENT_ID";
+    /// GCP OAuth client secret (Runhouse's name for it).
+    pub const CLIENT_SECRET: &'static str = "CLIENT_SECRET";
+    /// Moves the GCP application-default credentials file.
+    pub const GOOGLE_APPLICATION_CREDENTIALS: &'static str = "GOOGLE_APPLICATION_CREDENTIALS";
+    /// Hugging Face token.
+    pub const HF_TOKEN: &'static str = "HF_TOKEN";
+    /// Moves the Hugging Face cache directory (the token lives in `$HF_HOME/token`).
+    pub const HF_HOME: &'static str = "HF_HOME";
+    /// GitHub token.
+    pub const GH_TOKEN: &'static str = "GH_TOKEN";
+    /// Moves `~/.config/gh`.
+    pub const GH_CONFIG_DIR: &'static str = "GH_CONFIG_DIR";
+    /// Moves `~/.config`.
+    pub const XDG_CONFIG_HOME: &'static str = "XDG_CONFIG_HOME";
+
+    /// Vault / OpenBao address.
+    pub const VAULT_ADDR: &'static str = "VAULT_ADDR";
+    /// Vault / OpenBao token.
+    pub const VAULT_TOKEN: &'static str = "VAULT_TOKEN";
+    /// Vault Enterprise namespace.
+    pub const VAULT_NAMESPACE: &'static str = "VAULT_NAMESPACE";
+}
+
+/// A source of environment variables.
+pub trait Env: Send + Sync {
+    /// The value of `key`, if set and valid Unicode.
+    fn var(&self, key: &str) -> Option<String>;
+
+    /// The value of `key`, if set and not empty.
+    fn non_empty(&self, key: &str) -> Option<String> {
+        self.var(key).filter(|v| !v.is_empty())
+    }
+}
+
+/// The process environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsEnv;
+
+impl Env for OsEnv {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one place that reads the process env"
+    )]
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var_os(key).and_then(|v: OsString| v.into_string().ok())
+    }
+}
+
+/// A fixed map of variables, for tests and for callers that build an environment by hand.
+#[derive(Debug, Default, Clone)]
+pub struct MapEnv(pub HashMap<String, String>);
+
+impl MapEnv {
+    /// A map environment from pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+}
+
+impl Env for MapEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+}

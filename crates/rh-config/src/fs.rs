@@ -1,0 +1,101 @@
+//! Atomic, private file writes.
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// Creates `dir` and its missing parents with mode 0700. Existing directories keep their mode.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Writes `contents` to `path` atomically with the given mode.
+///
+/// The bytes go to a temporary file in the same directory, which is flushed to disk, given `mode`
+/// and renamed over `path`. A reader therefore sees the old file or the new one, never a torn one;
+/// a crash leaves at most a stray `.tmp` file that is never read. Missing parent directories are
+/// created with mode 0700. A symlink at `path` is replaced by the regular file, never followed.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let wrap = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(wrap(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
+    ensure_private_dir(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .map_err(wrap)?;
+    tmp.write_all(contents).map_err(wrap)?;
+    tmp.as_file().sync_all().map_err(wrap)?;
+    // The umask may have narrowed the mode; set it exactly.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(wrap)?;
+    tmp.persist(path).map_err(|e| wrap(e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Make the rename durable; a failure here is not worth failing the write for.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_with_mode_and_creates_private_dirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a/b/file");
+        write_atomic(&path, b"hello", 0o600).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dmode = std::fs::metadata(tmp.path().join("a"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dmode, 0o700);
+        write_atomic(&path, b"again", 0o600).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"again");
+        // No temp files are left behind.
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("a/b")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn refuses_a_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = write_atomic(tmp.path(), b"x", 0o600).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+    }
+}

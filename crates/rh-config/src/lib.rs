@@ -1,0 +1,21 @@
+//! `rh-config` owns `~/.rh/config.yaml`, the `RH_*` environment variables and the paths derived from them.
+//!
+//! The principal type is [`Config`]: the parsed file, with typed get/set that keep unknown keys, and
+//! [`Config::resolve`] which applies the precedence *flag > env > file > default* into [`Settings`].
+//! [`write_atomic`] is the one way any rh crate writes a file that may hold a secret.
+//!
+//! This crate is synchronous: it does no network I/O and never starts a runtime.
+
+mod config;
+mod env;
+mod error;
+mod fs;
+mod paths;
+mod value;
+
+pub use config::{Config, DEFAULTS, Overrides, SECRET_KEYS, Settings, is_secret_key};
+pub use env::{Env, EnvVars, MapEnv, OsEnv};
+pub use error::{Error, Result};
+pub use fs::{ensure_private_dir, write_atomic};
+pub use paths::RhPaths;
+pub use value::{parse_value, render_value};

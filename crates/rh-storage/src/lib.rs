@@ -1,0 +1,1 @@
+//! `rh-storage`: the `BlobStore` trait and its S3, GCS, Azure and local backends (filled by issue 7).

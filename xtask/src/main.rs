@@ -1,0 +1,174 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `ci`: fmt check, clippy `-D warnings`, the dependency DAG check, then `test`.
+//! - `test`: installs and starts the loopback services the tests need (OpenBao, S3, GCS, Azurite,
+//!   PostgreSQL; see `.ci/services.sh`), runs the whole workspace test suite with `RH_TEST_INTEGRATION=1`,
+//!   and stops every service by pid, whatever the outcome.
+//! - `dag`: checks the crate dependency direction with `cargo tree`.
+//! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "xtask talks to a person on a terminal"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
+const SERVICES: &[&str] = &["vault", "s3", "gcs", "azurite", "postgres"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match task {
+        "ci" => {
+            fmt_check()?;
+            clippy()?;
+            dag()?;
+            test(rest)
+        }
+        "test" => test(rest),
+        "tutorial" => tutorial(),
+        "dag" => dag(),
+        "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
+        "clippy" => clippy(),
+        _ => {
+            println!("usage: cargo xtask <ci|test|tutorial|dag|fmt|clippy> [-- cargo test args]");
+            Ok(())
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", show(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {}", show(cmd)))?;
+    if !status.success() {
+        bail!("{} failed with {status}", show(cmd));
+    }
+    Ok(())
+}
+
+fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn fmt_check() -> Result<()> {
+    run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy() -> Result<()> {
+    run(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+/// The dependency direction of the style guide: these `cargo tree -i` queries must find nothing.
+fn dag() -> Result<()> {
+    let forbidden: &[(&str, &str)] = &[
+        ("rh-config", "tokio"),
+        ("rh-config", "reqwest"),
+        ("rh-config", "rh-secrets"),
+        ("rh-secrets", "rh-rns"),
+        ("rh-secrets", "rh-resources"),
+        ("rh-rns", "rh-resources"),
+        ("rh-rns", "rh-secrets"),
+        ("rh-storage", "rh-rns"),
+        ("rh-storage", "rh-resources"),
+        ("rh-resources", "clap"),
+        ("rh-resources", "rh-cli"),
+    ];
+    for (krate, dep) in forbidden {
+        let out = Command::new("cargo")
+            .args(["tree", "-p", krate, "-e", "normal", "-i", dep, "--quiet"])
+            .output()
+            .context("cannot run cargo tree")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        // `cargo tree -i X` fails with "did not match any packages" when X is not in the graph at all.
+        if out.status.success() && !text.trim().is_empty() {
+            bail!("dependency rule broken: {krate} must not depend on {dep}:\n{text}");
+        }
+    }
+    eprintln!("dag: {} rules hold", forbidden.len());
+    Ok(())
+}
+
+/// Starts the services, runs the tests with them, and always stops them.
+fn test(extra: &[String]) -> Result<()> {
+    let starts: Vec<String> = SERVICES
+        .iter()
+        .map(|s| format!("start_{s} >/dev/null"))
+        .collect();
+    let mut test_args = vec![
+        "test".to_owned(),
+        "--workspace".to_owned(),
+        "--no-fail-fast".to_owned(),
+    ];
+    test_args.extend(extra.iter().cloned());
+    let script = format!(
+        "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n{}\nexport RH_TEST_INTEGRATION=1\ncargo {}\n",
+        starts.join("\n"),
+        test_args.join(" ")
+    );
+    run(Command::new("bash").arg("-c").arg(script))
+}
+
+/// Builds `rh` and runs the tutorial's steps through it in a throwaway HOME, printing each command and its output.
+fn tutorial() -> Result<()> {
+    run(Command::new("cargo").args(["build", "--quiet", "--bin", "rh"]))?;
+    let root = project_root();
+    let rh = root.join("target/debug/rh");
+    let home = std::env::temp_dir().join(format!("rh-tutorial-{}", std::process::id()));
+    std::fs::create_dir_all(&home)?;
+    let steps: &[&[&str]] = &[
+        &["config", "set", "use_spot", "true"],
+        &["config", "set", "default_autostop", "30"],
+        &["config", "set", "default_provider", "cheapest"],
+        &["config", "get", "default_autostop"],
+        &["config", "list"],
+    ];
+    let result = (|| -> Result<()> {
+        for step in steps {
+            println!("$ rh {}", step.join(" "));
+            let out = Command::new(&rh)
+                .args(*step)
+                .env("HOME", &home)
+                .env("RH_CONFIG_DIR", home.join(".rh"))
+                .current_dir(&home)
+                .output()?;
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            if !out.status.success() {
+                bail!("step `rh {}` failed with {}", step.join(" "), out.status);
+            }
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&home);
+    result
+}
