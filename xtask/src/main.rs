@@ -4,6 +4,7 @@
 //! - `test`: installs and starts the loopback services the tests need (OpenBao, S3, GCS, Azurite,
 //!   PostgreSQL; see `.ci/services.sh`), runs the whole workspace test suite with `RH_TEST_INTEGRATION=1`,
 //!   and stops every service by pid, whatever the outcome.
+//! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![expect(
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+mod bench;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
 const SERVICES: &[&str] = &["vault", "s3", "gcs", "azurite", "postgres"];
@@ -36,11 +39,14 @@ fn main() -> Result<()> {
         }
         "test" => test(rest),
         "tutorial" => tutorial(),
+        "bench" => bench::run(&root),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
         "clippy" => clippy(),
         _ => {
-            println!("usage: cargo xtask <ci|test|tutorial|dag|fmt|clippy> [-- cargo test args]");
+            println!(
+                "usage: cargo xtask <ci|test|tutorial|bench|dag|fmt|clippy> [-- cargo test args]"
+            );
             Ok(())
         }
     }
@@ -53,7 +59,7 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn run(cmd: &mut Command) -> Result<()> {
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", show(cmd));
     let status = cmd
         .status()
