@@ -7,6 +7,11 @@
 //! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::unused_self,
+    reason = "bench figures are small; helpers keep one shape"
+)]
 #![expect(
     clippy::print_stdout,
     clippy::print_stderr,
