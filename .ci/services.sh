@@ -19,7 +19,9 @@ _svc_spawn() {  # NAME CMD... : run CMD in the background, remember its pid
   mkdir -p "$SVC_RUN"
   "$@" >"$SVC_RUN/$name.log" 2>&1 </dev/null &
   echo $! >"$SVC_RUN/$name.pid"
+  _SVC_STARTED+=("$name")
 }
+_SVC_STARTED=()   # services this shell started; stop_services stops only these
 _svc_wait_http() {  # NAME URL [any] : until URL gives 2xx (or any HTTP status with 'any')
   local name=$1 url=$2 any=${3:-} code deadline=$((SECONDS + SVC_TIMEOUT))
   while ((SECONDS < deadline)); do
@@ -215,9 +217,17 @@ start_postgres() {
       -c listen_addresses=127.0.0.1 -c unix_socket_directories=$d -c fsync=off -c synchronous_commit=off \
       -c full_page_writes=off" start >/dev/null || { _svc_fail postgres "$d/postgres.log"; return 1; }
     head -1 "$d/data/postmaster.pid" >"$SVC_RUN/postgres.pid"
+    _SVC_STARTED+=(postgres)
   fi
   echo "$DATABASE_URL"
 }
 stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 
-stop_services() { stop_vault; stop_s3; stop_gcs; stop_azurite; stop_postgres; }
+# Stops what this shell started; servers that were already running (another shell's) are left alone.
+stop_services() {
+  local name
+  for name in "${_SVC_STARTED[@]}"; do
+    if declare -F "stop_$name" >/dev/null; then "stop_$name"; else _svc_stop "$name"; fi
+  done
+  _SVC_STARTED=()
+}
