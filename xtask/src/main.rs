@@ -130,7 +130,10 @@ fn dag() -> Result<()> {
 }
 
 /// Starts the services, runs the tests with them, and always stops them.
+///
+/// Ends with one `tests: N passed, N failed` line summing every test binary, so the last line says what ran.
 fn test(extra: &[String]) -> Result<()> {
+    use std::io::{BufRead, BufReader};
     let starts: Vec<String> = SERVICES
         .iter()
         .map(|s| format!("start_{s} >/dev/null"))
@@ -142,11 +145,58 @@ fn test(extra: &[String]) -> Result<()> {
     ];
     test_args.extend(extra.iter().cloned());
     let script = format!(
-        "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n{}\nexport RH_TEST_INTEGRATION=1\ncargo {}\n",
+        "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n{}\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\n",
         starts.join("\n"),
         test_args.join(" ")
     );
-    run(Command::new("bash").arg("-c").arg(script))
+    eprintln!(
+        "$ cargo {} (with services: {})",
+        test_args.join(" "),
+        SERVICES.join(", ")
+    );
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run bash")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some((p, f)) = parse_result_line(&line) {
+            passed += p;
+            failed += f;
+        }
+    }
+    let status = child.wait()?;
+    println!("tests: {passed} passed, {failed} failed");
+    if !status.success() || failed > 0 {
+        bail!("tests failed ({status})");
+    }
+    if passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+/// Reads `test result: ok. 12 passed; 0 failed; …` into (passed, failed).
+fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let mut passed = None;
+    let mut failed = None;
+    for part in rest.split(['.', ';']) {
+        let mut words = part.split_whitespace();
+        if let (Some(n), Some(what)) = (words.next(), words.next()) {
+            match what {
+                "passed" => passed = n.parse().ok(),
+                "failed" => failed = n.parse().ok(),
+                _ => {}
+            }
+        }
+    }
+    Some((passed?, failed?))
 }
 
 /// Builds `rh` and runs the tutorial's steps through it in a throwaway HOME, printing each command and its output.
@@ -182,4 +232,59 @@ fn tutorial() -> Result<()> {
     })();
     let _ = std::fs::remove_dir_all(&home);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cargo_test_summaries() {
+        assert_eq!(
+            parse_result_line(
+                "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.11s"
+            ),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_result_line("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_result_line("running 3 tests"), None);
+    }
+
+    /// Tidy: every Rust file starts with a `//!` doc, and no `dbg!` or bare ignore attribute slipped in.
+    #[test]
+    fn tidy() {
+        let root = project_root();
+        let mut bad = Vec::new();
+        let mut stack = vec![root.join("crates"), root.join("xtask")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("target") && !path.ends_with("snapshots") {
+                        stack.push(path);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if !text.starts_with("//!") {
+                        bad.push(format!("{}: does not start with a //! doc", path.display()));
+                    }
+                    let needle_dbg = concat!("dbg", "!(");
+                    let needle_ignore = concat!("#[", "ignore]");
+                    if text.contains(needle_dbg) {
+                        bad.push(format!("{}: contains dbg!", path.display()));
+                    }
+                    if text.contains(needle_ignore) {
+                        bad.push(format!(
+                            "{}: contains a bare ignore attribute",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "tidy found:\n{}", bad.join("\n"));
+    }
 }
