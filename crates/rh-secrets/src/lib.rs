@@ -5,3 +5,5 @@
 
 #[cfg(feature = "vault")]
 pub mod vault;
+
+pub mod redact;
