@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
+use crate::commands::run::RunArgs;
 
 /// rh: keep, sync and share cloud credentials, settings and named resources.
 #[derive(Debug, Parser)]
@@ -44,6 +45,8 @@ pub(crate) enum Command {
     /// Read and change ~/.rh/config.yaml.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run a command with provider secrets in its environment, its output redacted.
+    Run(RunArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -10,6 +10,8 @@ mod commands;
 mod context;
 mod logging;
 mod printer;
+mod runner;
+mod store;
 
 use args::Cli;
 

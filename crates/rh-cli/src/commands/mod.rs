@@ -8,6 +8,7 @@ use crate::args::{Cli, Command};
 use crate::context::Context;
 
 pub(crate) mod config;
+pub(crate) mod run;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.
 #[derive(Debug)]
@@ -25,7 +26,6 @@ impl std::fmt::Display for Unexpected {
 
 impl std::error::Error for Unexpected {}
 
-#[allow(clippy::unused_async, reason = "the network command groups await here")]
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Completions { shell } = cli.command {
         let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -37,6 +37,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Run(args) => run::run(&ctx, args).await,
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

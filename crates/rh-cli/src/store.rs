@@ -1,0 +1,48 @@
+//! Which secret store rh talks to: Vault directly (`VAULT_ADDR`) for now; rh-server's proxy when logged in
+//! comes with the server.
+
+use anyhow::{Result, bail};
+use rh_config::EnvVars;
+use rh_secrets::vault::{VaultOptions, VaultStore};
+use secrecy::SecretString;
+
+use crate::context::Context;
+
+/// Opens the direct Vault store from `VAULT_ADDR` / config `vault_addr`, `VAULT_TOKEN` / `~/.vault-token`,
+/// `VAULT_NAMESPACE` and config `vault_mount`, under `rh/<username or "local">`.
+pub(crate) fn vault(ctx: &Context) -> Result<VaultStore> {
+    let config = ctx.config()?;
+    let settings = config.resolve(ctx.env.as_ref(), &ctx.overrides);
+    let Some(addr) = ctx
+        .env
+        .non_empty(EnvVars::VAULT_ADDR)
+        .or_else(|| config.get_str("vault_addr"))
+    else {
+        bail!(
+            "no secret store configured: set VAULT_ADDR (and VAULT_TOKEN) to use Vault directly, \
+             or `rh config set vault_addr URL`"
+        );
+    };
+    let token = if let Some(t) = ctx.env.non_empty(EnvVars::VAULT_TOKEN) {
+        t
+    } else {
+        let path = ctx.paths.home().join(".vault-token");
+        match std::fs::read_to_string(&path) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            _ => bail!(
+                "no Vault token: set VAULT_TOKEN or write it to {}",
+                path.display()
+            ),
+        }
+    };
+    let mut options = VaultOptions::new(
+        addr,
+        SecretString::from(token),
+        settings.username.as_deref(),
+    );
+    options.namespace = ctx.env.non_empty(EnvVars::VAULT_NAMESPACE);
+    if let Some(mount) = config.get_str("vault_mount").filter(|m| !m.is_empty()) {
+        options.mount = mount;
+    }
+    Ok(VaultStore::new(&options)?)
+}
