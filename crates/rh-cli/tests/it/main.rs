@@ -1,4 +1,5 @@
 //! End-to-end tests of the `rh` binary: each runs the real executable in a throwaway HOME.
 
 mod config;
+mod crash;
 mod run;
