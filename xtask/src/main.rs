@@ -5,6 +5,7 @@
 //!   PostgreSQL; see `.ci/services.sh`), runs the whole workspace test suite with `RH_TEST_INTEGRATION=1`,
 //!   and stops every service by pid, whatever the outcome.
 //! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
+//! - `fuzz [TARGET…] [--seconds N]`: runs the cargo-fuzz targets in `fuzz/` (default: all, 600 s each).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![allow(
@@ -45,12 +46,13 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "tutorial" => tutorial(),
         "bench" => bench::run(&root),
+        "fuzz" => fuzz(rest),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench|fuzz|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }
@@ -197,6 +199,55 @@ fn parse_result_line(line: &str) -> Option<(u64, u64)> {
         }
     }
     Some((passed?, failed?))
+}
+
+/// Runs each fuzz target for a while with cargo-fuzz (installed on first use). Stable rustc is told to
+/// accept the sanitizer flags with `RUSTC_BOOTSTRAP=1`, as no nightly toolchain can be fetched here.
+fn fuzz(args: &[String]) -> Result<()> {
+    let mut seconds = 600;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--seconds" {
+            seconds = it
+                .next()
+                .context("--seconds takes a number")?
+                .parse()
+                .context("--seconds takes a number")?;
+        } else {
+            targets.push(a.clone());
+        }
+    }
+    if Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        run(Command::new("cargo").args(["install", "--locked", "cargo-fuzz@0.13.2"]))?;
+    }
+    if targets.is_empty() {
+        let out = Command::new("cargo")
+            .args(["fuzz", "list"])
+            .current_dir("fuzz")
+            .output()?;
+        targets = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+    }
+    for t in &targets {
+        run(Command::new("cargo")
+            .args([
+                "fuzz",
+                "run",
+                t,
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ])
+            .current_dir("fuzz")
+            .env("RUSTC_BOOTSTRAP", "1"))?;
+    }
+    Ok(())
 }
 
 /// Builds `rh` and runs the tutorial's steps through it in a throwaway HOME, printing each command and its output.

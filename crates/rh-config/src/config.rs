@@ -83,7 +83,12 @@ impl Config {
                 });
             }
         };
-        let doc = parse_document(path, &bytes)?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses the bytes of a config file that lives (or will live) at `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let doc = parse_document(path, bytes)?;
         Ok(Self {
             path: path.to_path_buf(),
             doc,
@@ -265,8 +270,18 @@ impl Config {
 
     /// Writes the config atomically with mode 0600 (its directory 0700), because it may hold a token.
     pub fn save(&self) -> Result<()> {
-        let text = serde_yaml::to_string(&self.doc).expect("a YAML mapping always serialises");
-        write_atomic(&self.path, text.as_bytes(), 0o600)
+        write_atomic(&self.path, self.to_yaml()?.as_bytes(), 0o600)
+    }
+
+    /// The YAML text [`Config::save`] writes.
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_yaml::to_string(&self.doc).map_err(|e| Error::Parse {
+            path: self.path.clone(),
+            message: format!(
+                "cannot be written back as YAML ({})",
+                one_line_yaml_error(&e)
+            ),
+        })
     }
 
     /// Deletes the file (a missing file is fine).
@@ -411,6 +426,13 @@ fn parse_document(path: &Path, bytes: &[u8]) -> Result<Mapping> {
         path: path.to_path_buf(),
         message: one_line_yaml_error(&e),
     })?;
+    if let Some(what) = unsupported(&value) {
+        // These cannot be written back as YAML (and Python's yaml.safe_load refuses custom tags too).
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            message: format!("{what} are not supported"),
+        });
+    }
     match value {
         Value::Mapping(m) => Ok(m),
         Value::Null => Err(Error::Empty {
@@ -420,6 +442,19 @@ fn parse_document(path: &Path, bytes: &[u8]) -> Result<Mapping> {
             path: path.to_path_buf(),
             found: kind(&other),
         }),
+    }
+}
+
+/// What in `v` cannot be written back: custom tags, or lists and maps used as keys.
+fn unsupported(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Tagged(_) => Some("YAML tags (`!name`)"),
+        Value::Sequence(items) => items.iter().find_map(unsupported),
+        Value::Mapping(m) => m.iter().find_map(|(k, v)| match k {
+            Value::Sequence(_) | Value::Mapping(_) => Some("lists or maps as keys"),
+            _ => unsupported(k).or_else(|| unsupported(v)),
+        }),
+        _ => None,
     }
 }
 
@@ -529,6 +564,25 @@ mod tests {
             assert!(err.contains("config.yaml"), "{err}");
             assert!(!err.contains('\n'), "{err}");
             assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        // Found by `cargo xtask fuzz config_yaml`: a tagged value parsed, then failed to serialise.
+        for input in [
+            &b"!\t\tk(:e:"[..],
+            b"a: !tag 1\n",
+            b"!t {a: 1}\n",
+            b"? ?",
+            b"? [a]\n: 1\n",
+        ] {
+            let (_d, path) = tmp_config(Some(input));
+            let err = Config::load_path(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("not supported") || err.contains("not valid YAML"),
+                "{err}"
+            );
         }
     }
 
