@@ -64,7 +64,33 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
         // Make the rename durable; a failure here is not worth failing the write for.
         let _ = d.sync_all();
     }
+    remove_stale_temps(dir, &file_name);
     Ok(())
+}
+
+/// Removes temp files that a writer killed mid-write left beside `file_name` (they may hold secrets).
+/// Only files older than a minute go, so a concurrent writer's temp file is never touched.
+fn remove_stale_temps(dir: &Path, file_name: &str) {
+    let prefix = format!(".{file_name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(&prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +116,26 @@ mod tests {
         // No temp files are left behind.
         let names: Vec<_> = std::fs::read_dir(tmp.path().join("a/b")).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_fresh_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("credentials");
+        let stale = tmp.path().join(".credentials.abc.tmp");
+        let fresh = tmp.path().join(".credentials.def.tmp");
+        std::fs::write(&stale, "old").unwrap();
+        std::fs::write(&fresh, "new").unwrap();
+        let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+        write_atomic(&path, b"x", 0o600).unwrap();
+        assert!(!stale.exists());
+        assert!(fresh.exists());
     }
 
     #[test]
