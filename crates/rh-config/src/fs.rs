@@ -86,7 +86,7 @@ fn remove_stale_temps(dir: &Path, file_name: &str) {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+            .is_some_and(|age| age > std::time::Duration::from_mins(1));
         if old {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -126,7 +126,7 @@ mod tests {
         let fresh = tmp.path().join(".credentials.def.tmp");
         std::fs::write(&stale, "old").unwrap();
         std::fs::write(&fresh, "new").unwrap();
-        let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_mins(2);
         std::fs::File::options()
             .write(true)
             .open(&stale)
