@@ -220,4 +220,20 @@ start_postgres() {
 }
 stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 
+# ---------------- Credential tools (awscli, huggingface_hub; gh from apt if available) ----------------
+# Not a server: installs the real tools the secrets tests check our files against and exports their paths.
+start_tools() {
+  local v
+  v=$(_svc_venv tools awscli==1.46.3 huggingface_hub==2.4.0) || return 1
+  export RH_TEST_AWS=$v/bin/aws RH_TEST_PYTHON=$v/bin/python
+  if ! command -v gh >/dev/null 2>&1 && ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
+    _svc_log "apt-get install gh"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gh || { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gh; }; } >&2 || _svc_log "gh is not installable here; its test is skipped"
+  fi
+  if command -v gh >/dev/null 2>&1; then export RH_TEST_GH=$(command -v gh); fi
+  echo "$v"
+}
+stop_tools() { :; }
+
 stop_services() { stop_vault; stop_s3; stop_gcs; stop_azurite; stop_postgres; }

@@ -1,1 +1,37 @@
-//! `rh-secrets`: provider credential files and env vars, and their sync with Vault (filled by issues 3 and 6).
+//! `rh-secrets`: provider credentials on this machine.
+//!
+//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the eight
+//! builtin providers ([`builtin_providers`], in Runhouse's order: aws, azure, gcp, huggingface, lambda,
+//! sky, ssh, github), each a [`Provider`] that knows its own credential files as well as the provider's
+//! tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`.
+//!
+//! Writes keep what the user had: INI files are edited in place (only the target keys change), JSON and
+//! YAML files are merged, SSH keys are never replaced without `force`. Every check runs before the
+//! first write; files are written atomically with mode 0600. Detection is offline.
+//!
+//! Custom providers (any other name) are values only: they live in Vault and are never written here.
+//! This crate does synchronous file I/O only and never starts a runtime.
+
+mod error;
+mod fsio;
+mod ini;
+mod provider;
+mod providers;
+mod secret;
+mod secrets;
+
+pub use error::{Error, Result};
+pub use provider::{Applied, Ctx, Detection, Plan, Provider, Source};
+pub use providers::aws::Aws;
+pub use providers::azure::Azure;
+pub use providers::gcp::Gcp;
+pub use providers::github::GitHub;
+pub use providers::huggingface::HuggingFace;
+pub use providers::lambda::Lambda;
+pub use providers::sky::Sky;
+pub use providers::ssh::Ssh;
+pub use providers::{builtin_provider, builtin_providers};
+pub use secret::{ProviderSecrets, SecretsMap, mask, parse_provider_json, parse_secrets_json};
+pub use secrets::{
+    CustomProviders, DeletePlan, DeleteReport, ProviderStatus, SaveOptions, SaveReport, Secrets,
+};
