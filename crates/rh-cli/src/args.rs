@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
+use crate::commands::secrets::SecretsCommand;
 
 /// rh: keep, sync and share cloud credentials, settings and named resources.
 #[derive(Debug, Parser)]
@@ -44,6 +45,9 @@ pub(crate) enum Command {
     /// Read and change ~/.rh/config.yaml.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Provider credentials on this machine: list, detect, save, show, delete.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -146,6 +146,11 @@ impl<'a> Secrets<'a> {
         Ok(None)
     }
 
+    /// One provider's secrets from its env vars (all must be set).
+    pub fn read_env(&self, name: &str) -> Result<ProviderSecrets> {
+        Self::provider(name)?.read_env(&self.ctx())
+    }
+
     /// Secrets of `providers` (default: the configured ones), from files or, with `from_env`, from env
     /// vars. Providers without secrets are left out. Nothing is sent anywhere.
     pub fn load(&self, providers: Option<&[String]>, from_env: bool) -> Result<SecretsMap> {
@@ -189,7 +194,7 @@ impl<'a> Secrets<'a> {
         let mut chosen: Vec<(&'static dyn Provider, &ProviderSecrets)> = Vec::new();
         for (name, values) in secrets {
             if let Some(p) = builtin_provider(name) {
-                chosen.push((p, values))
+                chosen.push((p, values));
             } else {
                 validate_custom_name(name)?;
                 match options.custom {

@@ -8,6 +8,7 @@ use crate::args::{Cli, Command};
 use crate::context::Context;
 
 pub(crate) mod config;
+pub(crate) mod secrets;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Secrets(cmd) => secrets::run(&ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }
