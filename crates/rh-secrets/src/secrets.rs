@@ -267,9 +267,17 @@ impl<'a> Secrets<'a> {
         let mut out = Vec::new();
         for name in providers {
             let plan = if let Some(p) = builtin_provider(name) {
+                let mut plan = p.plan_delete(&ctx)?;
+                if let Some(Source::Env(vars)) = p.detect(&ctx).source {
+                    plan.warn(format!(
+                        "{} secrets also come from {}; unset them in your shell to remove them",
+                        p.name(),
+                        vars.join(", ")
+                    ));
+                }
                 DeletePlan {
                     provider: p.name().to_owned(),
-                    plan: p.plan_delete(&ctx)?,
+                    plan,
                 }
             } else {
                 validate_custom_name(name)?;

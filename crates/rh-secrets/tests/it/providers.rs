@@ -113,6 +113,13 @@ fn aws_new_file_env_override_and_env_detection() {
     assert_eq!(d.source.unwrap().kind(), "env");
     let env = h.secrets().read_env("aws").unwrap();
     assert_eq!(env.expose("secret_key"), Some("envsecret"));
+    let reports = h.secrets().delete_local(&["aws".to_owned()]).unwrap();
+    assert_eq!(
+        reports[0].warnings,
+        [
+            "aws secrets also come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; unset them in your shell to remove them"
+        ]
+    );
 }
 
 #[test]
