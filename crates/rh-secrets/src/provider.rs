@@ -255,7 +255,13 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     }
 
     /// The secrets in the provider's file(s), possibly incomplete; `None` when there is no file.
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>>;
+    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
+        self.read_path(&self.paths(ctx)[0])
+    }
+
+    /// The secrets in a file of this provider's format at an explicit `path` (Runhouse's `file_path`).
+    /// For `sky` it is the private key (the public key is `path.pub`); for `ssh`, a key directory.
+    fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>>;
 
     /// The secrets in the provider's env vars; all of them must be set.
     fn read_env(&self, ctx: &Ctx<'_>) -> Result<ProviderSecrets> {

@@ -146,6 +146,11 @@ impl<'a> Secrets<'a> {
         Ok(None)
     }
 
+    /// One provider's secrets from a file at an explicit path (`~/` expands to the home directory).
+    pub fn load_from_path(&self, name: &str, path: &str) -> Result<Option<ProviderSecrets>> {
+        Self::provider(name)?.read_path(&self.paths.expand_tilde(path))
+    }
+
     /// One provider's secrets from its env vars (all must be set).
     pub fn read_env(&self, name: &str) -> Result<ProviderSecrets> {
         Self::provider(name)?.read_env(&self.ctx())

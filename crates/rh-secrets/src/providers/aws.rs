@@ -48,8 +48,8 @@ impl Provider for Aws {
         format!("[{SECTION}] {file_key}")
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        read_ini(&self.paths(ctx)[0], SECTION, &FILE_KEYS)
+    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+        read_ini(path, SECTION, &FILE_KEYS)
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {

@@ -37,8 +37,8 @@ impl Provider for Azure {
         format!("[{SECTION}] subscription")
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        read_ini(&self.paths(ctx)[0], SECTION, &FILE_KEYS)
+    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+        read_ini(path, SECTION, &FILE_KEYS)
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {

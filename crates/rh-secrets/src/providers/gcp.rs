@@ -37,8 +37,7 @@ impl Provider for Gcp {
         ]
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        let path = &self.paths(ctx)[0];
+    fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>> {
         let Some(doc) = read_object(path)? else {
             return Ok(None);
         };

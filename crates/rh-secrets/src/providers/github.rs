@@ -40,8 +40,8 @@ impl Provider for GitHub {
         format!("{HOST} oauth_token")
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        let Some(doc) = read_mapping(&self.paths(ctx)[0])? else {
+    fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>> {
+        let Some(doc) = read_mapping(path)? else {
             return Ok(None);
         };
         let mut out = ProviderSecrets::new();

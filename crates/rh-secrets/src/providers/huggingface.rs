@@ -39,8 +39,8 @@ impl Provider for HuggingFace {
         vec![path]
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        Ok(read_trimmed(&self.paths(ctx)[0])?.map(|token| {
+    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+        Ok(read_trimmed(path)?.map(|token| {
             let mut s = ProviderSecrets::new();
             if !token.is_empty() {
                 s.insert("token", token);

@@ -28,8 +28,8 @@ impl Provider for Lambda {
     }
 
     /// Parses the file as SkyPilot does: every line with `=` is `key = value`; others are ignored.
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        let Some(text) = fsio::read_optional(&self.paths(ctx)[0])? else {
+    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+        let Some(text) = fsio::read_optional(path)? else {
             return Ok(None);
         };
         let mut out = ProviderSecrets::new();

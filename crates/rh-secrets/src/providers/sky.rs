@@ -33,10 +33,13 @@ impl Provider for Sky {
         }
     }
 
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        let paths = self.paths(ctx);
-        let private = read_trimmed(&paths[0])?;
-        let public = read_trimmed(&paths[1])?;
+    /// `path` is the private key; the public key is next to it as `path.pub` (Runhouse wrongly used
+    /// the same path for both).
+    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+        let mut pub_name = path.as_os_str().to_owned();
+        pub_name.push(".pub");
+        let private = read_trimmed(path)?;
+        let public = read_trimmed(std::path::Path::new(&pub_name))?;
         if private.is_none() && public.is_none() {
             return Ok(None);
         }

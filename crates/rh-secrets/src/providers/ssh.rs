@@ -61,12 +61,11 @@ impl Provider for Ssh {
     }
 
     /// Every pair `NAME` + `NAME.pub` (except `sky-key`); a lone public key is warned about and skipped.
-    fn read_file(&self, ctx: &Ctx<'_>) -> Result<Option<ProviderSecrets>> {
-        let dir = self.paths(ctx).remove(0);
+    fn read_path(&self, dir: &Path) -> Result<Option<ProviderSecrets>> {
         if !dir.is_dir() {
             return Ok(None);
         }
-        let (pairs, orphans) = Self::pairs(&dir)?;
+        let (pairs, orphans) = Self::pairs(dir)?;
         for file in orphans {
             let stem = file.trim_end_matches(".pub");
             tracing::warn!("Private key {stem} not found for public key {file}, skipping.");

@@ -446,3 +446,33 @@ fn custom_providers_are_never_written_locally() {
     assert!(!file.exists());
     assert!(!h.config().contains("snowflake"));
 }
+
+#[test]
+fn load_from_an_explicit_path() {
+    let h = Home::new();
+    h.put(
+        "backup/creds",
+        "[default]\naws_access_key_id = A\naws_secret_access_key = S\n",
+    );
+    let s = h
+        .secrets()
+        .load_from_path("aws", "~/backup/creds")
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.expose("access_key"), Some("A"));
+    h.put("keys/k", "PRIV\n");
+    h.put("keys/k.pub", "ssh-ed25519 PUB\n");
+    let s = h
+        .secrets()
+        .load_from_path("sky", "~/keys/k")
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.expose("ssh_private_key"), Some("PRIV\n"));
+    assert_eq!(s.expose("ssh_public_key"), Some("ssh-ed25519 PUB\n"));
+    assert!(
+        h.secrets()
+            .load_from_path("gcp", "~/nothing.json")
+            .unwrap()
+            .is_none()
+    );
+}
