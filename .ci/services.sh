@@ -223,6 +223,26 @@ start_postgres() {
 }
 stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 
+# ---------------- Credential tools (awscli, huggingface_hub; ssh-keygen and gh from apt if missing) ----------------
+# Not a server: installs the real tools the secrets tests check our files against and exports their paths.
+start_tools() {
+  local v
+  v=$(_svc_venv tools awscli==1.46.3 huggingface_hub==2.4.0) || return 1
+  export RH_TEST_AWS=$v/bin/aws RH_TEST_PYTHON=$v/bin/python
+  local pkg
+  for pkg in openssh-client:ssh-keygen gh:gh; do
+    if ! command -v "${pkg#*:}" >/dev/null 2>&1 && ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
+      _svc_log "apt-get install ${pkg%%:*}"
+      { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkg%%:*}" || { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkg%%:*}"; }; } >&2 || _svc_log "${pkg%%:*} is not installable here"
+    fi
+  done
+  if command -v ssh-keygen >/dev/null 2>&1; then export RH_TEST_SSH_KEYGEN=$(command -v ssh-keygen); fi
+  if command -v gh >/dev/null 2>&1; then export RH_TEST_GH=$(command -v gh); fi
+  echo "$v"
+}
+stop_tools() { :; }
+
 # Stops what this shell started; servers that were already running (another shell's) are left alone.
 stop_services() {
   local name

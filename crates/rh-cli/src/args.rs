@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
 use crate::commands::run::RunArgs;
+use crate::commands::secrets::SecretsCommand;
 
 /// rh: keep, sync and share cloud credentials, settings and named resources.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Run a command with provider secrets in its environment, its output redacted.
     Run(RunArgs),
+    /// Provider credentials on this machine: list, detect, save, show, delete.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -42,6 +42,10 @@ impl EnvVars {
     pub const HF_TOKEN: &'static str = "HF_TOKEN";
     /// Moves the Hugging Face cache directory (the token lives in `$HF_HOME/token`).
     pub const HF_HOME: &'static str = "HF_HOME";
+    /// Moves the Hugging Face token file itself (wins over `HF_HOME`).
+    pub const HF_TOKEN_PATH: &'static str = "HF_TOKEN_PATH";
+    /// Moves `~/.cache` (Hugging Face keeps its token under `$XDG_CACHE_HOME/huggingface`).
+    pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
     /// GitHub token.
     pub const GH_TOKEN: &'static str = "GH_TOKEN";
     /// Moves `~/.config/gh`.

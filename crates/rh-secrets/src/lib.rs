@@ -1,9 +1,44 @@
-//! `rh-secrets`: provider credential files and env vars, and their sync with Vault.
+//! `rh-secrets`: provider credentials on this machine.
 //!
+//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the eight
+//! builtin providers ([`builtin_providers`], in Runhouse's order: aws, azure, gcp, huggingface, lambda,
+//! sky, ssh, github), each a [`Provider`] that knows its own credential files as well as the provider's
+//! tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`.
+//!
+//! Writes keep what the user had: INI files are edited in place (only the target keys change), JSON and
+//! YAML files are merged, SSH keys are never replaced without `force`. Every check runs before the
+//! first write; files are written atomically with mode 0600. Detection is offline.
+//!
+//! Custom providers (any other name) are values only: they live in Vault and are never written here.
 //! [`vault::VaultStore`] keeps each provider's secrets in a Vault / OpenBao KV v2 store with
-//! check-and-set writes and value-free fingerprints in custom metadata.
+//! check-and-set writes and value-free fingerprints in custom metadata; [`redact::Redactor`] masks
+//! secret values in output streams. Local file I/O is synchronous; the Vault client is async and never
+//! starts a runtime.
 
-#[cfg(feature = "vault")]
-pub mod vault;
+mod error;
+mod fsio;
+mod ini;
+mod provider;
+mod providers;
+mod secret;
+mod secrets;
+
+pub use error::{Error, Result};
+pub use provider::{Applied, Ctx, Detection, Plan, Provider, Source};
+pub use providers::aws::Aws;
+pub use providers::azure::Azure;
+pub use providers::gcp::Gcp;
+pub use providers::github::GitHub;
+pub use providers::huggingface::HuggingFace;
+pub use providers::lambda::Lambda;
+pub use providers::sky::Sky;
+pub use providers::ssh::Ssh;
+pub use providers::{builtin_provider, builtin_providers};
+pub use secret::{ProviderSecrets, SecretsMap, mask, parse_provider_json, parse_secrets_json};
+pub use secrets::{
+    CustomProviders, DeletePlan, DeleteReport, ProviderStatus, SaveOptions, SaveReport, Secrets,
+};
 
 pub mod redact;
+#[cfg(feature = "vault")]
+pub mod vault;

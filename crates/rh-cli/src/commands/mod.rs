@@ -9,6 +9,7 @@ use crate::context::Context;
 
 pub(crate) mod config;
 pub(crate) mod run;
+pub(crate) mod secrets;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Run(args) => run::run(&ctx, args).await,
+        Command::Secrets(cmd) => secrets::run(&ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -3,3 +3,4 @@
 mod config;
 mod crash;
 mod run;
+mod secrets;

@@ -1,0 +1,315 @@
+//! `rh secrets providers|status|save|show|delete-local`: provider credentials on this machine.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+use rh_secrets::{
+    Provider, ProviderSecrets, SaveOptions, Secrets, SecretsMap, Source, builtin_providers, mask,
+    parse_provider_json, parse_secrets_json,
+};
+use secrecy::ExposeSecret;
+
+use crate::context::Context;
+use crate::printer;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretsCommand {
+    /// List the builtin providers, in Runhouse's order.
+    Providers {
+        /// Print JSON (name, keys, env vars, files) instead of one name per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show which providers are configured on this machine, from where, and why (offline).
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save secrets into a provider's own credential files (keeping everything else in them).
+    ///
+    /// Values come from `key=value` arguments (`key=@FILE` reads the value from FILE), from
+    /// `--from-json` (a `{key: value}` object for PROVIDER, or `{provider: {key: value}}` without
+    /// PROVIDER), or from the provider's env vars with `--from-env`.
+    Save {
+        /// The provider: aws, azure, gcp, huggingface, lambda, sky, ssh or github.
+        provider: Option<String>,
+        /// `key=value` pairs, e.g. `access_key=AKIA… secret_key=…`.
+        #[arg(value_name = "KEY=VALUE", conflicts_with_all = ["from_json", "from_env"])]
+        values: Vec<String>,
+        /// Read the secrets from a JSON file, or from stdin with `-`.
+        #[arg(long, value_name = "FILE|-", conflicts_with = "from_env")]
+        from_json: Option<String>,
+        /// Read the secrets from the provider's env vars (AWS_ACCESS_KEY_ID, …).
+        #[arg(long)]
+        from_env: bool,
+        /// Replace an existing SSH or sky key that differs (the old file is kept as NAME.bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a provider's secrets, masked unless --reveal.
+    Show {
+        /// The provider.
+        provider: String,
+        /// Print the values themselves.
+        #[arg(long)]
+        reveal: bool,
+        /// Print JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove what rh manages for PROVIDERs from their local credential files.
+    DeleteLocal {
+        /// The providers (builtin, or custom ones recorded under `secrets:` in config.yaml).
+        #[arg(required = true)]
+        providers: Vec<String>,
+        /// Delete without asking; without it, rh only lists what it would change.
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+pub(crate) fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
+    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    match cmd {
+        SecretsCommand::Providers { json } => providers(&secrets, json)?,
+        SecretsCommand::Status { json } => status(&secrets, json)?,
+        SecretsCommand::Save {
+            provider,
+            values,
+            from_json,
+            from_env,
+            force,
+        } => {
+            let input = gather(&secrets, provider, &values, from_json.as_deref(), from_env)?;
+            secrets.save_provider_secrets(
+                &input,
+                SaveOptions {
+                    force,
+                    ..SaveOptions::default()
+                },
+            )?;
+        }
+        SecretsCommand::Show {
+            provider,
+            reveal,
+            json,
+        } => show(&secrets, &provider, reveal, json)?,
+        SecretsCommand::DeleteLocal { providers, yes } => {
+            let plans = secrets.plan_delete_local(&providers)?;
+            if !yes {
+                let mut any = false;
+                for p in &plans {
+                    for path in p.plan.touched() {
+                        any = true;
+                        tracing::warn!("would change {} ({})", path.display(), p.provider);
+                    }
+                }
+                if any {
+                    bail!("nothing deleted; pass --yes to delete");
+                }
+            }
+            secrets.apply_delete_local(plans)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn providers(secrets: &Secrets<'_>, json: bool) -> Result<()> {
+    if !json {
+        for p in builtin_providers() {
+            printer::line(p.name())?;
+        }
+        return Ok(());
+    }
+    let list: Vec<serde_json::Value> = builtin_providers()
+        .iter()
+        .map(|p| {
+            let paths = secrets
+                .provider_paths(p.name())
+                .unwrap_or_default()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>();
+            serde_json::json!({
+                "name": p.name(),
+                "keys": p.keys(),
+                "env_vars": p.env_vars(),
+                "paths": paths,
+            })
+        })
+        .collect();
+    printer::json(&serde_json::Value::Array(list))?;
+    Ok(())
+}
+
+fn status(secrets: &Secrets<'_>, json: bool) -> Result<()> {
+    let all = secrets.status();
+    if json {
+        let list: Vec<serde_json::Value> = all
+            .iter()
+            .map(|s| {
+                let d = &s.detection;
+                serde_json::json!({
+                    "provider": s.provider,
+                    "configured": d.configured,
+                    "source": d.source.as_ref().map(Source::kind),
+                    "locations": d.source.as_ref().map(Source::locations).unwrap_or_default(),
+                    "reason": d.reason,
+                })
+            })
+            .collect();
+        printer::json(&serde_json::Value::Array(list))?;
+        return Ok(());
+    }
+    printer::line(&format!(
+        "{:<12} {:<11} {:<6} REASON",
+        "PROVIDER", "CONFIGURED", "SOURCE"
+    ))?;
+    for s in &all {
+        let d = &s.detection;
+        printer::line(&format!(
+            "{:<12} {:<11} {:<6} {}",
+            s.provider,
+            if d.configured { "yes" } else { "no" },
+            d.source.as_ref().map_or("-", Source::kind),
+            d.reason
+        ))?;
+    }
+    Ok(())
+}
+
+/// Builds the `{provider: {key: value}}` input of `save` from the arguments.
+fn gather(
+    secrets: &Secrets<'_>,
+    provider: Option<String>,
+    values: &[String],
+    from_json: Option<&str>,
+    from_env: bool,
+) -> Result<SecretsMap> {
+    let mut out = SecretsMap::new();
+    if let Some(source) = from_json {
+        let (what, text) = read_input(source)?;
+        match provider {
+            Some(p) => {
+                let p = Secrets::provider(&p)?;
+                out.insert(p.name().to_owned(), parse_provider_json(&what, &text)?);
+            }
+            None => out = parse_secrets_json(&what, &text)?,
+        }
+        if out.is_empty() {
+            bail!("{what} holds no providers");
+        }
+        return Ok(out);
+    }
+    let Some(provider) = provider else {
+        bail!("name a provider (or pass --from-json with {{provider: {{key: value}}}})");
+    };
+    let p: &dyn Provider = Secrets::provider(&provider)?;
+    let values = if from_env {
+        secrets.read_env(p.name())?
+    } else {
+        if values.is_empty() {
+            bail!(
+                "no values given for {}; pass KEY=VALUE pairs (keys: {}), --from-json or --from-env",
+                p.name(),
+                if p.keys().is_empty() {
+                    "key file names".to_owned()
+                } else {
+                    p.keys().join(", ")
+                }
+            );
+        }
+        parse_pairs(values)?
+    };
+    out.insert(p.name().to_owned(), values);
+    Ok(out)
+}
+
+/// `key=value` pairs; `key=@FILE` reads the value from FILE. Errors name the key, never the value.
+fn parse_pairs(pairs: &[String]) -> Result<ProviderSecrets> {
+    let mut out = ProviderSecrets::new();
+    for (i, pair) in pairs.iter().enumerate() {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("argument {} is not KEY=VALUE (it has no `=`)", i + 1);
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            bail!("argument {} has an empty key", i + 1);
+        }
+        if out.contains_key(key) {
+            bail!("key `{key}` is given twice");
+        }
+        let value = match value.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the value of `{key}` from {path}"))?,
+            None => value.to_owned(),
+        };
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// The text of `--from-json FILE|-` and how to name it in errors.
+fn read_input(source: &str) -> Result<(String, String)> {
+    if source == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read secrets from stdin")?;
+        return Ok(("stdin".to_owned(), text));
+    }
+    let text = std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))?;
+    Ok((source.to_owned(), text))
+}
+
+fn show(secrets: &Secrets<'_>, provider: &str, reveal: bool, json: bool) -> Result<()> {
+    let p = Secrets::provider(provider)?;
+    let Some((values, source)) = secrets.load_provider(p.name())? else {
+        let reason = secrets
+            .status()
+            .into_iter()
+            .find(|s| s.provider == p.name())
+            .map(|s| s.detection.reason)
+            .unwrap_or_default();
+        bail!("no {} secrets found: {reason}", p.name());
+    };
+    let shown = |v: &secrecy::SecretString| {
+        if reveal {
+            v.expose_secret().to_owned()
+        } else {
+            mask(v.expose_secret())
+        }
+    };
+    if json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in values.iter() {
+            map.insert(k.to_owned(), serde_json::Value::String(shown(v)));
+        }
+        printer::json(&serde_json::json!({
+            "provider": p.name(),
+            "source": source.kind(),
+            "locations": source.locations(),
+            "values": map,
+        }))?;
+    } else {
+        tracing::debug!(
+            "{} secrets from {} {}",
+            p.name(),
+            source.kind(),
+            source.locations().join(", ")
+        );
+        let mut map = serde_yaml::Mapping::new();
+        for (k, v) in values.iter() {
+            map.insert(
+                serde_yaml::Value::String(k.to_owned()),
+                serde_yaml::Value::String(shown(v)),
+            );
+        }
+        let text = serde_yaml::to_string(&map).context("cannot render the secrets")?;
+        printer::bytes(text.as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! GCP: `~/.config/gcloud/application_default_credentials.json` (JSON, merged), or `CLIENT_ID` / `CLIENT_SECRET`.
+
+use std::path::{Path, PathBuf};
+
+use rh_config::EnvVars;
+use serde_json::{Map, Value};
+
+use super::yaml_path;
+use crate::provider::{Ctx, Plan};
+use crate::{Error, Provider, ProviderSecrets, Result, fsio};
+
+/// Google Cloud Platform (application-default credentials).
+#[derive(Debug, Clone, Copy)]
+pub struct Gcp;
+
+impl Provider for Gcp {
+    fn name(&self) -> &'static str {
+        "gcp"
+    }
+
+    fn keys(&self) -> &'static [&'static str] {
+        &["client_id", "client_secret"]
+    }
+
+    fn env_vars(&self) -> &'static [&'static str] {
+        &[EnvVars::CLIENT_ID, EnvVars::CLIENT_SECRET]
+    }
+
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, else `~/.config/gcloud/application_default_credentials.json`.
+    fn paths(&self, ctx: &Ctx<'_>) -> Vec<PathBuf> {
+        vec![
+            ctx.env_path(EnvVars::GOOGLE_APPLICATION_CREDENTIALS)
+                .unwrap_or_else(|| {
+                    ctx.home()
+                        .join(".config/gcloud/application_default_credentials.json")
+                }),
+        ]
+    }
+
+    fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>> {
+        let Some(doc) = read_object(path)? else {
+            return Ok(None);
+        };
+        let mut out = ProviderSecrets::new();
+        for key in self.keys() {
+            if let Some(Value::String(v)) = doc.get(*key) {
+                out.insert(*key, v.clone());
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// `client_id` and `client_secret` are required; other string keys (`refresh_token`, `type`, …)
+    /// are merged into the file too, since the whole file is the credential.
+    fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
+        super::require_keys(self.name(), self.keys(), &["*"], secrets)
+    }
+
+    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+        self.validate(secrets)?;
+        let path = &self.paths(ctx)[0];
+        let mut doc = read_object(path)?.unwrap_or_default();
+        for (key, value) in secrets.iter() {
+            doc.insert(
+                key.to_owned(),
+                Value::String(secrecy::ExposeSecret::expose_secret(value).to_owned()),
+            );
+        }
+        let mut plan = Plan {
+            record: Some(yaml_path(path)),
+            ..Plan::default()
+        };
+        plan.write(path.clone(), render(&doc));
+        Ok(plan)
+    }
+
+    fn plan_delete(&self, ctx: &Ctx<'_>) -> Result<Plan> {
+        let path = &self.paths(ctx)[0];
+        let mut plan = Plan::default();
+        let Some(mut doc) = read_object(path)? else {
+            return Ok(plan);
+        };
+        let before = doc.len();
+        for key in self.keys() {
+            doc.shift_remove(*key);
+        }
+        if doc.is_empty() {
+            plan.remove(path.clone());
+        } else if doc.len() != before {
+            plan.write(path.clone(), render(&doc));
+        }
+        Ok(plan)
+    }
+}
+
+fn render(doc: &Map<String, Value>) -> String {
+    let mut text = serde_json::to_string_pretty(doc).expect("a JSON map always serialises");
+    text.push('\n');
+    text
+}
+
+/// Reads a JSON object; an error names the file and line and quotes nothing from it.
+pub(crate) fn read_object(path: &Path) -> Result<Option<Map<String, Value>>> {
+    let Some(text) = fsio::read_optional(path)? else {
+        return Ok(None);
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(Map::new()));
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => Ok(Some(map)),
+        Ok(_) => Err(Error::Malformed {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "expected a JSON object".to_owned(),
+        }),
+        Err(e) => Err(Error::Malformed {
+            path: path.to_path_buf(),
+            line: e.line(),
+            message: format!("not valid JSON (column {})", e.column()),
+        }),
+    }
+}

@@ -1,0 +1,197 @@
+//! SSH: key pairs in `~/.ssh`; the secrets map is `file name -> file contents` (`id_rsa`, `id_rsa.pub`, …).
+
+use std::path::{Path, PathBuf};
+
+use super::plan_key_group;
+use crate::provider::{Ctx, Detection, Plan, Source, join_and};
+use crate::{Error, Provider, ProviderSecrets, Result, fsio};
+
+/// Plain SSH key pairs (any number of them).
+#[derive(Debug, Clone, Copy)]
+pub struct Ssh;
+
+impl Ssh {
+    /// The key pairs in `dir`: stems `NAME` with both `NAME` and `NAME.pub`, except SkyPilot's key.
+    /// Public keys without a private key are reported in the second list.
+    fn pairs(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], vec![])),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: dir.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let mut pairs = Vec::new();
+        let mut orphans = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".pub") else {
+                continue;
+            };
+            if stem == "sky-key" || stem.is_empty() {
+                continue;
+            }
+            if dir.join(stem).is_file() {
+                pairs.push(stem.to_owned());
+            } else {
+                orphans.push(name);
+            }
+        }
+        pairs.sort();
+        orphans.sort();
+        Ok((pairs, orphans))
+    }
+}
+
+impl Provider for Ssh {
+    fn name(&self) -> &'static str {
+        "ssh"
+    }
+
+    fn keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The key directory, `~/.ssh`.
+    fn paths(&self, ctx: &Ctx<'_>) -> Vec<PathBuf> {
+        vec![ctx.home().join(".ssh")]
+    }
+
+    /// Every pair `NAME` + `NAME.pub` (except `sky-key`); a lone public key is warned about and skipped.
+    fn read_path(&self, dir: &Path) -> Result<Option<ProviderSecrets>> {
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        let (pairs, orphans) = Self::pairs(dir)?;
+        for file in orphans {
+            let stem = file.trim_end_matches(".pub");
+            tracing::warn!("Private key {stem} not found for public key {file}, skipping.");
+        }
+        let mut out = ProviderSecrets::new();
+        for stem in pairs {
+            for name in [stem.clone(), format!("{stem}.pub")] {
+                if let Some(text) = fsio::read_optional(&dir.join(&name))? {
+                    out.insert(name, text);
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn read_env(&self, _ctx: &Ctx<'_>) -> Result<ProviderSecrets> {
+        Err(Error::EnvNotSupported {
+            provider: self.name().to_owned(),
+        })
+    }
+
+    /// Keys are file names: not empty, no `/`, not hidden; values are the key files' contents.
+    fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
+        if secrets.is_empty() {
+            return Err(Error::Input {
+                message: "ssh secrets need at least one key file (file name = contents)".to_owned(),
+            });
+        }
+        for (name, value) in secrets.iter() {
+            let bad = |reason| Error::InvalidKeyName {
+                provider: "ssh".to_owned(),
+                name: name.to_owned(),
+                reason,
+            };
+            if name.is_empty() {
+                return Err(bad("it is empty"));
+            }
+            if name.contains(['/', '\\', '\0']) {
+                return Err(bad("a key name is a file name in ~/.ssh, without `/`"));
+            }
+            if name.starts_with('.') {
+                return Err(bad("it must not start with `.`"));
+            }
+            if ["config", "known_hosts", "authorized_keys", "environment"].contains(&name) {
+                return Err(bad("that file is not a key"));
+            }
+            if secrecy::ExposeSecret::expose_secret(value)
+                .trim()
+                .is_empty()
+            {
+                return Err(Error::InvalidValue {
+                    provider: "ssh".to_owned(),
+                    key: name.to_owned(),
+                    reason: "it is empty",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes each pair (or single file) with mode 0600; a different existing key is never replaced
+    /// unless `force`, and then it is backed up first.
+    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, force: bool) -> Result<Plan> {
+        self.validate(secrets)?;
+        let dir = self.paths(ctx).remove(0);
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Input {
+                message: format!("{} exists and is not a directory", dir.display()),
+            });
+        }
+        let names: Vec<&str> = secrets.keys().filter(|k| *k != "provider").collect();
+        let mut plan = Plan {
+            record: Some(serde_yaml::Value::Sequence(
+                names
+                    .iter()
+                    .map(|n| serde_yaml::Value::String((*n).to_owned()))
+                    .collect(),
+            )),
+            ..Plan::default()
+        };
+        // Group `NAME` with `NAME.pub` so a pair is written or skipped as a whole.
+        let mut stems: Vec<&str> = names.iter().map(|n| n.trim_end_matches(".pub")).collect();
+        stems.dedup();
+        stems.sort_unstable();
+        stems.dedup();
+        for stem in stems {
+            let files: Vec<(String, PathBuf, &str)> = [stem.to_owned(), format!("{stem}.pub")]
+                .into_iter()
+                .filter_map(|n| {
+                    let v = secrets.expose(&n)?;
+                    Some((n.clone(), dir.join(&n), v))
+                })
+                .collect();
+            plan_key_group(&mut plan, &files, force)?;
+        }
+        Ok(plan)
+    }
+
+    /// Runhouse never deleted SSH keys, and neither does rh: it only forgets the bookkeeping entry.
+    fn plan_delete(&self, _ctx: &Ctx<'_>) -> Result<Plan> {
+        let mut plan = Plan::default();
+        plan.warn(
+            "Automatic deletion of local SSH keys is not supported; delete them by hand if you want them gone."
+                .to_owned(),
+        );
+        Ok(plan)
+    }
+
+    fn detect(&self, ctx: &Ctx<'_>) -> Detection {
+        let dir = self.paths(ctx).remove(0);
+        match Self::pairs(&dir) {
+            Ok((pairs, _)) if !pairs.is_empty() => Detection::yes(
+                Source::File(vec![dir.clone()]),
+                format!(
+                    "{} has {} key pair{}: {}",
+                    dir.display(),
+                    pairs.len(),
+                    if pairs.len() == 1 { "" } else { "s" },
+                    join_and(&pairs)
+                ),
+            ),
+            Ok(_) => Detection::no(format!(
+                "no key pair (NAME and NAME.pub) in {}",
+                dir.display()
+            )),
+            Err(e) => Detection::no(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Bad input: clear one-line errors, and no file created, truncated or changed.
+
+use crate::Home;
+
+#[test]
+fn missing_key_creates_nothing() {
+    let h = Home::new();
+    let err = h.save("aws", &[("access_key", "A")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "aws secrets lack the key `secret_key` (expected access_key and secret_key)"
+    );
+    assert!(!h.path(".aws").exists());
+    assert!(!h.paths.config_file().exists());
+    let err = h
+        .save(
+            "aws",
+            &[("access_key", "A"), ("secret_key", "S"), ("region", "x")],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown key `region`"), "{err}");
+    let err = h
+        .save("aws", &[("access_key", "A\nB"), ("secret_key", "S")])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid value for aws key `access_key`: it spans several lines"
+    );
+    let err = h.save("lambda", &[("api_key", "  ")]).unwrap_err();
+    assert!(err.to_string().contains("it is empty"), "{err}");
+    let err = h.save("ssh", &[("../evil", "x")]).unwrap_err();
+    assert!(err.to_string().contains("without `/`"), "{err}");
+    assert_eq!(std::fs::read_dir(&h.root).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failing_provider_stops_the_whole_save_before_any_write() {
+    let h = Home::new();
+    let map = rh_secrets::parse_secrets_json(
+        "input",
+        r#"{"aws": {"access_key": "A", "secret_key": "S"}, "lambda": {}}"#,
+    )
+    .unwrap();
+    let err = h
+        .secrets()
+        .save_provider_secrets(&map, rh_secrets::SaveOptions::default())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("lambda secrets lack the key `api_key`"),
+        "{err}"
+    );
+    assert!(!h.path(".aws/credentials").exists());
+}
+
+#[test]
+fn malformed_files_are_named_with_their_line_and_left_alone() {
+    let h = Home::new();
+    let ini = "[default]\naws_access_key_id = A\nthis line is SENTINEL garbage\n";
+    let p = h.put(".aws/credentials", ini);
+    let err = h
+        .save("aws", &[("access_key", "B"), ("secret_key", "S")])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{}:3: expected `[section]` or `key = value`", p.display())
+    );
+    assert_eq!(h.read(".aws/credentials"), ini);
+    // Detection reports it instead of failing.
+    let st = h.secrets().status();
+    assert!(
+        st[0].detection.reason.contains(":3: expected"),
+        "{:?}",
+        st[0]
+    );
+    assert!(h.secrets().delete_local(&["aws".to_owned()]).is_err());
+    assert_eq!(h.read(".aws/credentials"), ini);
+
+    let json = "{\n  \"client_id\": \"SENTINEL\",\n  oops\n}\n";
+    let p = h.put(".config/gcloud/application_default_credentials.json", json);
+    let err = h
+        .save("gcp", &[("client_id", "a"), ("client_secret", "b")])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:3: not valid JSON", p.display())),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("SENTINEL"));
+    assert_eq!(
+        h.read(".config/gcloud/application_default_credentials.json"),
+        json
+    );
+
+    let yaml = "github.com:\n  oauth_token: SENTINEL\n bad: [\n";
+    let p = h.put(".config/gh/hosts.yml", yaml);
+    let err = h.save("github", &[("token", "t")]).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!("{}:", p.display())),
+        "{err}"
+    );
+    assert!(err.to_string().contains("not valid YAML"), "{err}");
+    assert!(!err.to_string().contains("SENTINEL"));
+    assert_eq!(h.read(".config/gh/hosts.yml"), yaml);
+}
+
+#[test]
+fn directory_or_dangling_symlink_at_the_path() {
+    let h = Home::new();
+    std::fs::create_dir_all(h.path(".cache/huggingface/token")).unwrap();
+    let err = h.save("huggingface", &[("token", "t")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is a directory, expected a credentials file",
+            h.path(".cache/huggingface/token").display()
+        )
+    );
+    std::fs::create_dir_all(h.path(".aws")).unwrap();
+    std::os::unix::fs::symlink(h.path("gone"), h.path(".aws/credentials")).unwrap();
+    let err = h
+        .save("aws", &[("access_key", "A"), ("secret_key", "S")])
+        .unwrap_err();
+    assert!(err.to_string().contains("is a dangling symlink"), "{err}");
+    assert!(
+        std::fs::symlink_metadata(h.path(".aws/credentials"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(!h.path("gone").exists());
+}
+
+#[test]
+fn a_symlinked_credentials_file_is_updated_in_place() {
+    let h = Home::new();
+    let real = h.put("dotfiles/aws", "[work]\nk = v\n");
+    std::fs::create_dir_all(h.path(".aws")).unwrap();
+    std::os::unix::fs::symlink(&real, h.path(".aws/credentials")).unwrap();
+    h.save("aws", &[("access_key", "A"), ("secret_key", "S")])
+        .unwrap();
+    assert!(
+        std::fs::symlink_metadata(h.path(".aws/credentials"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        "[work]\nk = v\n\n[default]\naws_access_key_id = A\naws_secret_access_key = S\n"
+    );
+}
+
+#[test]
+fn reports_and_errors_never_show_values() {
+    let h = Home::new();
+    let report = h
+        .save(
+            "aws",
+            &[("access_key", "AKIASENTINEL"), ("secret_key", "SENTINEL")],
+        )
+        .unwrap();
+    assert!(!format!("{report:?}").contains("SENTINEL"));
+    let plans = h.secrets().plan_delete_local(&["aws".to_owned()]).unwrap();
+    assert!(!format!("{plans:?}").contains("SENTINEL"));
+    let loaded = h.secrets().load(None, false).unwrap();
+    assert!(!format!("{loaded:?}").contains("SENTINEL"));
+    assert!(!format!("{:?}", h.secrets().status()).contains("SENTINEL"));
+}
