@@ -60,23 +60,23 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
     })
 }
 
-/// The environment variable a provider's key is passed as: the provider's own variable for builtin
-/// providers (`AWS_ACCESS_KEY_ID`, `HF_TOKEN`, …), `<PROVIDER>_<KEY>` upper-cased for the rest.
-/// SSH and sky keys are files, not variables.
+/// The environment variable a provider's key is passed as: the builtin provider's own variable
+/// (`AWS_ACCESS_KEY_ID`, `HF_TOKEN`, …), `<PROVIDER>_<KEY>` upper-cased otherwise (custom providers, and
+/// builtin keys without a variable such as lambda's `api_key`). SSH and sky keys are files, not variables.
 fn env_var(provider: &str, key: &str) -> Option<String> {
-    let builtin = match (provider, key) {
-        ("aws", "access_key") => "AWS_ACCESS_KEY_ID",
-        ("aws", "secret_key") => "AWS_SECRET_ACCESS_KEY",
-        ("azure", "subscription_id") => "AZURE_SUBSCRIPTION_ID",
-        ("gcp", "client_id") => "CLIENT_ID",
-        ("gcp", "client_secret") => "CLIENT_SECRET",
-        ("huggingface", "token") => "HF_TOKEN",
-        ("github", "token") => "GH_TOKEN",
-        ("ssh" | "sky", _) => return None,
-        _ => "",
-    };
-    if !builtin.is_empty() {
-        return Some(builtin.to_owned());
+    if matches!(provider, "ssh" | "sky") {
+        return None;
+    }
+    if let Some(p) = rh_secrets::builtin_provider(provider) {
+        if let Some(var) = p
+            .keys()
+            .iter()
+            .zip(p.env_vars())
+            .find(|(k, _)| **k == key)
+            .map(|(_, v)| *v)
+        {
+            return Some(var.to_owned());
+        }
     }
     let clean = |s: &str| -> String {
         s.chars()
@@ -103,6 +103,11 @@ mod tests {
             Some("AWS_ACCESS_KEY_ID")
         );
         assert_eq!(env_var("huggingface", "token").as_deref(), Some("HF_TOKEN"));
+        assert_eq!(env_var("github", "token").as_deref(), Some("GH_TOKEN"));
+        assert_eq!(
+            env_var("azure", "subscription_id").as_deref(),
+            Some("AZURE_SUBSCRIPTION_ID")
+        );
         assert_eq!(
             env_var("lambda", "api_key").as_deref(),
             Some("LAMBDA_API_KEY")
