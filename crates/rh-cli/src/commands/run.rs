@@ -67,16 +67,15 @@ fn env_var(provider: &str, key: &str) -> Option<String> {
     if matches!(provider, "ssh" | "sky") {
         return None;
     }
-    if let Some(p) = rh_secrets::builtin_provider(provider) {
-        if let Some(var) = p
-            .keys()
+    let builtin = rh_secrets::builtin_provider(provider).and_then(|p| {
+        p.keys()
             .iter()
             .zip(p.env_vars())
             .find(|(k, _)| **k == key)
             .map(|(_, v)| *v)
-        {
-            return Some(var.to_owned());
-        }
+    });
+    if let Some(var) = builtin {
+        return Some(var.to_owned());
     }
     let clean = |s: &str| -> String {
         s.chars()
