@@ -77,7 +77,10 @@ impl ResourceName {
             return Err(Error::invalid_name(input, "it is empty"));
         }
         if input.chars().any(char::is_control) {
-            return Err(Error::invalid_name(input, "it contains a control character"));
+            return Err(Error::invalid_name(
+                input,
+                "it contains a control character",
+            ));
         }
         let (base, rest) = if input == "~" {
             (Self::local_root(), "")
@@ -97,7 +100,10 @@ impl ResourceName {
             (ctx.current_folder.clone(), rest)
         } else if let Some(rest) = input.strip_prefix('/') {
             if rest.is_empty() {
-                return Err(Error::invalid_name(input, "`/` is not a resource; use `/<user>/<name>`"));
+                return Err(Error::invalid_name(
+                    input,
+                    "`/` is not a resource; use `/<user>/<name>`",
+                ));
             }
             if input.starts_with("//") {
                 return Err(Error::invalid_name(input, "it has an empty segment"));
@@ -122,21 +128,29 @@ impl ResourceName {
             (ctx.current_folder.clone(), input)
         };
         let mut name = base;
-        if !rest.is_empty() {
+        // `~/`, `@/` and `./` promise a segment, so an empty rest is an empty segment.
+        let promised = input.ends_with('/');
+        if !rest.is_empty() || promised {
             for segment in rest.split('/') {
                 check_segment(input, segment)?;
                 name.segments.push(segment.to_owned());
             }
         }
         if name.scope == Scope::Remote && name.segments.is_empty() {
-            return Err(Error::invalid_name(input, "a remote name needs a user: `/<user>/<name>`"));
+            return Err(Error::invalid_name(
+                input,
+                "a remote name needs a user: `/<user>/<name>`",
+            ));
         }
         Ok(name)
     }
 
     fn builtin(input: &str, rest: &str) -> Result<Self> {
         if rest.contains('/') {
-            return Err(Error::invalid_name(input, "builtin names have one segment, like `^rh-cpu`"));
+            return Err(Error::invalid_name(
+                input,
+                "builtin names have one segment, like `^rh-cpu`",
+            ));
         }
         check_segment(input, rest)?;
         Ok(Self {
@@ -270,7 +284,11 @@ mod tests {
     #[test]
     fn logged_in_context() {
         let ctx = NameContext::with_default_folder("/alice".parse().expect("valid"));
-        let n = |s| ResourceName::parse_with(s, &ctx).expect("valid").to_string();
+        let n = |s| {
+            ResourceName::parse_with(s, &ctx)
+                .expect("valid")
+                .to_string()
+        };
         assert_eq!(n("x"), "/alice/x");
         assert_eq!(n("@/p/x"), "/alice/p/x");
         assert_eq!(n("./x"), "/alice/x");

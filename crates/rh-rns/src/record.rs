@@ -28,8 +28,8 @@ impl ResourceRecord {
             path: origin.to_owned(),
             reason,
         };
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| corrupt(format!("not valid JSON ({e})")))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not valid JSON ({e})")))?;
         let Value::Object(config) = value else {
             return Err(corrupt(format!(
                 "expected a JSON object, found {}",
@@ -40,7 +40,11 @@ impl ResourceRecord {
     }
 
     /// Checks a parsed config like [`ResourceRecord::from_json`] does.
-    pub fn from_config(name: ResourceName, config: Map<String, Value>, origin: &str) -> Result<Self> {
+    pub fn from_config(
+        name: ResourceName,
+        config: Map<String, Value>,
+        origin: &str,
+    ) -> Result<Self> {
         let corrupt = |reason: &str| Error::Corrupt {
             path: origin.to_owned(),
             reason: reason.to_owned(),
@@ -86,6 +90,7 @@ impl ResourceRecord {
     }
 
     /// The same config under another name.
+    #[must_use]
     pub fn renamed(&self, name: ResourceName) -> Self {
         Self::new(name, self.config.clone())
     }
@@ -132,12 +137,18 @@ mod tests {
             (b"[]", "found an empty array"),
             (b"{}", "`resource_type` is missing"),
             (b"{\"resource_type\": 3}", "non-empty string"),
-            (b"{\"resource_type\": \"x\", \"resource_subtype\": 1}", "must be a string"),
+            (
+                b"{\"resource_type\": \"x\", \"resource_subtype\": 1}",
+                "must be a string",
+            ),
         ] {
             let err = ResourceRecord::from_json(name("~/x"), bytes, "/w/rh/x/config.json")
                 .expect_err("corrupt")
                 .to_string();
-            assert!(err.starts_with("invalid resource config /w/rh/x/config.json: "), "{err}");
+            assert!(
+                err.starts_with("invalid resource config /w/rh/x/config.json: "),
+                "{err}"
+            );
             assert!(err.contains(reason), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }

@@ -85,7 +85,8 @@ pub trait Rns: Debug + Send + Sync + 'static {
     async fn rename(&self, from: &ResourceName, to: &ResourceName, overwrite: bool) -> Result<()>;
 
     /// The versions of a resource, newest first, at most `limit` when given.
-    async fn history(&self, name: &ResourceName, limit: Option<usize>) -> Result<Vec<HistoryEntry>>;
+    async fn history(&self, name: &ResourceName, limit: Option<usize>)
+    -> Result<Vec<HistoryEntry>>;
 
     /// A unified diff from the config at `rev` (default: the latest recorded version) to the current one.
     /// Empty when they are the same.

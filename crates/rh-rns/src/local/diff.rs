@@ -41,8 +41,14 @@ pub(crate) fn unified(old: &str, new: &str, old_label: &str, new_label: &str) ->
                 Op::Add(_) => b_start += 1,
             }
         }
-        let a_len = ops[start..end].iter().filter(|o| !matches!(o, Op::Add(_))).count();
-        let b_len = ops[start..end].iter().filter(|o| !matches!(o, Op::Del(_))).count();
+        let a_len = ops[start..end]
+            .iter()
+            .filter(|o| !matches!(o, Op::Add(_)))
+            .count();
+        let b_len = ops[start..end]
+            .iter()
+            .filter(|o| !matches!(o, Op::Del(_)))
+            .count();
         let _ = writeln!(
             out,
             "@@ -{} +{} @@",
@@ -75,6 +81,7 @@ enum Op<'a> {
 }
 
 /// An edit script from a longest-common-subsequence table; configs are small, so O(n·m) is fine.
+#[expect(clippy::many_single_char_names, reason = "the textbook LCS names")]
 fn lcs_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Op<'a>> {
     let (n, m) = (a.len(), b.len());
     let mut t = vec![vec![0u32; m + 1]; n + 1];
@@ -164,7 +171,10 @@ mod tests {
             "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n {\n     \"a\": 1,\n-    \"b\": 2\n+    \"b\": 3\n }\n"
         );
         assert_eq!(unified(old, old, "a", "b"), "");
-        assert_eq!(unified("", "x", "a", "b"), "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n");
+        assert_eq!(
+            unified("", "x", "a", "b"),
+            "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n"
+        );
     }
 
     #[test]
@@ -178,6 +188,9 @@ mod tests {
             ),
             "changed a: 30 -> 60, +c, -b"
         );
-        assert_eq!(summary(Some(br#"{"a":1}"#), Some(br#"{"a": 1}"#)), "reformatted");
+        assert_eq!(
+            summary(Some(br#"{"a":1}"#), Some(br#"{"a": 1}"#)),
+            "reformatted"
+        );
     }
 }

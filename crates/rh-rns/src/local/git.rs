@@ -55,12 +55,18 @@ impl Repo {
         let mut path = workdir.join("rh");
         path.extend(name.segments());
         path.push("config.json");
-        let rel = path.strip_prefix(&self.root).map_err(|_| Error::NotARepository {
-            workdir: rns.workdir.clone(),
-        })?;
+        let rel = path
+            .strip_prefix(&self.root)
+            .map_err(|_| Error::NotARepository {
+                workdir: rns.workdir.clone(),
+            })?;
         let parts: Vec<&str> = rel
             .components()
-            .map(|c| c.as_os_str().to_str().expect("names and workdir checked UTF-8"))
+            .map(|c| {
+                c.as_os_str()
+                    .to_str()
+                    .expect("names and workdir checked UTF-8")
+            })
             .collect();
         Ok(parts.join("/"))
     }
@@ -102,9 +108,7 @@ impl Repo {
             .rev_parse_single(rev)
             .map_err(|_| bad("does not exist in this repository"))?;
         let object = id.object().map_err(git_err("read an object", &self.root))?;
-        object
-            .peel_to_commit()
-            .map_err(|_| bad("is not a commit"))
+        object.peel_to_commit().map_err(|_| bad("is not a commit"))
     }
 }
 
@@ -134,7 +138,9 @@ pub(crate) fn history(
             repo: repo.root.clone(),
             source: Box::new(e),
         })?;
-        let commit = info.object().map_err(git_err("read a commit", &repo.root))?;
+        let commit = info
+            .object()
+            .map_err(git_err("read a commit", &repo.root))?;
         let now = repo.blob_at(&commit, &rela)?;
         let parent = match info.parent_ids().next() {
             Some(p) => {
@@ -151,19 +157,27 @@ pub(crate) fn history(
         }
         let old = parent.map(|id| repo.blob_bytes(id)).transpose()?;
         let new = now.map(|id| repo.blob_bytes(id)).transpose()?;
-        out.push(entry(&repo, &commit, diff::summary(old.as_deref(), new.as_deref()))?);
+        out.push(entry(
+            &repo,
+            &commit,
+            diff::summary(old.as_deref(), new.as_deref()),
+        )?);
     }
     Ok(out)
 }
 
 fn entry(repo: &Repo, commit: &gix::Commit<'_>, change: String) -> Result<HistoryEntry> {
-    let author = commit.author().map_err(git_err("read a commit", &repo.root))?;
+    let author = commit
+        .author()
+        .map_err(git_err("read a commit", &repo.root))?;
     let time = author.time().map_err(|e| Error::Git {
         action: "read a commit time",
         repo: repo.root.clone(),
         source: Box::new(e),
     })?;
-    let message = commit.message().map_err(git_err("read a commit", &repo.root))?;
+    let message = commit
+        .message()
+        .map_err(git_err("read a commit", &repo.root))?;
     let id = commit.id;
     Ok(HistoryEntry {
         id: id.to_string(),
@@ -203,7 +217,11 @@ pub(crate) fn diff(rns: &LocalRns, name: &ResourceName, rev: Option<&str>) -> Re
             name: name.to_string(),
         });
     }
-    let text = |b: &Option<Vec<u8>>| b.as_deref().map(|b| b.to_str_lossy().into_owned()).unwrap_or_default();
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| b.to_str_lossy().into_owned())
+            .unwrap_or_default()
+    };
     Ok(diff::unified(
         &text(&old),
         &text(&new),
@@ -217,10 +235,12 @@ pub(crate) fn restore(rns: &LocalRns, name: &ResourceName, rev: &str) -> Result<
     let repo = open(rns)?;
     let rela = repo.rela_path(rns, name)?;
     let commit = repo.commit_at(rev)?;
-    let id = repo.blob_at(&commit, &rela)?.ok_or_else(|| Error::Revision {
-        rev: rev.to_owned(),
-        reason: format!("does not hold {name} ({rela})"),
-    })?;
+    let id = repo
+        .blob_at(&commit, &rela)?
+        .ok_or_else(|| Error::Revision {
+            rev: rev.to_owned(),
+            reason: format!("does not hold {name} ({rela})"),
+        })?;
     let bytes = repo.blob_bytes(id)?;
     // Check before writing, so a corrupt old version never replaces a good current one.
     let record = ResourceRecord::from_json(name.clone(), &bytes, &format!("{rela} at {rev}"))?;
@@ -245,35 +265,51 @@ pub(crate) fn commit(
         return Err(Error::Git {
             action: "commit",
             repo: repo.root.clone(),
-            source: "no author identity: set `git config user.name` and `git config user.email`".into(),
+            source: "no author identity: set `git config user.name` and `git config user.email`"
+                .into(),
         });
     }
     let head = repo.head_commit()?;
     let base_tree = match &head {
-        Some(c) => c.tree_id().map_err(git_err("read HEAD's tree", &repo.root))?.detach(),
+        Some(c) => c
+            .tree_id()
+            .map_err(git_err("read HEAD's tree", &repo.root))?
+            .detach(),
         None => repo.repo.empty_tree().id,
     };
-    let mut editor = repo.repo.edit_tree(base_tree).map_err(git_err("edit a tree", &repo.root))?;
+    let mut editor = repo
+        .repo
+        .edit_tree(base_tree)
+        .map_err(git_err("edit a tree", &repo.root))?;
     let mut changes = Vec::new();
     for name in names {
         let rela = repo.rela_path(rns, name)?;
         let path = config_path(rns, name)?;
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let id = repo.repo.write_blob(&bytes).map_err(git_err("write a blob", &repo.root))?.detach();
+                let id = repo
+                    .repo
+                    .write_blob(&bytes)
+                    .map_err(git_err("write a blob", &repo.root))?
+                    .detach();
                 editor
                     .upsert(rela.as_str(), gix::object::tree::EntryKind::Blob, id)
                     .map_err(git_err("edit a tree", &repo.root))?;
                 changes.push((rela, Some((id, path))));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                editor.remove(rela.as_str()).map_err(git_err("edit a tree", &repo.root))?;
+                editor
+                    .remove(rela.as_str())
+                    .map_err(git_err("edit a tree", &repo.root))?;
                 changes.push((rela, None));
             }
             Err(e) => return Err(Error::io("read", path, e)),
         }
     }
-    let tree = editor.write().map_err(git_err("write a tree", &repo.root))?.detach();
+    let tree = editor
+        .write()
+        .map_err(git_err("write a tree", &repo.root))?
+        .detach();
     if tree == base_tree {
         return Ok(None);
     }

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use crate::{
-    Error, HistoryEntry, Listing, ResourceName, ResourceRecord, Result, Rns, Scope,
-};
+use crate::{Error, HistoryEntry, Listing, ResourceName, ResourceRecord, Result, Rns, Scope};
 
 mod builtins;
 mod diff;
@@ -166,7 +164,11 @@ impl Rns for LocalRns {
         blocking(move || store::rename(&this, &from, &to, overwrite)).await
     }
 
-    async fn history(&self, name: &ResourceName, limit: Option<usize>) -> Result<Vec<HistoryEntry>> {
+    async fn history(
+        &self,
+        name: &ResourceName,
+        limit: Option<usize>,
+    ) -> Result<Vec<HistoryEntry>> {
         let this = self.clone();
         let name = name.clone();
         blocking(move || git::history(&this, &name, limit)).await
