@@ -99,6 +99,10 @@ impl Error {
         }
     }
 
+    #[cfg_attr(
+        not(feature = "local"),
+        expect(dead_code, reason = "used by the local store")
+    )]
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
