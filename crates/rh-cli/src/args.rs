@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
+use crate::commands::resource::{ClusterCommand, ResourceCommand};
 
 /// rh: keep, sync and share cloud credentials, settings and named resources.
 #[derive(Debug, Parser)]
@@ -44,6 +45,12 @@ pub(crate) enum Command {
     /// Read and change ~/.rh/config.yaml.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Save, show, list, move and version named resources (`~/name` lives in the working dir's rh/).
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+    /// Create cluster resources and change their autostop.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -8,6 +8,7 @@ use crate::args::{Cli, Command};
 use crate::context::Context;
 
 pub(crate) mod config;
+pub(crate) mod resource;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Resource(cmd) => resource::run(&ctx, cmd).await,
+        Command::Cluster(cmd) => resource::run_cluster(&ctx, cmd).await,
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -1,3 +1,4 @@
 //! End-to-end tests of the `rh` binary: each runs the real executable in a throwaway HOME.
 
 mod config;
+mod resource;
