@@ -17,6 +17,7 @@ mod rns;
 
 #[cfg(feature = "local")]
 pub mod local;
+// `pub mod remote` (feature `remote`, the rh-server client) comes with issue 5 and implements the same `Rns`.
 #[cfg(feature = "testing")]
 pub mod testing;
 

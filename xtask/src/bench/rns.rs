@@ -35,11 +35,20 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
     };
 
     let iterations = 2000;
-    let out = cmd(&["resource", "bench-load", "~/f42/r042", "--iterations", &iterations.to_string()])
-        .output()
-        .context("run rh resource bench-load")?;
+    let out = cmd(&[
+        "resource",
+        "bench-load",
+        "~/f42/r042",
+        "--iterations",
+        &iterations.to_string(),
+    ])
+    .output()
+    .context("run rh resource bench-load")?;
     if !out.status.success() {
-        bail!("bench-load failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "bench-load failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let per_load = field(&text, "per_load_us").context("bench-load printed no per_load_us")?;

@@ -60,14 +60,11 @@ impl Repo {
             .map_err(|_| Error::NotARepository {
                 workdir: rns.workdir.clone(),
             })?;
-        let parts: Vec<&str> = rel
-            .components()
-            .map(|c| {
-                c.as_os_str()
-                    .to_str()
-                    .expect("names and workdir checked UTF-8")
-            })
-            .collect();
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        let parts = parts.ok_or_else(|| Error::NotSupported {
+            name: name.to_string(),
+            what: format!("git history under a non-UTF-8 path ({})", rel.display()),
+        })?;
         Ok(parts.join("/"))
     }
 
