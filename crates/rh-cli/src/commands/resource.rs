@@ -501,11 +501,12 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
                     &resource_settings(ctx)?,
                 )?)
             } else {
-                Resource::Cluster(Cluster::new(
-                    name.clone(),
-                    args.ips,
-                    args.ssh_creds.map(SshCreds::Secret),
-                )?)
+                // The secret is named like a resource (and the shell may have expanded its `~` too).
+                let creds = args
+                    .ssh_creds
+                    .map(|s| local.name(&s).map(|n| SshCreds::Secret(n.to_string())))
+                    .transpose()?;
+                Resource::Cluster(Cluster::new(name.clone(), args.ips, creds)?)
             };
             resource.save(rns, args.write.overwrite).await?;
             local

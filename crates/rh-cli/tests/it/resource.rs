@@ -490,8 +490,9 @@ fn working_dir_search_from_nested_dirs() {
     let t = repo_test();
     let deep = t.work_dir().join("src/pkg/deep");
     std::fs::create_dir_all(&deep).expect("mkdir");
-    // An rh/ in a subfolder does not win over the repo root (.git comes first).
+    // Neither an rh/ in a subfolder nor one above the repo wins over the repo root (.git comes first).
     std::fs::create_dir_all(t.work_dir().join("src/rh")).expect("mkdir");
+    std::fs::create_dir_all(t.root().join("rh")).expect("mkdir");
     let out = run_in(
         &t,
         &deep,
@@ -501,6 +502,7 @@ fn working_dir_search_from_nested_dirs() {
     assert!(config_path(&t, "c").is_file());
     let out = run_in(&t, &deep, &["resource", "ls"]);
     assert_eq!(stdout(&out), "~/c  cluster/OnDemandCluster\n");
+    assert!(!t.root().join("rh/c").exists() && !t.work_dir().join("src/rh/c").exists());
 
     // RH_WORKDIR overrides the search.
     let mut t2 = CliTest::new(env!("CARGO_BIN_EXE_rh"));
@@ -537,4 +539,35 @@ fn builtins_show_and_are_read_only() {
     assert_eq!(v["instance_type"], "CPU:1");
     let err = fail(&t, &["resource", "rm", "^rh-cpu"]);
     assert!(err.contains("builtins are read-only"), "{err}");
+}
+
+#[test]
+fn byo_cluster_stores_a_secret_name() {
+    let t = plain_test();
+    // As the shell passes an unquoted `~/ssh-byo`.
+    let creds = format!("{}/ssh-byo", t.home().display());
+    t.ok([
+        "cluster",
+        "create",
+        "~/byo",
+        "--ips",
+        "10.0.0.1,10.0.0.2",
+        "--ssh-creds",
+        &creds,
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(config_path(&t, "byo")).expect("read"),
+        "{\n    \"name\": \"~/byo\",\n    \"resource_type\": \"cluster\",\n    \"resource_subtype\": \"Cluster\",\n    \"ips\": [\n        \"10.0.0.1\",\n        \"10.0.0.2\"\n    ],\n    \"ssh_creds\": \"~/ssh-byo\"\n}"
+    );
+    let shown = t.ok(["resource", "show", "~/byo"]);
+    assert!(shown.contains("\nssh_creds: ~/ssh-byo\n"), "{shown}");
+    let err = fail(&t, &["cluster", "keep-warm", "~/nope"]);
+    assert_eq!(err, "error: resource ~/nope not found");
+    let out = t.run(["cluster", "keep-warm", "~/byo"]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("not an on-demand cluster"),
+        "{}",
+        stderr(&out)
+    );
 }
