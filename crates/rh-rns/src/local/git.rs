@@ -352,6 +352,9 @@ fn update_index(repo: &Repo, changes: &[Change]) -> Result<()> {
         }
     }
     index.sort_entries();
+    // The cached trees of the changed dirs are stale now; without them git recomputes trees from entries.
+    // Keeping them would make git's next commit write the old subtree back.
+    index.remove_tree();
     index
         .write(gix::index::write::Options::default())
         .map_err(|e| Error::Git {

@@ -111,9 +111,12 @@ async fn commits_history_diff_restore() {
         .expect("commit");
     assert_eq!(rns.diff(&n, None).await.expect("diff"), "");
 
-    // A commit by git itself that does not touch the resource is not in its history.
+    // A commit by git itself that does not touch the resource is not in its history, and keeps the
+    // resource's latest version (the index holds no stale cached tree).
     std::fs::write(root.join("README"), "changed\n").expect("write");
     git(root, &["commit", "-qam", "docs"]);
+    let committed = git(root, &["show", "HEAD:rh/team/aws_cluster/config.json"]);
+    assert!(committed.contains("\"autostop_mins\": 60"), "{committed}");
 
     let history = rns.history(&n, None).await.expect("history");
     let lines: Vec<(String, String)> = history
@@ -154,6 +157,19 @@ async fn commits_history_diff_restore() {
         .await
         .expect("diff against HEAD~2");
     assert_eq!(diff, "", "restored equals the first version");
+
+    // git wrote a cache-tree with its commit; an rh commit after it must not leave that stale.
+    rns.save(&cluster("~/team/aws_cluster", 45), true)
+        .await
+        .expect("save");
+    rns.commit(std::slice::from_ref(&n), "45")
+        .await
+        .expect("commit");
+    std::fs::write(root.join("README"), "again\n").expect("write");
+    git(root, &["commit", "-qam", "docs 2"]);
+    let committed = git(root, &["show", "HEAD:rh/team/aws_cluster/config.json"]);
+    assert!(committed.contains("\"autostop_mins\": 45"), "{committed}");
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
 
     // Deleting and committing records a deletion.
     rns.delete(&n).await.expect("delete");
