@@ -316,7 +316,7 @@ pub(crate) fn commit(
         .commit("HEAD", message, tree, parents)
         .map_err(git_err("commit", &repo.root))?
         .detach();
-    update_index(&repo, &changes)?;
+    update_index(&repo, &tree, &changes)?;
     Ok(Some(CommitInfo {
         id: id.to_string(),
         short_id: id.to_hex_with_len(7).to_string(),
@@ -327,13 +327,17 @@ pub(crate) fn commit(
 type Change = (String, Option<(gix::ObjectId, PathBuf)>);
 
 /// Makes the index agree with the commit for the committed paths, so `git status` shows them clean.
-fn update_index(repo: &Repo, changes: &[Change]) -> Result<()> {
-    let mut index = match repo.repo.open_index() {
-        Ok(i) => i,
-        Err(_) => gix::index::File::from_state(
-            gix::index::State::new(repo.repo.object_hash()),
-            repo.repo.index_path(),
-        ),
+fn update_index(repo: &Repo, tree: &gix::oid, changes: &[Change]) -> Result<()> {
+    // An unreadable index is an error: rewriting it from scratch would lose what the user staged. A
+    // missing one (a repo without a checkout index) is built from the new commit's tree.
+    let mut index = if repo.repo.index_path().exists() {
+        repo.repo
+            .open_index()
+            .map_err(git_err("read the index", &repo.root))?
+    } else {
+        repo.repo
+            .index_from_tree(tree)
+            .map_err(git_err("build the index", &repo.root))?
     };
     let removed: Vec<&str> = changes.iter().map(|(p, _)| p.as_str()).collect();
     index.remove_entries(|_, path, _| removed.iter().any(|r| <&BStr>::from(*r) == path));

@@ -248,3 +248,27 @@ async fn outside_a_repo_history_says_so() {
     );
     assert!(rns.commit(&[n], "x").await.is_err());
 }
+
+#[tokio::test]
+async fn commit_touches_only_the_resource() {
+    let dir = repo();
+    let root = dir.path();
+    // The user has something staged and something modified; neither goes into rh's commit.
+    std::fs::write(root.join("staged.txt"), "s\n").expect("write");
+    git(root, &["add", "staged.txt"]);
+    std::fs::write(root.join("README"), "edited\n").expect("write");
+    let rns = LocalRns::new(root);
+    let n = name("~/c");
+    rns.save(&cluster("~/c", 5), false).await.expect("save");
+    rns.commit(std::slice::from_ref(&n), "c")
+        .await
+        .expect("commit");
+    assert_eq!(
+        git(root, &["show", "--name-only", "--format=", "HEAD"]),
+        "rh/c/config.json\n"
+    );
+    assert_eq!(
+        git(root, &["status", "--porcelain"]),
+        " M README\nA  staged.txt\n"
+    );
+}
