@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
+use crate::commands::resource::{ClusterCommand, ResourceCommand};
 use crate::commands::run::RunArgs;
 use crate::commands::secrets::SecretsCommand;
 
@@ -51,6 +52,12 @@ pub(crate) enum Command {
     /// Provider credentials on this machine: list, detect, save, show, delete.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Save, show, list, move and version named resources (`~/name` lives in the working dir's rh/).
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+    /// Create cluster resources and change their autostop.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -8,6 +8,7 @@ use crate::args::{Cli, Command};
 use crate::context::Context;
 
 pub(crate) mod config;
+pub(crate) mod resource;
 pub(crate) mod run;
 pub(crate) mod secrets;
 
@@ -40,6 +41,8 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Secrets(cmd) => secrets::run(&ctx, cmd),
+        Command::Resource(cmd) => resource::run(&ctx, cmd).await,
+        Command::Cluster(cmd) => resource::run_cluster(&ctx, cmd).await,
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

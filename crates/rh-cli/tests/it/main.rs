@@ -2,5 +2,6 @@
 
 mod config;
 mod crash;
+mod resource;
 mod run;
 mod secrets;

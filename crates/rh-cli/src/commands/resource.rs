@@ -1,0 +1,549 @@
+//! `rh resource …` and `rh cluster …`: the local RNS and typed resources.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use rh_config::EnvVars;
+use rh_resources::{Cluster, OnDemandCluster, OnDemandSpec, Resource, ResourceSettings, SshCreds};
+use rh_rns::local::{LocalRns, WorkdirOptions};
+use rh_rns::{NameContext, ResourceName, ResourceRecord, Rns, Scope};
+use serde_json::{Map, Value, json};
+
+use crate::context::Context;
+use crate::printer;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ResourceCommand {
+    /// Save a resource config (from a JSON file) under NAME.
+    Save {
+        /// The name (`~/x`); defaults to the `name` in the file.
+        name: Option<String>,
+        /// A JSON file holding the config (`-` for stdin).
+        #[arg(long, value_name = "FILE")]
+        from_json: PathBuf,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Print a resource's config.
+    Show {
+        /// The name.
+        name: String,
+        /// Print the stored JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the resources in FOLDER (default `~`).
+    #[command(alias = "list")]
+    Ls {
+        /// The folder.
+        folder: Option<String>,
+        /// Include resources in subfolders.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a resource (its config; nested resources stay).
+    #[command(alias = "delete")]
+    Rm {
+        /// The name.
+        name: String,
+        #[command(flatten)]
+        commit: CommitArgs,
+    },
+    /// Rename a resource.
+    #[command(alias = "rename")]
+    Mv {
+        /// The current name.
+        from: String,
+        /// The new name.
+        to: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Print where a resource's config.json is (`~` prints the rh/ folder).
+    Locate {
+        /// The name.
+        name: String,
+    },
+    /// List the commits that changed a resource, newest first.
+    #[command(alias = "log")]
+    History {
+        /// The name.
+        name: String,
+        /// At most this many entries.
+        #[arg(short = 'n', long)]
+        limit: Option<usize>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show how a resource changed since REV (default: the last commit).
+    Diff {
+        /// The name.
+        name: String,
+        /// A git revision (`HEAD~2`, a commit id, a branch).
+        rev: Option<String>,
+    },
+    /// Put back the config a resource had at REV.
+    Restore {
+        /// The name.
+        name: String,
+        /// A git revision.
+        rev: String,
+        #[command(flatten)]
+        commit: CommitArgs,
+    },
+    /// Time N in-process loads of NAME (for `cargo xtask bench`).
+    #[command(hide = true)]
+    BenchLoad {
+        /// The name.
+        name: String,
+        /// How many loads.
+        #[arg(long, default_value_t = 1000)]
+        iterations: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// Save a cluster config: on-demand (`--instance-type`) or your own hosts (`--ips`).
+    Create(Box<CreateArgs>),
+    /// Set an on-demand cluster's autostop and save it.
+    KeepWarm {
+        /// The name.
+        name: String,
+        /// Minutes of idleness before it stops; -1 never.
+        #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+        autostop_mins: i64,
+        #[command(flatten)]
+        commit: CommitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The name (`~/aws_cluster`).
+    name: String,
+    /// `A100:4`, `CPU:2+` or a cloud instance type.
+    #[arg(long)]
+    instance_type: Option<String>,
+    /// Number of nodes.
+    #[arg(long)]
+    num_instances: Option<i64>,
+    /// aws, gcp, azure, lambda or cheapest (default: `default_provider`).
+    #[arg(long)]
+    provider: Option<String>,
+    /// Minutes of idleness before autostop, -1 never (default: `default_autostop`).
+    #[arg(long, allow_hyphen_values = true)]
+    autostop_mins: Option<i64>,
+    /// Use spot instances (default: `use_spot`).
+    #[arg(long, overrides_with = "no_spot")]
+    use_spot: bool,
+    /// Do not use spot instances.
+    #[arg(long)]
+    no_spot: bool,
+    /// Machine image.
+    #[arg(long)]
+    image_id: Option<String>,
+    /// Cloud region.
+    #[arg(long)]
+    region: Option<String>,
+    /// Hosts of a cluster you run yourself (comma-separated); makes a bring-your-own cluster.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["instance_type", "num_instances", "provider", "autostop_mins", "use_spot", "image_id", "region"])]
+    ips: Vec<String>,
+    /// The ssh secret to log in with (its name, never the key).
+    #[arg(long, requires = "ips", value_name = "SECRET")]
+    ssh_creds: Option<String>,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WriteArgs {
+    /// Replace an existing resource of that name.
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    commit: CommitArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CommitArgs {
+    /// Commit the change to the git repository around the working dir.
+    #[arg(long)]
+    commit: bool,
+    /// The commit message.
+    #[arg(short, long, requires = "commit")]
+    message: Option<String>,
+}
+
+/// The local store and name resolution for one invocation.
+struct Local {
+    rns: LocalRns,
+    names: NameContext,
+    home: PathBuf,
+}
+
+impl Local {
+    fn new(ctx: &Context) -> Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let home = ctx.paths.home().to_path_buf();
+        let rns = LocalRns::discover(&WorkdirOptions {
+            cwd,
+            home: Some(home.clone()),
+            workdir_override: ctx.env.non_empty(EnvVars::RH_WORKDIR).map(PathBuf::from),
+        });
+        tracing::debug!("working dir {}", rns.workdir().display());
+        let settings = ctx.settings()?;
+        let default_folder: ResourceName = settings.default_folder.parse().with_context(|| {
+            format!(
+                "default_folder `{}` in config.yaml",
+                settings.default_folder
+            )
+        })?;
+        Ok(Self {
+            rns,
+            names: NameContext::with_default_folder(default_folder),
+            home,
+        })
+    }
+
+    /// Parses a name. The shell turns an unquoted `~/x` into `$HOME/x`; that is taken back to `~/x`.
+    fn name(&self, input: &str) -> Result<ResourceName> {
+        let home = self.home.to_string_lossy();
+        let input = if input == home {
+            "~".to_owned()
+        } else if let Some(rest) = input.strip_prefix(&*home).and_then(|r| r.strip_prefix('/')) {
+            format!("~/{rest}")
+        } else {
+            input.to_owned()
+        };
+        Ok(ResourceName::parse_with(&input, &self.names)?)
+    }
+
+    /// A name the local store holds (`~/…`, or `^…` for reads).
+    fn local_name(&self, input: &str) -> Result<ResourceName> {
+        let name = self.name(input)?;
+        if name.scope() == Scope::Remote {
+            bail!("{name} is a remote name; the remote RNS is not available yet (use a `~/` name)");
+        }
+        Ok(name)
+    }
+
+    async fn commit(
+        &self,
+        args: &CommitArgs,
+        names: &[ResourceName],
+        default: String,
+    ) -> Result<()> {
+        if !args.commit {
+            return Ok(());
+        }
+        let message = args.message.clone().unwrap_or(default);
+        if let Some(info) = self.rns.commit(names, &message).await? {
+            tracing::info!("Committed {} to git: {message}", info.short_id);
+        } else {
+            tracing::info!("Nothing to commit for {}", join(names));
+        }
+        Ok(())
+    }
+}
+
+fn join(names: &[ResourceName]) -> String {
+    names
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn resource_settings(ctx: &Context) -> Result<ResourceSettings> {
+    let s = ctx.settings()?;
+    Ok(ResourceSettings {
+        default_autostop: s.default_autostop,
+        default_provider: s.default_provider,
+        use_spot: s.use_spot,
+    })
+}
+
+pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode> {
+    let local = Local::new(ctx)?;
+    let rns = &local.rns;
+    match cmd {
+        ResourceCommand::Save {
+            name,
+            from_json,
+            write,
+        } => {
+            let text = if from_json.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+            } else {
+                std::fs::read_to_string(&from_json)
+                    .with_context(|| format!("cannot read {}", from_json.display()))?
+            };
+            let origin = from_json.display().to_string();
+            let config: Map<String, Value> = match serde_json::from_str(&text) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => bail!("{origin}: expected a JSON object"),
+                Err(e) => bail!("{origin}: not valid JSON ({e})"),
+            };
+            let name = match (name, config.get("name").and_then(Value::as_str)) {
+                (Some(n), _) => n,
+                (None, Some(n)) => n.to_owned(),
+                (None, None) => bail!("give a NAME: {origin} has no `name`"),
+            };
+            let name = local.local_name(&name)?;
+            let record = ResourceRecord::from_config(name.clone(), config, &origin)?;
+            let resource = Resource::from_record(&record, &origin)?;
+            resource.save(rns, write.overwrite).await?;
+            local
+                .commit(
+                    &write.commit,
+                    std::slice::from_ref(&name),
+                    format!("rh: save {name}"),
+                )
+                .await?;
+        }
+        ResourceCommand::Show { name, json } => {
+            let name = local.local_name(&name)?;
+            let resource = Resource::load(rns, &name).await?;
+            let config = resource.to_config();
+            if json {
+                printer::line(&rh_rns::to_python_json(&Value::Object(config)))?;
+            } else {
+                printer::line(&format!("name: {}", resource.name()))?;
+                printer::line(&format!("type: {}", resource.kind()))?;
+                if let Some(path) = rns.locate(&name).await? {
+                    printer::line(&format!("file: {}", path.display()))?;
+                }
+                for (k, v) in &config {
+                    if !matches!(k.as_str(), "name" | "resource_type" | "resource_subtype") {
+                        printer::line(&format!("{k}: {}", render(v)))?;
+                    }
+                }
+            }
+        }
+        ResourceCommand::Ls {
+            folder,
+            recursive,
+            json,
+        } => {
+            let folder = match folder {
+                Some(f) => local.local_name(&f)?,
+                None => ResourceName::local_root(),
+            };
+            let listing = rns.list(&folder, recursive).await?;
+            for s in &listing.skipped {
+                tracing::warn!("Skipping {}: {}", s.location, s.reason);
+            }
+            if json {
+                let items: Vec<Value> = listing
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "name": e.name.to_string(),
+                            "resource_type": e.resource_type,
+                            "resource_subtype": e.resource_subtype,
+                        })
+                    })
+                    .collect();
+                printer::json(&Value::Array(items))?;
+            } else {
+                let width = listing
+                    .entries
+                    .iter()
+                    .map(|e| e.name.to_string().chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let mut out = String::new();
+                for e in &listing.entries {
+                    let kind = match &e.resource_subtype {
+                        Some(s) => format!("{}/{s}", e.resource_type),
+                        None => e.resource_type.clone(),
+                    };
+                    let name = e.name.to_string();
+                    let _ = writeln!(out, "{name:<width$}  {kind}");
+                }
+                printer::bytes(out.as_bytes())?;
+            }
+        }
+        ResourceCommand::Rm { name, commit } => {
+            let name = local.local_name(&name)?;
+            rns.delete(&name).await?;
+            tracing::info!("Deleted {name}");
+            local
+                .commit(
+                    &commit,
+                    std::slice::from_ref(&name),
+                    format!("rh: remove {name}"),
+                )
+                .await?;
+        }
+        ResourceCommand::Mv { from, to, write } => {
+            let from = local.local_name(&from)?;
+            let to = local.local_name(&to)?;
+            rns.rename(&from, &to, write.overwrite).await?;
+            tracing::info!("Moved {from} to {to}");
+            local
+                .commit(
+                    &write.commit,
+                    &[from.clone(), to.clone()],
+                    format!("rh: move {from} to {to}"),
+                )
+                .await?;
+        }
+        ResourceCommand::Locate { name } => {
+            let name = local.local_name(&name)?;
+            if name.is_root() {
+                printer::line(&rns.rh_dir().display().to_string())?;
+            } else {
+                match rns.locate(&name).await? {
+                    Some(path) => printer::line(&path.display().to_string())?,
+                    None => bail!("{name} has no file on disk (builtins are shipped inside rh)"),
+                }
+            }
+        }
+        ResourceCommand::History { name, limit, json } => {
+            let name = local.local_name(&name)?;
+            let entries = rns.history(&name, limit).await?;
+            if json {
+                let items: Vec<Value> = entries
+                    .iter()
+                    .map(|h| {
+                        json!({
+                            "id": h.id,
+                            "short_id": h.short_id,
+                            "timestamp": h.timestamp,
+                            "time": h.time,
+                            "author": h.author,
+                            "message": h.message,
+                            "change": h.change,
+                        })
+                    })
+                    .collect();
+                printer::json(&Value::Array(items))?;
+            } else if entries.is_empty() {
+                tracing::info!("No commits have changed {name} yet");
+            } else {
+                for h in &entries {
+                    printer::line(&format!(
+                        "{}  {}  {}  {}  ({})",
+                        h.short_id, h.time, h.author, h.change, h.message
+                    ))?;
+                }
+            }
+        }
+        ResourceCommand::Diff { name, rev } => {
+            let name = local.local_name(&name)?;
+            let text = rns.diff(&name, rev.as_deref()).await?;
+            printer::bytes(text.as_bytes())?;
+        }
+        ResourceCommand::Restore { name, rev, commit } => {
+            let name = local.local_name(&name)?;
+            rns.restore(&name, &rev).await?;
+            tracing::info!("Restored {name} to its config at {rev}");
+            local
+                .commit(
+                    &commit,
+                    std::slice::from_ref(&name),
+                    format!("rh: restore {name} to {rev}"),
+                )
+                .await?;
+        }
+        ResourceCommand::BenchLoad { name, iterations } => {
+            let name = local.local_name(&name)?;
+            let start = Instant::now();
+            for _ in 0..iterations {
+                Resource::load(rns, &name).await?;
+            }
+            let total = start.elapsed();
+            printer::json(&json!({
+                "iterations": iterations,
+                "total_ms": total.as_secs_f64() * 1000.0,
+                "per_load_us": total.as_secs_f64() * 1e6 / f64::from(iterations.max(1)),
+            }))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<ExitCode> {
+    let local = Local::new(ctx)?;
+    let rns = &local.rns;
+    match cmd {
+        ClusterCommand::Create(args) => {
+            let args = *args;
+            let name = local.local_name(&args.name)?;
+            let resource = if args.ips.is_empty() {
+                let use_spot = match (args.use_spot, args.no_spot) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                };
+                Resource::OnDemandCluster(OnDemandCluster::new(
+                    name.clone(),
+                    OnDemandSpec {
+                        instance_type: args.instance_type,
+                        num_instances: args.num_instances,
+                        provider: args.provider,
+                        autostop_mins: args.autostop_mins,
+                        use_spot,
+                        image_id: args.image_id,
+                        region: args.region,
+                    },
+                    &resource_settings(ctx)?,
+                )?)
+            } else {
+                // The secret is named like a resource (and the shell may have expanded its `~` too).
+                let creds = args
+                    .ssh_creds
+                    .map(|s| local.name(&s).map(|n| SshCreds::Secret(n.to_string())))
+                    .transpose()?;
+                Resource::Cluster(Cluster::new(name.clone(), args.ips, creds)?)
+            };
+            resource.save(rns, args.write.overwrite).await?;
+            local
+                .commit(
+                    &args.write.commit,
+                    std::slice::from_ref(&name),
+                    format!("rh: save {name}"),
+                )
+                .await?;
+        }
+        ClusterCommand::KeepWarm {
+            name,
+            autostop_mins,
+            commit,
+        } => {
+            let name = local.local_name(&name)?;
+            match Resource::load(rns, &name).await? {
+                Resource::OnDemandCluster(mut c) => c.keep_warm(rns, autostop_mins).await?,
+                Resource::Cluster(c) => c.keep_warm(),
+                other => bail!("{name} is a `{}` resource, not a cluster", other.kind()),
+            }
+            local
+                .commit(
+                    &commit,
+                    std::slice::from_ref(&name),
+                    format!("rh: keep {name} warm"),
+                )
+                .await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A config value on one line: strings bare, everything else as compact JSON.
+fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

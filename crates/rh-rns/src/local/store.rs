@@ -1,0 +1,256 @@
+//! The synchronous file operations of [`LocalRns`].
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{LocalRns, builtins, require_local};
+use crate::{Error, ListEntry, Listing, ResourceName, ResourceRecord, Result, Scope, Skipped};
+
+const CONFIG: &str = "config.json";
+
+pub(crate) fn config_path(rns: &LocalRns, name: &ResourceName) -> Result<PathBuf> {
+    match name.scope() {
+        Scope::Local => {
+            let mut path = rns.rh_dir.clone();
+            path.extend(name.segments());
+            path.push(CONFIG);
+            Ok(path)
+        }
+        Scope::Builtin | Scope::Remote => Err(Error::NotSupported {
+            name: name.to_string(),
+            what: "a file path".to_owned(),
+        }),
+    }
+}
+
+fn folder_path(rns: &LocalRns, folder: &ResourceName) -> PathBuf {
+    let mut path = rns.rh_dir.clone();
+    path.extend(folder.segments());
+    path
+}
+
+pub(crate) fn save(rns: &LocalRns, record: &ResourceRecord, overwrite: bool) -> Result<()> {
+    let name = record.name();
+    require_local(name, "saving")?;
+    let path = config_path(rns, name)?;
+    tracing::info!("Saving config for {name} to: {}", path.display());
+    write_config(&path, &record.to_json_bytes(), overwrite).map_err(|e| match e {
+        WriteError::Exists => Error::AlreadyExists {
+            name: name.to_string(),
+        },
+        WriteError::Io(action, p, source) => Error::io(action, p, source),
+    })
+}
+
+pub(crate) enum WriteError {
+    Exists,
+    Io(&'static str, PathBuf, std::io::Error),
+}
+
+/// Writes `bytes` to `path` through a temp file in the same dir and a rename, so readers never see a
+/// torn file. Without `overwrite` the rename refuses to replace an existing file (atomically, no race).
+pub(crate) fn write_config(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: bool,
+) -> std::result::Result<(), WriteError> {
+    let dir = path.parent().expect("a config path has a parent");
+    if !overwrite && path.exists() {
+        return Err(WriteError::Exists);
+    }
+    if path.is_dir() {
+        return Err(WriteError::Io(
+            "write",
+            path.to_path_buf(),
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| WriteError::Io("create", dir.to_path_buf(), e))?;
+    let io = |e| WriteError::Io("write", path.to_path_buf(), e);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".config.json.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    // Config files are meant to be committed and shared: plain 0644, not the tempfile's 0600.
+    set_mode(tmp.path(), 0o644).map_err(io)?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| io(e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                WriteError::Exists
+            } else {
+                io(e.error)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+pub(crate) fn load(rns: &LocalRns, name: &ResourceName) -> Result<ResourceRecord> {
+    match name.scope() {
+        Scope::Builtin => {
+            let bytes = builtins::get(name.basename()).ok_or_else(|| Error::NotFound {
+                name: name.to_string(),
+            })?;
+            ResourceRecord::from_json(name.clone(), bytes.as_bytes(), &format!("builtin {name}"))
+        }
+        Scope::Local if name.is_root() => Err(Error::NotFound {
+            name: name.to_string(),
+        }),
+        Scope::Local => {
+            let path = config_path(rns, name)?;
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::NotFound {
+                        name: name.to_string(),
+                    });
+                }
+                Err(e) => return Err(Error::io("read", path, e)),
+            };
+            tracing::info!("Loading config from local file {}", path.display());
+            ResourceRecord::from_json(name.clone(), &bytes, &path.display().to_string())
+        }
+        Scope::Remote => Err(super::not_local(name)),
+    }
+}
+
+pub(crate) fn exists(rns: &LocalRns, name: &ResourceName) -> Result<bool> {
+    match name.scope() {
+        Scope::Builtin => Ok(builtins::get(name.basename()).is_some()),
+        Scope::Local if name.is_root() => Ok(false),
+        Scope::Local => Ok(config_path(rns, name)?.is_file()),
+        Scope::Remote => Err(super::not_local(name)),
+    }
+}
+
+pub(crate) fn delete(rns: &LocalRns, name: &ResourceName) -> Result<()> {
+    require_local(name, "deleting")?;
+    let path = config_path(rns, name)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound {
+                name: name.to_string(),
+            });
+        }
+        Err(e) => return Err(Error::io("remove", path, e)),
+    }
+    prune_empty_dirs(rns, path.parent());
+    Ok(())
+}
+
+/// Removes now-empty resource dirs up to (not including) `rh/`; nested resources keep theirs.
+fn prune_empty_dirs(rns: &LocalRns, mut dir: Option<&Path>) {
+    while let Some(d) = dir {
+        if d == rns.rh_dir || !d.starts_with(&rns.rh_dir) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+pub(crate) fn rename(
+    rns: &LocalRns,
+    from: &ResourceName,
+    to: &ResourceName,
+    overwrite: bool,
+) -> Result<()> {
+    require_local(from, "moving")?;
+    require_local(to, "moving")?;
+    if from == to {
+        return Ok(());
+    }
+    let record = load(rns, from)?;
+    save(rns, &record.renamed(to.clone()), overwrite)?;
+    delete(rns, from)
+}
+
+pub(crate) fn list(rns: &LocalRns, folder: &ResourceName, recursive: bool) -> Result<Listing> {
+    let mut listing = Listing::default();
+    match folder.scope() {
+        Scope::Builtin => return Ok(listing),
+        Scope::Remote => return Err(super::not_local(folder)),
+        Scope::Local => {}
+    }
+    let dir = folder_path(rns, folder);
+    if !dir.is_dir() {
+        if folder.is_root() {
+            return Ok(listing);
+        }
+        return Err(Error::NotFound {
+            name: folder.to_string(),
+        });
+    }
+    walk(&dir, folder, recursive, &mut listing)?;
+    listing.entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(listing)
+}
+
+fn walk(dir: &Path, folder: &ResourceName, recursive: bool, out: &mut Listing) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
+    let mut children: Vec<_> = entries
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .collect();
+    children.sort_by_key(std::fs::DirEntry::file_name);
+    for child in children {
+        let path = child.path();
+        let Some(segment) = child.file_name().to_str().map(str::to_owned) else {
+            out.skipped.push(Skipped {
+                location: path.display().to_string(),
+                reason: "the directory name is not UTF-8".to_owned(),
+            });
+            continue;
+        };
+        let Ok(name) = folder.join(&segment) else {
+            out.skipped.push(Skipped {
+                location: path.display().to_string(),
+                reason: format!("`{}` is not a valid resource name", segment.escape_debug()),
+            });
+            continue;
+        };
+        let config = path.join(CONFIG);
+        if config.is_file() {
+            match read_entry(&name, &config) {
+                Ok(entry) => out.entries.push(entry),
+                Err(reason) => out.skipped.push(Skipped {
+                    location: config.display().to_string(),
+                    reason,
+                }),
+            }
+        }
+        if recursive {
+            walk(&path, &name, true, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_entry(name: &ResourceName, path: &Path) -> std::result::Result<ListEntry, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let record = ResourceRecord::from_json(name.clone(), &bytes, "").map_err(|e| match e {
+        Error::Corrupt { reason, .. } => reason,
+        other => other.to_string(),
+    })?;
+    Ok(ListEntry {
+        name: name.clone(),
+        resource_type: record.resource_type().to_owned(),
+        resource_subtype: record
+            .config()
+            .get("resource_subtype")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
