@@ -39,6 +39,9 @@ pub use secrets::{
     CustomProviders, DeletePlan, DeleteReport, ProviderStatus, SaveOptions, SaveReport, Secrets,
 };
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod redact;
 #[cfg(feature = "vault")]
 pub mod vault;
