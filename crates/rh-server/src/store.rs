@@ -115,6 +115,17 @@ pub struct HistoryEntry {
     pub timestamp: String,
 }
 
+/// The new state of a resource, as an update decided it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The `resource_type` column.
+    pub resource_type: Option<String>,
+    /// `private`, `unlisted` or `public`.
+    pub visibility: String,
+    /// The full payload to store.
+    pub config: Value,
+}
+
 /// A notification row for the outbox.
 #[derive(Debug, Clone)]
 pub struct Notification {
@@ -428,25 +439,44 @@ impl Store {
         uri: &str,
         username: &str,
     ) -> Result<Option<(StoredResource, Option<String>)>> {
+        let row = sqlx::query(RESOURCE_FOR)
+            .bind(uri)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| resource_from_row(r, 0)).transpose()
+    }
+
+    /// In one round trip: the account whose token hashes to `token_hash`, and the resource at `uri` with that
+    /// account's grant on it. The hot path of `GET /resource/{uri}`.
+    pub async fn user_and_resource(
+        &self,
+        token_hash: &str,
+        uri: &str,
+    ) -> Result<Option<(User, Option<(StoredResource, Option<String>)>)>> {
         let row = sqlx::query(
-            "SELECT r.owner, r.visibility, r.config, r.version, g.access_level FROM resources r \
-             LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1",
+            "SELECT u.username, u.email, u.config, u.token_hash, \
+             r.owner, r.visibility, r.config, r.version, g.access_level \
+             FROM users u LEFT JOIN resources r ON r.uri = $2 \
+             LEFT JOIN grants g ON g.uri = r.uri AND g.username = u.username \
+             WHERE u.token_hash = $1",
         )
+        .bind(token_hash)
         .bind(uri)
-        .bind(username)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let config: String = row.try_get(2)?;
-        Ok(Some((
-            StoredResource {
-                owner: row.try_get(0)?,
-                visibility: row.try_get(1)?,
-                config: parse_json(&config),
-                version: row.try_get(3)?,
-            },
-            row.try_get(4)?,
-        )))
+        let stored: String = row.try_get(3)?;
+        if !token::constant_time_eq(stored.as_bytes(), token_hash.as_bytes()) {
+            return Ok(None);
+        }
+        let user = user_from_row(&row)?;
+        let owner: Option<String> = row.try_get(4)?;
+        let resource = match owner {
+            Some(_) => Some(resource_from_row(&row, 4)?),
+            None => None,
+        };
+        Ok(Some((user, resource)))
     }
 
     /// Creates a resource; `false` if one already exists at that address.
@@ -510,38 +540,52 @@ impl Store {
         }
     }
 
-    /// Replaces the config if the stored version is still `expected_version`. Returns the new version, or `None`
-    /// when someone else changed (or deleted) the resource meanwhile.
-    pub async fn update_resource(
+    /// Updates a resource under a row lock: reads it with `username`'s grant, lets `decide` check access and
+    /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry.
+    /// Returns the new version, or `None` if there is no such resource. Concurrent updates of one resource
+    /// queue instead of failing.
+    pub async fn update_locked<E: From<Error>>(
         &self,
         uri: &str,
-        expected_version: i64,
-        resource_type: Option<&str>,
-        visibility: &str,
-        config: &Value,
-        author: &str,
-    ) -> Result<Option<i64>> {
-        let mut w = self.begin_write().await?;
+        username: &str,
+        decide: impl FnOnce(&StoredResource, Option<&str>) -> Result<Change, E>,
+    ) -> Result<Option<i64>, E> {
+        let db = |e: sqlx::Error| E::from(Error::from(e));
+        let mut w = self.begin_write().await.map_err(E::from)?;
+        // SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL locks the row.
+        let sql = match self.backend {
+            Backend::Sqlite => Cow::Borrowed(RESOURCE_FOR),
+            Backend::Postgres => Cow::Owned(format!("{RESOURCE_FOR} FOR UPDATE OF r")),
+        };
+        let row = sqlx::query(&sql)
+            .bind(uri)
+            .bind(username)
+            .fetch_optional(&mut *w.tx)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let (current, grant) = resource_from_row(&row, 0).map_err(E::from)?;
+        let change = decide(&current, grant.as_deref())?;
         let now = now();
-        let text = config.to_string();
-        let done = sqlx::query(
-            "UPDATE resources SET config = $1, visibility = $2, resource_type = $3, version = version + 1, \
-             updated_at = $4 WHERE uri = $5 AND version = $6",
+        let text = change.config.to_string();
+        let version = current.version + 1;
+        sqlx::query(
+            "UPDATE resources SET config = $1, visibility = $2, resource_type = $3, version = $4, \
+             updated_at = $5 WHERE uri = $6",
         )
         .bind(&text)
-        .bind(visibility)
-        .bind(resource_type)
+        .bind(&change.visibility)
+        .bind(change.resource_type.as_deref())
+        .bind(version)
         .bind(&now)
         .bind(uri)
-        .bind(expected_version)
         .execute(&mut *w.tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let version = expected_version + 1;
-        insert_history(&mut w.tx, uri, version, "update", author, &text, &now).await?;
-        w.tx.commit().await?;
+        .await
+        .map_err(db)?;
+        insert_history(&mut w.tx, uri, version, "update", username, &text, &now)
+            .await
+            .map_err(E::from)?;
+        w.tx.commit().await.map_err(db)?;
         Ok(Some(version))
     }
 
@@ -692,6 +736,24 @@ impl Store {
 
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// A resource row with the caller's grant; `$1` is the uri, `$2` the username.
+const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level FROM resources r \
+     LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
+
+/// Reads owner, visibility, config, version and grant from five columns starting at `at`.
+fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<String>)> {
+    let config: String = row.try_get(at + 2)?;
+    Ok((
+        StoredResource {
+            owner: row.try_get(at)?,
+            visibility: row.try_get(at + 1)?,
+            config: parse_json(&config),
+            version: row.try_get(at + 3)?,
+        },
+        row.try_get(at + 4)?,
+    ))
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User> {

@@ -178,7 +178,7 @@ fn measure_backend(
     let auth = format!("Authorization: Bearer {token}");
     let value = "x".repeat(VALUE_BYTES);
     let create = format!(
-        "{{\"name\": \"/bench/r\", \"resource_type\": \"blob\", \"data\": {{\"value\": \"{value}\", \"n\": 0}}}}"
+        "{{\"name\": \"/bench/r\", \"resource_type\": \"blob\", \"data\": {{\"value\": \"{value}\", \"n\": -1}}}}"
     );
     let mut first = load_args(
         "POST",
@@ -205,7 +205,7 @@ fn measure_backend(
         gets.push(l);
     }
     // `{n}` makes every PUT a real change (a 200, not a 422).
-    let update = create.replace("\"n\": 0", "\"n\": {n}");
+    let update = create.replace("\"n\": -1", "\"n\": {n}");
     for c in CONCURRENCY {
         let l = loadgen(lg, &load_args("PUT", &url, &auth, Some(&update), c))?;
         bench.row(

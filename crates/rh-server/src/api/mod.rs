@@ -13,7 +13,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -188,27 +188,37 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthorized = |d: &str| ApiError::new(StatusCode::UNAUTHORIZED, d);
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(unauthorized("missing bearer token"));
-        };
-        let value = value.to_str().map_err(|_| unauthorized("invalid token"))?;
-        let token = match value.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            _ => {
-                return Err(unauthorized(
-                    "the authorization header must be 'Bearer <token>'",
-                ));
-            }
-        };
-        if token.is_empty() || token.len() > 512 {
-            return Err(unauthorized("invalid token"));
-        }
-        match state.store.user_by_token_hash(&token::hash(token)).await? {
+        let hash = bearer_hash(&parts.headers)?;
+        match state.store.user_by_token_hash(&hash).await? {
             Some(user) => Ok(Self(user)),
-            None => Err(unauthorized("invalid token")),
+            None => Err(invalid_token()),
         }
     }
+}
+
+pub(crate) fn invalid_token() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid token")
+}
+
+/// The SHA-256 of the request's bearer token; 401 when there is none.
+pub(crate) fn bearer_hash(headers: &HeaderMap) -> Result<String, ApiError> {
+    let unauthorized = |d: &str| ApiError::new(StatusCode::UNAUTHORIZED, d);
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized("missing bearer token"));
+    };
+    let value = value.to_str().map_err(|_| invalid_token())?;
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => {
+            return Err(unauthorized(
+                "the authorization header must be 'Bearer <token>'",
+            ));
+        }
+    };
+    if token.is_empty() || token.len() > 512 {
+        return Err(invalid_token());
+    }
+    Ok(token::hash(token))
 }
 
 /// A JSON request body, whatever the Content-Type; rejections are JSON errors too.

@@ -7,20 +7,18 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, AppState, Caller, JsonBody, UriParam, ok};
+use super::{ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, invalid_token, ok};
 use crate::names::{ResourceName, normalize_email, validate_username};
-use crate::store::{Grantee, Notification, StoredResource, User};
+use crate::store::{Change, Grantee, Notification, StoredResource, User};
 
 /// Accepted `visibility` values; the first is the default.
 const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
 /// Most history entries one request returns.
 const MAX_HISTORY: i64 = 10_000;
-/// How often an update is retried when another writer got in first.
-const UPDATE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Access {
@@ -148,22 +146,29 @@ fn parse_payload(body: Value, from_url: Option<&ResourceName>) -> Result<Payload
     })
 }
 
-/// `GET /resource/{uri}`.
+/// `GET /resource/{uri}`: token and resource are looked up in one query, as this is the hot path.
 pub(super) async fn read(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    headers: HeaderMap,
     UriParam(uri): UriParam,
 ) -> Result<Response, ApiError> {
-    let name = parse_uri(&uri)?;
-    match state
-        .store
-        .resource_for(&name.uri(), &caller.username)
-        .await?
-    {
-        Some((res, grant)) if access(&caller, &res, grant.as_deref()) >= Access::Read => {
+    let hash = bearer_hash(&headers)?;
+    let name = match parse_uri(&uri) {
+        Ok(name) => name,
+        // A bad token is a 401 even when the uri is bad too.
+        Err(e) => match state.store.user_by_token_hash(&hash).await? {
+            Some(_) => return Err(e),
+            None => return Err(invalid_token()),
+        },
+    };
+    match state.store.user_and_resource(&hash, &name.uri()).await? {
+        None => Err(invalid_token()),
+        Some((caller, Some((res, grant))))
+            if access(&caller, &res, grant.as_deref()) >= Access::Read =>
+        {
             Ok(ok(res.config))
         }
-        _ => Err(not_found(&name)),
+        Some(_) => Err(not_found(&name)),
     }
 }
 
@@ -213,44 +218,31 @@ pub(super) async fn update(
 ) -> Result<Response, ApiError> {
     let name = parse_uri(&uri)?;
     let p = parse_payload(body, Some(&name))?;
-    for _ in 0..UPDATE_ATTEMPTS {
-        let Some((res, grant)) = state
-            .store
-            .resource_for(&name.uri(), &caller.username)
-            .await?
-        else {
-            return Err(not_found(&name));
-        };
-        match access(&caller, &res, grant.as_deref()) {
-            Access::None => return Err(not_found(&name)),
-            Access::Read => return Err(read_only(&name)),
-            Access::Write => {}
-        }
-        if res.config == p.config {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("config for {name} has not changed, nothing to update"),
-            ));
-        }
-        let updated = state
-            .store
-            .update_resource(
-                &name.uri(),
-                res.version,
-                p.resource_type.as_deref(),
-                &p.visibility,
-                &p.config,
-                &caller.username,
-            )
-            .await?;
-        if updated.is_some() {
-            return Ok(ok(p.config));
-        }
+    let updated = state
+        .store
+        .update_locked(&name.uri(), &caller.username, |res, grant| {
+            match access(&caller, res, grant) {
+                Access::None => return Err(not_found(&name)),
+                Access::Read => return Err(read_only(&name)),
+                Access::Write => {}
+            }
+            if res.config == p.config {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("config for {name} has not changed, nothing to update"),
+                ));
+            }
+            Ok(Change {
+                resource_type: p.resource_type.clone(),
+                visibility: p.visibility.clone(),
+                config: p.config.clone(),
+            })
+        })
+        .await?;
+    match updated {
+        Some(_) => Ok(ok(p.config)),
+        None => Err(not_found(&name)),
     }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        format!("{name} is being changed by others; try again"),
-    ))
 }
 
 /// `DELETE /resource/{uri}` (`?delete_creds=…` is accepted and ignored).
@@ -481,8 +473,8 @@ pub(super) async fn share(
         Some(users) => Some(resolve_users(&state, users).await?),
         None => None,
     };
-    if let Some(visibility) = &req.visibility {
-        set_visibility(&state, &caller, &name, res, visibility).await?;
+    if let Some(visibility) = req.visibility.as_deref().filter(|v| *v != res.visibility) {
+        set_visibility(&state, &caller, &name, visibility).await?;
     }
     let mut added = Map::new();
     let mut new = Map::new();
@@ -554,46 +546,31 @@ async fn set_visibility(
     state: &AppState,
     caller: &User,
     name: &ResourceName,
-    mut res: StoredResource,
     visibility: &str,
 ) -> Result<(), ApiError> {
-    for _ in 0..UPDATE_ATTEMPTS {
-        if res.visibility == visibility {
-            return Ok(());
-        }
-        let mut config = res.config.clone();
-        if let Value::Object(map) = &mut config {
-            map.insert("visibility".to_owned(), json!(visibility));
-        }
-        let resource_type = config
-            .get("resource_type")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let done = state
-            .store
-            .update_resource(
-                &name.uri(),
-                res.version,
-                resource_type.as_deref(),
-                visibility,
-                &config,
-                &caller.username,
-            )
-            .await?;
-        if done.is_some() {
-            return Ok(());
-        }
-        match state
-            .store
-            .resource_for(&name.uri(), &caller.username)
-            .await?
-        {
-            Some((fresh, _)) => res = fresh,
-            None => return Err(not_found(name)),
-        }
+    let updated = state
+        .store
+        .update_locked(&name.uri(), &caller.username, |res, grant| {
+            if access(caller, res, grant) < Access::Write {
+                return Err(read_only(name));
+            }
+            let mut config = res.config.clone();
+            if let Value::Object(map) = &mut config {
+                map.insert("visibility".to_owned(), json!(visibility));
+            }
+            Ok(Change {
+                resource_type: config
+                    .get("resource_type")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                visibility: visibility.to_owned(),
+                config,
+            })
+        })
+        .await;
+    match updated {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(not_found(name)),
+        Err(e) => Err(e),
     }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        format!("{name} is being changed by others; try again"),
-    ))
 }

@@ -190,6 +190,11 @@ async fn missing_or_invalid_tokens_get_401_everywhere() {
             let got = s.raw(method, path, None, None, None).await;
             assert_eq!(got.0, 401);
         }
+        // A bad token wins over a bad uri.
+        let got = s
+            .call("GET", "/resource/alice:..", Some("rh_nope"), None)
+            .await;
+        assert_eq!(got.0, 401, "{got:?}");
         // Nothing was changed by any of those calls.
         assert_eq!(db.count("SELECT COUNT(*) FROM resource_history").await, 1);
         assert_eq!(db.strings("SELECT config FROM users").await, ["{}"]);
