@@ -214,7 +214,13 @@ impl Store {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
                     (url.clone(), Backend::Postgres)
                 } else if url.starts_with("sqlite:") {
-                    (url.clone(), Backend::Sqlite)
+                    // Create the file if it is missing, as the data-dir form does.
+                    let url = if url.contains('?') {
+                        url.clone()
+                    } else {
+                        format!("{url}?mode=rwc")
+                    };
+                    (url, Backend::Sqlite)
                 } else {
                     return Err(Error::UnsupportedDatabaseUrl(redact_url(url)));
                 }

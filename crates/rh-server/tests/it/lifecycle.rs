@@ -120,6 +120,32 @@ async fn concurrent_updates_on_one_sqlite_server_land_once_each() {
     s.stop();
 }
 
+#[tokio::test]
+async fn a_sqlite_url_works_and_unknown_schemes_are_refused() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    // A sqlite:// URL works as well as --data-dir, and an unknown scheme is one clear line.
+    let file = db.tmp.path().join("other.db");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["user", "create", "carol", "--database-url"])
+        .arg(format!("sqlite://{}", file.display()))
+        .env_clear()
+        .env("HOME", db.home())
+        .env("RUST_LOG", "warn");
+    assert!(cmd.output().expect("run").status.success());
+    assert!(file.is_file());
+    let mut cmd = Command::new(BIN);
+    cmd.args(["migrate", "--database-url", "mysql://u:hunter2@h/db"])
+        .env_clear()
+        .env("HOME", db.home());
+    let out = cmd.output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("unsupported database url") && !err.contains("hunter2"),
+        "{err}"
+    );
+}
+
 /// 20 concurrent PUTs spread over `servers`: they queue on the row lock, so each answers 200, and the history
 /// has exactly one gapless version per PUT.
 async fn concurrent_updates(servers: &[&Server], token: &str) {
