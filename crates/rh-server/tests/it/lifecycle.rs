@@ -296,3 +296,61 @@ async fn serve_without_flags_uses_the_home_data_dir_and_port_8000_or_next() {
     assert_eq!(s.get("/user", &token).await.0, 200);
     s.stop();
 }
+
+#[tokio::test]
+async fn sigterm_stops_cleanly_and_logs_never_hold_tokens() {
+    use std::io::{BufRead as _, BufReader};
+
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let alice = db.user("alice", None);
+        let log = db.tmp.path().join("server.log");
+        let mut child = Command::new(BIN)
+            .args(["-v", "serve", "--bind", "127.0.0.1:0"])
+            .args(db.args())
+            .env_clear()
+            .env("HOME", db.home())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn");
+        let mut url = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut url)
+            .expect("url");
+        let url = url.trim().to_owned();
+        let http = reqwest::Client::new();
+        let p = payload("/alice/x", &json!({"k": "v"}));
+        for (method, path, token) in [
+            (reqwest::Method::POST, "/resource", alice.as_str()),
+            (reqwest::Method::GET, "/resource/alice:x", alice.as_str()),
+            (reqwest::Method::GET, "/resource/alice:x", "rh_wrong"),
+        ] {
+            let res = http
+                .request(method, format!("{url}{path}"))
+                .bearer_auth(token)
+                .body(p.to_string())
+                .send()
+                .await
+                .expect("request");
+            assert!(res.status().as_u16() < 500);
+        }
+        let pid = child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "rh-server exited with {status}");
+        let text = std::fs::read_to_string(&log).expect("read log");
+        assert!(text.contains("GET /resource/alice:x 200"), "{text}");
+        assert!(text.contains("shutting down"), "{text}");
+        assert!(
+            !text.contains(&alice[3..]) && !text.contains("rh_wrong"),
+            "{text}"
+        );
+        db.cleanup().await;
+    }
+}
