@@ -55,7 +55,7 @@ fn parse_uri(uri: &str) -> Result<ResourceName, ApiError> {
 struct Payload {
     name: ResourceName,
     resource_type: Option<String>,
-    visibility: String,
+    visibility: Option<String>,
     config: Value,
 }
 
@@ -110,8 +110,9 @@ fn parse_payload(body: Value, from_url: Option<&ResourceName>) -> Result<Payload
             )));
         }
     };
-    let visibility =
-        parse_visibility(map.get("visibility"))?.unwrap_or_else(|| VISIBILITIES[0].to_owned());
+    // Without a `visibility`, a create is private and an update keeps the current one. The default is not
+    // written into the config: older clients pass every stored key back to their constructors.
+    let visibility = parse_visibility(map.get("visibility"))?;
     match map.get("folder") {
         None | Some(Value::Null | Value::String(_)) => {}
         Some(other) => {
@@ -137,7 +138,6 @@ fn parse_payload(body: Value, from_url: Option<&ResourceName>) -> Result<Payload
         }
     }
     map.insert("name".to_owned(), Value::String(name.address()));
-    map.insert("visibility".to_owned(), Value::String(visibility.clone()));
     Ok(Payload {
         name,
         resource_type,
@@ -194,7 +194,7 @@ pub(super) async fn create(
             &p.name.address(),
             p.name.owner(),
             p.resource_type.as_deref(),
-            &p.visibility,
+            p.visibility.as_deref().unwrap_or(VISIBILITIES[0]),
             &p.config,
             &caller.username,
         )
@@ -234,7 +234,10 @@ pub(super) async fn update(
             }
             Ok(Change {
                 resource_type: p.resource_type.clone(),
-                visibility: p.visibility.clone(),
+                visibility: p
+                    .visibility
+                    .clone()
+                    .unwrap_or_else(|| res.visibility.clone()),
                 config: p.config.clone(),
             })
         })

@@ -24,7 +24,12 @@ async fn put_post_get_delete_follow_the_200_404_422_protocol() {
         let (st, body) = s.post("/resource", &alice, &p1).await;
         assert_eq!(st, 200, "{body}");
         assert_eq!(body["data"]["name"], "/alice/my_blob");
-        assert_eq!(body["data"]["visibility"], "private");
+        // No visibility given: private, and no default key is added to the stored config.
+        assert!(body["data"].get("visibility").is_none(), "{body}");
+        assert_eq!(
+            db.strings("SELECT visibility FROM resources").await,
+            ["private"]
+        );
         assert_error(
             &s.post("/resource/", &alice, &p1).await,
             409,
@@ -47,7 +52,7 @@ async fn put_post_get_delete_follow_the_200_404_422_protocol() {
         assert_eq!(st, 200);
         assert_eq!(
             body,
-            json!({"data": {"name": "/alice/my_blob", "resource_type": "blob", "visibility": "private",
+            json!({"data": {"name": "/alice/my_blob", "resource_type": "blob",
                             "data": {"path": "/bucket/y", "system": "s3"}}})
         );
 

@@ -134,6 +134,14 @@ async fn visibility_public_lets_everyone_read_and_sharing_validates_users() {
         assert_eq!((st, &body["data"]["visibility"]), (200, &json!("public")));
         let (_, hist) = s.get("/resource/history/alice:p", &alice).await;
         assert_eq!(hist["data"][0]["data"]["visibility"], "public");
+        // An update from a client that knows no visibility keeps the resource public.
+        let old_client = payload("/alice/p", &json!({"changed": true}));
+        assert_eq!(s.put("/resource/alice:p", &alice, &old_client).await.0, 200);
+        assert_eq!(s.get("/resource/alice:p", &bob).await.0, 200);
+        assert_eq!(
+            db.strings("SELECT visibility FROM resources").await,
+            ["public"]
+        );
 
         // Unknown username: 400 and nothing stored, even for the valid user next to it.
         let bad = json!({"users": ["bob", "nobody"], "access_level": "read"});
