@@ -1,1 +1,91 @@
-//! `rh-server`: the self-hostable RNS, accounts and secrets-proxy HTTP service (filled by issue 5).
+//! `rh-server`: the self-hostable RNS service: accounts, resources, their history and sharing, over the HTTP API
+//! of Runhouse's hosted server (spec §5, §3.2, §2), so that the original client works against it unchanged.
+//!
+//! The data lives in SQLite (embedded default, one WAL file under the data dir) or PostgreSQL; the process keeps
+//! no state of its own, so several processes can serve one PostgreSQL database.
+//!
+//! Front doors: [`Store`] (the database), [`router`] (the HTTP API over a store), [`serve`] and [`bind`].
+
+mod api;
+mod error;
+pub mod names;
+pub mod store;
+pub mod token;
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use tokio::net::TcpListener;
+
+pub use api::{AppState, DEFAULT_MAX_BODY_BYTES, Limits, router};
+pub use error::{Error, Result};
+pub use store::{Backend, DatabaseTarget, Store};
+
+/// The port `serve` tries first when no `--bind` is given.
+pub const DEFAULT_PORT: u16 = 8000;
+/// How many ports after [`DEFAULT_PORT`] are tried.
+const PORT_TRIES: u16 = 100;
+
+/// Binds `addr`, or without one the first free port from 8000 up on 127.0.0.1.
+pub async fn bind(addr: Option<SocketAddr>) -> Result<TcpListener> {
+    if let Some(addr) = addr {
+        return TcpListener::bind(addr).await.map_err(|source| Error::Io {
+            context: format!("cannot listen on {addr}"),
+            source,
+        });
+    }
+    let mut last = None;
+    for port in DEFAULT_PORT..DEFAULT_PORT + PORT_TRIES {
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Io {
+        context: format!(
+            "no free port on 127.0.0.1 from {DEFAULT_PORT} to {}",
+            DEFAULT_PORT + PORT_TRIES - 1
+        ),
+        source: last.unwrap_or_else(|| std::io::Error::other("no port tried")),
+    })
+}
+
+/// Creates an account; returns its new token (shown once; only its hash is stored) and the grants that pending
+/// invitations for its email turned into.
+pub async fn create_user(
+    store: &Store,
+    username: &str,
+    email: Option<&str>,
+) -> Result<(String, Vec<(String, String)>)> {
+    names::validate_username(username)?;
+    let email = email.map(names::normalize_email).transpose()?;
+    let token = token::generate()?;
+    let granted = store
+        .create_user(username, email.as_deref(), &token::hash(&token))
+        .await?;
+    Ok((token, granted))
+}
+
+/// Gives an account a new token, invalidating the old one.
+pub async fn rotate_token(store: &Store, username: &str) -> Result<String> {
+    let token = token::generate()?;
+    store.set_token_hash(username, &token::hash(&token)).await?;
+    Ok(token)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let app = router(AppState::new(store), limits);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| Error::Io {
+            context: "server failed".to_owned(),
+            source,
+        })
+}

@@ -1,0 +1,267 @@
+//! The HTTP API: routes, the shared state, error bodies and the extractors every handler uses.
+//!
+//! Wire rules (spec §5): responses are `{"data": …}`, errors `{"detail": "…"}`; request bodies are JSON
+//! whatever their Content-Type says (the original client sends none). Bad input is a 400, never a 422:
+//! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
+
+mod resource;
+mod user;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use crate::store::{Store, User};
+use crate::token;
+
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    store: Store,
+}
+
+impl AppState {
+    /// State over an opened, migrated store.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// Server knobs that are not about the database.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// The whole API.
+///
+/// Room is left for later issues: the Vault proxy nests under `/user/secret…` next to the user routes, and the
+/// dashboard takes `/` (nothing is routed there yet).
+pub fn router(state: AppState, limits: Limits) -> Router {
+    // `/user/` and `/user//config` are the original client's spellings (spec §3.2); both forms are served.
+    let user = Router::new()
+        .route("/user", get(user::get_user))
+        .route("/user/", get(user::get_user))
+        .route("/user/config", put(user::put_config))
+        .route("/user//config", put(user::put_config));
+    let resource = Router::new()
+        .route("/resource", post(resource::create))
+        .route("/resource/", post(resource::create))
+        .route("/resource/history/{uri}", get(resource::history))
+        .route(
+            "/resource/{uri}",
+            get(resource::read)
+                .put(resource::update)
+                .delete(resource::delete),
+        )
+        .route("/resource/{uri}/users/access", put(resource::share));
+    Router::new()
+        .route("/health", get(health))
+        .merge(user)
+        .merge(resource)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    ok(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+}
+
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    tracing::debug!(
+        "{method} {path} {} {:.1} ms",
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    res
+}
+
+/// `200 {"data": value}`.
+pub(crate) fn ok(value: Value) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert("data".to_owned(), value);
+    json_response(StatusCode::OK, &Value::Object(body))
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut res = Response::new(Body::from(body.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// An error answer: a status and a one-line `detail`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    detail: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Invalid(msg) => Self::bad_request(msg),
+            other => {
+                // Internal details (SQL, paths) stay in the server log.
+                tracing::error!("request failed: {other}");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = json_response(self.status, &json!({ "detail": self.detail }));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// The authenticated caller (from `Authorization: Bearer <token>`).
+#[derive(Debug)]
+pub(crate) struct Caller(pub(crate) User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let hash = bearer_hash(&parts.headers)?;
+        match state.store.user_by_token_hash(&hash).await? {
+            Some(user) => Ok(Self(user)),
+            None => Err(invalid_token()),
+        }
+    }
+}
+
+pub(crate) fn invalid_token() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid token")
+}
+
+/// The SHA-256 of the request's bearer token; 401 when there is none.
+pub(crate) fn bearer_hash(headers: &HeaderMap) -> Result<String, ApiError> {
+    let unauthorized = |d: &str| ApiError::new(StatusCode::UNAUTHORIZED, d);
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized("missing bearer token"));
+    };
+    let value = value.to_str().map_err(|_| invalid_token())?;
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => {
+            return Err(unauthorized(
+                "the authorization header must be 'Bearer <token>'",
+            ));
+        }
+    };
+    if token.is_empty() || token.len() > 512 {
+        return Err(invalid_token());
+    }
+    Ok(token::hash(token))
+}
+
+/// A JSON request body, whatever the Content-Type; rejections are JSON errors too.
+#[derive(Debug)]
+pub(crate) struct JsonBody(pub(crate) Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            let status = rej.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "request body is too large")
+            } else {
+                ApiError::new(
+                    status,
+                    format!("cannot read request body: {}", rej.body_text()),
+                )
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                "request body is empty; expected json",
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("malformed json in request body: {e}")))
+    }
+}
+
+/// The `{uri}` path segment, percent-decoded.
+#[derive(Debug)]
+pub(crate) struct UriParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UriParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| ApiError::bad_request(format!("invalid resource uri: {}", e.body_text())))
+    }
+}

@@ -1,0 +1,34 @@
+//! `GET /user` and `PUT /user/config`: the caller's account and stored defaults.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState, Caller, JsonBody, ok};
+
+/// Keys a stored config never holds: they are per-machine or secret (spec §3.2).
+const NEVER_STORED: &[&str] = &["token", "username", "secrets"];
+
+pub(super) async fn get_user(Caller(user): Caller) -> Response {
+    ok(json!({
+        "username": user.username,
+        "email": user.email,
+        "config": user.config,
+    }))
+}
+
+pub(super) async fn put_config(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let Value::Object(mut config) = body else {
+        return Err(ApiError::bad_request("the config must be a json object"));
+    };
+    for key in NEVER_STORED {
+        config.remove(*key);
+    }
+    let config = Value::Object(config);
+    state.store.set_user_config(&user.username, &config).await?;
+    Ok(ok(config))
+}

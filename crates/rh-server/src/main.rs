@@ -1,0 +1,237 @@
+//! The `rh-server` binary: `serve`, `user create|token`, `migrate`.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use rh_config::{Env as _, EnvVars, OsEnv, RhPaths};
+use rh_server::{DatabaseTarget, Limits, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rh-server",
+    version,
+    about = "The self-hostable rh server: accounts, resources, history and sharing"
+)]
+struct Cli {
+    /// More logging (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// Directory for the embedded SQLite database [default: ~/.rh/server].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL instead of the embedded one: postgres://user:pass@host/db (or sqlite://FILE).
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8000, or the next free port].
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<SocketAddr>,
+        /// Largest accepted request body, in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = rh_server::DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account and print its token (shown once).
+    Create {
+        /// Username: letters, digits, '_', '-', '.'.
+        name: String,
+        /// Email address; pending shares to it become grants.
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Give an account a new token (the old one stops working) and print it.
+    Token {
+        /// Username.
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[expect(clippy::print_stdout, reason = "the binary's one stdout writer")]
+fn out(line: &str) {
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "errors go to stderr before or without logging"
+)]
+fn err(line: &str) {
+    eprintln!("{line}");
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            err(&format!("error: cannot start the async runtime: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            err(&format!("error: {e:#}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info,sqlx=warn",
+        1 => "debug,sqlx=info",
+        _ => "trace",
+    };
+    let filter = OsEnv
+        .non_empty(EnvVars::RUST_LOG)
+        .unwrap_or_else(|| default.to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(OsEnv.var(EnvVars::NO_COLOR).is_none() && std::io::stderr().is_terminal())
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .try_init();
+}
+
+fn target(db: DbArgs) -> Result<DatabaseTarget> {
+    if let Some(url) = db.database_url {
+        return Ok(DatabaseTarget::Url(url));
+    }
+    let dir = match db.data_dir {
+        Some(d) => d,
+        None => RhPaths::from_env(&OsEnv)?.server_dir(),
+    };
+    Ok(DatabaseTarget::DataDir(dir))
+}
+
+async fn open(db: DbArgs) -> Result<Store> {
+    let target = target(db)?;
+    let store = Store::open(&target)
+        .await
+        .with_context(|| format!("cannot open the database ({target})"))?;
+    let applied = store.migrate().await?;
+    if applied > 0 {
+        tracing::info!("applied {applied} database migration(s) to {target}");
+    }
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            max_body_bytes,
+            db,
+        } => {
+            let store = open(db).await?;
+            let listener = rh_server::bind(bind).await?;
+            let addr = listener
+                .local_addr()
+                .context("cannot read the bound address")?;
+            tracing::info!(
+                "rh-server listening on http://{addr} ({:?})",
+                store.backend()
+            );
+            out(&format!("http://{addr}"));
+            rh_server::serve(
+                listener,
+                store.clone(),
+                Limits { max_body_bytes },
+                shutdown_signal(),
+            )
+            .await?;
+            store.close().await;
+            tracing::info!("rh-server stopped");
+        }
+        Command::User { command } => match command {
+            UserCommand::Create { name, email, db } => {
+                let store = open(db).await?;
+                let (token, granted) =
+                    rh_server::create_user(&store, &name, email.as_deref()).await?;
+                out(&token);
+                tracing::info!("created user {name}; the token above is shown only once");
+                for (address, level) in granted {
+                    tracing::info!(
+                        "{name} now has {level} access to {address} (pending invitation)"
+                    );
+                }
+                store.close().await;
+            }
+            UserCommand::Token { name, db } => {
+                let store = open(db).await?;
+                let token = rh_server::rotate_token(&store, &name).await?;
+                out(&token);
+                tracing::info!("new token for {name}; the old one no longer works");
+                store.close().await;
+            }
+        },
+        Command::Migrate { db } => {
+            let target = target(db)?;
+            let store = Store::open(&target)
+                .await
+                .with_context(|| format!("cannot open the database ({target})"))?;
+            let applied = store.migrate().await?;
+            tracing::info!("applied {applied} migration(s); {target} is up to date");
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,846 @@
+//! The database: connection (SQLite or PostgreSQL through sqlx's `Any` driver), migrations and every query.
+//!
+//! All SQL here is portable between the two backends: `$N` parameters (sqlx's SQLite driver reads them by
+//! number), `ON CONFLICT … DO UPDATE`, `RETURNING`, TEXT and BIGINT columns only. Every multi-row write runs
+//! in one transaction, so a failed request leaves nothing behind.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::{Error, Result, token};
+
+/// The SQLite file inside a data directory.
+pub const SQLITE_FILE: &str = "rh-server.db";
+
+/// Where the data lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// An embedded SQLite file in this directory (created 0700 if missing).
+    DataDir(PathBuf),
+    /// A database URL: `postgres://…` or `sqlite://…`.
+    Url(String),
+}
+
+impl fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DataDir(d) => f.debug_tuple("DataDir").field(d).finish(),
+            Self::Url(u) => f.debug_tuple("Url").field(&redact_url(u)).finish(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DataDir(d) => write!(f, "sqlite {}", d.join(SQLITE_FILE).display()),
+            Self::Url(u) => f.write_str(&redact_url(u)),
+        }
+    }
+}
+
+/// A URL with any password replaced by `****`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:****@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Which SQL engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (WAL mode).
+    Sqlite,
+    /// PostgreSQL; several rh-server processes may share one database.
+    Postgres,
+}
+
+/// An account.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The unique username (also the owner segment of the user's resources).
+    pub username: String,
+    /// The account email, lowercased.
+    pub email: Option<String>,
+    /// The user's stored defaults (never holds a token, username or secrets).
+    pub config: Value,
+}
+
+/// A stored resource, as the authorization code needs it.
+#[derive(Debug, Clone)]
+pub struct StoredResource {
+    /// The owner username.
+    pub owner: String,
+    /// `private`, `unlisted` or `public`.
+    pub visibility: String,
+    /// The stored payload: core fields plus `data`.
+    pub config: Value,
+    /// Version number of the current config (1 for a fresh resource).
+    pub version: i64,
+}
+
+/// One entry of a resource's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// Version number; versions only grow, across deletes and re-creates too.
+    pub version: i64,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// Username of who made the change.
+    pub author: String,
+    /// The full config of that version (for a delete, the last config).
+    pub config: Value,
+    /// RFC 3339 UTC time of the change.
+    pub timestamp: String,
+}
+
+/// The new state of a resource, as an update decided it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The `resource_type` column.
+    pub resource_type: Option<String>,
+    /// `private`, `unlisted` or `public`.
+    pub visibility: String,
+    /// The full payload to store.
+    pub config: Value,
+}
+
+/// A notification row for the outbox.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// Email address.
+    pub recipient: String,
+    /// One-line subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// One change to sharing: who, and which level (`read`/`write`), or a removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// An existing account.
+    User(String),
+    /// An email with no account: a pending invitation.
+    Email(String),
+}
+
+/// The database handle. Cheap to clone; all clones share one pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    // SQLite has one writer at a time; queueing writers here is fairer and faster than SQLite's busy loop.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A write transaction, holding the SQLite writer lock while it lives.
+struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+fn now() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .expect("a UTC time always formats")
+}
+
+fn parse_json(text: &str) -> Value {
+    // Rows are only ever written by this crate from a serde_json::Value, so they always parse.
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+            false,
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its directory if needed). Does not migrate: call [`Store::migrate`].
+    pub async fn open(target: &DatabaseTarget) -> Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let (url, backend) = match target {
+            DatabaseTarget::DataDir(dir) => {
+                rh_config::ensure_private_dir(dir)?;
+                (sqlite_url(&dir.join(SQLITE_FILE)), Backend::Sqlite)
+            }
+            DatabaseTarget::Url(url) => {
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                    (url.clone(), Backend::Postgres)
+                } else if url.starts_with("sqlite:") {
+                    // Create the file if it is missing, as the data-dir form does.
+                    let url = if url.contains('?') {
+                        url.clone()
+                    } else {
+                        format!("{url}?mode=rwc")
+                    };
+                    (url, Backend::Sqlite)
+                } else {
+                    return Err(Error::UnsupportedDatabaseUrl(redact_url(url)));
+                }
+            }
+        };
+        // No ping before each checkout: it doubles the round trips, and a dead connection fails the query anyway.
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false);
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL makes `synchronous = NORMAL` safe against application crashes.
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+        };
+        if backend == Backend::Sqlite {
+            // The journal mode is stored in the file, so setting it once is enough.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .fetch_optional(&pool)
+                .await?;
+        }
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let migrator = migrator();
+        let before = self.applied_migrations().await;
+        migrator.run(&self.pool).await?;
+        let after = self.applied_migrations().await;
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> usize {
+        // The table does not exist before the first run; that counts as zero.
+        sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&self.pool)
+            .await
+            .map_or(0, |rows| rows.len())
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx> {
+        match self.backend {
+            Backend::Sqlite => {
+                let guard = Arc::clone(&self.write_lock).lock_owned().await;
+                // IMMEDIATE takes the write lock up front, so a transaction never fails half way on SQLITE_BUSY.
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _guard: Some(guard),
+                })
+            }
+            Backend::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _guard: None,
+            }),
+        }
+    }
+
+    // ---- users ----
+
+    /// Creates an account and turns pending invitations for its email into grants. Returns the addresses and
+    /// levels granted that way.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        token_hash: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let mut w = self.begin_write().await?;
+        if sqlx::query("SELECT username FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .is_some()
+        {
+            return Err(Error::UserExists(username.to_owned()));
+        }
+        if let Some(email) = email
+            && sqlx::query("SELECT username FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .is_some()
+        {
+            return Err(Error::EmailTaken(email.to_owned()));
+        }
+        let now = now();
+        let inserted = sqlx::query(
+            "INSERT INTO users (username, email, token_hash, config, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(username)
+        .bind(email)
+        .bind(token_hash)
+        .bind("{}")
+        .bind(&now)
+        .execute(&mut *w.tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::UserExists(username.to_owned()));
+            }
+            other => {
+                other?;
+            }
+        }
+        let mut granted = Vec::new();
+        if let Some(email) = email {
+            let rows = sqlx::query(
+                "SELECT i.uri, i.access_level, i.invited_by, r.name FROM invitations i \
+                 JOIN resources r ON r.uri = i.uri WHERE i.email = $1 ORDER BY i.uri",
+            )
+            .bind(email)
+            .fetch_all(&mut *w.tx)
+            .await?;
+            for row in rows {
+                let uri: String = row.try_get(0)?;
+                let level: String = row.try_get(1)?;
+                let by: String = row.try_get(2)?;
+                let name: String = row.try_get(3)?;
+                upsert_grant(&mut w.tx, &uri, username, &level, &by, &now).await?;
+                granted.push((name, level));
+            }
+            sqlx::query("DELETE FROM invitations WHERE email = $1")
+                .bind(email)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.tx.commit().await?;
+        Ok(granted)
+    }
+
+    /// Replaces a user's token hash.
+    pub async fn set_token_hash(&self, username: &str, token_hash: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET token_hash = $1 WHERE username = $2")
+            .bind(token_hash)
+            .bind(username)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::UserNotFound(username.to_owned()));
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account whose token hashes to `token_hash`.
+    pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT username, email, config, token_hash FROM users WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get(3)?;
+        if !token::constant_time_eq(stored.as_bytes(), token_hash.as_bytes()) {
+            return Ok(None);
+        }
+        Ok(Some(user_from_row(&row)?))
+    }
+
+    /// The account with this username.
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT username, email, config FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The account with this (lowercased) email.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT username, email, config FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Replaces the user's stored defaults.
+    pub async fn set_user_config(&self, username: &str, config: &Value) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
+            .bind(config.to_string())
+            .bind(username)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- resources ----
+
+    /// The resource at `uri` and the grant `username` holds on it, if any.
+    pub async fn resource_for(
+        &self,
+        uri: &str,
+        username: &str,
+    ) -> Result<Option<(StoredResource, Option<String>)>> {
+        let row = sqlx::query(RESOURCE_FOR)
+            .bind(uri)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| resource_from_row(r, 0)).transpose()
+    }
+
+    /// In one round trip: the account whose token hashes to `token_hash`, and the resource at `uri` with that
+    /// account's grant on it. The hot path of `GET /resource/{uri}`.
+    pub async fn user_and_resource(
+        &self,
+        token_hash: &str,
+        uri: &str,
+    ) -> Result<Option<(User, Option<(StoredResource, Option<String>)>)>> {
+        let row = sqlx::query(
+            "SELECT u.username, u.email, u.config, u.token_hash, \
+             r.owner, r.visibility, r.config, r.version, g.access_level \
+             FROM users u LEFT JOIN resources r ON r.uri = $2 \
+             LEFT JOIN grants g ON g.uri = r.uri AND g.username = u.username \
+             WHERE u.token_hash = $1",
+        )
+        .bind(token_hash)
+        .bind(uri)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get(3)?;
+        if !token::constant_time_eq(stored.as_bytes(), token_hash.as_bytes()) {
+            return Ok(None);
+        }
+        let user = user_from_row(&row)?;
+        let owner: Option<String> = row.try_get(4)?;
+        let resource = match owner {
+            Some(_) => Some(resource_from_row(&row, 4)?),
+            None => None,
+        };
+        Ok(Some((user, resource)))
+    }
+
+    /// Creates a resource; `false` if one already exists at that address.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one column each; a struct would only rename them"
+    )]
+    pub async fn create_resource(
+        &self,
+        uri: &str,
+        name: &str,
+        owner: &str,
+        resource_type: Option<&str>,
+        visibility: &str,
+        config: &Value,
+        author: &str,
+    ) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let last: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(version), 0) AS v FROM resource_history WHERE uri = $1",
+        )
+        .bind(uri)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get(0)?;
+        let version = last + 1;
+        let now = now();
+        let text = config.to_string();
+        let inserted = sqlx::query(
+            "INSERT INTO resources (uri, name, owner, resource_type, visibility, config, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(uri)
+        .bind(name)
+        .bind(owner)
+        .bind(resource_type)
+        .bind(visibility)
+        .bind(&text)
+        .bind(version)
+        .bind(&now)
+        .execute(&mut *w.tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            other => {
+                other?;
+            }
+        }
+        insert_history(&mut w.tx, uri, version, "create", author, &text, &now).await?;
+        match w.tx.commit().await {
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            other => other.map(|()| true).map_err(Error::from),
+        }
+    }
+
+    /// Updates a resource under a row lock: reads it with `username`'s grant, lets `decide` check access and
+    /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry.
+    /// Returns the new version, or `None` if there is no such resource. Concurrent updates of one resource
+    /// queue instead of failing.
+    pub async fn update_locked<E: From<Error>>(
+        &self,
+        uri: &str,
+        username: &str,
+        decide: impl FnOnce(&StoredResource, Option<&str>) -> Result<Change, E>,
+    ) -> Result<Option<i64>, E> {
+        let db = |e: sqlx::Error| E::from(Error::from(e));
+        let mut w = self.begin_write().await.map_err(E::from)?;
+        // SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL locks the row.
+        let sql = match self.backend {
+            Backend::Sqlite => Cow::Borrowed(RESOURCE_FOR),
+            Backend::Postgres => Cow::Owned(format!("{RESOURCE_FOR} FOR UPDATE OF r")),
+        };
+        let row = sqlx::query(&sql)
+            .bind(uri)
+            .bind(username)
+            .fetch_optional(&mut *w.tx)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let (current, grant) = resource_from_row(&row, 0).map_err(E::from)?;
+        let change = decide(&current, grant.as_deref())?;
+        let now = now();
+        let text = change.config.to_string();
+        let version = current.version + 1;
+        sqlx::query(
+            "UPDATE resources SET config = $1, visibility = $2, resource_type = $3, version = $4, \
+             updated_at = $5 WHERE uri = $6",
+        )
+        .bind(&text)
+        .bind(&change.visibility)
+        .bind(change.resource_type.as_deref())
+        .bind(version)
+        .bind(&now)
+        .bind(uri)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(db)?;
+        insert_history(&mut w.tx, uri, version, "update", username, &text, &now)
+            .await
+            .map_err(E::from)?;
+        w.tx.commit().await.map_err(db)?;
+        Ok(Some(version))
+    }
+
+    /// Deletes a resource with its grants and invitations, recording the deletion in its history.
+    /// `false` if it did not exist.
+    pub async fn delete_resource(&self, uri: &str, author: &str) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query("DELETE FROM resources WHERE uri = $1 RETURNING version, config")
+            .bind(uri)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let version: i64 = row.try_get(0)?;
+        let config: String = row.try_get(1)?;
+        insert_history(
+            &mut w.tx,
+            uri,
+            version + 1,
+            "delete",
+            author,
+            &config,
+            &now(),
+        )
+        .await?;
+        w.tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The newest `limit` history entries of `uri`, newest first.
+    pub async fn history(&self, uri: &str, limit: Option<i64>) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT version, action, author, config, created_at FROM resource_history WHERE uri = $1 \
+             ORDER BY version DESC LIMIT $2",
+        )
+        .bind(uri)
+        .bind(limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let config: String = row.try_get(3)?;
+                Ok(HistoryEntry {
+                    version: row.try_get(0)?,
+                    action: row.try_get(1)?,
+                    author: row.try_get(2)?,
+                    config: parse_json(&config),
+                    timestamp: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Grants `level` to each grantee (accounts get grants, emails get invitations) and queues notifications,
+    /// all in one transaction.
+    pub async fn grant(
+        &self,
+        uri: &str,
+        grantees: &[Grantee],
+        level: &str,
+        by: &str,
+        notifications: &[Notification],
+    ) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let now = now();
+        for g in grantees {
+            match g {
+                Grantee::User(username) => {
+                    upsert_grant(&mut w.tx, uri, username, level, by, &now).await?;
+                }
+                Grantee::Email(email) => {
+                    sqlx::query(
+                        "INSERT INTO invitations (uri, email, access_level, invited_by, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (uri, email) DO UPDATE SET \
+                         access_level = excluded.access_level, invited_by = excluded.invited_by",
+                    )
+                    .bind(uri)
+                    .bind(email)
+                    .bind(level)
+                    .bind(by)
+                    .bind(&now)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+            }
+        }
+        for n in notifications {
+            sqlx::query(
+                "INSERT INTO outbox (id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token::random_id()?)
+            .bind(&n.recipient)
+            .bind(&n.subject)
+            .bind(&n.body)
+            .bind(&now)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes the grants and invitations of `grantees` (all of them when `None`). Returns what was removed.
+    pub async fn revoke(&self, uri: &str, grantees: Option<&[Grantee]>) -> Result<Vec<Grantee>> {
+        let mut w = self.begin_write().await?;
+        let mut removed = Vec::new();
+        match grantees {
+            None => {
+                for row in sqlx::query("DELETE FROM grants WHERE uri = $1 RETURNING username")
+                    .bind(uri)
+                    .fetch_all(&mut *w.tx)
+                    .await?
+                {
+                    removed.push(Grantee::User(row.try_get(0)?));
+                }
+                for row in sqlx::query("DELETE FROM invitations WHERE uri = $1 RETURNING email")
+                    .bind(uri)
+                    .fetch_all(&mut *w.tx)
+                    .await?
+                {
+                    removed.push(Grantee::Email(row.try_get(0)?));
+                }
+            }
+            Some(list) => {
+                for g in list {
+                    let (sql, key) = match g {
+                        Grantee::User(u) => {
+                            ("DELETE FROM grants WHERE uri = $1 AND username = $2", u)
+                        }
+                        Grantee::Email(e) => {
+                            ("DELETE FROM invitations WHERE uri = $1 AND email = $2", e)
+                        }
+                    };
+                    let done = sqlx::query(sql)
+                        .bind(uri)
+                        .bind(key)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    if done.rows_affected() > 0 {
+                        removed.push(g.clone());
+                    }
+                }
+            }
+        }
+        w.tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// A resource row with the caller's grant; `$1` is the uri, `$2` the username.
+const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level FROM resources r \
+     LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
+
+/// Reads owner, visibility, config, version and grant from five columns starting at `at`.
+fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<String>)> {
+    let config: String = row.try_get(at + 2)?;
+    Ok((
+        StoredResource {
+            owner: row.try_get(at)?,
+            visibility: row.try_get(at + 1)?,
+            config: parse_json(&config),
+            version: row.try_get(at + 3)?,
+        },
+        row.try_get(at + 4)?,
+    ))
+}
+
+fn user_from_row(row: &AnyRow) -> Result<User> {
+    let config: String = row.try_get(2)?;
+    Ok(User {
+        username: row.try_get(0)?,
+        email: row.try_get(1)?,
+        config: parse_json(&config),
+    })
+}
+
+async fn upsert_grant(
+    tx: &mut Transaction<'static, Any>,
+    uri: &str,
+    username: &str,
+    level: &str,
+    by: &str,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO grants (uri, username, access_level, granted_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (uri, username) DO UPDATE SET access_level = excluded.access_level, \
+         granted_by = excluded.granted_by",
+    )
+    .bind(uri)
+    .bind(username)
+    .bind(level)
+    .bind(by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_history(
+    tx: &mut Transaction<'static, Any>,
+    uri: &str,
+    version: i64,
+    action: &str,
+    author: &str,
+    config: &str,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO resource_history (uri, version, action, author, config, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uri)
+    .bind(version)
+    .bind(action)
+    .bind(author)
+    .bind(config)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://postgres:hunter2@127.0.0.1:5433/db"),
+            "postgres://postgres:****@127.0.0.1:5433/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        let t = DatabaseTarget::Url("postgres://a:secret@h/d".into());
+        assert!(!format!("{t:?} {t}").contains("secret"));
+    }
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = now();
+        assert_eq!(a.len(), "2026-01-01T00:00:00.000000Z".len());
+        assert!(a.ends_with('Z'));
+    }
+}
