@@ -41,4 +41,10 @@ pub use secrets::{
 
 pub mod redact;
 #[cfg(feature = "vault")]
+pub mod store;
+#[cfg(feature = "vault")]
+pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
+#[cfg(feature = "vault")]
 pub mod vault;

@@ -4,3 +4,4 @@ mod config;
 mod crash;
 mod run;
 mod secrets;
+mod vault;
