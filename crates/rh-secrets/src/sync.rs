@@ -209,6 +209,7 @@ pub async fn plan_push(
             secrets,
         });
     }
+    out.sort_by_key(|i| order(&i.provider));
     Ok(out)
 }
 
@@ -323,6 +324,7 @@ pub async fn plan_pull(
             secrets,
         });
     }
+    out.sort_by_key(|i| order(&i.provider));
     Ok(out)
 }
 
@@ -358,6 +360,15 @@ pub fn apply_pull(
         )?
     };
     Ok((report, custom))
+}
+
+/// Runhouse's order for builtin providers, then custom ones by name.
+fn order(name: &str) -> (usize, String) {
+    let pos = crate::builtin_providers()
+        .iter()
+        .position(|p| p.name() == name)
+        .unwrap_or(usize::MAX);
+    (pos, name.to_owned())
 }
 
 /// Checks a provider name: a builtin one, or a custom one of letters, digits, `_`, `-` and `.`

@@ -430,7 +430,7 @@ impl VaultStore {
             },
             ClientError::RestClientError { source } => Error::Unreachable {
                 addr: self.addr.clone(),
-                reason: one_line(&source),
+                reason: root_cause(&source),
             },
             other => Error::Api {
                 code: 0,
@@ -450,6 +450,15 @@ fn one_line(e: &dyn std::error::Error) -> String {
         src = inner.source();
     }
     s.replace('\n', " ")
+}
+
+/// The innermost cause of `e` (`Connection refused (os error 111)`), on one line.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e;
+    while let Some(inner) = last.source() {
+        last = inner;
+    }
+    last.to_string().replace('\n', " ")
 }
 
 /// A fresh 128-bit random salt, hex-encoded.

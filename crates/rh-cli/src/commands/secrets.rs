@@ -162,7 +162,8 @@ pub(crate) enum SecretsCommand {
         /// The provider.
         provider: String,
         /// The version to restore.
-        version: u64,
+        #[arg(value_name = "VERSION")]
+        to_version: u64,
     },
     /// Compare local secrets with Vault, key by key (same / differs / only local / only in Vault).
     Diff {
@@ -261,8 +262,11 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
         SecretsCommand::History { provider, json } => {
             vault::history(ctx, &provider, json).await?;
         }
-        SecretsCommand::Rollback { provider, version } => {
-            vault::rollback(ctx, &provider, version).await?;
+        SecretsCommand::Rollback {
+            provider,
+            to_version,
+        } => {
+            vault::rollback(ctx, &provider, to_version).await?;
         }
         SecretsCommand::Diff { providers, json } => vault::diff(ctx, &providers, json).await?,
     }

@@ -483,6 +483,7 @@ fn unreachable_vault_is_one_line_and_leaves_files_alone() {
         &["secrets", "put", "aws"],
     ] {
         let err = v.fails(args);
+        let err = error_lines(&err);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(
             err.starts_with(&format!(
@@ -503,7 +504,16 @@ fn wrong_token_is_a_clear_403() {
     let err = v.fails(&["secrets", "get", "aws"]);
     assert!(err.contains("refused the token (403)"), "{err}");
     assert!(err.contains("check VAULT_TOKEN"), "{err}");
-    assert_eq!(err.lines().count(), 1);
+    assert_eq!(error_lines(&err).lines().count(), 1, "{err}");
+}
+
+/// Stderr without its INFO lines: what is left must be the one `error:` line.
+fn error_lines(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|l| !l.starts_with("INFO |"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 // Small blocking helpers: the CLI tests are sync, the store is async.
