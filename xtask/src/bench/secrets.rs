@@ -187,11 +187,11 @@ fn requests(cmd: &Command) -> Result<u64> {
     let err = String::from_utf8_lossy(&out.stderr);
     Ok(err
         .lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let rest = &l[l.find("made ")? + 5..];
             rest.split(' ').next()?.parse::<u64>().ok()
         })
-        .last()
         .unwrap_or(0))
 }
 

@@ -509,11 +509,12 @@ fn wrong_token_is_a_clear_403() {
 
 /// Stderr without its INFO lines: what is left must be the one `error:` line.
 fn error_lines(stderr: &str) -> String {
-    stderr
-        .lines()
-        .filter(|l| !l.starts_with("INFO |"))
-        .map(|l| format!("{l}\n"))
-        .collect()
+    let mut out = String::new();
+    for l in stderr.lines().filter(|l| !l.starts_with("INFO |")) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 // Small blocking helpers: the CLI tests are sync, the store is async.
