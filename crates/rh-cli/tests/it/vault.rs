@@ -379,6 +379,38 @@ fn diff_shows_every_state_from_metadata_only() {
         "{}",
         stderr(&out)
     );
+
+    // Another tool writes a new version: the fingerprints no longer describe it, so rh compares values
+    // (still printing none) and says so.
+    let out = Command::new(bao())
+        .args([
+            "kv",
+            "put",
+            "-mount=secret",
+            &format!("rh/{}/aws", v.user),
+            "access_key=AKIASENTINEL00000003",
+            "secret_key=local-SENTINEL",
+        ])
+        .env("VAULT_ADDR", &v.addr)
+        .env("VAULT_TOKEN", &v.token)
+        .output()
+        .expect("run bao");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = v.ok(&["-v", "secrets", "diff", "aws"]);
+    assert!(
+        stdout(&out).contains("aws            secret_key               same"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(
+            "made 2 requests to the secret store (some fingerprints were stale, values read)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // A push now finds nothing to change.
+    assert!(stderr(&v.ok(&["secrets", "push", "--yes", "aws"])).contains("nothing to upload"));
 }
 
 #[test]
