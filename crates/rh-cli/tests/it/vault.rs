@@ -576,3 +576,44 @@ impl Blocking for VaultStore {
             .collect()
     }
 }
+
+#[test]
+fn concurrent_writers_never_overwrite_silently() {
+    let Some(v) = VaultTest::new("race") else {
+        return;
+    };
+    v.ok(&["secrets", "put", "lambda", "api_key=v0-SENTINEL"]);
+    // Eight processes read version 1 and write at once: each either makes its own new version or fails
+    // with a conflict; none replaces another's write unnoticed.
+    let children: Vec<_> = (1..=8)
+        .map(|i| {
+            v.t.command()
+                .args([
+                    "secrets",
+                    "update",
+                    "lambda",
+                    &format!("api_key=v{i}-SENTINEL"),
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut won = 0;
+    for out in &outs {
+        assert_clean(out);
+        if out.status.success() {
+            won += 1;
+        } else {
+            let err = stderr(out);
+            assert!(err.contains("changed in Vault since it was read"), "{err}");
+        }
+    }
+    assert!(won >= 1);
+    assert_eq!(v.store().history_blocking("lambda").len(), 1 + won);
+}
