@@ -617,3 +617,55 @@ fn concurrent_writers_never_overwrite_silently() {
     assert!(won >= 1);
     assert_eq!(v.store().history_blocking("lambda").len(), 1 + won);
 }
+
+#[test]
+fn push_asks_per_provider_on_a_terminal() {
+    let Some(v) = VaultTest::new("ask") else {
+        return;
+    };
+    // util-linux `script` gives rh a terminal; without it there is nothing to answer.
+    if !Path::new("/usr/bin/script").exists() {
+        return;
+    }
+    v.ok(&[
+        "secrets",
+        "save",
+        "aws",
+        "access_key=AKIASENTINEL00000009",
+        "secret_key=s-SENTINEL",
+    ]);
+    v.ok(&["secrets", "save", "huggingface", "token=hf_SENTINEL"]);
+    let inner = v.t.command();
+    let mut cmd = Command::new("/usr/bin/script");
+    cmd.env_clear()
+        .args([
+            "-qec",
+            &format!("{} secrets push aws huggingface", env!("CARGO_BIN_EXE_rh")),
+            "/dev/null",
+        ])
+        .current_dir(v.t.work_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, val) in inner.get_envs() {
+        if let Some(val) = val {
+            cmd.env(k, val);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"y\nn\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_clean(&out);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Upload secrets for aws? [y/N]"), "{text}");
+    assert!(
+        text.contains("Upload secrets for huggingface? [y/N]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Uploaded secrets to Vault for: [aws]"),
+        "{text}"
+    );
+    assert_eq!(v.store().list_blocking(), vec!["aws".to_owned()]);
+}
