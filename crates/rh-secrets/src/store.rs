@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::ProviderSecrets;
 use crate::vault::{Fingerprints, Result, SecretMap, VaultStore, VersionInfo};
@@ -58,6 +59,55 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     /// How many requests this store has made so far, when it counts them.
     fn requests(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Runs every future concurrently on the current task and returns their outputs in input order, so
+/// one provider's round trip does not wait for another's (no runtime, no spawn).
+pub async fn join_all<T>(futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
+    let done = futures.iter().map(|_| None).collect();
+    JoinAll {
+        pending: futures.into_iter().map(Some).collect(),
+        done,
+    }
+    .await
+}
+
+struct JoinAll<'a, T> {
+    pending: Vec<Option<BoxFuture<'a, T>>>,
+    done: Vec<Option<T>>,
+}
+
+// Outputs are moved, never pinned; the futures are boxed.
+impl<T> Unpin for JoinAll<'_, T> {}
+
+impl<T> Future for JoinAll<'_, T> {
+    type Output = Vec<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
+        let this = &mut *self;
+        let mut all = true;
+        for (slot, out) in this.pending.iter_mut().zip(this.done.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            Poll::Ready(
+                this.done
+                    .iter_mut()
+                    .map(|o| o.take().expect("every future finished"))
+                    .collect(),
+            )
+        } else {
+            Poll::Pending
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use secrecy::ExposeSecret;
 
-use crate::store::SecretStore;
+use crate::store::{BoxFuture, SecretStore, join_all};
 use crate::vault::{self, Fingerprints};
 use crate::{
     CustomProviders, ProviderSecrets, SaveOptions, SaveReport, Secrets, SecretsMap,
@@ -80,6 +80,23 @@ pub async fn diff_provider(
 ) -> vault::Result<ProviderDiff> {
     let fp = store.fingerprints(provider).await?;
     diff_with(store, provider, local, fp).await
+}
+
+/// [`diff_provider`] for several providers, their metadata read concurrently.
+pub async fn diff_providers(
+    store: &dyn SecretStore,
+    locals: &[(String, Option<ProviderSecrets>)],
+) -> vault::Result<Vec<ProviderDiff>> {
+    let reads: Vec<BoxFuture<'_, _>> = locals
+        .iter()
+        .map(|(p, _)| -> BoxFuture<'_, _> { store.fingerprints(p) })
+        .collect();
+    let fps = join_all(reads).await;
+    let mut out = Vec::with_capacity(locals.len());
+    for ((provider, local), fp) in locals.iter().zip(fps) {
+        out.push(diff_with(store, provider, local.as_ref(), fp?).await?);
+    }
+    Ok(out)
 }
 
 async fn diff_with(
@@ -193,9 +210,14 @@ pub async fn plan_push(
     store: &dyn SecretStore,
     locals: SecretsMap,
 ) -> vault::Result<Vec<PushItem>> {
+    let reads: Vec<BoxFuture<'_, _>> = locals
+        .keys()
+        .map(|p| -> BoxFuture<'_, _> { Box::pin(store.fingerprints(p)) })
+        .collect();
+    let fps = join_all(reads).await;
     let mut out = Vec::new();
-    for (provider, secrets) in locals {
-        let diff = diff_provider(store, &provider, Some(&secrets)).await?;
+    for ((provider, secrets), fp) in locals.iter().zip(fps) {
+        let diff = diff_with(store, provider, Some(secrets), fp?).await?;
         let action = match diff.version {
             None => PushAction::Create,
             Some(_) if diff.in_sync() => PushAction::Unchanged,
@@ -203,33 +225,37 @@ pub async fn plan_push(
         };
         out.push(PushItem {
             expected: diff.version.unwrap_or(0),
-            provider,
+            provider: provider.clone(),
             action,
             diff,
-            secrets,
+            secrets: secrets.clone(),
         });
     }
     out.sort_by_key(|i| order(&i.provider));
     Ok(out)
 }
 
-/// Uploads the items that change something, each with check-and-set on the version seen at plan time.
-/// Returns `(provider, new version)` of each write. Stops at the first error (a conflict names the path).
+/// Uploads the items that change something, concurrently, each with check-and-set on the version seen
+/// at plan time. Returns each attempted provider with its new version or its error (a conflict names the
+/// path); one provider's failure does not stop the others.
 pub async fn apply_push(
     store: &dyn SecretStore,
     items: &[PushItem],
-) -> vault::Result<Vec<(String, u64)>> {
-    let mut done = Vec::new();
-    for item in items {
-        if item.action == PushAction::Unchanged {
-            continue;
-        }
-        let version = store
-            .put(&item.provider, &item.secrets, Some(item.expected))
-            .await?;
-        done.push((item.provider.clone(), version));
-    }
-    Ok(done)
+) -> Vec<(String, vault::Result<u64>)> {
+    let changing: Vec<&PushItem> = items
+        .iter()
+        .filter(|i| i.action != PushAction::Unchanged)
+        .collect();
+    let writes: Vec<BoxFuture<'_, _>> = changing
+        .iter()
+        .map(|i| -> BoxFuture<'_, _> { store.put(&i.provider, &i.secrets, Some(i.expected)) })
+        .collect();
+    let results = join_all(writes).await;
+    changing
+        .iter()
+        .map(|i| i.provider.clone())
+        .zip(results)
+        .collect()
 }
 
 /// What a pull does for one provider.
@@ -278,9 +304,14 @@ pub async fn plan_pull(
         None => store.list().await?,
     };
     let ctx = local.ctx();
+    let reads: Vec<BoxFuture<'_, _>> = names
+        .iter()
+        .map(|p| -> BoxFuture<'_, _> { store.get(p) })
+        .collect();
+    let got = join_all(reads).await;
     let mut out = Vec::new();
-    for name in names {
-        let Some((secrets, version)) = store.get(&name).await? else {
+    for (name, got) in names.iter().cloned().zip(got) {
+        let Some((secrets, version)) = got? else {
             return Err(vault::Error::NotFound {
                 path: store.location(&name),
             }

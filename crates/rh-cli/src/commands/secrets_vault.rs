@@ -363,20 +363,33 @@ pub(crate) async fn push(
         }
         plan = keep;
     }
-    let done = sync::apply_push(store.as_ref(), &plan).await?;
+    let results = sync::apply_push(store.as_ref(), &plan).await;
     log_requests(store.as_ref());
-    if done.is_empty() {
+    let mut uploaded = Vec::new();
+    let mut failed = Vec::new();
+    for (provider, result) in results {
+        match result {
+            Ok(_) => uploaded.push(provider),
+            Err(e) => failed.push(e),
+        }
+    }
+    if uploaded.is_empty() {
         tracing::info!("Nothing uploaded");
     } else {
-        tracing::info!(
-            "Uploaded secrets to Vault for: [{}]",
-            done.iter()
-                .map(|(p, _)| p.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        tracing::info!("Uploaded secrets to Vault for: [{}]", uploaded.join(", "));
     }
-    Ok(())
+    match failed.len() {
+        0 => Ok(()),
+        1 => Err(failed.remove(0).into()),
+        n => bail!(
+            "{n} providers were not uploaded: {}",
+            failed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
 }
 
 pub(crate) async fn update(ctx: &Context, provider: &str, pairs: &[String]) -> Result<()> {
@@ -526,17 +539,18 @@ pub(crate) async fn diff(ctx: &Context, providers: &[String], json: bool) -> Res
             .map(|p| check_name(p))
             .collect::<Result<_>>()?
     };
-    let mut diffs = Vec::new();
-    for name in &names {
-        let local = if builtin_provider(name).is_some() {
+    let mut locals = Vec::new();
+    for name in names {
+        let local = if builtin_provider(&name).is_some() {
             secrets
-                .load(Some(std::slice::from_ref(name)), false)?
-                .remove(name)
+                .load(Some(std::slice::from_ref(&name)), false)?
+                .remove(&name)
         } else {
             None
         };
-        diffs.push(sync::diff_provider(store.as_ref(), name, local.as_ref()).await?);
+        locals.push((name, local));
     }
+    let diffs = sync::diff_providers(store.as_ref(), &locals).await?;
     let read_values = diffs.iter().any(|d| d.read_values);
     if let Some(n) = store.requests() {
         tracing::debug!(

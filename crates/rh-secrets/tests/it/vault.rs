@@ -251,11 +251,11 @@ mod sync {
         let plan_b = sync::plan_push(&b, theirs).await.unwrap();
         assert_eq!(plan_a[0].action, PushAction::Update);
         assert_eq!(plan_a[0].expected, 1);
-        assert_eq!(
-            sync::apply_push(&b, &plan_b).await.unwrap(),
-            vec![("lambda".to_owned(), 2)]
-        );
-        let err = sync::apply_push(&a, &plan_a).await.unwrap_err();
+        let won = sync::apply_push(&b, &plan_b).await;
+        assert_eq!(won.len(), 1);
+        assert_eq!(won[0].1.as_ref().unwrap(), &2);
+        let mut lost = sync::apply_push(&a, &plan_a).await;
+        let err = lost.remove(0).1.unwrap_err();
         assert!(matches!(err, Error::Conflict { expected: 1, .. }), "{err}");
         let (got, v) = SecretStore::get(&a, "lambda").await.unwrap().unwrap();
         assert_eq!((got.expose("api_key"), v), (Some("from-b"), 2));
