@@ -180,3 +180,33 @@ impl SecretStore for VaultStore {
         Some(self.request_count())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn join_all_keeps_input_order() {
+        let futures: Vec<BoxFuture<'_, usize>> = (0..5_usize)
+            .map(|i| -> BoxFuture<'_, usize> {
+                Box::pin(async move {
+                    // Later futures finish first.
+                    for _ in 0..(5 - i) {
+                        tokio::task::yield_now().await;
+                    }
+                    i
+                })
+            })
+            .collect();
+        assert_eq!(join_all(futures).await, vec![0, 1, 2, 3, 4]);
+        assert!(join_all(Vec::<BoxFuture<'_, ()>>::new()).await.is_empty());
+    }
+
+    #[test]
+    fn maps_convert_both_ways() {
+        let s: ProviderSecrets = [("a", "1"), ("b", "2")].into_iter().collect();
+        let back = from_map(to_map(&s));
+        assert_eq!(back.keys().collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(back.expose("b"), Some("2"));
+    }
+}

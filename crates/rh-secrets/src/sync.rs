@@ -410,3 +410,41 @@ pub fn check_provider_name(name: &str) -> crate::Result<()> {
     }
     crate::secrets::validate_custom_name(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_values_key_by_key() {
+        let local: ProviderSecrets = [("a", "1"), ("b", "2"), ("c", "3")].into_iter().collect();
+        let remote: ProviderSecrets = [("a", "1"), ("b", "x"), ("d", "4")].into_iter().collect();
+        let got = compare_values(&local, &remote);
+        assert_eq!(
+            got,
+            vec![
+                ("a".to_owned(), KeyState::Same),
+                ("b".to_owned(), KeyState::Differs),
+                ("c".to_owned(), KeyState::OnlyLocal),
+                ("d".to_owned(), KeyState::OnlyRemote),
+            ]
+        );
+        assert_eq!(KeyState::OnlyRemote.label(), "only in Vault");
+    }
+
+    #[test]
+    fn provider_names_become_one_path_segment() {
+        assert!(check_provider_name("aws").is_ok());
+        assert!(check_provider_name("my-db.prod_1").is_ok());
+        for bad in ["", "../x", "a/b", "-x", "a b"] {
+            assert!(check_provider_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn builtin_providers_sort_first_in_runhouse_order() {
+        let mut names = vec!["zeta", "github", "aws", "alpha", "ssh"];
+        names.sort_by_key(|n| order(n));
+        assert_eq!(names, vec!["aws", "ssh", "github", "alpha", "zeta"]);
+    }
+}
