@@ -669,3 +669,33 @@ fn push_asks_per_provider_on_a_terminal() {
     );
     assert_eq!(v.store().list_blocking(), vec!["aws".to_owned()]);
 }
+
+#[test]
+fn store_configuration_errors_say_how_to_fix_them() {
+    let Some(v) = VaultTest::new("config") else {
+        return;
+    };
+    // No VAULT_ADDR anywhere.
+    let t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    let out = t.run(["secrets", "get", "aws"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no secret store configured: set VAULT_ADDR"),
+        "{}",
+        stderr(&out)
+    );
+    // VAULT_ADDR but no token.
+    let mut t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t.env("VAULT_ADDR", &v.addr).env("RH_USERNAME", &v.user);
+    let out = t.run(["secrets", "get", "aws"]);
+    assert!(
+        stderr(&out).contains("no Vault token: set VAULT_TOKEN or write it to"),
+        "{}",
+        stderr(&out)
+    );
+    // The token in ~/.vault-token, as the vault CLI leaves it.
+    std::fs::write(t.home().join(".vault-token"), format!("{}\n", v.token)).unwrap();
+    let out = t.run(["secrets", "put", "mydb", "password=x-SENTINEL"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(v.store().list_blocking(), vec!["mydb".to_owned()]);
+}
