@@ -218,14 +218,17 @@ pub(crate) async fn pull(
         printer::line("dry run: nothing changed")?;
         return Ok(());
     }
+    let empty = plan.is_empty();
     let wrote = plan
         .iter()
         .any(|i| matches!(i.action, PullAction::Write { .. }));
     let (report, custom) = sync::apply_pull(&secrets, plan, force)?;
-    if wrote && report.saved.iter().any(|(_, a)| !a.written.is_empty()) {
+    if report.saved.iter().any(|(_, a)| !a.written.is_empty()) {
         tracing::info!("Saved secrets from Vault to local config files");
-    } else {
+    } else if !wrote && !empty {
         tracing::info!("Local config files already match Vault");
+    } else if empty {
+        tracing::info!("No secrets found in Vault");
     }
     if !custom.is_empty() {
         let mut top = serde_yaml::Mapping::new();
