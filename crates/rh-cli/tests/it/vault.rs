@@ -699,3 +699,39 @@ fn store_configuration_errors_say_how_to_fix_them() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(v.store().list_blocking(), vec!["mydb".to_owned()]);
 }
+
+#[test]
+fn put_takes_env_files_and_pairs() {
+    let Some(mut v) = VaultTest::new("put") else {
+        return;
+    };
+    let creds = v.t.work_dir().join("creds");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = AKIASENTINELFILE0001\naws_secret_access_key = f-SENTINEL\n",
+    )
+    .unwrap();
+    v.ok(&["secrets", "put", "aws", "--file", creds.to_str().unwrap()]);
+    let custom = v.t.work_dir().join("db.json");
+    std::fs::write(&custom, r#"{"password": "j-SENTINEL"}"#).unwrap();
+    v.ok(&["secrets", "put", "mydb", "--file", custom.to_str().unwrap()]);
+    let err = v.fails(&["secrets", "put", "mydb"]);
+    assert!(
+        err.contains("mydb is a custom provider: give its values"),
+        "{err}"
+    );
+    let err = v.fails(&["secrets", "put", "aws", "access_key=only-SENTINEL"]);
+    assert!(err.contains("secret_key"), "{err}");
+    let err = v.fails(&["secrets", "put", "../escape", "k=v"]);
+    assert!(err.contains("invalid provider name"), "{err}");
+    v.t.env("HF_TOKEN", "hf_SENTINEL_env");
+    v.ok(&["secrets", "put", "huggingface", "--from-env"]);
+    let store = v.store();
+    let got = |p: &str| block_on(SecretStore::get(&store, p)).unwrap().unwrap().0;
+    assert_eq!(
+        got("aws").expose("access_key"),
+        Some("AKIASENTINELFILE0001")
+    );
+    assert_eq!(got("mydb").expose("password"), Some("j-SENTINEL"));
+    assert_eq!(got("huggingface").expose("token"), Some("hf_SENTINEL_env"));
+}
