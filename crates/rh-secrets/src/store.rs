@@ -1,7 +1,7 @@
 //! [`SecretStore`]: where provider secrets live remotely, as one object-safe async trait.
 //!
 //! [`crate::vault::VaultStore`] implements it by talking to Vault directly; a proxy through rh-server can
-//! implement the same trait and run the same [`crate::testing::conformance`] suite (feature `testing`).
+//! implement the same trait and run the same `testing::conformance` suite (feature `testing`).
 //! Values cross the boundary as [`ProviderSecrets`], redacted at the leaf.
 
 use std::future::Future;
