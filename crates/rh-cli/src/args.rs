@@ -49,7 +49,7 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Run a command with provider secrets in its environment, its output redacted.
     Run(RunArgs),
-    /// Provider credentials on this machine: list, detect, save, show, delete.
+    /// Provider credentials: on this machine (status, save, show) and in Vault (put, get, pull, push, diff).
     #[command(subcommand)]
     Secrets(SecretsCommand),
     /// Save, show, list, move and version named resources (`~/name` lives in the working dir's rh/).

@@ -23,8 +23,9 @@ pub(crate) fn init(verbose: u8, quiet: u8) {
         .non_empty(EnvVars::RUST_LOG)
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| {
-            // Dependencies stay at warn unless asked: their info lines are not ours to print.
-            EnvFilter::new(format!("warn,rh={level},rh_cli={level},rh_config={level},rh_secrets={level},rh_rns={level},rh_resources={level},rh_storage={level}"))
+            // Dependencies stay at warn unless asked: their info lines are not ours to print. vaultrs and
+            // rustify log every failed request at ERROR; rh reports the error itself, once.
+            EnvFilter::new(format!("warn,rh={level},rh_cli={level},rh_config={level},rh_secrets={level},rh_rns={level},rh_resources={level},rh_storage={level},vaultrs=off,rustify=off"))
         });
     let color = env.var(EnvVars::NO_COLOR).is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());

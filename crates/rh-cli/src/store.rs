@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail};
 use rh_config::EnvVars;
+use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
 use secrecy::SecretString;
 
@@ -45,4 +46,9 @@ pub(crate) fn vault(ctx: &Context) -> Result<VaultStore> {
         options.mount = mount;
     }
     Ok(VaultStore::new(&options)?)
+}
+
+/// The secret store the Vault subcommands use: Vault directly for now (rh-server's proxy comes later).
+pub(crate) fn open(ctx: &Context) -> Result<Box<dyn SecretStore>> {
+    Ok(Box::new(vault(ctx)?))
 }

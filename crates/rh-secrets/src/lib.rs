@@ -11,7 +11,9 @@
 //!
 //! Custom providers (any other name) are values only: they live in Vault and are never written here.
 //! [`vault::VaultStore`] keeps each provider's secrets in a Vault / OpenBao KV v2 store with
-//! check-and-set writes and value-free fingerprints in custom metadata; [`redact::Redactor`] masks
+//! check-and-set writes and value-free fingerprints in custom metadata, behind the object-safe
+//! [`store::SecretStore`] trait (conformance suite: `testing`, feature `testing`); [`sync`] compares local
+//! files with a store key by key and plans push / pull; [`redact::Redactor`] masks
 //! secret values in output streams. Local file I/O is synchronous; the Vault client is async and never
 //! starts a runtime.
 
@@ -43,5 +45,11 @@ pub use secrets::{
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod redact;
+#[cfg(feature = "vault")]
+pub mod store;
+#[cfg(feature = "vault")]
+pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(feature = "vault")]
 pub mod vault;

@@ -99,7 +99,8 @@ impl<'a> Secrets<'a> {
         builtin_providers()
     }
 
-    fn ctx(&self) -> Ctx<'a> {
+    /// Where providers look: the home directory and the environment.
+    pub fn ctx(&self) -> Ctx<'a> {
         Ctx::new(self.paths.home(), self.env)
     }
 
@@ -377,7 +378,7 @@ fn order(name: &str) -> usize {
 }
 
 /// A custom provider name: letters, digits, `_`, `-`, `.`, starting with a letter or digit.
-fn validate_custom_name(name: &str) -> Result<()> {
+pub(crate) fn validate_custom_name(name: &str) -> Result<()> {
     let bad = |reason| Error::InvalidProviderName {
         name: name.to_owned(),
         reason,

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -110,6 +111,16 @@ pub struct Fingerprints {
 }
 
 impl Fingerprints {
+    /// Fingerprints as a store read them: the current version, the per-key fingerprints when they
+    /// describe that version, and the salt they were made with.
+    pub fn new(version: u64, keys: Option<BTreeMap<String, String>>, salt: Option<String>) -> Self {
+        Self {
+            version,
+            keys,
+            salt,
+        }
+    }
+
     /// The fingerprint a local value would have under this secret's salt.
     pub fn of(&self, key: &str, value: &SecretString) -> Option<String> {
         self.salt
@@ -124,6 +135,7 @@ pub struct VaultStore {
     addr: String,
     mount: String,
     prefix: String,
+    requests: AtomicU64,
 }
 
 impl fmt::Debug for VaultStore {
@@ -159,7 +171,17 @@ impl VaultStore {
             addr: options.addr.clone(),
             mount: options.mount.trim_matches('/').to_owned(),
             prefix: options.prefix.trim_matches('/').to_owned(),
+            requests: AtomicU64::new(0),
         })
+    }
+
+    /// How many HTTP requests this store has sent to Vault so far.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The KV path of a provider's secret, relative to the mount.
@@ -167,7 +189,7 @@ impl VaultStore {
         format!("{}/{provider}", self.prefix)
     }
 
-    fn display_path(&self, provider: &str) -> String {
+    pub(crate) fn display_path(&self, provider: &str) -> String {
         format!("{}/{}", self.mount, self.path_of(provider))
     }
 
@@ -185,6 +207,7 @@ impl VaultStore {
             .iter()
             .map(|(k, v)| (k.as_str(), v.expose_secret()))
             .collect();
+        self.count();
         let written = match expected {
             Some(v) => {
                 let cas = u32::try_from(v).unwrap_or(u32::MAX);
@@ -225,6 +248,7 @@ impl VaultStore {
         custom.insert(FP_VERSION_KEY.to_owned(), version.to_string());
         let mut req = vaultrs::api::kv2::requests::SetSecretMetadataRequest::builder();
         req.custom_metadata(custom);
+        self.count();
         kv2::set_metadata(
             &self.client,
             &self.mount,
@@ -238,6 +262,7 @@ impl VaultStore {
     /// The latest version of a provider's secrets, with its version number; `None` if there is none.
     pub async fn get(&self, provider: &str) -> Result<Option<(SecretMap, u64)>> {
         let path = self.path_of(provider);
+        self.count();
         match vaultrs::api::exec_with_result(
             &self.client,
             vaultrs::api::kv2::requests::ReadSecretRequest::builder()
@@ -261,6 +286,7 @@ impl VaultStore {
 
     /// A given version of a provider's secrets.
     pub async fn get_version(&self, provider: &str, version: u64) -> Result<SecretMap> {
+        self.count();
         let value: serde_json::Value =
             kv2::read_version(&self.client, &self.mount, &self.path_of(provider), version)
                 .await
@@ -270,6 +296,7 @@ impl VaultStore {
 
     /// Every version's metadata, oldest first; empty if the secret does not exist.
     pub async fn history(&self, provider: &str) -> Result<Vec<VersionInfo>> {
+        self.count();
         let meta =
             match kv2::read_metadata(&self.client, &self.mount, &self.path_of(provider)).await {
                 Ok(m) => m,
@@ -298,6 +325,7 @@ impl VaultStore {
 
     /// The current version and fingerprints, from metadata alone (one request); `None` if absent.
     pub async fn fingerprints(&self, provider: &str) -> Result<Option<Fingerprints>> {
+        self.count();
         let meta =
             match kv2::read_metadata(&self.client, &self.mount, &self.path_of(provider)).await {
                 Ok(m) => m,
@@ -339,6 +367,7 @@ impl VaultStore {
         if self.fingerprints(provider).await?.is_none() {
             return Ok(false);
         }
+        self.count();
         kv2::delete_metadata(&self.client, &self.mount, &self.path_of(provider))
             .await
             .map_err(|e| self.map_err(provider, e, None))?;
@@ -347,6 +376,7 @@ impl VaultStore {
 
     /// The providers that have secrets under the prefix.
     pub async fn list(&self) -> Result<Vec<String>> {
+        self.count();
         match kv2::list(&self.client, &self.mount, &self.prefix).await {
             Ok(mut keys) => {
                 keys.retain(|k| !k.ends_with('/'));
@@ -400,7 +430,7 @@ impl VaultStore {
             },
             ClientError::RestClientError { source } => Error::Unreachable {
                 addr: self.addr.clone(),
-                reason: one_line(&source),
+                reason: root_cause(&source),
             },
             other => Error::Api {
                 code: 0,
@@ -420,6 +450,15 @@ fn one_line(e: &dyn std::error::Error) -> String {
         src = inner.source();
     }
     s.replace('\n', " ")
+}
+
+/// The innermost cause of `e` (`Connection refused (os error 111)`), on one line.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e;
+    while let Some(inner) = last.source() {
+        last = inner;
+    }
+    last.to_string().replace('\n', " ")
 }
 
 /// A fresh 128-bit random salt, hex-encoded.

@@ -1,6 +1,10 @@
 //! Benchmarks of the secrets area: `rh secrets providers` and `rh secrets status` as whole processes,
 //! on an empty home and on one where all eight providers are configured, next to `aws configure get`
 //! (what a user would run instead to check one provider) when awscli is installed.
+//!
+//! With `VAULT_ADDR` and `VAULT_TOKEN` set (the local OpenBao of `.ci/services.sh`): `rh secrets push`
+//! and `pull` of the eight providers, a no-change `diff`, with the requests each made (from `-v`), and
+//! `rh run -- true` next to plain `true`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,9 +48,183 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
             "5 runs; checks one provider",
         );
     }
+    vault_rows(bench, &rh, &full)?;
     let _ = std::fs::remove_dir_all(&empty);
     let _ = std::fs::remove_dir_all(&full);
     Ok(())
+}
+
+/// What `configure_all` holds, as `rh secrets save --from-json` input.
+const ALL_EIGHT_JSON: &str = r#"{"aws": {"access_key": "AKIABENCH", "secret_key": "s"}, "azure": {"subscription_id": "sub"}, "gcp": {"client_id": "c", "client_secret": "s"}, "huggingface": {"token": "hf_bench"}, "lambda": {"api_key": "bench"}, "sky": {"ssh_private_key": "PRIVATE\n", "ssh_public_key": "ssh-ed25519 AAAA sky\n"}, "ssh": {"id_rsa": "PRIVATE\n", "id_rsa.pub": "ssh-rsa AAAA me\n"}, "github": {"token": "gho_bench"}}"#;
+
+const EIGHT: [&str; 8] = [
+    "aws",
+    "azure",
+    "gcp",
+    "huggingface",
+    "lambda",
+    "sky",
+    "ssh",
+    "github",
+];
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "xtask reads the Vault address the services script exports"
+)]
+fn vault_env() -> Option<(String, String)> {
+    let addr = std::env::var("VAULT_ADDR").ok().filter(|v| !v.is_empty())?;
+    let token = std::env::var("VAULT_TOKEN")
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    Some((addr, token))
+}
+
+/// Push, pull and diff of the eight providers against the local OpenBao, and `rh run` overhead.
+fn vault_rows(bench: &mut Bench, rh: &Path, full: &Path) -> Result<()> {
+    let Some((addr, token)) = vault_env() else {
+        bench.row(
+            "secrets",
+            "Vault rows",
+            "skipped",
+            "set VAULT_ADDR and VAULT_TOKEN (source the env of .ci/services.sh) to measure them",
+        );
+        return Ok(());
+    };
+    let user = format!("bench-{}", std::process::id());
+    let with_vault = |args: &[&str]| {
+        let mut c = rh_in(rh, full, args);
+        c.env("VAULT_ADDR", &addr)
+            .env("VAULT_TOKEN", &token)
+            .env("RH_USERNAME", &user);
+        c
+    };
+    let mut push: Vec<&str> = vec!["secrets", "push", "--yes"];
+    push.extend(EIGHT);
+    let mut cleanup = vec!["secrets", "delete", "--remote", "--yes"];
+    cleanup.extend(EIGHT);
+    let first = requests(&with_vault(&push))?;
+    let stats = bench.measure(RUNS, || {
+        // Untimed: empty the user's Vault path, so every timed push creates all eight.
+        let _ = with_vault(&cleanup).output();
+        with_vault(&push)
+    })?;
+    bench.row(
+        "secrets",
+        "`rh secrets push` of the eight providers (all new)",
+        stats.summary(),
+        format!("{RUNS} runs, whole process; {first} requests; target ≤ 30 ms"),
+    );
+    let stats = bench.measure(RUNS, || with_vault(&push))?;
+    let n = requests(&with_vault(&push))?;
+    bench.row(
+        "secrets",
+        "`rh secrets push` of the eight providers (no change)",
+        stats.summary(),
+        format!("{RUNS} runs, whole process; {n} requests (metadata only)"),
+    );
+    let pull_home = super::tempfile_dir("secrets-pull")?;
+    let pull = |args: &[&str]| {
+        let mut c = rh_in(rh, &pull_home, args);
+        c.env("VAULT_ADDR", &addr)
+            .env("VAULT_TOKEN", &token)
+            .env("RH_USERNAME", &user);
+        c
+    };
+    let stats = bench.measure(RUNS, || {
+        // A fresh home every run, so every run writes all eight providers' files.
+        let _ = std::fs::remove_dir_all(&pull_home);
+        let _ = std::fs::create_dir_all(&pull_home);
+        pull(&["secrets", "pull", "--force"])
+    })?;
+    let n = requests(&pull(&["secrets", "pull", "--force"]))?;
+    bench.row(
+        "secrets",
+        "`rh secrets pull` of the eight providers into an empty home",
+        stats.summary(),
+        format!(
+            "{RUNS} runs, whole process; {n} requests; writes 10 files, each with two fsyncs \
+             (rh_config::write_atomic): compare the local-save row; target ≤ 30 ms"
+        ),
+    );
+    let stats = bench.measure(RUNS, || pull(&["secrets", "pull"]))?;
+    bench.row(
+        "secrets",
+        "`rh secrets pull` of the eight providers (files already current)",
+        stats.summary(),
+        format!("{RUNS} runs, whole process; {n} requests, nothing written; target ≤ 30 ms"),
+    );
+    let json = pull_home.join("all.json");
+    std::fs::write(&json, ALL_EIGHT_JSON)?;
+    let save_home = super::tempfile_dir("secrets-save")?;
+    let stats = bench.measure(RUNS, || {
+        let _ = std::fs::remove_dir_all(&save_home);
+        let _ = std::fs::create_dir_all(&save_home);
+        rh_in(
+            rh,
+            &save_home,
+            &["secrets", "save", "--from-json", &json.to_string_lossy()],
+        )
+    })?;
+    bench.row(
+        "secrets",
+        "`rh secrets save --from-json` of the eight providers into an empty home (no Vault)",
+        stats.summary(),
+        format!("{RUNS} runs; the local half of a pull: the same 10 files"),
+    );
+    let _ = std::fs::remove_dir_all(&save_home);
+    let stats = bench.measure(RUNS, || with_vault(&["secrets", "diff"]))?;
+    let n = requests(&with_vault(&["secrets", "diff"]))?;
+    bench.row(
+        "secrets",
+        "`rh secrets diff` (no change, eight providers)",
+        stats.summary(),
+        format!("{RUNS} runs; {n} requests, metadata only: list + one metadata read each"),
+    );
+    let stats = bench.measure(RUNS, || {
+        let mut c = with_vault(&["run", "--providers", "aws,huggingface,github", "--", "true"]);
+        c.stdin(std::process::Stdio::null());
+        c
+    })?;
+    let plain = bench.measure(RUNS, || Command::new("true"))?;
+    bench.row(
+        "secrets",
+        "`rh run --providers aws,huggingface,github -- true`",
+        stats.summary(),
+        format!(
+            "{RUNS} runs; plain `true` takes {:.1} ms, so rh adds {:.1} ms",
+            super::ms(plain.median),
+            super::ms(stats.median.saturating_sub(plain.median))
+        ),
+    );
+    let _ = with_vault(&cleanup).output();
+    let _ = std::fs::remove_dir_all(&pull_home);
+    Ok(())
+}
+
+/// Runs `cmd` with `-v` and reads the request count rh logs.
+fn requests(cmd: &Command) -> Result<u64> {
+    let mut c = Command::new(cmd.get_program());
+    c.arg("-v").args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let out = c.output()?;
+    if !out.status.success() {
+        anyhow::bail!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    Ok(err
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let rest = &l[l.find("made ")? + 5..];
+            rest.split(' ').next()?.parse::<u64>().ok()
+        })
+        .unwrap_or(0))
 }
 
 fn rh_in(rh: &Path, home: &Path, args: &[&str]) -> Command {

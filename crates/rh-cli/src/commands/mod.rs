@@ -11,6 +11,7 @@ pub(crate) mod config;
 pub(crate) mod resource;
 pub(crate) mod run;
 pub(crate) mod secrets;
+pub(crate) mod secrets_vault;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Run(args) => run::run(&ctx, args).await,
-        Command::Secrets(cmd) => secrets::run(&ctx, cmd),
+        Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Resource(cmd) => resource::run(&ctx, cmd).await,
         Command::Cluster(cmd) => resource::run_cluster(&ctx, cmd).await,
         Command::Completions { .. } => unreachable!("handled above"),

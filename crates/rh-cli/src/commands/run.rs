@@ -26,7 +26,7 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
-    let store = crate::store::vault(ctx)?;
+    let store = crate::store::open(ctx)?;
     let providers = if args.providers.is_empty() {
         store.list().await?
     } else {
@@ -37,12 +37,12 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
         let Some((secrets, _)) = store.get(provider).await? else {
             anyhow::bail!(
                 "no secrets for `{provider}` in Vault at {}",
-                store.path_of(provider)
+                store.location(provider)
             );
         };
-        for (key, value) in secrets {
-            if let Some(var) = env_var(provider, &key) {
-                env.push((var, value));
+        for (key, value) in secrets.iter() {
+            if let Some(var) = env_var(provider, key) {
+                env.push((var, value.clone()));
             }
         }
     }

@@ -1,4 +1,5 @@
-//! `rh secrets providers|status|save|show|delete-local`: provider credentials on this machine.
+//! `rh secrets providers|status|save|show|delete-local`: provider credentials on this machine; the Vault
+//! subcommands (put, get, pull, push, update, delete, history, rollback, diff) live in `secrets_vault`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use rh_secrets::{
 };
 use secrecy::ExposeSecret;
 
+use super::secrets_vault::{self as vault, PutSource};
 use crate::context::Context;
 use crate::printer;
 
@@ -69,9 +71,111 @@ pub(crate) enum SecretsCommand {
         #[arg(long, short)]
         yes: bool,
     },
+    /// Upload one provider's secrets to Vault (a new version, check-and-set on the current one).
+    ///
+    /// Values come from `key=value` arguments (`key=@FILE` reads a value from FILE), `--file`, the
+    /// provider's env vars (`--from-env`), or, with none of these, its configured local files. Custom
+    /// providers (any other name) take `key=value` pairs or a `--file` holding a JSON object.
+    Put {
+        /// The provider: a builtin one or a custom name.
+        provider: String,
+        /// `key=value` pairs.
+        #[arg(value_name = "KEY=VALUE", conflicts_with_all = ["file", "from_env"])]
+        values: Vec<String>,
+        /// Read the provider's env vars (AWS_ACCESS_KEY_ID, …).
+        #[arg(long, conflicts_with = "file")]
+        from_env: bool,
+        /// Read a file in the provider's own format (a JSON object for custom providers).
+        #[arg(long, value_name = "PATH")]
+        file: Option<String>,
+    },
+    /// Print a provider's secrets from Vault, masked unless --reveal.
+    Get {
+        /// The provider.
+        provider: String,
+        /// Also write them into the provider's local files (builtin providers only).
+        #[arg(long)]
+        save: bool,
+        /// Print the values themselves.
+        #[arg(long)]
+        reveal: bool,
+        /// Print JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download secrets from Vault into each builtin provider's local files; custom ones are printed
+    /// masked. An existing, different SSH key is kept unless --force.
+    Pull {
+        /// The providers (default: every provider in Vault).
+        providers: Vec<String>,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace an existing, different SSH or sky key (the old file is kept as NAME.bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Upload the configured providers' local secrets to Vault, asking per provider unless --yes.
+    Push {
+        /// The providers (default: every configured builtin provider).
+        providers: Vec<String>,
+        /// Upload without asking.
+        #[arg(long, short)]
+        yes: bool,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Merge `key=value` pairs into a provider's secrets in Vault.
+    Update {
+        /// The provider.
+        provider: String,
+        /// `key=value` pairs.
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        values: Vec<String>,
+    },
+    /// Delete providers' secrets from Vault and from this machine (both unless --local or --remote).
+    Delete {
+        /// The providers.
+        #[arg(required = true)]
+        providers: Vec<String>,
+        /// Delete the local files only (with --remote: both).
+        #[arg(long)]
+        local: bool,
+        /// Delete from Vault only (with --local: both).
+        #[arg(long)]
+        remote: bool,
+        /// Delete without asking.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// List the versions of a provider's secrets in Vault (metadata only, never values).
+    History {
+        /// The provider.
+        provider: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an old version of a provider's secrets again as the newest one.
+    Rollback {
+        /// The provider.
+        provider: String,
+        /// The version to restore.
+        #[arg(value_name = "VERSION")]
+        to_version: u64,
+    },
+    /// Compare local secrets with Vault, key by key (same / differs / only local / only in Vault).
+    Diff {
+        /// The providers (default: the configured ones and every provider in Vault).
+        providers: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub(crate) fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
+pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
     let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
     match cmd {
         SecretsCommand::Providers { json } => providers(&secrets, json)?,
@@ -113,6 +217,58 @@ pub(crate) fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
             }
             secrets.apply_delete_local(plans)?;
         }
+        SecretsCommand::Put {
+            provider,
+            values,
+            from_env,
+            file,
+        } => {
+            let source = if from_env {
+                PutSource::Env
+            } else if let Some(path) = file.as_deref() {
+                PutSource::File(path)
+            } else if values.is_empty() {
+                PutSource::Local
+            } else {
+                PutSource::Pairs(&values)
+            };
+            vault::put(ctx, &provider, source).await?;
+        }
+        SecretsCommand::Get {
+            provider,
+            save,
+            reveal,
+            json,
+        } => vault::get(ctx, &provider, save, reveal, json).await?,
+        SecretsCommand::Pull {
+            providers,
+            dry_run,
+            force,
+        } => vault::pull(ctx, &providers, dry_run, force).await?,
+        SecretsCommand::Push {
+            providers,
+            yes,
+            dry_run,
+        } => vault::push(ctx, &providers, yes, dry_run).await?,
+        SecretsCommand::Update { provider, values } => {
+            vault::update(ctx, &provider, &values).await?;
+        }
+        SecretsCommand::Delete {
+            providers,
+            local,
+            remote,
+            yes,
+        } => vault::delete(ctx, &providers, local, remote, yes).await?,
+        SecretsCommand::History { provider, json } => {
+            vault::history(ctx, &provider, json).await?;
+        }
+        SecretsCommand::Rollback {
+            provider,
+            to_version,
+        } => {
+            vault::rollback(ctx, &provider, to_version).await?;
+        }
+        SecretsCommand::Diff { providers, json } => vault::diff(ctx, &providers, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -229,7 +385,7 @@ fn gather(
 }
 
 /// `key=value` pairs; `key=@FILE` reads the value from FILE. Errors name the key, never the value.
-fn parse_pairs(pairs: &[String]) -> Result<ProviderSecrets> {
+pub(crate) fn parse_pairs(pairs: &[String]) -> Result<ProviderSecrets> {
     let mut out = ProviderSecrets::new();
     for (i, pair) in pairs.iter().enumerate() {
         let Some((key, value)) = pair.split_once('=') else {

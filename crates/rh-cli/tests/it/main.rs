@@ -5,3 +5,4 @@ mod crash;
 mod resource;
 mod run;
 mod secrets;
+mod vault;

@@ -168,3 +168,131 @@ async fn wrong_token_and_unreachable_server_are_clear() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn vault_store_passes_the_conformance_suite() {
+    let Some(s) = store("conformance") else {
+        return;
+    };
+    rh_secrets::testing::conformance(&s).await;
+}
+
+mod sync {
+    use rh_secrets::SecretsMap;
+    use rh_secrets::store::SecretStore;
+    use rh_secrets::sync::{self, KeyState, PullAction, PushAction};
+    use rh_secrets::vault::Error;
+
+    use super::store;
+    use crate::{Home, secrets_of};
+
+    fn states(d: &sync::ProviderDiff) -> Vec<(&str, KeyState)> {
+        d.keys.iter().map(|(k, s)| (k.as_str(), *s)).collect()
+    }
+
+    #[tokio::test]
+    async fn diff_reads_metadata_only_and_names_every_state() {
+        let Some(s) = store("diff") else { return };
+        let remote = secrets_of(&[("a", "same"), ("b", "old"), ("c", "remote-only")]);
+        SecretStore::put(&s, "custom", &remote, Some(0))
+            .await
+            .unwrap();
+        let local = secrets_of(&[("a", "same"), ("b", "new"), ("d", "local-only")]);
+        let before = s.request_count();
+        let d = sync::diff_provider(&s, "custom", Some(&local))
+            .await
+            .unwrap();
+        assert_eq!(s.request_count() - before, 1, "one metadata read");
+        assert!(!d.read_values);
+        assert_eq!(d.version, Some(1));
+        assert_eq!(
+            states(&d),
+            vec![
+                ("a", KeyState::Same),
+                ("b", KeyState::Differs),
+                ("c", KeyState::OnlyRemote),
+                ("d", KeyState::OnlyLocal)
+            ]
+        );
+        assert!(!d.in_sync());
+        // Nothing in Vault: every local key is only local.
+        let d = sync::diff_provider(&s, "absent", Some(&local))
+            .await
+            .unwrap();
+        assert_eq!(d.version, None);
+        assert!(d.keys.iter().all(|(_, s)| *s == KeyState::OnlyLocal));
+        let d = sync::diff_provider(&s, "custom", Some(&remote))
+            .await
+            .unwrap();
+        assert!(d.in_sync());
+    }
+
+    #[tokio::test]
+    async fn concurrent_pushes_conflict_instead_of_overwriting() {
+        let Some(a) = store("cas-push") else { return };
+        // A second client of the same user path.
+        let b = rh_secrets::vault::VaultStore::new(&rh_secrets::vault::VaultOptions {
+            prefix: a.path_of("x").trim_end_matches("/x").to_owned(),
+            ..rh_secrets::vault::VaultOptions::new(
+                rh_test::service_env("VAULT_ADDR").unwrap(),
+                secrecy::SecretString::from(rh_test::service_env("VAULT_TOKEN").unwrap()),
+                None,
+            )
+        })
+        .unwrap();
+        SecretStore::put(&a, "lambda", &secrets_of(&[("api_key", "v1")]), Some(0))
+            .await
+            .unwrap();
+        let mut mine = SecretsMap::new();
+        mine.insert("lambda".into(), secrets_of(&[("api_key", "from-a")]));
+        let mut theirs = SecretsMap::new();
+        theirs.insert("lambda".into(), secrets_of(&[("api_key", "from-b")]));
+        let plan_a = sync::plan_push(&a, mine).await.unwrap();
+        let plan_b = sync::plan_push(&b, theirs).await.unwrap();
+        assert_eq!(plan_a[0].action, PushAction::Update);
+        assert_eq!(plan_a[0].expected, 1);
+        let won = sync::apply_push(&b, &plan_b).await;
+        assert_eq!(won.len(), 1);
+        assert_eq!(won[0].1.as_ref().unwrap(), &2);
+        let mut lost = sync::apply_push(&a, &plan_a).await;
+        let err = lost.remove(0).1.unwrap_err();
+        assert!(matches!(err, Error::Conflict { expected: 1, .. }), "{err}");
+        let (got, v) = SecretStore::get(&a, "lambda").await.unwrap().unwrap();
+        assert_eq!((got.expose("api_key"), v), (Some("from-b"), 2));
+    }
+
+    #[tokio::test]
+    async fn pull_plans_then_writes_builtin_files_and_returns_custom() {
+        let Some(s) = store("pull") else { return };
+        let home = Home::new();
+        let hf = secrets_of(&[("token", "hf_PULLSENTINEL")]);
+        SecretStore::put(&s, "huggingface", &hf, None)
+            .await
+            .unwrap();
+        SecretStore::put(&s, "mydb", &secrets_of(&[("password", "pw")]), None)
+            .await
+            .unwrap();
+        let secrets = home.secrets();
+        let plan = sync::plan_pull(&s, &secrets, None, false).await.unwrap();
+        assert_eq!(plan.len(), 2);
+        let token = home.path(".cache/huggingface/token");
+        assert_eq!(
+            plan[0].action,
+            PullAction::Write {
+                files: vec![token.clone()],
+                skipped: vec![]
+            }
+        );
+        assert_eq!(plan[1].action, PullAction::Custom);
+        assert!(!token.exists(), "planning writes nothing");
+        let (report, custom) = sync::apply_pull(&secrets, plan, false).unwrap();
+        assert_eq!(report.saved.len(), 1);
+        assert_eq!(home.read(".cache/huggingface/token"), "hf_PULLSENTINEL");
+        assert_eq!(crate::mode(&token), 0o600);
+        assert_eq!(custom["mydb"].expose("password"), Some("pw"));
+        let again = sync::plan_pull(&s, &secrets, Some(&["huggingface".to_owned()]), false)
+            .await
+            .unwrap();
+        assert_eq!(again[0].action, PullAction::Unchanged);
+    }
+}
