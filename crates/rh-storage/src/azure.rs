@@ -501,7 +501,7 @@ impl BlobStore for AzureStore {
 
     async fn create_bucket(&self) -> Result<()> {
         match self.container.create().await {
-            Ok(_) => Ok(()),
+            Ok(()) => Ok(()),
             Err(e) => match self.map_err(&e, None) {
                 Error::AlreadyExists { .. } => Ok(()),
                 other => Err(other),

@@ -216,7 +216,7 @@ impl S3Store {
 
     fn map_err<E>(
         &self,
-        e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+        e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
         path: Option<&BlobPath>,
     ) -> Error
     where
@@ -225,7 +225,7 @@ impl S3Store {
         let loc = self.location(path);
         let code = e.code().unwrap_or_default().to_owned();
         let status = e.raw_response().map(|r| r.status().as_u16());
-        let text = DisplayErrorContext(&e).to_string();
+        let text = DisplayErrorContext(e).to_string();
         match code.as_str() {
             "NoSuchKey" => return Error::not_found(loc),
             "NoSuchBucket" => return Error::bucket_not_found(self.location(None)),
@@ -289,7 +289,7 @@ impl S3Store {
         if options.if_not_exists {
             req = req.if_none_match("*");
         }
-        req.send().await.map_err(|e| self.map_err(e, Some(path)))?;
+        req.send().await.map_err(|e| self.map_err(&e, Some(path)))?;
         Ok(())
     }
 
@@ -309,7 +309,7 @@ impl S3Store {
             .content_type(content_type(options))
             .send()
             .await
-            .map_err(|e| self.map_err(e, Some(path)))?;
+            .map_err(|e| self.map_err(&e, Some(path)))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
         let mut guard = AbortGuard {
             client: self.client.clone(),
@@ -343,7 +343,7 @@ impl S3Store {
         guard.armed = false;
         if let Err(e) = done {
             guard.abort().await;
-            return Err(self.map_err(e, Some(path)));
+            return Err(self.map_err(&e, Some(path)));
         }
         Ok(())
     }
@@ -409,7 +409,7 @@ impl S3Store {
             .body(AwsBody::from(body))
             .send()
             .await
-            .map_err(|e| self.map_err(e, Some(path)))?;
+            .map_err(|e| self.map_err(&e, Some(path)))?;
         Ok(CompletedPart::builder()
             .part_number(number)
             .set_e_tag(out.e_tag().map(str::to_owned))
@@ -420,7 +420,7 @@ impl S3Store {
     async fn bucket_exists(&self) -> Result<bool> {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(true),
-            Err(e) => match self.map_err(e, None) {
+            Err(e) => match self.map_err(&e, None) {
                 Error::NotFound { .. } => Ok(false),
                 other => Err(other),
             },
@@ -545,7 +545,7 @@ impl BlobStore for S3Store {
                 .checksum_mode(ChecksumMode::Enabled)
                 .send()
                 .await
-                .map_err(|e| self.map_err(e, Some(path)))?;
+                .map_err(|e| self.map_err(&e, Some(path)))?;
             let loc = self.location(Some(path));
             let body = out.body;
             return Ok(futures::stream::unfold(body, move |mut b| {
@@ -612,7 +612,7 @@ impl BlobStore for S3Store {
                 etag: strip_quotes(o.e_tag()),
                 last_modified: to_system_time(o.last_modified()),
             }),
-            Err(e) => match self.map_err(e, Some(path)) {
+            Err(e) => match self.map_err(&e, Some(path)) {
                 // A HEAD 404 has no body: ask whether the bucket is the missing part.
                 Error::NotFound { .. } if !self.bucket_exists().await? => {
                     Err(Error::bucket_not_found(self.location(None)))
@@ -630,7 +630,7 @@ impl BlobStore for S3Store {
             .key(path.as_str())
             .send()
             .await
-            .map_err(|e| self.map_err(e, Some(path)))?;
+            .map_err(|e| self.map_err(&e, Some(path)))?;
         Ok(())
     }
 
@@ -646,7 +646,7 @@ impl BlobStore for S3Store {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| self.map_err(e, None))?;
+                .map_err(|e| self.map_err(&e, None))?;
             for o in page.contents() {
                 let Some(Ok(path)) = o.key().map(BlobPath::new) else {
                     continue;
@@ -676,7 +676,7 @@ impl BlobStore for S3Store {
             .copy_source(format!("{}/{}", self.bucket, encode_key(from.as_str())))
             .send()
             .await
-            .map_err(|e| self.map_err(e, Some(from)))?;
+            .map_err(|e| self.map_err(&e, Some(from)))?;
         Ok(())
     }
 
@@ -692,7 +692,7 @@ impl BlobStore for S3Store {
         match req.send().await {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
-            Err(e) => Err(self.map_err(e, None)),
+            Err(e) => Err(self.map_err(&e, None)),
         }
     }
 
@@ -702,7 +702,7 @@ impl BlobStore for S3Store {
             .bucket(&self.bucket)
             .send()
             .await
-            .map_err(|e| self.map_err(e, None))?;
+            .map_err(|e| self.map_err(&e, None))?;
         Ok(())
     }
 }
@@ -724,7 +724,7 @@ impl S3Store {
         if let Some(etag) = etag {
             req = req.if_match(format!("\"{etag}\""));
         }
-        let out = req.send().await.map_err(|e| self.map_err(e, Some(path)))?;
+        let out = req.send().await.map_err(|e| self.map_err(&e, Some(path)))?;
         let loc = self.location(Some(path));
         let bytes = out
             .body
@@ -753,12 +753,13 @@ impl S3Store {
 
 /// Percent-encodes a key for `x-amz-copy-source`, keeping `/`.
 fn encode_key(key: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(key.len());
     for b in key.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -169,7 +169,8 @@ mod tests {
             let d = d.clone();
             async move {
                 tokio::time::sleep(std::time::Duration::from_millis(100 - s)).await;
-                Ok(Bytes::copy_from_slice(&d[s as usize..e as usize]))
+                let (s, e) = (usize::try_from(s).expect("small"), usize::try_from(e).expect("small"));
+                Ok(Bytes::copy_from_slice(&d[s..e]))
             }
             .boxed()
         });

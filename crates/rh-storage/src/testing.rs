@@ -68,25 +68,25 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Runs every behaviour the [`BlobStore`] trait promises against `store`, whose bucket must exist.
 pub async fn conformance(store: &dyn BlobStore) {
-    let b = store.backend();
-    let p = unique_prefix("conformance");
+    let be = store.backend();
+    let pre = unique_prefix("conformance");
 
     // put / get / head / exists
-    let a = key(&p, "dir/a.txt");
+    let a = key(&pre, "dir/a.txt");
     let meta = store
         .put(&a, Bytes::from_static(b"hello blob"))
         .await
         .expect("put");
-    assert_eq!(meta.size, 10, "{b}: put reports the size");
-    assert_eq!(meta.path, a, "{b}: put reports the key");
+    assert_eq!(meta.size, 10, "{be}: put reports the size");
+    assert_eq!(meta.path, a, "{be}: put reports the key");
     assert_eq!(
         &store.get(&a).await.expect("get")[..],
         b"hello blob",
-        "{b}: get"
+        "{be}: get"
     );
     let head = store.head(&a).await.expect("head");
-    assert_eq!(head.size, 10, "{b}: head size");
-    assert!(store.exists(&a).await.expect("exists"), "{b}: exists");
+    assert_eq!(head.size, 10, "{be}: head size");
+    assert!(store.exists(&a).await.expect("exists"), "{be}: exists");
 
     // overwrite replaces; if_not_exists refuses
     store
@@ -96,7 +96,7 @@ pub async fn conformance(store: &dyn BlobStore) {
     assert_eq!(
         &store.get(&a).await.expect("get")[..],
         b"second",
-        "{b}: overwrite"
+        "{be}: overwrite"
     );
     let refused = store
         .put_stream(
@@ -110,14 +110,14 @@ pub async fn conformance(store: &dyn BlobStore) {
         .await;
     assert!(
         matches!(refused, Err(Error::AlreadyExists { .. })),
-        "{b}: if_not_exists on an existing object gives AlreadyExists, got {refused:?}"
+        "{be}: if_not_exists on an existing object gives AlreadyExists, got {refused:?}"
     );
     assert_eq!(
         &store.get(&a).await.expect("get")[..],
         b"second",
-        "{b}: refused put changed nothing"
+        "{be}: refused put changed nothing"
     );
-    let fresh = key(&p, "fresh");
+    let fresh = key(&pre, "fresh");
     store
         .put_stream(
             &fresh,
@@ -131,14 +131,14 @@ pub async fn conformance(store: &dyn BlobStore) {
         .expect("if_not_exists on a new key");
 
     // missing objects
-    let missing = key(&p, "missing");
+    let missing = key(&pre, "missing");
     for (what, r) in [
         ("get", store.get(&missing).await.map(|_| ())),
         ("head", store.head(&missing).await.map(|_| ())),
         ("delete", store.delete(&missing).await),
         (
             "copy",
-            store.copy(&missing, &key(&p, "copy-of-missing")).await,
+            store.copy(&missing, &key(&pre, "copy-of-missing")).await,
         ),
     ] {
         match r {
@@ -146,28 +146,28 @@ pub async fn conformance(store: &dyn BlobStore) {
                 let msg = e.to_string();
                 assert!(
                     msg.contains("missing"),
-                    "{b}: {what} error names the key: {msg}"
+                    "{be}: {what} error names the key: {msg}"
                 );
             }
-            other => panic!("{b}: {what} of a missing object gave {other:?}"),
+            other => panic!("{be}: {what} of a missing object gave {other:?}"),
         }
     }
     assert!(
         !store.exists(&missing).await.expect("exists"),
-        "{b}: exists of a missing key"
+        "{be}: exists of a missing key"
     );
 
     // empty object
-    let empty = key(&p, "empty");
+    let empty = key(&pre, "empty");
     let m = store.put(&empty, Bytes::new()).await.expect("put empty");
-    assert_eq!(m.size, 0, "{b}: empty size");
+    assert_eq!(m.size, 0, "{be}: empty size");
     assert!(
         store.get(&empty).await.expect("get empty").is_empty(),
-        "{b}: empty get"
+        "{be}: empty get"
     );
 
     // ranged reads
-    let digits = key(&p, "digits");
+    let digits = key(&pre, "digits");
     store
         .put(&digits, Bytes::from_static(b"0123456789"))
         .await
@@ -179,16 +179,16 @@ pub async fn conformance(store: &dyn BlobStore) {
         (ByteRange::new(0, 10), b"0123456789"),
     ] {
         let got = store.get_range(&digits, range).await.expect("range");
-        assert_eq!(&got[..], want, "{b}: range {range}");
+        assert_eq!(&got[..], want, "{be}: range {range}");
     }
     let past = store.get_range(&digits, ByteRange::from(10)).await;
     assert!(
         matches!(past, Err(Error::InvalidRange { .. })),
-        "{b}: a range past the end is InvalidRange, got {past:?}"
+        "{be}: a range past the end is InvalidRange, got {past:?}"
     );
 
     // streamed multi-chunk upload with odd chunk sizes, read back as a stream
-    let big = key(&p, "streamed.bin");
+    let big = key(&pre, "streamed.bin");
     let size = 20 * 1024 * 1024 + 12_345;
     let (want, _) = hash_stream(pattern_stream(size, 1_000_003, 7))
         .await
@@ -201,14 +201,14 @@ pub async fn conformance(store: &dyn BlobStore) {
         )
         .await
         .expect("streamed put");
-    assert_eq!(m.size, size, "{b}: streamed size");
+    assert_eq!(m.size, size, "{be}: streamed size");
     let (got, n) = hash_stream(store.get_stream(&big, None).await.expect("get stream"))
         .await
         .expect("read back");
     assert_eq!(
         (got.as_str(), n),
         (want.as_str(), size),
-        "{b}: streamed bytes"
+        "{be}: streamed bytes"
     );
     let mid = store
         .get_range(
@@ -223,11 +223,11 @@ pub async fn conformance(store: &dyn BlobStore) {
     assert_eq!(
         &mid[..],
         &full[8 * 1024 * 1024 - 5..8 * 1024 * 1024 + 5],
-        "{b}: range across a part boundary"
+        "{be}: range across a part boundary"
     );
 
     // put_reader
-    let from_reader = key(&p, "reader");
+    let from_reader = key(&pre, "reader");
     let reader: Box<dyn tokio::io::AsyncRead + Send + Unpin> =
         Box::new(std::io::Cursor::new(b"from a reader".to_vec()));
     store
@@ -237,25 +237,25 @@ pub async fn conformance(store: &dyn BlobStore) {
     assert_eq!(
         &store.get(&from_reader).await.expect("get")[..],
         b"from a reader",
-        "{b}: put_reader"
+        "{be}: put_reader"
     );
 
     // copy
-    let copied = key(&p, "other/copy.txt");
+    let copied = key(&pre, "other/copy.txt");
     store.copy(&a, &copied).await.expect("copy");
     assert_eq!(
         &store.get(&copied).await.expect("get copy")[..],
         b"second",
-        "{b}: copy"
+        "{be}: copy"
     );
 
     // list: a plain string prefix, sorted, recursive
     let listed: Vec<String> = store
-        .list(&p)
+        .list(&pre)
         .await
         .expect("list")
         .into_iter()
-        .map(|m| m.path.as_str().trim_start_matches(p.as_str()).to_owned())
+        .map(|m| m.path.as_str().trim_start_matches(pre.as_str()).to_owned())
         .collect();
     assert_eq!(
         listed,
@@ -268,10 +268,10 @@ pub async fn conformance(store: &dyn BlobStore) {
             "reader",
             "streamed.bin"
         ],
-        "{b}: list"
+        "{be}: list"
     );
     let dir: Vec<String> = store
-        .list(&format!("{p}di"))
+        .list(&format!("{pre}di"))
         .await
         .expect("list")
         .into_iter()
@@ -279,24 +279,24 @@ pub async fn conformance(store: &dyn BlobStore) {
         .collect();
     assert_eq!(
         dir,
-        [format!("{p}digits"), format!("{p}dir/a.txt")],
-        "{b}: list by partial name"
+        [format!("{pre}digits"), format!("{pre}dir/a.txt")],
+        "{be}: list by partial name"
     );
     let sizes: Vec<u64> = store
-        .list(&format!("{p}dir/"))
+        .list(&format!("{pre}dir/"))
         .await
         .expect("list")
         .iter()
         .map(|m| m.size)
         .collect();
-    assert_eq!(sizes, [6], "{b}: list reports sizes");
+    assert_eq!(sizes, [6], "{be}: list reports sizes");
     assert!(
         store
-            .list(&format!("{p}nothing-here"))
+            .list(&format!("{pre}nothing-here"))
             .await
             .expect("list")
             .is_empty(),
-        "{b}: empty list"
+        "{be}: empty list"
     );
 
     // delete
@@ -309,20 +309,20 @@ pub async fn conformance(store: &dyn BlobStore) {
         "reader",
         "streamed.bin",
     ] {
-        store.delete(&key(&p, k)).await.expect("delete");
+        store.delete(&key(&pre, k)).await.expect("delete");
     }
-    assert!(!store.exists(&a).await.expect("exists"), "{b}: deleted");
+    assert!(!store.exists(&a).await.expect("exists"), "{be}: deleted");
     assert!(
-        store.list(&p).await.expect("list").is_empty(),
-        "{b}: nothing left under the prefix"
+        store.list(&pre).await.expect("list").is_empty(),
+        "{be}: nothing left under the prefix"
     );
 }
 
 /// Streams `size` bytes up and back down, comparing SHA-256; returns the hash.
 pub async fn large_round_trip(store: &dyn BlobStore, size: u64) -> String {
-    let b = store.backend();
-    let p = unique_prefix("large");
-    let k = key(&p, "big.bin");
+    let be = store.backend();
+    let pre = unique_prefix("large");
+    let k = key(&pre, "big.bin");
     let (want, _) = hash_stream(pattern_stream(size, 64 * 1024, 42))
         .await
         .expect("hash");
@@ -334,21 +334,21 @@ pub async fn large_round_trip(store: &dyn BlobStore, size: u64) -> String {
         )
         .await
         .expect("large put");
-    assert_eq!(m.size, size, "{b}: large size");
+    assert_eq!(m.size, size, "{be}: large size");
     let (got, n) = hash_stream(store.get_stream(&k, None).await.expect("large get"))
         .await
         .expect("large read");
-    assert_eq!(n, size, "{b}: large length");
-    assert_eq!(got, want, "{b}: large bytes");
+    assert_eq!(n, size, "{be}: large length");
+    assert_eq!(got, want, "{be}: large bytes");
     store.delete(&k).await.expect("delete large");
     got
 }
 
 /// An upload whose stream fails after `before_error` bytes leaves no object, and an existing object unchanged.
 pub async fn aborted_upload_leaves_nothing(store: &dyn BlobStore, before_error: u64) {
-    let b = store.backend();
-    let p = unique_prefix("aborted");
-    let k = key(&p, "partial.bin");
+    let be = store.backend();
+    let pre = unique_prefix("aborted");
+    let k = key(&pre, "partial.bin");
     let failing = pattern_stream(before_error, 1024 * 1024, 3)
         .chain(futures::stream::once(async {
             Err(Error::io(
@@ -358,14 +358,14 @@ pub async fn aborted_upload_leaves_nothing(store: &dyn BlobStore, before_error: 
         }))
         .boxed();
     let r = store.put_stream(&k, failing, &PutOptions::default()).await;
-    assert!(r.is_err(), "{b}: a failing stream fails the put");
+    assert!(r.is_err(), "{be}: a failing stream fails the put");
     assert!(
         !store.exists(&k).await.expect("exists"),
-        "{b}: no object after a failed upload"
+        "{be}: no object after a failed upload"
     );
     assert!(
-        store.list(&p).await.expect("list").is_empty(),
-        "{b}: nothing listed after a failed upload"
+        store.list(&pre).await.expect("list").is_empty(),
+        "{be}: nothing listed after a failed upload"
     );
 
     // Over an existing object: the old bytes survive.
@@ -390,11 +390,11 @@ pub async fn aborted_upload_leaves_nothing(store: &dyn BlobStore, before_error: 
     assert_eq!(
         &store.get(&k).await.expect("get old")[..],
         b"old",
-        "{b}: old object unchanged"
+        "{be}: old object unchanged"
     );
 
     // A dropped upload future leaves nothing either.
-    let dropped = key(&p, "dropped.bin");
+    let dropped = key(&pre, "dropped.bin");
     let slow = pattern_stream(before_error, 1024 * 1024, 5)
         .chain(futures::stream::pending())
         .boxed();
@@ -403,12 +403,12 @@ pub async fn aborted_upload_leaves_nothing(store: &dyn BlobStore, before_error: 
     let timed = tokio::time::timeout(std::time::Duration::from_secs(3), put).await;
     assert!(
         timed.is_err(),
-        "{b}: the never-ending upload is still running"
+        "{be}: the never-ending upload is still running"
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
         !store.exists(&dropped).await.expect("exists"),
-        "{b}: no object after a dropped upload"
+        "{be}: no object after a dropped upload"
     );
     store.delete(&k).await.expect("delete");
 }
