@@ -169,7 +169,10 @@ mod tests {
             let d = d.clone();
             async move {
                 tokio::time::sleep(std::time::Duration::from_millis(100 - s)).await;
-                let (s, e) = (usize::try_from(s).expect("small"), usize::try_from(e).expect("small"));
+                let (s, e) = (
+                    usize::try_from(s).expect("small"),
+                    usize::try_from(e).expect("small"),
+                );
                 Ok(Bytes::copy_from_slice(&d[s..e]))
             }
             .boxed()

@@ -63,6 +63,5 @@ async fn file_unwritable_dir_is_permission_denied() {
 
 #[cfg(unix)]
 fn nix_is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
 }
