@@ -169,3 +169,48 @@ async fn s3_credentials_from_shared_file() {
         "invalid s3 configuration: profile \"absent\" in ~/.aws/credentials has no access key pair"
     );
 }
+
+/// A writer the test subscriber logs into.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn s3_logs_where_credentials_were_found_never_the_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("credentials");
+    std::fs::write(
+        &file,
+        "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = very-secret-value\n",
+    )
+    .expect("write");
+    let creds =
+        S3Credentials::from_shared_file(&file, "default", "~/.aws/credentials").expect("profile");
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let store = tracing::subscriber::with_default(subscriber, || {
+        S3Store::new(S3Options::new("rh-bucket", "us-east-1", None, creds)).expect("store")
+    });
+    let text = String::from_utf8(logs.0.lock().expect("log buffer").clone()).expect("utf-8");
+    assert!(
+        text.contains("Found credentials in shared credentials file: ~/.aws/credentials"),
+        "{text}"
+    );
+    let debug = format!("{store:?}");
+    for shown in [&text, &debug] {
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+    }
+}
