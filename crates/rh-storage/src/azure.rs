@@ -21,7 +21,7 @@ use futures::{FutureExt as _, StreamExt as _};
 use md5::Digest as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{FetchRange, Parts, ranged_stream, verify_md5};
+use crate::stream::{OpenRange, Parts, resuming_stream, verify_md5};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -374,55 +374,60 @@ impl BlobStore for AzureStore {
         let store = Arc::new(self.clone());
         let key = path.clone();
         let etag = props.etag.to_string();
-        let fetch: FetchRange = Arc::new(move |s, e| {
+        let open: OpenRange = Arc::new(move |s, e, _whole| {
             let store = store.clone();
             let key = key.clone();
             let etag = etag.clone();
             async move {
-                store
-                    .transfer
-                    .retry
-                    .run("azure ranged get", || async {
-                        let mut pages = store
-                            .blob(&key)
-                            .get()
-                            .range(azure_core::request_options::Range::new(s, e))
-                            .if_match(IfMatchCondition::Match(etag.clone()))
-                            .chunk_size(e - s)
-                            .into_stream();
-                        let mut out = Vec::with_capacity(usize::try_from(e - s).unwrap_or(0));
-                        while let Some(page) = pages.next().await {
-                            let page = page.map_err(|err| store.map_err(&err, Some(&key)))?;
-                            let data = page
-                                .data
-                                .collect()
-                                .await
-                                .map_err(|err| store.map_err(&err, Some(&key)))?;
-                            out.extend_from_slice(&data);
+                // Pages of `part_size` bytes, requested one after the other as the caller reads; each page's body
+                // is streamed, never collected.
+                let pages = store
+                    .blob(&key)
+                    .get()
+                    .range(azure_core::request_options::Range::new(s, e))
+                    .if_match(IfMatchCondition::Match(etag))
+                    .chunk_size(store.transfer.part_size as u64)
+                    .into_stream();
+                let state = (pages, None::<azure_core::ResponseBody>, store, key);
+                let s: ByteStream = futures::stream::unfold(
+                    state,
+                    |(mut pages, mut body, store, key)| async move {
+                        loop {
+                            if let Some(b) = body.as_mut() {
+                                match b.next().await {
+                                    Some(Ok(chunk)) => {
+                                        return Some((Ok(chunk), (pages, body, store, key)));
+                                    }
+                                    Some(Err(err)) => {
+                                        let loc = store.location(Some(&key));
+                                        let e = Error::backend(BACKEND, loc, true, err.to_string());
+                                        return Some((Err(e), (pages, None, store, key)));
+                                    }
+                                    None => {}
+                                }
+                            }
+                            match pages.next().await? {
+                                Ok(page) => body = Some(page.data),
+                                Err(err) => {
+                                    let e = store.map_err(&err, Some(&key));
+                                    return Some((Err(e), (pages, None, store, key)));
+                                }
+                            }
                         }
-                        if out.len() as u64 == e - s {
-                            Ok(Bytes::from(out))
-                        } else {
-                            Err(Error::backend(
-                                BACKEND,
-                                store.location(Some(&key)),
-                                true,
-                                format!("short read: {} of {} bytes", out.len(), e - s),
-                            ))
-                        }
-                    })
-                    .await
+                    },
+                )
+                .boxed();
+                Ok(s)
             }
             .boxed()
         });
         let loc = self.location(Some(path));
-        let s = ranged_stream(
+        let s = resuming_stream(
             loc.clone(),
             props.content_length,
             range,
-            self.transfer.part_size,
-            self.transfer.concurrency,
-            fetch,
+            self.transfer.retry,
+            open,
         )?;
         Ok(match (range, props.content_md5) {
             (None, Some(md5)) => verify_md5(s, md5.bytes().to_vec(), loc),

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use base64::Engine as _;
 use bytes::Bytes;
-use futures::FutureExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use google_cloud_storage::client::{Client, ClientConfig};
 use google_cloud_storage::http::Error as GcsError;
 use google_cloud_storage::http::buckets::delete::DeleteBucketRequest;
@@ -30,7 +30,7 @@ use google_cloud_storage::http::resumable_upload_client::{
 };
 use md5::Digest as _;
 
-use crate::stream::{FetchRange, Parts, ranged_stream, verify_md5};
+use crate::stream::{OpenRange, Parts, resuming_stream, verify_md5};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -407,7 +407,7 @@ impl BlobStore for GcsStore {
         let store = Arc::new(self.clone());
         let key = path.clone();
         let generation = object.generation;
-        let fetch: FetchRange = Arc::new(move |s, e| {
+        let open: OpenRange = Arc::new(move |s, e, whole| {
             let store = store.clone();
             let key = key.clone();
             async move {
@@ -417,39 +417,26 @@ impl BlobStore for GcsStore {
                     generation: Some(generation),
                     ..Default::default()
                 };
-                store
-                    .transfer
-                    .retry
-                    .run("gs ranged get", || async {
-                        let v = store
-                            .client
-                            .download_object(&req, &Range(Some(s), Some(e - 1)))
-                            .await
-                            .map_err(|err| store.map_err(err, Some(&key)))?;
-                        if v.len() as u64 == e - s {
-                            Ok(Bytes::from(v))
-                        } else {
-                            Err(Error::backend(
-                                BACKEND,
-                                store.location(Some(&key)),
-                                true,
-                                format!("short read: {} of {} bytes", v.len(), e - s),
-                            ))
-                        }
-                    })
+                let range = if whole {
+                    Range::default()
+                } else {
+                    Range(Some(s), Some(e - 1))
+                };
+                let body = store
+                    .client
+                    .download_streamed_object(&req, &range)
                     .await
+                    .map_err(|err| store.map_err(err, Some(&key)))?;
+                let loc = store.location(Some(&key));
+                let s: ByteStream = body
+                    .map(move |r| r.map_err(|err| Error::backend(BACKEND, loc.clone(), true, err)))
+                    .boxed();
+                Ok(s)
             }
             .boxed()
         });
         let loc = self.location(Some(path));
-        let s = ranged_stream(
-            loc.clone(),
-            size,
-            range,
-            self.transfer.part_size,
-            self.transfer.concurrency,
-            fetch,
-        )?;
+        let s = resuming_stream(loc.clone(), size, range, self.transfer.retry, open)?;
         let expected = object
             .md5_hash
             .as_deref()

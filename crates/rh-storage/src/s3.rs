@@ -20,7 +20,7 @@ use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{FetchRange, Parts, ranged_stream};
+use crate::stream::{OpenRange, Parts, resuming_stream};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -535,62 +535,21 @@ impl BlobStore for S3Store {
 
     async fn get_stream(&self, path: &BlobPath, range: Option<ByteRange>) -> Result<ByteStream> {
         let meta = self.head(path).await?;
-        if range.is_none() && meta.size <= self.transfer.part_size as u64 {
-            // One GET with the SDK's checksum validation.
-            let out = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(path.as_str())
-                .checksum_mode(ChecksumMode::Enabled)
-                .send()
-                .await
-                .map_err(|e| self.map_err(&e, Some(path)))?;
-            let loc = self.location(Some(path));
-            let body = out.body;
-            return Ok(futures::stream::unfold(body, move |mut b| {
-                let loc = loc.clone();
-                async move {
-                    match b.next().await {
-                        Some(Ok(bytes)) => Some((Ok(bytes), b)),
-                        Some(Err(e)) => Some((
-                            Err(Error::Integrity {
-                                location: loc,
-                                detail: DisplayErrorContext(&e).to_string(),
-                            }),
-                            b,
-                        )),
-                        None => None,
-                    }
-                }
-            })
-            .boxed());
-        }
         let store = Arc::new(self.clone());
         let key = path.clone();
         let etag = meta.etag.clone();
-        let fetch: FetchRange = Arc::new(move |s, e| {
+        let open: OpenRange = Arc::new(move |s, e, whole| {
             let store = store.clone();
             let key = key.clone();
             let etag = etag.clone();
-            async move {
-                store
-                    .transfer
-                    .retry
-                    .run("s3 ranged get", || {
-                        store.fetch_range(&key, s, e, etag.as_deref())
-                    })
-                    .await
-            }
-            .boxed()
+            async move { store.open_range(&key, s, e, whole, etag.as_deref()).await }.boxed()
         });
-        ranged_stream(
+        resuming_stream(
             self.location(Some(path)),
             meta.size,
             range,
-            self.transfer.part_size,
-            self.transfer.concurrency,
-            fetch,
+            self.transfer.retry,
+            open,
         )
     }
 
@@ -708,46 +667,52 @@ impl BlobStore for S3Store {
 }
 
 impl S3Store {
-    async fn fetch_range(
+    /// One GET of `start..end`, streamed. A whole-object read sends no Range and has the SDK validate the
+    /// object's checksum; every read is pinned to the ETag seen by `head`.
+    async fn open_range(
         &self,
         path: &BlobPath,
         start: u64,
         end: u64,
+        whole: bool,
         etag: Option<&str>,
-    ) -> Result<Bytes> {
+    ) -> Result<ByteStream> {
         let mut req = self
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(path.as_str())
-            .range(format!("bytes={start}-{}", end - 1));
+            .key(path.as_str());
+        req = if whole {
+            req.checksum_mode(ChecksumMode::Enabled)
+        } else {
+            req.range(format!("bytes={start}-{}", end - 1))
+        };
         if let Some(etag) = etag {
             req = req.if_match(format!("\"{etag}\""));
         }
         let out = req.send().await.map_err(|e| self.map_err(&e, Some(path)))?;
         let loc = self.location(Some(path));
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| {
-                Error::backend(
-                    BACKEND,
-                    loc.clone(),
-                    true,
-                    DisplayErrorContext(&e).to_string(),
-                )
-            })?
-            .into_bytes();
-        if bytes.len() as u64 != end - start {
-            return Err(Error::backend(
-                BACKEND,
-                loc,
-                true,
-                format!("short read: {} of {} bytes", bytes.len(), end - start),
-            ));
-        }
-        Ok(bytes)
+        Ok(futures::stream::unfold(out.body, move |mut body| {
+            let loc = loc.clone();
+            async move {
+                let item = body.next().await?;
+                Some((
+                    item.map_err(|e| {
+                        let text = DisplayErrorContext(&e).to_string();
+                        if text.to_ascii_lowercase().contains("checksum") {
+                            Error::Integrity {
+                                location: loc,
+                                detail: text,
+                            }
+                        } else {
+                            Error::backend(BACKEND, loc, true, text)
+                        }
+                    }),
+                    body,
+                ))
+            }
+        })
+        .boxed())
     }
 }
 

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
 use futures::future::BoxFuture;
-use futures::{StreamExt as _, TryStreamExt as _};
 
-use crate::{ByteRange, ByteStream, Error, Result};
+use crate::{ByteRange, ByteStream, Error, Result, RetryPolicy};
 
 /// Cuts a stream into parts of exactly `part_size` bytes (the last may be shorter).
 pub(crate) struct Parts {
@@ -60,34 +60,106 @@ impl Parts {
     }
 }
 
-/// Fetches `start..end` of an object.
-pub(crate) type FetchRange =
-    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<Bytes>> + Send + Sync>;
+/// Opens a read of `start..end` of an object; `whole` is set for the first request of a full read, so the backend
+/// may send a plain GET (and validate the object's checksum).
+pub(crate) type OpenRange =
+    Arc<dyn Fn(u64, u64, bool) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
 
-/// Reads `range` of an object of `size` bytes as chunks of `part_size`, `concurrency` requests in flight, in order.
-pub(crate) fn ranged_stream(
+/// Reads `range` (or all) of an object of `size` bytes as one streamed request. When the connection breaks
+/// mid-way, it reopens from the byte where it stopped (the backend pins the version), up to `retry.max_attempts`
+/// times in a row, so memory stays at a few network buffers and a transient failure costs no restart.
+pub(crate) fn resuming_stream(
     location: String,
     size: u64,
     range: Option<ByteRange>,
-    part_size: usize,
-    concurrency: usize,
-    fetch: FetchRange,
+    retry: RetryPolicy,
+    open: OpenRange,
 ) -> Result<ByteStream> {
+    let whole = range.is_none();
     let range = range.unwrap_or(ByteRange::from(0));
     let (start, end) = range.resolve(size).ok_or_else(|| Error::InvalidRange {
-        location,
+        location: location.clone(),
         range: range.to_string(),
         size,
     })?;
-    let part = part_size as u64;
-    let chunks = (start..end)
-        .step_by(part_size.max(1))
-        .map(move |s| (s, (s + part).min(end)));
-    Ok(futures::stream::iter(chunks)
-        .map(move |(s, e)| fetch(s, e))
-        .buffered(concurrency.max(1))
-        .into_stream()
-        .boxed())
+    let state = Reader {
+        pos: start,
+        end,
+        whole,
+        cur: None,
+        failures: 0,
+        retry,
+        open,
+        location,
+    };
+    Ok(futures::stream::unfold(state, Reader::next).boxed())
+}
+
+struct Reader {
+    pos: u64,
+    end: u64,
+    whole: bool,
+    cur: Option<ByteStream>,
+    failures: u32,
+    retry: RetryPolicy,
+    open: OpenRange,
+    location: String,
+}
+
+impl Reader {
+    async fn next(mut self) -> Option<(Result<Bytes>, Self)> {
+        loop {
+            if self.pos >= self.end {
+                return None;
+            }
+            if self.cur.is_none() {
+                let (pos, end, whole) = (self.pos, self.end, self.whole && self.pos == 0);
+                let open = self.open.clone();
+                match self.retry.run("open read", || open(pos, end, whole)).await {
+                    Ok(s) => self.cur = Some(s),
+                    Err(e) => {
+                        self.pos = self.end;
+                        return Some((Err(e), self));
+                    }
+                }
+            }
+            let item = self.cur.as_mut().expect("opened above").next().await;
+            let err = match item {
+                Some(Ok(chunk)) => {
+                    let room = usize::try_from(self.end - self.pos).unwrap_or(usize::MAX);
+                    let chunk = if chunk.len() > room {
+                        chunk.slice(..room)
+                    } else {
+                        chunk
+                    };
+                    self.pos += chunk.len() as u64;
+                    if !chunk.is_empty() {
+                        self.failures = 0;
+                    }
+                    return Some((Ok(chunk), self));
+                }
+                Some(Err(e)) => e,
+                None => Error::backend(
+                    "io",
+                    self.location.clone(),
+                    true,
+                    format!("connection closed at byte {} of {}", self.pos, self.end),
+                ),
+            };
+            self.cur = None;
+            self.failures += 1;
+            if !err.is_retryable() || self.failures >= self.retry.max_attempts {
+                self.pos = self.end;
+                return Some((Err(err), self));
+            }
+            tracing::debug!(
+                "read of {} broke at byte {}, resuming: {err}",
+                self.location,
+                self.pos
+            );
+            tokio::time::sleep(self.retry.initial_backoff * self.failures).await;
+        }
+    }
 }
 
 /// Passes a full-object stream through, checking its MD5 against `expected` (base64) at the end.
@@ -134,7 +206,7 @@ mod tests {
     use bytes::Bytes;
     use futures::{FutureExt as _, StreamExt as _};
 
-    use super::{Parts, ranged_stream};
+    use super::{Parts, resuming_stream};
     use crate::{ByteRange, collect};
 
     #[tokio::test]
@@ -162,31 +234,47 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ranged_stream_reassembles_in_order() {
+    async fn resuming_stream_picks_up_where_the_connection_broke() {
         let data: Arc<Vec<u8>> = Arc::new((0..100u8).collect());
-        let d = data.clone();
-        let fetch: super::FetchRange = Arc::new(move |s, e| {
-            let d = d.clone();
-            async move {
-                tokio::time::sleep(std::time::Duration::from_millis(100 - s)).await;
-                let (s, e) = (
-                    usize::try_from(s).expect("small"),
-                    usize::try_from(e).expect("small"),
-                );
-                Ok(Bytes::copy_from_slice(&d[s..e]))
-            }
-            .boxed()
+        let opens = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (d, o) = (data.clone(), opens.clone());
+        // Each request sends at most 7 bytes in 3-byte chunks, then breaks.
+        let open: super::OpenRange = Arc::new(move |s, e, whole| {
+            o.lock().expect("log").push((s, whole));
+            let (s, e) = (
+                usize::try_from(s).expect("small"),
+                usize::try_from(e).expect("small"),
+            );
+            let stop = e.min(s + 7);
+            let chunks: Vec<crate::Result<Bytes>> = (s..stop)
+                .step_by(3)
+                .map(|i| Ok(Bytes::copy_from_slice(&d[i..(i + 3).min(stop)])))
+                .chain((stop < e).then(|| Err(crate::Error::backend("t", "x", true, "reset"))))
+                .collect();
+            async move { Ok(futures::stream::iter(chunks).boxed()) }.boxed()
         });
-        let s = ranged_stream(
+        let fast = crate::RetryPolicy {
+            initial_backoff: std::time::Duration::from_millis(1),
+            ..crate::RetryPolicy::default()
+        };
+        let s = resuming_stream("x".into(), 100, None, fast, open.clone()).expect("stream");
+        assert_eq!(&collect(s).await.expect("bytes")[..], &data[..]);
+        let log = opens.lock().expect("log").clone();
+        assert_eq!(
+            log[0],
+            (0, true),
+            "the first request is a whole-object read"
+        );
+        assert_eq!(log[1], (7, false), "then it resumes at the break");
+        let s = resuming_stream(
             "x".into(),
             100,
-            Some(ByteRange::new(5, 95)),
-            7,
-            4,
-            fetch.clone(),
+            Some(ByteRange::new(5, 12)),
+            fast,
+            open.clone(),
         )
         .expect("stream");
-        assert_eq!(&collect(s).await.expect("bytes")[..], &data[5..95]);
-        assert!(ranged_stream("x".into(), 100, Some(ByteRange::from(100)), 7, 4, fetch).is_err());
+        assert_eq!(&collect(s).await.expect("bytes")[..], &data[5..12]);
+        assert!(resuming_stream("x".into(), 100, Some(ByteRange::from(100)), fast, open).is_err());
     }
 }
