@@ -3,7 +3,8 @@
 //! Objects above one part are block blobs built from `put_block` calls (`TransferOptions::concurrency` in flight,
 //! each with its MD5) and committed with one `put_block_list` carrying the whole object's MD5. Until the commit no
 //! blob exists, so a failed or dropped upload leaves only uncommitted blocks, which Azure discards. Downloads are
-//! parallel ranged GETs pinned to the ETag; full reads are checked against the stored MD5.
+//! streamed ranged GETs pinned to the ETag, resumed if the connection breaks; full reads are checked against the
+//! stored MD5.
 
 use std::sync::Arc;
 use std::time::SystemTime;

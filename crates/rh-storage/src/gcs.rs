@@ -2,8 +2,8 @@
 //!
 //! Objects above one part go up as a resumable upload in `part_size` chunks (a multiple of 256 KiB), reading the
 //! next chunk while one is in flight; a failed or dropped upload cancels the session, so no object appears.
-//! Downloads are parallel ranged reads pinned to the object's generation; full reads are checked against the
-//! stored MD5.
+//! Downloads are one streamed read pinned to the object's generation, resumed if the connection breaks; full
+//! reads are checked against the stored MD5.
 
 use std::path::PathBuf;
 use std::sync::Arc;

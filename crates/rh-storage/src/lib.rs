@@ -1,7 +1,7 @@
 //! `rh-storage`: one async [`BlobStore`] trait over local files, S3, Google Cloud Storage and Azure Blob.
 //!
 //! Every backend streams: uploads go up in bounded parts (S3 multipart, GCS resumable chunks, Azure blocks) and
-//! downloads come down as ranged chunks, so memory stays bounded at any object size. An upload that fails or is
+//! downloads come down as one stream that resumes where a broken connection stopped, so memory stays bounded at any object size. An upload that fails or is
 //! dropped leaves no object behind. Backends sit behind the `file` (default), `s3`, `gs` and `azure` features.
 //! Credentials are passed in by the caller; this crate never reads the process environment.
 

@@ -2,8 +2,8 @@
 //!
 //! The client is built by hand (no `aws-config`): the caller passes region, endpoint and credentials, so this crate
 //! reads no environment. Uploads above one part are multipart with CRC32 part checksums and
-//! `TransferOptions::concurrency` parts in flight; a failed or dropped upload is aborted. Downloads are parallel
-//! ranged GETs pinned to the object's ETag.
+//! `TransferOptions::concurrency` parts in flight; a failed or dropped upload is aborted. Downloads are one
+//! streamed GET pinned to the object's ETag, resumed from the last byte if the connection breaks.
 
 use std::path::Path;
 use std::sync::Arc;
