@@ -17,12 +17,11 @@ use azure_storage_blobs::prelude::{
     BlobClient, BlobContentMD5, BlobContentType, BlockId, ClientBuilder, ContainerClient, Hash,
 };
 use bytes::Bytes;
-use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 use md5::Digest as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{OpenRange, Parts, resuming_stream, verify_md5};
+use crate::stream::{OpenRange, Parts, resuming_stream, upload_bounded, verify_md5};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -259,27 +258,14 @@ impl AzureStore {
         let blob = self.blob(path);
         let upload = uuid::Uuid::new_v4().simple().to_string();
         let mut whole = md5::Md5::new();
-        let mut ids = Vec::new();
-        let mut inflight = FuturesUnordered::new();
-        let mut queued: std::collections::VecDeque<Bytes> = head.into();
-        loop {
-            let next = match queued.pop_front() {
-                Some(b) => Some(b),
-                None => parts.next_part(false).await?,
-            };
-            let Some(body) = next else { break };
-            while inflight.len() >= self.transfer.concurrency.max(1) {
-                if let Some(r) = inflight.next().await {
-                    r?;
-                }
-            }
+        // Block ids must all have the same length within a blob.
+        let block_id = |i: usize| BlockId::new(Bytes::from(format!("{upload}-{i:08}")));
+        let sent = upload_bounded(head, parts, self.transfer.concurrency, |i, body| {
             whole.update(&body);
-            // Block ids must all have the same length within a blob.
-            let id = BlockId::new(Bytes::from(format!("{upload}-{:08}", ids.len())));
-            ids.push(id.clone());
-            let blob = blob.clone();
             let digest: [u8; 16] = md5::Md5::digest(&body).into();
-            inflight.push(async move {
+            let id = block_id(i);
+            let blob = blob.clone();
+            async move {
                 self.transfer
                     .retry
                     .run("azure put block", || async {
@@ -289,11 +275,10 @@ impl AzureStore {
                             .map_err(|e| self.map_err(&e, Some(path)))
                     })
                     .await
-            });
-        }
-        while let Some(r) = inflight.next().await {
-            r?;
-        }
+            }
+        })
+        .await?;
+        let ids: Vec<BlockId> = (0..sent.len()).map(block_id).collect();
         let list = BlockList {
             blocks: ids.into_iter().map(BlobBlockType::Uncommitted).collect(),
         };

@@ -67,12 +67,7 @@ impl GcsOptions {
             endpoint,
             auth,
             project: None,
-            // 16 MiB chunks, as Google's Go client: uploads are sequential, so fewer, larger chunks go faster
-            // (fake-gcs-server slows down with every chunk of a resumable upload: 1 GiB in 8 MiB chunks took 144 s).
-            transfer: TransferOptions {
-                part_size: 16 * 1024 * 1024,
-                ..TransferOptions::default()
-            },
+            transfer: TransferOptions::default(),
         }
     }
 }

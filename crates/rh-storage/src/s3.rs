@@ -16,11 +16,10 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream as AwsBody;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
-use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{OpenRange, Parts, resuming_stream};
+use crate::stream::{OpenRange, Parts, resuming_stream, upload_bounded};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -355,38 +354,11 @@ impl S3Store {
         head: Vec<Bytes>,
         parts: &mut Parts,
     ) -> Result<Vec<CompletedPart>> {
-        let mut inflight = FuturesUnordered::new();
-        let mut completed = Vec::new();
-        let mut queued: std::collections::VecDeque<Bytes> = head.into();
-        let mut next = queued.pop_front();
-        let mut number = 0;
-        loop {
-            while inflight.len() >= self.transfer.concurrency.max(1) {
-                if let Some(r) = inflight.next().await {
-                    completed.push(r?);
-                }
-            }
-            let Some(body) = next.take() else { break };
-            number += 1;
-            inflight.push(self.upload_part(path, upload_id, number, body));
-            if let Some(q) = queued.pop_front() {
-                next = Some(q);
-                continue;
-            }
-            // Read the next part while the others upload.
-            let read = parts.next_part(false);
-            tokio::pin!(read);
-            loop {
-                tokio::select! {
-                    biased;
-                    r = &mut read => { next = r?; break; }
-                    Some(r) = inflight.next(), if !inflight.is_empty() => completed.push(r?),
-                }
-            }
-        }
-        while let Some(r) = inflight.next().await {
-            completed.push(r?);
-        }
+        let mut completed = upload_bounded(head, parts, self.transfer.concurrency, |i, body| {
+            let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            self.upload_part(path, upload_id, number, body)
+        })
+        .await?;
         completed.sort_by_key(|p: &CompletedPart| p.part_number());
         Ok(completed)
     }

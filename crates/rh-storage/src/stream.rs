@@ -60,6 +60,55 @@ impl Parts {
     }
 }
 
+/// Uploads `head` then the rest of `parts`, `concurrency` at a time, with `start(index, part)`; returns the results
+/// in completion order. At most `concurrency` parts exist at once, counting the one being read, so memory stays at
+/// `concurrency * part_size`.
+#[cfg(any(feature = "s3", feature = "azure"))]
+pub(crate) async fn upload_bounded<T, F, Fut>(
+    head: Vec<Bytes>,
+    parts: &mut Parts,
+    concurrency: usize,
+    mut start: F,
+) -> Result<Vec<T>>
+where
+    F: FnMut(usize, Bytes) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let concurrency = concurrency.max(1);
+    let mut inflight = futures::stream::FuturesUnordered::new();
+    let mut done = Vec::new();
+    let mut queued: std::collections::VecDeque<Bytes> = head.into();
+    let mut index = 0;
+    loop {
+        while inflight.len() >= concurrency {
+            if let Some(r) = inflight.next().await {
+                done.push(r?);
+            }
+        }
+        let next = if let Some(b) = queued.pop_front() {
+            Some(b)
+        } else {
+            // Read the next part while the others upload.
+            let read = parts.next_part(false);
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut read => break r?,
+                    Some(r) = inflight.next(), if !inflight.is_empty() => done.push(r?),
+                }
+            }
+        };
+        let Some(body) = next else { break };
+        inflight.push(start(index, body));
+        index += 1;
+    }
+    while let Some(r) = inflight.next().await {
+        done.push(r?);
+    }
+    Ok(done)
+}
+
 /// Opens a read of `start..end` of an object; `whole` is set for the first request of a full read, so the backend
 /// may send a plain GET (and validate the object's checksum).
 pub(crate) type OpenRange =
