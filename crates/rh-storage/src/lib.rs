@@ -1,1 +1,230 @@
-//! `rh-storage`: the `BlobStore` trait and its S3, GCS, Azure and local backends (filled by issue 7).
+//! `rh-storage`: one async [`BlobStore`] trait over local files, S3, Google Cloud Storage and Azure Blob.
+//!
+//! Every backend streams: uploads go up in bounded parts (S3 multipart, GCS resumable chunks, Azure blocks) and
+//! downloads come down as one stream that resumes where a broken connection stopped, so memory stays bounded at any object size. An upload that fails or is
+//! dropped leaves no object behind. Backends sit behind the `file` (default), `s3`, `gs` and `azure` features.
+//! Credentials are passed in by the caller; this crate never reads the process environment.
+
+// The shared streaming helpers serve the remote backends; with none enabled they sit unused.
+#![cfg_attr(
+    not(any(feature = "s3", feature = "gs", feature = "azure")),
+    allow(dead_code)
+)]
+
+mod error;
+mod path;
+mod retry;
+mod stream;
+
+#[cfg(feature = "azure")]
+pub mod azure;
+#[cfg(feature = "file")]
+pub mod file;
+#[cfg(feature = "gs")]
+pub mod gcs;
+#[cfg(feature = "s3")]
+pub mod s3;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt::Debug;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use tokio::io::AsyncRead;
+
+pub use error::{BoxError, Error, Result};
+pub use path::BlobPath;
+pub use retry::RetryPolicy;
+
+/// A stream of chunks, as uploads take and downloads give.
+pub type ByteStream = BoxStream<'static, Result<Bytes>>;
+
+/// A half-open byte range `start..end`; `end: None` reads to the end of the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: Option<u64>,
+}
+
+impl ByteRange {
+    /// `start..end` (end exclusive).
+    pub fn new(start: u64, end: u64) -> Self {
+        Self {
+            start,
+            end: Some(end),
+        }
+    }
+
+    /// `start..` to the end of the object.
+    pub fn from(start: u64) -> Self {
+        Self { start, end: None }
+    }
+
+    /// Clamps the range to an object of `size` bytes; `None` when it starts past the end.
+    pub(crate) fn resolve(self, size: u64) -> Option<(u64, u64)> {
+        let end = self.end.map_or(size, |e| e.min(size));
+        if self.start > size || (self.start == size && size > 0) || end < self.start {
+            return None;
+        }
+        Some((self.start, end))
+    }
+}
+
+impl std::fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.end {
+            Some(e) => write!(f, "{}..{e}", self.start),
+            None => write!(f, "{}..", self.start),
+        }
+    }
+}
+
+/// What a store knows about one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key inside the bucket.
+    pub path: BlobPath,
+    pub size: u64,
+    /// The backend's entity tag, when it has one (quotes stripped).
+    pub etag: Option<String>,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// How a put behaves.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Refuse with [`Error::AlreadyExists`] when the object exists. Atomic on `file`; a check before the write on
+    /// the remote backends.
+    pub if_not_exists: bool,
+    /// The MIME type stored with the object (default `application/octet-stream`).
+    pub content_type: Option<String>,
+}
+
+/// Tuning shared by the remote backends: part size and parts in flight. Memory is about
+/// `part_size * (concurrency + 1)` per transfer.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferOptions {
+    pub part_size: usize,
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+}
+
+impl Default for TransferOptions {
+    fn default() -> Self {
+        Self {
+            part_size: 8 * 1024 * 1024,
+            concurrency: 4,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// One bucket (or container, or directory) of blobs.
+#[async_trait]
+pub trait BlobStore: Send + Sync + Debug {
+    /// `file`, `s3`, `gs` or `azure`.
+    fn backend(&self) -> &'static str;
+
+    /// Where an object lives, for messages: `s3://bucket/key`, `/root/dir/key`.
+    fn location(&self, path: Option<&BlobPath>) -> String;
+
+    /// Writes `data` as the object at `path`. Nothing is visible until the whole stream is stored; a stream
+    /// error or a dropped future leaves no object (and an existing object unchanged).
+    async fn put_stream(
+        &self,
+        path: &BlobPath,
+        data: ByteStream,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta>;
+
+    /// Reads `range` (or all) of the object as a stream of chunks.
+    async fn get_stream(&self, path: &BlobPath, range: Option<ByteRange>) -> Result<ByteStream>;
+
+    /// Size, etag and time of the object.
+    async fn head(&self, path: &BlobPath) -> Result<ObjectMeta>;
+
+    /// Deletes the object; [`Error::NotFound`] when there is none.
+    async fn delete(&self, path: &BlobPath) -> Result<()>;
+
+    /// Every object whose key starts with `prefix` (a plain string prefix), sorted by key.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>>;
+
+    /// Copies an object inside the store (server-side where the backend can).
+    async fn copy(&self, from: &BlobPath, to: &BlobPath) -> Result<()>;
+
+    /// Creates the bucket; `Ok` when it already exists and is ours.
+    async fn create_bucket(&self) -> Result<()>;
+
+    /// Deletes the bucket, which must be empty.
+    async fn delete_bucket(&self) -> Result<()>;
+
+    /// Writes `data` in one go.
+    async fn put(&self, path: &BlobPath, data: Bytes) -> Result<ObjectMeta> {
+        self.put_stream(
+            path,
+            futures::stream::once(async { Ok(data) }).boxed(),
+            &PutOptions::default(),
+        )
+        .await
+    }
+
+    /// Streams an `AsyncRead` (a file, stdin) into the object.
+    async fn put_reader(
+        &self,
+        path: &BlobPath,
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let loc = self.location(Some(path));
+        let s = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024)
+            .map(move |r| r.map_err(|e| Error::io(&loc, e)));
+        self.put_stream(path, s.boxed(), options).await
+    }
+
+    /// Reads the whole object into memory.
+    async fn get(&self, path: &BlobPath) -> Result<Bytes> {
+        collect(self.get_stream(path, None).await?).await
+    }
+
+    /// Reads a byte range into memory.
+    async fn get_range(&self, path: &BlobPath, range: ByteRange) -> Result<Bytes> {
+        collect(self.get_stream(path, Some(range)).await?).await
+    }
+
+    /// True when the object exists.
+    async fn exists(&self, path: &BlobPath) -> Result<bool> {
+        match self.head(path).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Concatenates a stream into one buffer.
+pub async fn collect(mut s: ByteStream) -> Result<Bytes> {
+    let mut out = Vec::new();
+    while let Some(chunk) = s.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteRange;
+
+    #[test]
+    fn ranges_clamp_to_the_object() {
+        assert_eq!(ByteRange::new(2, 5).resolve(10), Some((2, 5)));
+        assert_eq!(ByteRange::new(2, 50).resolve(10), Some((2, 10)));
+        assert_eq!(ByteRange::from(9).resolve(10), Some((9, 10)));
+        assert_eq!(ByteRange::from(10).resolve(10), None);
+        assert_eq!(ByteRange::from(0).resolve(0), Some((0, 0)));
+        assert_eq!(ByteRange::new(5, 2).resolve(10), None);
+    }
+}

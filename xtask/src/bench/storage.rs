@@ -1,10 +1,282 @@
-//! Benchmarks of the storage area.
+//! Benchmarks of the storage area: a 1 GiB file written to and read from every backend through the local
+//! servers by `blobcp` (rh-storage's example, the code `rh blob` runs), next to `aws s3 cp` on the same S3 server.
+//!
+//! The servers come from `.ci/services.sh`: ones already running are reused and left alone; ones the bench
+//! starts, it stops. `RH_BENCH_STORAGE_MIB` changes the size (default 1024).
 
-use anyhow::Result;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use super::Bench;
+use anyhow::{Context as _, Result, bail};
 
-#[allow(clippy::unnecessary_wraps, reason = "filled by the area's issue")]
-pub(crate) fn run(_bench: &mut Bench) -> Result<()> {
+use super::{Bench, ProcStats, tempfile_dir};
+
+/// The services this bench needs, by their `.ci/services.sh` names (`start_NAME`, `stop_NAME`).
+const SERVICES: [&str; 3] = ["s3", "gcs", "azurite"];
+
+pub(crate) fn run(bench: &mut Bench) -> Result<()> {
+    let mib = size_mib();
+    crate::run(Command::new("cargo").current_dir(&bench.root).args([
+        "build",
+        "--release",
+        "-p",
+        "rh-storage",
+        "--example",
+        "blobcp",
+        "--features",
+        "s3,gs,azure",
+    ]))?;
+    let blobcp = bench.root.join("target/release/examples/blobcp");
+    let (env, started) = start_services(&bench.root)?;
+    let result = measure_all(bench, &blobcp, &env, mib);
+    stop_services(&bench.root, &started);
+    result
+}
+
+#[expect(clippy::disallowed_methods, reason = "the bench's own knob")]
+fn size_mib() -> u64 {
+    std::env::var("RH_BENCH_STORAGE_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// Starts (or reuses) the storage servers; returns their environment and the ones this call started.
+fn start_services(root: &Path) -> Result<(HashMap<String, String>, Vec<&'static str>)> {
+    let mut script = String::from("set -e\n. .ci/services.sh\n");
+    for name in SERVICES {
+        let _ = writeln!(script, "_svc_alive {name} || echo \"started={name}\" >&2");
+    }
+    for name in SERVICES {
+        let _ = writeln!(script, "start_{name} >/dev/null");
+    }
+    script.push_str("env -0\n");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(root)
+        .output()
+        .context("cannot run .ci/services.sh")?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let started: Vec<&'static str> = SERVICES
+        .iter()
+        .filter(|n| err.lines().any(|l| l == format!("started={n}")))
+        .copied()
+        .collect();
+    if !out.status.success() {
+        stop_services(root, &started);
+        bail!("cannot start the storage services: {err}");
+    }
+    let env = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect();
+    Ok((env, started))
+}
+
+fn stop_services(root: &Path, started: &[&str]) {
+    for name in started {
+        let _ = Command::new("bash")
+            .arg("-c")
+            .arg(format!(". .ci/services.sh; stop_{name}"))
+            .current_dir(root)
+            .status();
+    }
+}
+
+fn measure_all(
+    bench: &mut Bench,
+    blobcp: &Path,
+    env: &HashMap<String, String>,
+    mib: u64,
+) -> Result<()> {
+    let dir = tempfile_dir("storage")?;
+    let src = dir.join("src.bin");
+    write_pattern(&src, mib)?;
+    let want = sha256(&src)?;
+    let out = dir.join("out.bin");
+    let cmd = |program: &Path, args: &[&str]| {
+        let mut c = Command::new(program);
+        c.args(args).envs(env).env("RUST_LOG", "warn");
+        c
+    };
+    let size = format!("{mib} MiB");
+    let id = std::process::id();
+    let targets = [
+        ("file", format!("file://{}/bucket", dir.display())),
+        ("s3 (moto)", format!("s3://rh-bench-{id}")),
+        ("gs (fake-gcs-server)", format!("gs://rh-bench-{id}")),
+        ("azure (Azurite)", format!("azure://rh-bench-{id}")),
+    ];
+    let mut s3_rh = None;
+    for (label, bucket) in &targets {
+        let obj = format!("{bucket}/bench.bin");
+        let mb = if bucket.starts_with("file://") {
+            std::fs::create_dir_all(dir.join("bucket"))?;
+            None
+        } else {
+            Some(cmd(blobcp, &["mb", bucket]))
+        };
+        if let Some(mut mb) = mb {
+            crate::run(&mut mb)?;
+        }
+        let up = bench.measure(1, || cmd(blobcp, &["up", &obj, path_str(&src)]))?;
+        let down = bench.measure(1, || cmd(blobcp, &["down", &obj, path_str(&out)]))?;
+        if sha256(&out)? != want {
+            bail!("{label}: the downloaded bytes differ from the uploaded ones");
+        }
+        row(bench, &format!("{label}: write {size}, rh"), &up, mib);
+        row(bench, &format!("{label}: read {size}, rh"), &down, mib);
+        if label.starts_with("s3") {
+            s3_rh = Some((up, down));
+        }
+        if !bucket.starts_with("file://") {
+            crate::run(&mut cmd(blobcp, &["rb", bucket]))?;
+        }
+    }
+
+    // awscli on the same S3 server, same file, same run.
+    let aws = PathBuf::from(
+        env.get("RH_BENCH_AWS")
+            .map_or("/root/.pyenv/shims/aws", String::as_str),
+    );
+    let endpoint = env.get("AWS_ENDPOINT_URL").cloned().unwrap_or_default();
+    let bucket = format!("s3://rh-bench-awscli-{id}");
+    crate::run(&mut cmd(blobcp, &["mb", &bucket]))?;
+    let obj = format!("{bucket}/bench.bin");
+    let aws_cmd = |a: &str, b: &str| {
+        let mut c = cmd(
+            &aws,
+            &[
+                "s3",
+                "cp",
+                "--only-show-errors",
+                "--endpoint-url",
+                &endpoint,
+                a,
+                b,
+            ],
+        );
+        c.env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        c
+    };
+    let up = bench.measure(1, || aws_cmd(path_str(&src), &obj));
+    let down = bench.measure(1, || aws_cmd(&obj, path_str(&out)));
+    match (up, down) {
+        (Ok(up), Ok(down)) => {
+            row(
+                bench,
+                &format!("s3 (moto): write {size}, `aws s3 cp` (awscli)"),
+                &up,
+                mib,
+            );
+            row(
+                bench,
+                &format!("s3 (moto): read {size}, `aws s3 cp` (awscli)"),
+                &down,
+                mib,
+            );
+            if let Some((rh_up, rh_down)) = s3_rh {
+                let ratio = |rh: &ProcStats, other: &ProcStats| {
+                    other.median.as_secs_f64() / rh.median.as_secs_f64()
+                };
+                bench.row(
+                    "storage",
+                    "s3 (moto): rh vs awscli throughput",
+                    format!(
+                        "write {:.2}x, read {:.2}x",
+                        ratio(&rh_up, &up),
+                        ratio(&rh_down, &down)
+                    ),
+                    "target >= 1.5x",
+                );
+            }
+        }
+        (up, down) => {
+            let e = up
+                .err()
+                .or(down.err())
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            bench.row(
+                "storage",
+                "s3 (moto): awscli",
+                "not measured",
+                first_line(&e),
+            );
+        }
+    }
+    let _ = crate::run(&mut cmd(blobcp, &["rb", &bucket]));
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+fn row(bench: &mut Bench, what: &str, stats: &ProcStats, mib: u64) {
+    let secs = stats.median.as_secs_f64();
+    #[allow(clippy::cast_precision_loss, reason = "sizes in MiB are small")]
+    let rate = mib as f64 / secs;
+    bench.row(
+        "storage",
+        what,
+        format!(
+            "{rate:.0} MiB/s ({secs:.1} s); peak RSS {:.1} MiB",
+            stats.peak_rss_kib as f64 / 1024.0
+        ),
+        "1 run after 1 warm-up; RSS target <= 64 MiB",
+    );
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(120)
+        .collect()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// `mib` MiB of xorshift bytes (incompressible, reproducible).
+fn write_pattern(path: &Path, mib: u64) -> Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut buf = vec![0u8; 1024 * 1024];
+    for _ in 0..mib {
+        for c in buf.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            c.copy_from_slice(&x.to_le_bytes());
+        }
+        f.write_all(&buf)?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .context("cannot run sha256sum")?;
+    if !out.status.success() {
+        bail!("sha256sum failed on {}", path.display());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
 }

@@ -1,0 +1,147 @@
+//! The one error type every backend maps into. Messages name the bucket and key, never a credential.
+
+/// Boxed backend error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The object (or bucket) does not exist.
+    #[error("{what} not found: {location}")]
+    NotFound {
+        what: &'static str,
+        location: String,
+    },
+    /// The object (or bucket) exists and the call asked it not to.
+    #[error("{what} already exists: {location}")]
+    AlreadyExists {
+        what: &'static str,
+        location: String,
+    },
+    /// The credentials are valid but not allowed to do this.
+    #[error("permission denied on {location}: {message}")]
+    PermissionDenied { location: String, message: String },
+    /// The credentials were refused (unknown key, bad signature, expired token).
+    #[error("credentials refused by {location}: {message}")]
+    Unauthenticated { location: String, message: String },
+    /// The backend cannot do this.
+    #[error("{backend} does not support {operation}")]
+    NotSupported {
+        backend: &'static str,
+        operation: &'static str,
+    },
+    /// A key that no backend accepts.
+    #[error("invalid blob path {path:?}: {reason}")]
+    InvalidPath { path: String, reason: &'static str },
+    /// A range outside the object.
+    #[error("range {range} is outside {location} ({size} bytes)")]
+    InvalidRange {
+        location: String,
+        range: String,
+        size: u64,
+    },
+    /// Options that cannot work (a malformed connection string, a missing credentials file).
+    #[error("invalid {backend} configuration: {message}")]
+    InvalidConfig {
+        backend: &'static str,
+        message: String,
+    },
+    /// The stored bytes do not match what was sent.
+    #[error("integrity check failed for {location}: {detail}")]
+    Integrity { location: String, detail: String },
+    /// Anything else the backend reported; `retryable` marks transient failures.
+    #[error("{backend} error on {location}: {source}")]
+    Backend {
+        backend: &'static str,
+        location: String,
+        retryable: bool,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    pub(crate) fn not_found(location: impl Into<String>) -> Self {
+        Self::NotFound {
+            what: "object",
+            location: location.into(),
+        }
+    }
+
+    pub(crate) fn bucket_not_found(location: impl Into<String>) -> Self {
+        Self::NotFound {
+            what: "bucket",
+            location: location.into(),
+        }
+    }
+
+    pub(crate) fn io(location: &str, e: std::io::Error) -> Self {
+        let retryable = matches!(
+            e.kind(),
+            std::io::ErrorKind::Interrupted | std::io::ErrorKind::TimedOut
+        );
+        Self::Backend {
+            backend: "io",
+            location: location.to_owned(),
+            retryable,
+            source: Box::new(e),
+        }
+    }
+
+    pub(crate) fn backend(
+        backend: &'static str,
+        location: impl Into<String>,
+        retryable: bool,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Backend {
+            backend,
+            location: location.into(),
+            retryable,
+            source: source.into(),
+        }
+    }
+
+    /// True for failures worth retrying (timeouts, 5xx, throttling, dropped connections).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Backend {
+                retryable: true,
+                ..
+            }
+        )
+    }
+
+    /// True when the object or bucket is missing.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
+/// Message of an HTTP status for the auth variants.
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
+pub(crate) fn from_status(
+    backend: &'static str,
+    status: u16,
+    code: &str,
+    location: String,
+    source: impl Into<BoxError>,
+) -> Error {
+    match status {
+        401 => Error::Unauthenticated {
+            location,
+            message: code.to_owned(),
+        },
+        403 => Error::PermissionDenied {
+            location,
+            message: code.to_owned(),
+        },
+        404 => Error::not_found(location),
+        408 | 429 | 500..=599 => Error::backend(backend, location, true, source),
+        _ => Error::backend(backend, location, false, source),
+    }
+}

@@ -1,0 +1,329 @@
+//! Shared streaming helpers: cutting an upload stream into parts and reading an object as parallel ranges.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use futures::future::BoxFuture;
+
+use crate::{ByteRange, ByteStream, Error, Result, RetryPolicy};
+
+/// Cuts a stream into parts of exactly `part_size` bytes (the last may be shorter).
+pub(crate) struct Parts {
+    inner: ByteStream,
+    part_size: usize,
+    buf: BytesMut,
+    done: bool,
+}
+
+impl Parts {
+    pub(crate) fn new(inner: ByteStream, part_size: usize) -> Self {
+        Self {
+            inner,
+            part_size,
+            buf: BytesMut::new(),
+            done: false,
+        }
+    }
+
+    /// The next part, or `None` after the last. An empty stream gives one empty part first, so an empty object
+    /// is still written.
+    pub(crate) async fn next_part(&mut self, first: bool) -> Result<Option<Bytes>> {
+        while !self.done && self.buf.len() < self.part_size {
+            match self.inner.next().await {
+                Some(chunk) => {
+                    let chunk = chunk?;
+                    if self.buf.capacity() == 0 {
+                        self.buf.reserve(self.part_size.max(chunk.len()));
+                    }
+                    self.buf.extend_from_slice(&chunk);
+                }
+                None => self.done = true,
+            }
+        }
+        if self.buf.is_empty() {
+            return Ok(first.then(Bytes::new));
+        }
+        let take = self.buf.len().min(self.part_size);
+        let part = self.buf.split_to(take).freeze();
+        if self.buf.is_empty() {
+            // Give the capacity back instead of keeping a part-sized buffer alive between parts.
+            self.buf = BytesMut::new();
+        }
+        Ok(Some(part))
+    }
+
+    /// True when the stream ended and nothing is buffered.
+    #[cfg(test)]
+    pub(crate) fn is_finished(&self) -> bool {
+        self.done && self.buf.is_empty()
+    }
+}
+
+/// Uploads `head` then the rest of `parts`, `concurrency` at a time, with `start(index, part)`; returns the results
+/// in completion order. At most `concurrency` parts exist at once, counting the one being read, so memory stays at
+/// `concurrency * part_size`.
+#[cfg(any(feature = "s3", feature = "azure"))]
+pub(crate) async fn upload_bounded<T, F, Fut>(
+    head: Vec<Bytes>,
+    parts: &mut Parts,
+    concurrency: usize,
+    mut start: F,
+) -> Result<Vec<T>>
+where
+    F: FnMut(usize, Bytes) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let concurrency = concurrency.max(1);
+    let mut inflight = futures::stream::FuturesUnordered::new();
+    let mut done = Vec::new();
+    let mut queued: std::collections::VecDeque<Bytes> = head.into();
+    let mut index = 0;
+    loop {
+        while inflight.len() >= concurrency {
+            if let Some(r) = inflight.next().await {
+                done.push(r?);
+            }
+        }
+        let next = if let Some(b) = queued.pop_front() {
+            Some(b)
+        } else {
+            // Read the next part while the others upload.
+            let read = parts.next_part(false);
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut read => break r?,
+                    Some(r) = inflight.next(), if !inflight.is_empty() => done.push(r?),
+                }
+            }
+        };
+        let Some(body) = next else { break };
+        inflight.push(start(index, body));
+        index += 1;
+    }
+    while let Some(r) = inflight.next().await {
+        done.push(r?);
+    }
+    Ok(done)
+}
+
+/// Opens a read of `start..end` of an object; `whole` is set for the first request of a full read, so the backend
+/// may send a plain GET (and validate the object's checksum).
+pub(crate) type OpenRange =
+    Arc<dyn Fn(u64, u64, bool) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
+
+/// Reads `range` (or all) of an object of `size` bytes as one streamed request. When the connection breaks
+/// mid-way, it reopens from the byte where it stopped (the backend pins the version), up to `retry.max_attempts`
+/// times in a row, so memory stays at a few network buffers and a transient failure costs no restart.
+pub(crate) fn resuming_stream(
+    location: String,
+    size: u64,
+    range: Option<ByteRange>,
+    retry: RetryPolicy,
+    open: OpenRange,
+) -> Result<ByteStream> {
+    let whole = range.is_none();
+    let range = range.unwrap_or(ByteRange::from(0));
+    let (start, end) = range.resolve(size).ok_or_else(|| Error::InvalidRange {
+        location: location.clone(),
+        range: range.to_string(),
+        size,
+    })?;
+    let state = Reader {
+        pos: start,
+        end,
+        whole,
+        cur: None,
+        failures: 0,
+        retry,
+        open,
+        location,
+    };
+    Ok(futures::stream::unfold(state, Reader::next).boxed())
+}
+
+struct Reader {
+    pos: u64,
+    end: u64,
+    whole: bool,
+    cur: Option<ByteStream>,
+    failures: u32,
+    retry: RetryPolicy,
+    open: OpenRange,
+    location: String,
+}
+
+impl Reader {
+    async fn next(mut self) -> Option<(Result<Bytes>, Self)> {
+        loop {
+            if self.pos >= self.end {
+                return None;
+            }
+            if self.cur.is_none() {
+                let (pos, end, whole) = (self.pos, self.end, self.whole && self.pos == 0);
+                let open = self.open.clone();
+                match self.retry.run("open read", || open(pos, end, whole)).await {
+                    Ok(s) => self.cur = Some(s),
+                    Err(e) => {
+                        self.pos = self.end;
+                        return Some((Err(e), self));
+                    }
+                }
+            }
+            let item = self.cur.as_mut().expect("opened above").next().await;
+            let err = match item {
+                Some(Ok(chunk)) => {
+                    let room = usize::try_from(self.end - self.pos).unwrap_or(usize::MAX);
+                    let chunk = if chunk.len() > room {
+                        chunk.slice(..room)
+                    } else {
+                        chunk
+                    };
+                    self.pos += chunk.len() as u64;
+                    if !chunk.is_empty() {
+                        self.failures = 0;
+                    }
+                    return Some((Ok(chunk), self));
+                }
+                Some(Err(e)) => e,
+                None => Error::backend(
+                    "io",
+                    self.location.clone(),
+                    true,
+                    format!("connection closed at byte {} of {}", self.pos, self.end),
+                ),
+            };
+            self.cur = None;
+            self.failures += 1;
+            if !err.is_retryable() || self.failures >= self.retry.max_attempts {
+                self.pos = self.end;
+                return Some((Err(err), self));
+            }
+            tracing::debug!(
+                "read of {} broke at byte {}, resuming: {err}",
+                self.location,
+                self.pos
+            );
+            tokio::time::sleep(self.retry.initial_backoff * self.failures).await;
+        }
+    }
+}
+
+/// Passes a full-object stream through, checking its MD5 against `expected` (base64) at the end.
+#[cfg(any(feature = "gs", feature = "azure"))]
+pub(crate) fn verify_md5(inner: ByteStream, expected: Vec<u8>, location: String) -> ByteStream {
+    use md5::Digest as _;
+    let state = (inner, Some(md5::Md5::new()));
+    futures::stream::unfold(state, move |(mut inner, mut hasher)| {
+        let expected = expected.clone();
+        let location = location.clone();
+        async move {
+            let h = hasher.as_mut()?;
+            match inner.next().await {
+                Some(Ok(chunk)) => {
+                    h.update(&chunk);
+                    Some((Ok(chunk), (inner, hasher)))
+                }
+                Some(Err(e)) => Some((Err(e), (inner, None))),
+                None => {
+                    let got = hasher.take()?.finalize();
+                    if got.as_slice() == expected.as_slice() {
+                        None
+                    } else {
+                        Some((
+                            Err(Error::Integrity {
+                                location,
+                                detail: "MD5 of the downloaded bytes differs from the stored one"
+                                    .into(),
+                            }),
+                            (inner, None),
+                        ))
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use futures::{FutureExt as _, StreamExt as _};
+
+    use super::{Parts, resuming_stream};
+    use crate::{ByteRange, collect};
+
+    #[tokio::test]
+    async fn parts_have_the_part_size() {
+        let chunks: Vec<crate::Result<Bytes>> = [3, 5, 1, 7, 2]
+            .into_iter()
+            .map(|n| Ok(Bytes::from(vec![1u8; n])))
+            .collect();
+        let mut p = Parts::new(futures::stream::iter(chunks).boxed(), 4);
+        let mut sizes = Vec::new();
+        let mut first = true;
+        while let Some(part) = p.next_part(first).await.expect("part") {
+            sizes.push(part.len());
+            first = false;
+        }
+        assert_eq!(sizes, [4, 4, 4, 4, 2]);
+        assert!(p.is_finished());
+    }
+
+    #[tokio::test]
+    async fn empty_stream_gives_one_empty_part() {
+        let mut p = Parts::new(futures::stream::empty().boxed(), 4);
+        assert_eq!(p.next_part(true).await.expect("part"), Some(Bytes::new()));
+        assert_eq!(p.next_part(false).await.expect("part"), None);
+    }
+
+    #[tokio::test]
+    async fn resuming_stream_picks_up_where_the_connection_broke() {
+        let data: Arc<Vec<u8>> = Arc::new((0..100u8).collect());
+        let opens = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (d, o) = (data.clone(), opens.clone());
+        // Each request sends at most 7 bytes in 3-byte chunks, then breaks.
+        let open: super::OpenRange = Arc::new(move |s, e, whole| {
+            o.lock().expect("log").push((s, whole));
+            let (s, e) = (
+                usize::try_from(s).expect("small"),
+                usize::try_from(e).expect("small"),
+            );
+            let stop = e.min(s + 7);
+            let chunks: Vec<crate::Result<Bytes>> = (s..stop)
+                .step_by(3)
+                .map(|i| Ok(Bytes::copy_from_slice(&d[i..(i + 3).min(stop)])))
+                .chain((stop < e).then(|| Err(crate::Error::backend("t", "x", true, "reset"))))
+                .collect();
+            async move { Ok(futures::stream::iter(chunks).boxed()) }.boxed()
+        });
+        let fast = crate::RetryPolicy {
+            initial_backoff: std::time::Duration::from_millis(1),
+            ..crate::RetryPolicy::default()
+        };
+        let s = resuming_stream("x".into(), 100, None, fast, open.clone()).expect("stream");
+        assert_eq!(&collect(s).await.expect("bytes")[..], &data[..]);
+        let log = opens.lock().expect("log").clone();
+        assert_eq!(
+            log[0],
+            (0, true),
+            "the first request is a whole-object read"
+        );
+        assert_eq!(log[1], (7, false), "then it resumes at the break");
+        let s = resuming_stream(
+            "x".into(),
+            100,
+            Some(ByteRange::new(5, 12)),
+            fast,
+            open.clone(),
+        )
+        .expect("stream");
+        assert_eq!(&collect(s).await.expect("bytes")[..], &data[5..12]);
+        assert!(resuming_stream("x".into(), 100, Some(ByteRange::from(100)), fast, open).is_err());
+    }
+}

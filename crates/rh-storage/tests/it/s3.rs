@@ -1,0 +1,216 @@
+use rh_storage::s3::{S3Credentials, S3Options, S3Store};
+use rh_storage::{BlobPath, BlobStore, Error, testing};
+use rh_test::service_env;
+use secrecy::SecretString;
+
+/// Options for a fresh bucket on the test server, or `None` without integration services.
+fn options(bucket: &str) -> Option<S3Options> {
+    if !rh_test::integration() {
+        return None;
+    }
+    let creds = S3Credentials::new(
+        service_env("AWS_ACCESS_KEY_ID").expect("AWS_ACCESS_KEY_ID"),
+        SecretString::from(service_env("AWS_SECRET_ACCESS_KEY").expect("AWS_SECRET_ACCESS_KEY")),
+        None,
+        "environment variables",
+    );
+    Some(S3Options::new(
+        bucket,
+        service_env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+        Some(service_env("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL")),
+        creds,
+    ))
+}
+
+async fn fresh_store(tag: &str) -> Option<S3Store> {
+    let store = S3Store::new(options(&testing::unique_bucket(tag))?).expect("store");
+    store.create_bucket().await.expect("create bucket");
+    Some(store)
+}
+
+#[tokio::test]
+async fn s3_conformance() {
+    let Some(store) = fresh_store("s3c").await else {
+        return;
+    };
+    testing::conformance(&store).await;
+    store.delete_bucket().await.expect("delete bucket");
+}
+
+#[tokio::test]
+async fn s3_large_round_trip() {
+    let Some(store) = fresh_store("s3l").await else {
+        return;
+    };
+    testing::large_round_trip(&store, super::LARGE).await;
+    store.delete_bucket().await.expect("delete bucket");
+}
+
+#[tokio::test]
+async fn s3_aborted_multipart_upload_leaves_nothing() {
+    let Some(store) = fresh_store("s3a").await else {
+        return;
+    };
+    // 20 MiB before the error: two parts are already up when the stream breaks.
+    testing::aborted_upload_leaves_nothing(&store, 20 * 1024 * 1024).await;
+    store.delete_bucket().await.expect("delete bucket");
+}
+
+#[tokio::test]
+async fn s3_wrong_secret_is_unauthenticated() {
+    let Some(good) = options("rh-never-created") else {
+        return;
+    };
+    let creds = S3Credentials::new(
+        service_env("AWS_ACCESS_KEY_ID").expect("key id"),
+        SecretString::from("definitely-wrong-secret".to_owned()),
+        None,
+        "test",
+    );
+    let store = S3Store::new(S3Options {
+        credentials: creds,
+        ..good
+    })
+    .expect("store");
+    let e = store.list("").await.expect_err("wrong secret");
+    assert!(matches!(e, Error::Unauthenticated { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("s3://rh-never-created"), "{msg}");
+    assert!(!msg.contains("definitely-wrong-secret"), "{msg}");
+
+    let unknown = S3Credentials::new(
+        "AKIAUNKNOWNKEY000000",
+        SecretString::from("x".to_owned()),
+        None,
+        "test",
+    );
+    let store = S3Store::new(S3Options {
+        credentials: unknown,
+        ..options("rh-never-created").expect("options")
+    })
+    .expect("store");
+    let e = store.list("").await.expect_err("unknown key");
+    assert!(matches!(e, Error::Unauthenticated { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn s3_missing_bucket_is_a_clear_error() {
+    let Some(o) = options(&testing::unique_bucket("missing")) else {
+        return;
+    };
+    let store = S3Store::new(o).expect("store");
+    let key = BlobPath::new("a/b").expect("key");
+    for e in [
+        store.list("").await.expect_err("list"),
+        store.put(&key, "x".into()).await.expect_err("put"),
+        store.head(&key).await.expect_err("head"),
+        store.get(&key).await.expect_err("get"),
+    ] {
+        assert!(
+            e.to_string()
+                .starts_with("bucket not found: s3://rh-missing-"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn s3_bucket_names_are_checked() {
+    let Some(o) = options("b1") else { return };
+    let e = S3Store::new(o).expect_err("too short");
+    assert_eq!(
+        e.to_string(),
+        "invalid s3 configuration: bucket name \"b1\" must be 3 to 63 characters"
+    );
+}
+
+#[tokio::test]
+async fn s3_credentials_from_shared_file() {
+    let Some(o) = options(&testing::unique_bucket("s3f")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("credentials");
+    std::fs::write(
+        &file,
+        format!(
+            "[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\n[rh]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            service_env("AWS_ACCESS_KEY_ID").expect("id"),
+            service_env("AWS_SECRET_ACCESS_KEY").expect("secret"),
+        ),
+    )
+    .expect("write");
+    let creds =
+        S3Credentials::from_shared_file(&file, "rh", "~/.aws/credentials").expect("profile");
+    assert_eq!(
+        creds.source(),
+        "shared credentials file: ~/.aws/credentials"
+    );
+    assert!(!format!("{creds:?}").contains(&service_env("AWS_SECRET_ACCESS_KEY").expect("secret")));
+    let store = S3Store::new(S3Options {
+        credentials: creds,
+        ..o
+    })
+    .expect("store");
+    store
+        .create_bucket()
+        .await
+        .expect("create with profile keys");
+    let k = BlobPath::new("k").expect("key");
+    store.put(&k, "v".into()).await.expect("put");
+    assert_eq!(&store.get(&k).await.expect("get")[..], b"v");
+    store.delete(&k).await.expect("delete");
+    store.delete_bucket().await.expect("delete bucket");
+
+    let e = S3Credentials::from_shared_file(&file, "absent", "~/.aws/credentials")
+        .expect_err("no profile");
+    assert_eq!(
+        e.to_string(),
+        "invalid s3 configuration: profile \"absent\" in ~/.aws/credentials has no access key pair"
+    );
+}
+
+/// A writer the test subscriber logs into.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn s3_logs_where_credentials_were_found_never_the_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("credentials");
+    std::fs::write(
+        &file,
+        "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = very-secret-value\n",
+    )
+    .expect("write");
+    let creds =
+        S3Credentials::from_shared_file(&file, "default", "~/.aws/credentials").expect("profile");
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let store = tracing::subscriber::with_default(subscriber, || {
+        S3Store::new(S3Options::new("rh-bucket", "us-east-1", None, creds)).expect("store")
+    });
+    let text = String::from_utf8(logs.0.lock().expect("log buffer").clone()).expect("utf-8");
+    assert!(
+        text.contains("Found credentials in shared credentials file: ~/.aws/credentials"),
+        "{text}"
+    );
+    let debug = format!("{store:?}");
+    for shown in [&text, &debug] {
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+    }
+}
