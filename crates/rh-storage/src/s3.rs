@@ -654,8 +654,12 @@ impl S3Store {
             .get_object()
             .bucket(&self.bucket)
             .key(path.as_str());
-        req = if whole {
+        // A multipart object (ETag `…-N`) carries only part-level checksums, which a whole GET cannot check.
+        let multipart = etag.is_some_and(|e| e.contains('-'));
+        req = if whole && !multipart {
             req.checksum_mode(ChecksumMode::Enabled)
+        } else if whole {
+            req
         } else {
             req.range(format!("bytes={start}-{}", end - 1))
         };
