@@ -27,7 +27,7 @@ fn secrets_body(listing: Option<&Result<Vec<ProviderVersions>, String>>) -> Mark
         }
         @match listing {
             None => section.card {
-                (notice(false, "Vault is not configured on this server."))
+                div.notice.info role="status" { "Vault is not configured on this server." }
                 p.muted { "Start rh-server with Vault settings to see your providers' secret versions here. "
                     "Secrets saved with " code { "rh secrets" } " directly in Vault are unaffected." }
             },

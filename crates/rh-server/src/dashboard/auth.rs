@@ -29,7 +29,7 @@ fn login_form(
     let body = html! {
         section.card.login {
             h1 { "Sign in" }
-            p.muted { "Use the API token of your rh account: the one " code { "rh-server user create" } " printed, or " code { "rh login" } " saved." }
+            p.muted { "Paste the API token of your rh account, as printed by " code { "rh-server user create" } "." }
             @if let Some(e) = error { (notice(false, e)) }
             @if let Some(i) = info { (notice(true, i)) }
             form method="post" action="/login" {

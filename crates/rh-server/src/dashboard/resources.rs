@@ -344,7 +344,7 @@ fn resource_body(
                                     tr {
                                         td data-label="Who" { (g.who) }
                                         td data-label="Access" { (badge(&g.level, &g.level)) }
-                                        td data-label="Granted by" { (g.by) " · " (when(&g.at)) }
+                                        td data-label="Granted by" { span.by { (g.by) (when(&g.at)) } }
                                         td.actions { (revoke_form(session, &l.name, "user", &g.who)) }
                                     }
                                 }
@@ -352,7 +352,7 @@ fn resource_body(
                                     tr.pending {
                                         td data-label="Who" { (i.who) " " (badge("pending invitation", "pending")) }
                                         td data-label="Access" { (badge(&i.level, &i.level)) }
-                                        td data-label="Granted by" { (i.by) " · " (when(&i.at)) }
+                                        td data-label="Granted by" { span.by { (i.by) (when(&i.at)) } }
                                         td.actions { (revoke_form(session, &l.name, "email", &i.who)) }
                                     }
                                 }

@@ -508,7 +508,34 @@ async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    element(c, css).await.text().await.expect("text")
+    // A click that navigates can leave the old page's element in hand: retry until it reads.
+    for _ in 0..50 {
+        if let Ok(t) = element(c, css).await.text().await {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot read {css} on {}", path(c).await);
+}
+
+/// Waits until the text of `css` contains `needle`.
+async fn wait_text(c: &Client, css: &str, needle: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+        {
+            if t.contains(needle) {
+                return;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{css} never contained {needle:?} on {}; last: {last:?}",
+        path(c).await
+    );
 }
 
 async fn click(c: &Client, css: &str) {
@@ -620,9 +647,8 @@ async fn browser_walk_through_every_page() {
     c.goto(&format!("{base}/")).await.expect("goto");
     assert_eq!(path(&c).await, "/login");
     shots.take(&c, "login").await;
-    c.find(Locator::Css("#token"))
+    element(&c, "#token")
         .await
-        .expect("token field")
         .send_keys(&alice)
         .await
         .expect("type");
@@ -660,9 +686,8 @@ async fn browser_walk_through_every_page() {
     shots.take(&c, "resources").await;
 
     // Filters: by type (select auto-submits with JS), then search by name.
-    c.find(Locator::Css("#type"))
+    element(&c, "#type")
         .await
-        .expect("type")
         .select_by_value("env")
         .await
         .expect("select");
@@ -672,7 +697,7 @@ async fn browser_walk_through_every_page() {
         .await
         .expect("rows");
     assert_eq!(rows.len(), 1);
-    assert!(text(&c, "#resources").await.contains("/alice/envs/train"));
+    wait_text(&c, "#resources", "/alice/envs/train").await;
     c.goto(&format!("{base}/?q=RESNET")).await.expect("goto");
     assert_eq!(
         c.find_all(Locator::Css("#resources tbody tr"))
@@ -684,23 +709,23 @@ async fn browser_walk_through_every_page() {
 
     // The <script> resource's page shows its name and config as text.
     c.goto(&format!("{base}/")).await.expect("goto");
-    c.find(Locator::LinkText("/alice/<script>alert(1)"))
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText("/alice/<script>alert(1)"))
         .await
         .expect("link")
         .click()
         .await
         .expect("click");
     assert_eq!(text(&c, "h1.name").await, "/alice/<script>alert(1)");
-    assert!(
-        text(&c, "pre.json")
-            .await
-            .contains("<script>alert(2)</script>")
-    );
+    wait_text(&c, "pre.json", "<script>alert(2)</script>").await;
     assert!(c.get_alert_text().await.is_err(), "a script ran");
 
     // Open a resource: masked config, history of two versions.
     c.goto(&format!("{base}/")).await.expect("goto");
-    c.find(Locator::LinkText("/alice/vision/resnet"))
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText("/alice/vision/resnet"))
         .await
         .expect("link")
         .click()
@@ -744,7 +769,7 @@ async fn browser_walk_through_every_page() {
         .await
         .expect("goto");
     click(&c, "button[aria-label='Restore version 1']").await;
-    assert!(text(&c, ".notice.ok").await.contains("Version restored"));
+    wait_text(&c, ".notice.ok", "Version restored").await;
     let (st, now) = s.get("/resource/alice:vision:resnet", &alice).await;
     assert_eq!(
         (st, &now["data"]["data"]["path"]),
@@ -755,7 +780,7 @@ async fn browser_walk_through_every_page() {
             .await,
         3
     );
-    assert!(text(&c, ".history").await.contains("v3"));
+    wait_text(&c, ".history", "v3").await;
 
     // Share with bob (write) and invite an email; bob can then change it through the API.
     let share = |who: &'static str, level: &'static str| {
@@ -766,22 +791,18 @@ async fn browser_walk_through_every_page() {
                 .await
                 .expect("share field");
             field.send_keys(who).await.expect("type");
-            c.find(Locator::Css("#share-level"))
+            element(&c, "#share-level")
                 .await
-                .expect("level")
                 .select_by_value(level)
                 .await
                 .expect("select");
             click(&c, "form[action$='/share'] button[type=submit]").await;
-            text(&c, ".notice.ok").await
+            wait_text(&c, ".notice.ok", "Access granted").await;
         }
     };
-    assert!(share("bob", "write").await.contains("Access granted"));
-    assert!(
-        share("carol@example.com", "read")
-            .await
-            .contains("Access granted")
-    );
+    share("bob", "write").await;
+    share("carol@example.com", "read").await;
+    wait_text(&c, "#sharing", "pending invitation").await;
     let sharing = text(&c, "#sharing").await;
     assert!(
         sharing.contains("bob") && sharing.contains("write"),
@@ -806,30 +827,24 @@ async fn browser_walk_through_every_page() {
 
     // Revoke bob and the invitation.
     click(&c, "button[aria-label='Revoke access of bob']").await;
-    assert!(text(&c, ".notice.ok").await.contains("Access revoked"));
+    wait_text(&c, ".notice.ok", "Access revoked").await;
     click(
         &c,
         "button[aria-label='Revoke access of carol@example.com']",
     )
     .await;
-    assert!(text(&c, ".notice.ok").await.contains("Access revoked"));
+    wait_text(&c, "#sharing", "Not shared with anyone.").await;
     assert_eq!(s.get("/resource/alice:vision:resnet", &bob).await.0, 404);
     assert_eq!(db.count("SELECT COUNT(*) FROM invitations").await, 0);
-    assert!(
-        text(&c, "#sharing")
-            .await
-            .contains("Not shared with anyone.")
-    );
 
     // Visibility.
-    c.find(Locator::Css("#visibility"))
+    element(&c, "#visibility")
         .await
-        .expect("vis")
         .select_by_value("public")
         .await
         .expect("select");
     click(&c, "form[action$='/visibility'] button[type=submit]").await;
-    assert!(text(&c, ".notice.ok").await.contains("Visibility updated"));
+    wait_text(&c, ".notice.ok", "Visibility updated").await;
     assert_eq!(
         db.strings("SELECT visibility FROM resources WHERE uri = 'alice:vision:resnet'")
             .await,
@@ -847,9 +862,9 @@ async fn browser_walk_through_every_page() {
         .await
         .expect("goto");
     click(&c, ".danger-zone a.button").await;
-    assert!(text(&c, "h1").await.contains("Delete"));
+    wait_text(&c, "h1", "Delete").await;
     click(&c, "form[action$='/delete'] button.danger").await;
-    assert!(text(&c, ".notice.ok").await.contains("Resource deleted"));
+    wait_text(&c, ".notice.ok", "Resource deleted").await;
     assert_eq!(
         db.count("SELECT COUNT(*) FROM resources WHERE uri = 'alice:envs:train'")
             .await,
@@ -858,11 +873,7 @@ async fn browser_walk_through_every_page() {
 
     // Secrets (no Vault configured here) and account with token rotation.
     c.goto(&format!("{base}/secrets")).await.expect("goto");
-    assert!(
-        text(&c, "main")
-            .await
-            .contains("Vault is not configured on this server.")
-    );
+    wait_text(&c, "main", "Vault is not configured on this server.").await;
     shots.take(&c, "secrets").await;
     c.goto(&format!("{base}/account")).await.expect("goto");
     let acct = text(&c, "main").await;
@@ -870,11 +881,10 @@ async fn browser_walk_through_every_page() {
         acct.contains("alice") && acct.contains("alice@example.com"),
         "{acct}"
     );
+    shots.take(&c, "account").await;
     click(&c, "form[action='/account/token'] button").await;
-    let new_token = c
-        .find(Locator::Css("#token-value"))
+    let new_token = element(&c, "#token-value")
         .await
-        .expect("token")
         .prop("value")
         .await
         .expect("value")
@@ -882,7 +892,7 @@ async fn browser_walk_through_every_page() {
     assert!(new_token.starts_with("rh_") && new_token != alice);
     assert_eq!(s.get("/user", &alice).await.0, 401);
     assert_eq!(s.get("/user", &new_token).await.0, 200);
-    shots.take(&c, "account").await;
+    shots.take(&c, "account-rotated").await;
 
     // Phone width: the list stacks and stays usable.
     c.set_window_size(390, 844).await.expect("resize");
@@ -901,9 +911,8 @@ async fn browser_walk_through_every_page() {
 
     // Keyboard: the first Tab reaches the skip link.
     c.goto(&format!("{base}/")).await.expect("goto");
-    c.find(Locator::Css("body"))
+    element(&c, "body")
         .await
-        .expect("body")
         .send_keys("\u{e004}")
         .await
         .expect("tab");
@@ -915,7 +924,7 @@ async fn browser_walk_through_every_page() {
 
     // Sign out.
     click(&c, "form[action='/logout'] button").await;
-    assert!(text(&c, ".notice.ok").await.contains("signed out"));
+    wait_text(&c, ".notice.ok", "signed out").await;
     c.goto(&format!("{base}/account")).await.expect("goto");
     assert_eq!(path(&c).await, "/login");
     assert_eq!(db.count("SELECT COUNT(*) FROM sessions").await, 0);
