@@ -46,10 +46,10 @@ pub(crate) fn side_by_side(old: &str, new: &str) -> Vec<Row> {
             DiffOp::Delete {
                 old_index, old_len, ..
             } => {
-                for i in old_index..old_index + old_len {
+                for (i, text) in olds[old_index..old_index + old_len].iter().enumerate() {
                     rows.push(Row {
                         kind: RowKind::Removed,
-                        left: Some((i + 1, line(olds[i]))),
+                        left: Some((old_index + i + 1, line(text))),
                         right: None,
                     });
                 }
@@ -57,11 +57,11 @@ pub(crate) fn side_by_side(old: &str, new: &str) -> Vec<Row> {
             DiffOp::Insert {
                 new_index, new_len, ..
             } => {
-                for i in new_index..new_index + new_len {
+                for (i, text) in news[new_index..new_index + new_len].iter().enumerate() {
                     rows.push(Row {
                         kind: RowKind::Added,
                         left: None,
-                        right: Some((i + 1, line(news[i]))),
+                        right: Some((new_index + i + 1, line(text))),
                     });
                 }
             }

@@ -415,7 +415,7 @@ pub(super) async fn diff(
     State(state): State<Dash>,
     session: Session,
     Path(uri): Path<String>,
-    Query(q): Params,
+    Query(query): Params,
 ) -> Response {
     let l = match load(&state, &session, &uri).await {
         Ok(l) => l,
@@ -426,15 +426,15 @@ pub(super) async fn diff(
         Err(e) => return internal(&e),
     };
     let pick = |key: &str, fallback: usize| -> Option<&HistoryEntry> {
-        match q.get(key).and_then(|v| v.parse::<i64>().ok()) {
+        match query.get(key).and_then(|v| v.parse::<i64>().ok()) {
             Some(v) => history.iter().find(|e| e.version == v),
             None => history.get(fallback).or(history.first()),
         }
     };
-    let (Some(a), Some(b)) = (pick("from", 1), pick("to", 0)) else {
+    let (Some(va), Some(vb)) = (pick("from", 1), pick("to", 0)) else {
         return not_found(&session, &format!("{} (that version)", l.name.address()));
     };
-    let rows = side_by_side(&pretty_masked(&a.config), &pretty_masked(&b.config));
+    let rows = side_by_side(&pretty_masked(&va.config), &pretty_masked(&vb.config));
     let changed = rows.iter().filter(|r| r.kind != RowKind::Same).count();
     let address = l.name.address();
     let body = html! {
@@ -442,15 +442,15 @@ pub(super) async fn diff(
             a href="/" { "Resources" } " / " a href=(href(&l.name, "")) { (address) } " / " span { "Compare" }
         }
         div.head {
-            h1 { "v" (a.version) " → v" (b.version) }
+            h1 { "v" (va.version) " → v" (vb.version) }
             p.muted { (address) " · " (changed) " changed line" @if changed != 1 { "s" } }
         }
         section.card.flush {
             div.scroll {
-                table.diff aria-label={ "Differences between version " (a.version) " and version " (b.version) } {
+                table.diff aria-label={ "Differences between version " (va.version) " and version " (vb.version) } {
                     thead { tr {
-                        th colspan="2" scope="colgroup" { "v" (a.version) " · " (a.action) " by " (a.author) " · " (when(&a.timestamp)) }
-                        th colspan="2" scope="colgroup" { "v" (b.version) " · " (b.action) " by " (b.author) " · " (when(&b.timestamp)) }
+                        th colspan="2" scope="colgroup" { "v" (va.version) " · " (va.action) " by " (va.author) " · " (when(&va.timestamp)) }
+                        th colspan="2" scope="colgroup" { "v" (vb.version) " · " (vb.action) " by " (vb.author) " · " (when(&vb.timestamp)) }
                     } }
                     tbody {
                         @for r in &rows {
@@ -766,7 +766,7 @@ mod tests {
     fn folders_are_address_parents() {
         assert_eq!(folder_of("/alice/x"), "/alice");
         assert_eq!(folder_of("/alice/proj/model"), "/alice/proj");
-        assert_eq!(done_text("restored").is_some(), true);
+        assert!(done_text("restored").is_some());
         assert_eq!(done_text("<script>"), None);
     }
 }
