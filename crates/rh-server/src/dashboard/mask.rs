@@ -39,26 +39,53 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 /// A copy of `value` with the values of secret-like keys replaced by [`MASK`] (nulls and empty strings stay,
 /// so "not set" remains visible).
 pub(crate) fn mask(value: &Value) -> Value {
+    mask_against(value, None, MASK)
+}
+
+/// What a masked value shows on the old and the new side of a diff when it changed.
+pub(crate) const MASK_OLD: &str = "•••••••• (old value)";
+pub(crate) const MASK_NEW: &str = "•••••••• (new value)";
+
+/// [`mask`] for one side of a diff: a secret-like value that differs from `other`'s at the same place shows as
+/// `changed` ([`MASK_OLD`] or [`MASK_NEW`]), so a change of a secret is visible without showing either value.
+pub(crate) fn mask_against(value: &Value, other: Option<&Value>, changed: &str) -> Value {
     match value {
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
+                let theirs = other.and_then(|o| o.get(k));
                 let shown = if is_secret_key(k) {
                     match v {
                         Value::Null => Value::Null,
                         Value::String(s) if s.is_empty() => Value::String(String::new()),
+                        _ if theirs.is_some_and(|t| t != v) => Value::String(changed.to_owned()),
                         _ => Value::String(MASK.to_owned()),
                     }
                 } else {
-                    mask(v)
+                    mask_against(v, theirs, changed)
                 };
                 out.insert(k.clone(), shown);
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(mask).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| mask_against(v, other.and_then(|o| o.get(i)), changed))
+                .collect(),
+        ),
         other => other.clone(),
     }
+}
+
+/// Pretty masked JSON of two versions, for a diff.
+pub(crate) fn pretty_pair(old: &Value, new: &Value) -> (String, String) {
+    let show = |v: &Value, o: &Value, changed: &str| {
+        serde_json::to_string_pretty(&mask_against(v, Some(o), changed))
+            .unwrap_or_else(|_| "null".to_owned())
+    };
+    (show(old, new, MASK_OLD), show(new, old, MASK_NEW))
 }
 
 /// The masked value as indented JSON.
@@ -117,5 +144,24 @@ mod tests {
         assert_eq!(m["secrets"], MASK);
         let text = pretty_masked(&v);
         assert!(!text.contains("hunter2") && !text.contains("42"), "{text}");
+    }
+
+    #[test]
+    fn a_changed_secret_is_marked_in_a_diff_without_its_values() {
+        let old = json!({"data": {"password": "one", "token": "same", "host": "a"}});
+        let new = json!({"data": {"password": "two", "token": "same", "host": "b"}});
+        let (l, r) = pretty_pair(&old, &new);
+        assert!(l.contains(MASK_OLD) && r.contains(MASK_NEW), "{l}");
+        assert_eq!(
+            l.matches("value)").count(),
+            1,
+            "the unchanged token is a plain mask"
+        );
+        for text in [&l, &r] {
+            assert!(
+                !text.contains("one") && !text.contains("two") && !text.contains("same"),
+                "{text}"
+            );
+        }
     }
 }

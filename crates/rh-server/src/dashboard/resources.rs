@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::db::{self, Listed, Share};
 use super::diff::{RowKind, side_by_side};
 use super::layout::{Nav, badge, csrf, not_found, notice, page, when};
-use super::mask::pretty_masked;
+use super::mask::{pretty_masked, pretty_pair};
 use super::{CsrfForm, Dash, Session, enc, internal};
 use crate::api::resource::{Access, access, notification};
 use crate::names::{ResourceName, normalize_email, validate_username};
@@ -434,7 +434,8 @@ pub(super) async fn diff(
     let (Some(va), Some(vb)) = (pick("from", 1), pick("to", 0)) else {
         return not_found(&session, &format!("{} (that version)", l.name.address()));
     };
-    let rows = side_by_side(&pretty_masked(&va.config), &pretty_masked(&vb.config));
+    let (left, right) = pretty_pair(&va.config, &vb.config);
+    let rows = side_by_side(&left, &right);
     let changed = rows.iter().filter(|r| r.kind != RowKind::Same).count();
     let address = l.name.address();
     let body = html! {
@@ -448,6 +449,7 @@ pub(super) async fn diff(
         section.card.flush {
             div.scroll {
                 table.diff aria-label={ "Differences between version " (va.version) " and version " (vb.version) } {
+                    colgroup { col.lnc; col; col.lnc; col; }
                     thead { tr {
                         th colspan="2" scope="colgroup" { "v" (va.version) " · " (va.action) " by " (va.author) " · " (when(&va.timestamp)) }
                         th colspan="2" scope="colgroup" { "v" (vb.version) " · " (vb.action) " by " (vb.author) " · " (when(&vb.timestamp)) }

@@ -458,7 +458,7 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-async fn browser(driver: &str, profile: &std::path::Path) -> Client {
+async fn browser(driver: &str, profile: &std::path::Path, javascript: bool) -> Client {
     let chromium =
         rh_test::service_env("RH_TEST_CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".to_owned());
     let mut caps = serde_json::Map::new();
@@ -473,6 +473,7 @@ async fn browser(driver: &str, profile: &std::path::Path) -> Client {
                 "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars",
                 "--force-device-scale-factor=1",
                 format!("--user-data-dir={}", profile.display()),
+                format!("--blink-settings=scriptEnabled={javascript}"),
             ],
         }),
     );
@@ -579,7 +580,7 @@ async fn browser_walk_through_every_page() {
     let model = |path: &str, epochs: u32| {
         let mut p = payload(
             "/alice/vision/resnet",
-            &json!({"path": path, "framework": "torch", "epochs": epochs, "aws_secret_access_key": "AKIAHIDDEN"}),
+            &json!({"path": path, "framework": "torch", "epochs": epochs, "aws_secret_access_key": format!("AKIAHIDDEN{epochs}")}),
         );
         p["resource_type"] = json!("blob");
         p
@@ -637,7 +638,7 @@ async fn browser_walk_through_every_page() {
     );
 
     let profile = tempfile::tempdir().expect("profile dir");
-    let c = browser(&driver, profile.path()).await;
+    let c = browser(&driver, profile.path(), true).await;
     let shots = Shots {
         dir: screenshot_dir(),
     };
@@ -759,9 +760,20 @@ async fn browser_walk_through_every_page() {
         .find_all(Locator::Css("table.diff tr.chg"))
         .await
         .expect("rows");
-    assert_eq!(changed.len(), 2, "epochs and path changed");
+    assert_eq!(
+        changed.len(),
+        3,
+        "path, epochs and the secret changed: {}",
+        text(&c, "table.diff").await
+    );
     let old = text(&c, "table.diff tr.chg td.old").await;
     assert!(old.contains("10") || old.contains("resnet-v1"), "{old}");
+    let diff_text = text(&c, "table.diff").await;
+    assert!(
+        diff_text.contains("•••••••• (old value)") && diff_text.contains("•••••••• (new value)"),
+        "{diff_text}"
+    );
+    assert!(!c.source().await.expect("source").contains("AKIAHIDDEN"));
     shots.take(&c, "diff").await;
 
     // Restore v1: it becomes v3.
@@ -929,6 +941,40 @@ async fn browser_walk_through_every_page() {
     assert_eq!(path(&c).await, "/login");
     assert_eq!(db.count("SELECT COUNT(*) FROM sessions").await, 0);
 
+    c.close().await.expect("close browser");
+
+    // With JavaScript off: sign in, read a resource, compare two versions (all plain HTML forms and links).
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(&driver, profile.path(), false).await;
+    c.goto(&format!("{base}/login")).await.expect("goto");
+    element(&c, "#token")
+        .await
+        .send_keys(&new_token)
+        .await
+        .expect("type");
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_text(&c, "#resources", "/alice/vision/resnet").await;
+    c.goto(&format!("{base}/?type=blob&q=resnet"))
+        .await
+        .expect("goto");
+    assert_eq!(
+        c.find_all(Locator::Css("#resources tbody tr"))
+            .await
+            .expect("rows")
+            .len(),
+        1
+    );
+    c.goto(&format!("{base}/resources/alice:vision:resnet"))
+        .await
+        .expect("goto");
+    wait_text(&c, "pre.json", "s3://models/resnet-v1").await;
+    click(&c, "button[form=diff-form]").await;
+    wait_text(&c, "h1", "v3 → v4").await;
+    assert!(
+        text(&c, "table.diff tr.add")
+            .await
+            .contains("\"visibility\": \"public\"")
+    );
     c.close().await.expect("close browser");
     s.stop();
 }
