@@ -1,6 +1,6 @@
 # .ci/services.sh -- start throwaway test servers on 127.0.0.1 for integration tests.
 # Usage (bash, works under set -euo pipefail):   . .ci/services.sh; trap stop_services EXIT
-#                 start_vault; start_s3; start_gcs; start_azurite; start_postgres
+#                 start_vault; start_s3; start_gcs; start_azurite; start_postgres; start_chromium
 # Call the start_* functions directly (NOT inside $(...)): they export env vars for the tests.
 # Each one is idempotent (a live pid file => just re-export + print), installs what it needs
 # on first use (under $SVC_HOME, reused by later runs on the same machine), waits until the
@@ -242,6 +242,33 @@ start_tools() {
   echo "$v"
 }
 stop_tools() { :; }
+
+# ---------------- Headless Chromium for the dashboard's browser tests (Debian chromium + chromium-driver) ----------------
+# Installs both from apt if missing (as root), starts chromedriver on 127.0.0.1 and exports
+# RH_TEST_CHROMEDRIVER (its URL) and RH_TEST_CHROMIUM (the browser binary the tests ask it to launch).
+start_chromium() {
+  local port=${CHROMEDRIVER_PORT:-9515} bin
+  if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    if ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
+      _svc_log "apt-get install chromium chromium-driver"
+      { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver || { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; } >&2 ||
+        { _svc_log "cannot install chromium and chromium-driver"; return 1; }
+    else
+      _svc_log "chromium and chromium-driver are missing (install them as root: apt-get install chromium chromium-driver)"
+      return 1
+    fi
+  fi
+  bin=$(command -v chromium)
+  export RH_TEST_CHROMEDRIVER=http://127.0.0.1:$port RH_TEST_CHROMIUM=$bin
+  if ! _svc_alive chromium; then
+    _svc_need_port "$port" || return 1
+    _svc_spawn chromium chromedriver --port="$port" --allowed-ips=127.0.0.1 --log-level=WARNING
+    _svc_wait_http chromium "$RH_TEST_CHROMEDRIVER/status" || return 1
+  fi
+  echo "$RH_TEST_CHROMEDRIVER"
+}
+stop_chromium() { _svc_stop chromium; }
 
 # Stops what this shell started; servers that were already running (another shell's) are left alone.
 stop_services() {

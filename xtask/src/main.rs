@@ -27,7 +27,9 @@ use anyhow::{Context, Result, bail};
 mod bench;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
-const SERVICES: &[&str] = &["vault", "s3", "gcs", "azurite", "postgres", "tools"];
+const SERVICES: &[&str] = &[
+    "vault", "s3", "gcs", "azurite", "postgres", "tools", "chromium",
+];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

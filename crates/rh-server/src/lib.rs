@@ -4,9 +4,11 @@
 //! The data lives in SQLite (embedded default, one WAL file under the data dir) or PostgreSQL; the process keeps
 //! no state of its own, so several processes can serve one PostgreSQL database.
 //!
-//! Front doors: [`Store`] (the database), [`router`] (the HTTP API over a store), [`serve`] and [`bind`].
+//! Front doors: [`Store`] (the database), [`router`] (the HTTP API and the [`dashboard`] over a store), [`serve`]
+//! and [`bind`].
 
 mod api;
+pub mod dashboard;
 mod error;
 pub mod names;
 pub mod store;

@@ -164,12 +164,12 @@ impl fmt::Debug for Store {
 }
 
 /// A write transaction, holding the SQLite writer lock while it lives.
-struct WriteTx {
-    tx: Transaction<'static, Any>,
+pub(crate) struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
     );
@@ -189,13 +189,22 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("init"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("dashboard sessions"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0002_sessions.sql")),
+                false,
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }
@@ -288,7 +297,12 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<WriteTx> {
+    /// The connection pool, for queries that live next to their feature (the dashboard's).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         match self.backend {
             Backend::Sqlite => {
                 let guard = Arc::clone(&self.write_lock).lock_owned().await;

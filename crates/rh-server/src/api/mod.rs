@@ -4,7 +4,7 @@
 //! whatever their Content-Type says (the original client sends none). Bad input is a 400, never a 422:
 //! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
 
-mod resource;
+pub(crate) mod resource;
 mod user;
 
 use std::time::Instant;
@@ -55,8 +55,8 @@ impl Default for Limits {
 
 /// The whole API.
 ///
-/// Room is left for later issues: the Vault proxy nests under `/user/secret…` next to the user routes, and the
-/// dashboard takes `/` (nothing is routed there yet).
+/// Room is left for later issues: the Vault proxy nests under `/user/secret…` next to the user routes. The
+/// dashboard ([`crate::dashboard`]) serves HTML at `/`, `/login`, `/resources/…`, `/secrets`, `/account`, `/assets/…`.
 pub fn router(state: AppState, limits: Limits) -> Router {
     // `/user/` and `/user//config` are the original client's spellings (spec §3.2); both forms are served.
     let user = Router::new()
@@ -81,9 +81,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(resource)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone())
+        .merge(crate::dashboard::router(state.store, None))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn(log_request))
-        .with_state(state)
 }
 
 async fn health() -> Response {

@@ -21,13 +21,13 @@ const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
 const MAX_HISTORY: i64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Access {
+pub(crate) enum Access {
     None,
     Read,
     Write,
 }
 
-fn access(caller: &User, res: &StoredResource, grant: Option<&str>) -> Access {
+pub(crate) fn access(caller: &User, res: &StoredResource, grant: Option<&str>) -> Access {
     if caller.username == res.owner {
         return Access::Write;
     }
@@ -527,7 +527,7 @@ pub(super) async fn share(
     Ok(ok(json!({ "added_users": added, "new_users": new })))
 }
 
-fn notification(
+pub(crate) fn notification(
     by: &str,
     name: &ResourceName,
     level: &str,

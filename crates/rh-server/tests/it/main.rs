@@ -5,6 +5,7 @@
 
 mod authz;
 mod bad_input;
+mod dashboard;
 mod harness;
 mod lifecycle;
 mod protocol;
