@@ -1,0 +1,379 @@
+//! `rh login`, `rh logout`, `rh config upload|download` and `rh resource …` on remote names, against real
+//! `rh-server` processes (temp SQLite databases).
+
+use std::io::Write as _;
+use std::process::{Output, Stdio};
+
+use rh_test::server::{TestServer, dead_url};
+use rh_test::{CliTest, mode, stderr, stdout};
+use serde_json::{Value, json};
+
+const CLUSTER: &str = r#"{
+    "name": "~/aws_cluster",
+    "resource_type": "cluster",
+    "resource_subtype": "OnDemandCluster",
+    "instance_type": "V100:1",
+    "num_instances": null,
+    "provider": "aws",
+    "autostop_mins": 30,
+    "use_spot": false,
+    "image_id": null,
+    "region": null,
+    "sky_state": null
+}"#;
+
+fn t() -> CliTest {
+    CliTest::new(env!("CARGO_BIN_EXE_rh"))
+}
+
+#[track_caller]
+fn fail(t: &CliTest, args: &[&str]) -> String {
+    let out = t.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1: {}",
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
+fn login(t: &CliTest, server: &TestServer, token: &str) {
+    t.ok(["login", token, "--api-server-url", server.url()]);
+}
+
+fn config_text(t: &CliTest) -> String {
+    std::fs::read_to_string(t.config_file()).expect("config.yaml")
+}
+
+fn cluster_file(t: &CliTest, autostop: i64) -> String {
+    let path = t.root().join(format!("cluster-{autostop}.json"));
+    std::fs::write(&path, CLUSTER.replace("30", &autostop.to_string())).expect("write");
+    path.display().to_string()
+}
+
+fn with_stdin(t: &CliTest, args: &[&str], input: &str) -> Output {
+    let mut child = t
+        .command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rh");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn login_with_a_token_argument_stores_token_username_and_folder() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", Some("alice@example.com"));
+    let t = t();
+    login(&t, &server, &token);
+    let text = config_text(&t);
+    assert_eq!(
+        text,
+        format!(
+            "token: {token}\nusername: alice\ndefault_folder: /alice\napi_server_url: {}\n",
+            server.url()
+        )
+    );
+    assert_eq!(mode(&t.config_file()), 0o600);
+    assert_eq!(t.ok(["config", "get", "token"]), "********\n");
+    // Non-interactive without choices: nothing uploaded.
+    let out = t.run(["config", "get", "default_folder"]);
+    assert_eq!(stdout(&out), "/alice\n");
+}
+
+#[test]
+fn login_reads_the_token_from_stdin() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let t = t();
+    let out = with_stdin(
+        &t,
+        &["login", "--api-server-url", server.url()],
+        &format!("{token}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(config_text(&t).contains(&format!("token: {token}\n")));
+    assert!(
+        !stderr(&out).contains(&token),
+        "token echoed: {}",
+        stderr(&out)
+    );
+    // Empty stdin is a clear error.
+    let t2 = self::t();
+    let out = with_stdin(&t2, &["login", "--api-server-url", server.url()], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no token given"), "{}", stderr(&out));
+    assert!(!t2.config_file().exists());
+}
+
+#[test]
+fn an_invalid_token_stores_nothing() {
+    let server = TestServer::start();
+    server.create_user("alice", None);
+    let t = t();
+    std::fs::create_dir_all(t.config_dir()).expect("dir");
+    std::fs::write(t.config_file(), "default_autostop: 5\n").expect("write");
+    let err = fail(
+        &t,
+        &["login", "wrong-token", "--api-server-url", server.url()],
+    );
+    assert!(err.starts_with("error: rh-server at "), "{err}");
+    assert!(err.contains("rejected the token"), "{err}");
+    assert!(!err.contains("wrong-token"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(config_text(&t), "default_autostop: 5\n");
+}
+
+#[test]
+fn server_down_is_one_line_and_changes_nothing() {
+    let url = dead_url();
+    let t = t();
+    std::fs::create_dir_all(t.config_dir()).expect("dir");
+    let before = format!("token: x\nusername: alice\napi_server_url: {url}\n");
+    std::fs::write(t.config_file(), &before).expect("write");
+    for args in [
+        vec!["login", "tok", "--api-server-url", url.as_str()],
+        vec!["resource", "show", "/alice/x"],
+        vec!["resource", "ls"],
+        vec!["config", "download"],
+        vec!["config", "upload"],
+    ] {
+        let err = fail(&t, &args);
+        assert!(
+            err.starts_with(&format!("error: cannot reach rh-server at {url}: ")),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert_eq!(config_text(&t), before, "{args:?} changed the config");
+    }
+    // Bare names resolve to /alice, so they are remote too.
+    let err = fail(&t, &["resource", "show", "blob"]);
+    assert!(err.contains("cannot reach rh-server"), "{err}");
+    assert!(!t.work_dir().join("rh").exists());
+}
+
+#[test]
+fn logout_forgets_the_account_and_keeps_ssh_keys() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let t = t();
+    login(&t, &server, &token);
+    let home = t.home();
+    std::fs::create_dir_all(home.join(".aws")).expect("dir");
+    std::fs::create_dir_all(home.join(".ssh")).expect("dir");
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n",
+    )
+    .expect("write");
+    std::fs::write(home.join(".ssh/id_rsa"), "KEY").expect("write");
+    t.ok(["config", "set", "secrets.aws", "~/.aws/credentials"]);
+    t.ok(["config", "set", "secrets.ssh", "~/.ssh/id_rsa"]);
+    t.ok(["config", "set", "default_autostop", "10"]);
+    t.ok(["logout", "--delete-secrets-files", "--yes"]);
+    let text = config_text(&t);
+    assert!(!text.contains("token"), "{text}");
+    assert!(!text.contains("username"), "{text}");
+    assert!(!text.contains("default_folder"), "{text}");
+    assert!(text.contains("default_autostop: 10"), "{text}");
+    assert!(!home.join(".aws/credentials").exists(), "aws file deleted");
+    assert_eq!(
+        std::fs::read_to_string(home.join(".ssh/id_rsa")).expect("kept"),
+        "KEY"
+    );
+    // Without flags, non-interactive: files stay; --delete-config removes config.yaml.
+    login(&t, &server, &token);
+    t.ok(["logout", "--delete-config"]);
+    assert!(!t.config_file().exists());
+    // Names are local again.
+    let err = fail(&t, &["resource", "show", "/alice/x"]);
+    assert!(err.contains("log in with `rh login`"), "{err}");
+}
+
+#[test]
+fn config_upload_download_round_trip() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let a = t();
+    a.ok(["config", "set", "default_autostop", "30"]);
+    a.ok(["config", "set", "use_spot", "true"]);
+    a.ok(["config", "set", "team.region", "eu"]);
+    a.ok([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--upload-config",
+    ]);
+    a.ok(["config", "set", "default_provider", "gcp"]);
+    a.ok(["config", "upload"]);
+    // A second machine downloads it, typed.
+    let b = t();
+    b.ok(["config", "set", "default_autostop", "5"]);
+    b.ok(["config", "set", "keep_me", "yes-please"]);
+    login(&b, &server, &token);
+    b.ok(["config", "download"]);
+    let v: Value =
+        serde_json::from_str(&b.ok(["config", "list", "--json", "--show-secrets"])).expect("json");
+    assert_eq!(v["default_autostop"], json!(30));
+    assert_eq!(v["use_spot"], json!(true));
+    assert_eq!(v["default_provider"], json!("gcp"));
+    assert_eq!(v["team"], json!({"region": "eu"}));
+    assert_eq!(v["keep_me"], json!("yes-please"));
+    assert_eq!(v["username"], json!("alice"));
+    assert_eq!(v["token"], json!(token));
+    // Login with --download-config does the same in one step.
+    let c = t();
+    c.ok([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--download-config",
+    ]);
+    assert_eq!(c.ok(["config", "get", "default_provider"]), "gcp\n");
+}
+
+#[test]
+fn remote_resources_history_and_sharing_between_two_users() {
+    let server = TestServer::start();
+    let alice_token = server.create_user("alice", Some("alice@example.com"));
+    let alice = t();
+    login(&alice, &server, &alice_token);
+    // Save a remote resource with a bare name (default folder /alice), then change it.
+    alice.ok([
+        "resource",
+        "save",
+        "gpu",
+        "--from-json",
+        &cluster_file(&alice, 30),
+    ]);
+    let err = fail(
+        &alice,
+        &[
+            "resource",
+            "save",
+            "gpu",
+            "--from-json",
+            &cluster_file(&alice, 60),
+        ],
+    );
+    assert!(err.contains("already exists"), "{err}");
+    alice.ok([
+        "resource",
+        "save",
+        "/alice/gpu",
+        "--from-json",
+        &cluster_file(&alice, 60),
+        "--overwrite",
+    ]);
+    let shown: Value =
+        serde_json::from_str(&alice.ok(["resource", "show", "gpu", "--json"])).expect("json");
+    assert_eq!(shown["name"], json!("/alice/gpu"));
+    assert_eq!(shown["autostop_mins"], json!(60));
+    let listed: Value =
+        serde_json::from_str(&alice.ok(["resource", "ls", "--json"])).expect("json");
+    assert_eq!(listed[0]["name"], json!("/alice/gpu"));
+    assert_eq!(listed[0]["resource_subtype"], json!("OnDemandCluster"));
+    let history: Value =
+        serde_json::from_str(&alice.ok(["resource", "history", "/alice/gpu", "--json"]))
+            .expect("json");
+    assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+    assert_eq!(history[0]["change"], json!("changed autostop_mins"));
+    assert_eq!(history[1]["change"], json!("created"));
+    assert_eq!(history[0]["author"], json!("alice"));
+    // Local names still work while logged in, and stay local.
+    alice.ok([
+        "resource",
+        "save",
+        "~/local_gpu",
+        "--from-json",
+        &cluster_file(&alice, 30),
+    ]);
+    assert!(alice.work_dir().join("rh/local_gpu/config.json").is_file());
+
+    // Share with a teammate by email before the account exists: a pending invitation.
+    let out = alice.ok([
+        "resource",
+        "share",
+        "/alice/gpu",
+        "--user",
+        "bob@example.com",
+        "--access",
+        "write",
+        "--no-notify",
+    ]);
+    assert_eq!(out, "invited bob@example.com: write (no account yet)\n");
+    let bob_token = server.create_user("bob", Some("bob@example.com"));
+    let bob = t();
+    login(&bob, &server, &bob_token);
+    let shown: Value =
+        serde_json::from_str(&bob.ok(["resource", "show", "/alice/gpu", "--json"])).expect("json");
+    assert_eq!(shown["autostop_mins"], json!(60));
+    // Bob has write access: he can change it; history names him.
+    bob.ok([
+        "resource",
+        "save",
+        "/alice/gpu",
+        "--from-json",
+        &cluster_file(&bob, 90),
+        "--overwrite",
+    ]);
+    let history: Value =
+        serde_json::from_str(&alice.ok(["resource", "history", "gpu", "-n", "1", "--json"]))
+            .expect("json");
+    assert_eq!(history[0]["author"], json!("bob"));
+    // After the account exists, sharing by email adds the user directly (JSON output).
+    let got: Value = serde_json::from_str(&alice.ok([
+        "resource",
+        "share",
+        "gpu",
+        "--user",
+        "bob@example.com",
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(
+        got,
+        json!({"added_users": {"bob": "read"}, "new_users": {}})
+    );
+    let err = fail(
+        &bob,
+        &[
+            "resource",
+            "save",
+            "/alice/gpu",
+            "--from-json",
+            &cluster_file(&bob, 1),
+            "--overwrite",
+        ],
+    );
+    assert!(err.contains("read-only"), "{err}");
+    // Revoke: bob no longer sees it.
+    assert_eq!(
+        alice.ok(["resource", "revoke", "gpu", "--user", "bob"]),
+        "added bob: denied\n"
+    );
+    let err = fail(&bob, &["resource", "show", "/alice/gpu"]);
+    assert!(err.contains("not found"), "{err}");
+    // Delete.
+    alice.ok(["resource", "rm", "gpu"]);
+    let err = fail(&alice, &["resource", "show", "gpu"]);
+    assert!(err.contains("not found"), "{err}");
+    // Sharing a local name is refused.
+    let err = fail(
+        &alice,
+        &["resource", "share", "~/local_gpu", "--user", "bob"],
+    );
+    assert!(err.contains("local name"), "{err}");
+}
