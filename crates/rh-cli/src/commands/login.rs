@@ -14,6 +14,10 @@ use serde_yaml::{Mapping, Value as Yaml};
 use crate::context::Context;
 
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "clap flags: each choice has a --x and a --no-x"
+)]
 pub(crate) struct LoginArgs {
     /// The account token (`rh-server user create` prints it). Read from the terminal without echo, or from
     /// stdin when piped, if not given.

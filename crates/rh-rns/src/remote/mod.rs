@@ -7,7 +7,7 @@
 
 pub mod wire;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -178,7 +178,7 @@ impl RemoteRns {
         let uri = remote_uri(name, "history")?;
         let mut path = format!("/resource/history/{uri}");
         if let Some(n) = limit {
-            path.push_str(&format!("?limit={}", n.clamp(1, 10_000)));
+            let _ = write!(path, "?limit={}", n.clamp(1, 10_000));
         }
         let (status, bytes) = self.send(Method::GET, &path, None).await?;
         if status == StatusCode::NOT_FOUND {
@@ -630,7 +630,7 @@ fn encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
