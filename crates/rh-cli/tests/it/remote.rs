@@ -377,3 +377,66 @@ fn remote_resources_history_and_sharing_between_two_users() {
     );
     assert!(err.contains("local name"), "{err}");
 }
+
+#[test]
+fn login_uploads_and_downloads_secrets_through_the_secret_store() {
+    let server = TestServer::start();
+    // Without a secret store, an explicit request fails before anything is stored.
+    let token = server.create_user("nostore", None);
+    let t0 = t();
+    let err = fail(
+        &t0,
+        &[
+            "login",
+            &token,
+            "--api-server-url",
+            server.url(),
+            "--download-secrets",
+        ],
+    );
+    assert!(err.contains("no secret store configured"), "{err}");
+    assert!(!t0.config_file().exists());
+
+    if !rh_test::integration() {
+        return;
+    }
+    let addr = rh_test::service_env("VAULT_ADDR").expect("VAULT_ADDR");
+    let vault_token = rh_test::service_env("VAULT_TOKEN").expect("VAULT_TOKEN");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_nanos();
+    let user = format!("login-{}-{nanos}", std::process::id());
+    let token = server.create_user(&user, None);
+    let with_vault = || {
+        let mut t = t();
+        t.env("VAULT_ADDR", &addr).env("VAULT_TOKEN", &vault_token);
+        t
+    };
+    let a = with_vault();
+    std::fs::create_dir_all(a.home().join(".aws")).expect("dir");
+    let creds = "[default]\naws_access_key_id = AKIALOGINTEST0000001\naws_secret_access_key = login-secret\n";
+    std::fs::write(a.home().join(".aws/credentials"), creds).expect("write");
+    let out = a.run([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--upload-secrets",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("login-secret"), "{}", stderr(&out));
+    let b = with_vault();
+    let out = b.run([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--download-secrets",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pulled = std::fs::read_to_string(b.home().join(".aws/credentials")).expect("pulled");
+    assert!(pulled.contains("AKIALOGINTEST0000001"), "{pulled}");
+    assert!(pulled.contains("login-secret"), "{pulled}");
+    assert!(!stdout(&out).contains("login-secret"));
+}
