@@ -440,3 +440,99 @@ fn login_uploads_and_downloads_secrets_through_the_secret_store() {
     assert!(pulled.contains("login-secret"), "{pulled}");
     assert!(!stdout(&out).contains("login-secret"));
 }
+
+/// Waits until the transcript holds `needle`, then types `input`.
+fn expect_then_type(
+    pty: &pty_process::blocking::Pty,
+    seen: &std::sync::Mutex<Vec<u8>>,
+    needle: &str,
+    input: &str,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+        if text.contains(needle) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {needle:?} in the transcript: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Let the prompt finish (echo off) before typing.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let mut w = pty;
+    w.write_all(input.as_bytes()).expect("type");
+}
+
+#[test]
+fn interactive_login_reads_the_token_without_echo_and_asks_in_order() {
+    use std::io::Read as _;
+    use std::sync::{Arc, Mutex};
+
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    server_config(&server, &token);
+    let t = t();
+    let (pty, pts) = pty_process::blocking::open().expect("open a pty");
+    let std_cmd = t.command();
+    let cmd = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_rh"))
+        .args(["login", "--api-server-url", server.url()])
+        .env_clear()
+        .envs(
+            std_cmd
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .current_dir(t.work_dir());
+    let mut child = cmd.spawn(pts).expect("spawn rh on a pty");
+    let pty = Arc::new(pty);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let (pty, seen) = (Arc::clone(&pty), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut r = &*pty;
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().expect("lock").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    expect_then_type(&pty, &seen, "Token: ", &format!("{token}\n"));
+    expect_then_type(&pty, &seen, "Download your config", "y\n");
+    expect_then_type(&pty, &seen, "Download secrets", "n\n");
+    expect_then_type(&pty, &seen, "Upload your local provider secrets", "n\n");
+    let status = child.wait().expect("wait");
+    drop(pty);
+    let _ = reader.join();
+    let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+    assert!(status.success(), "{text}");
+    assert!(!text.contains(&token), "the token was echoed: {text}");
+    assert!(
+        !text.contains("Upload your local config"),
+        "no config.yaml, so no upload question: {text}"
+    );
+    let config = config_text(&t);
+    assert!(config.contains(&format!("token: {token}\n")), "{config}");
+    assert!(
+        config.contains("default_autostop: 45\n"),
+        "downloaded: {config}"
+    );
+}
+
+/// Stores `default_autostop: 45` as the account's config on the server.
+fn server_config(server: &TestServer, token: &str) {
+    let t = t();
+    t.ok(["config", "set", "default_autostop", "45"]);
+    t.ok([
+        "login",
+        token,
+        "--api-server-url",
+        server.url(),
+        "--upload-config",
+    ]);
+}
