@@ -263,10 +263,19 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     }
     config.set("token", Yaml::String(token.expose_secret().to_owned()))?;
     config.set("username", Yaml::String(user.username.clone()))?;
-    config.set(
-        "default_folder",
-        Yaml::String(format!("/{}", user.username)),
-    )?;
+    // A folder stored on the account (`/org/team`) wins over `/<username>` when the config was downloaded.
+    let account_folder = download_config
+        && user
+            .config
+            .get("default_folder")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|f| !f.is_empty() && f != "~");
+    if !account_folder {
+        config.set(
+            "default_folder",
+            Yaml::String(format!("/{}", user.username)),
+        )?;
+    }
     if let Some(given) = &ctx.overrides.api_server_url {
         config.set(
             "api_server_url",

@@ -242,6 +242,23 @@ fn config_upload_download_round_trip() {
         "--download-config",
     ]);
     assert_eq!(c.ok(["config", "get", "default_provider"]), "gcp\n");
+    assert_eq!(c.ok(["config", "get", "default_folder"]), "/alice\n");
+    // An account folder other than `/<username>` is kept by a downloading login.
+    a.ok(["config", "set", "default_folder", "/alice/team"]);
+    a.ok(["config", "upload"]);
+    let d = t();
+    d.ok([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--download-config",
+    ]);
+    assert_eq!(d.ok(["config", "get", "default_folder"]), "/alice/team\n");
+    // Without downloading, login sets `/<username>`.
+    let e = t();
+    login(&e, &server, &token);
+    assert_eq!(e.ok(["config", "get", "default_folder"]), "/alice\n");
 }
 
 #[test]

@@ -221,3 +221,80 @@ async fn account_config_round_trip() {
     let user = rns.user().await.expect("user");
     assert_eq!(Value::Object(user.config), json!({"default_autostop": 30}));
 }
+
+/// A loopback HTTP server that answers every request with 503 and counts them by method.
+fn always_busy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            log.lock()
+                .expect("lock")
+                .push(line.split(' ').next().unwrap_or("").to_owned());
+            let reply = br#"{"detail":"busy"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                reply.len()
+            );
+            let _ = stream.write_all(reply);
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn idempotent_requests_are_retried_with_backoff_and_post_is_not() {
+    let (url, seen) = always_busy();
+    let rns = RemoteRns::with_options(
+        &url,
+        SecretString::from("t".to_owned()),
+        RemoteOptions {
+            retries: 2,
+            backoff: std::time::Duration::from_millis(50),
+            ..RemoteOptions::default()
+        },
+    )
+    .expect("client");
+    let start = std::time::Instant::now();
+    let err = rns.load(&name("/alice/x")).await.expect_err("busy");
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(150),
+        "backoff 50 + 100 ms"
+    );
+    assert_eq!(
+        err.to_string(),
+        "rh-server could not load /alice/x: busy (HTTP 503)"
+    );
+    assert_eq!(*seen.lock().expect("lock"), ["GET", "GET", "GET"]);
+    seen.lock().expect("lock").clear();
+    let record = ResourceRecord::new(name("/alice/x"), config(json!({"resource_type": "blob"})));
+    let err = rns.save(&record, false).await.expect_err("busy");
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        ["POST"],
+        "POST is never retried"
+    );
+}
