@@ -204,27 +204,27 @@ fn logout_forgets_the_account_and_keeps_ssh_keys() {
 fn config_upload_download_round_trip() {
     let server = TestServer::start();
     let token = server.create_user("alice", None);
-    let a = t();
-    a.ok(["config", "set", "default_autostop", "30"]);
-    a.ok(["config", "set", "use_spot", "true"]);
-    a.ok(["config", "set", "team.region", "eu"]);
-    a.ok([
+    let first = t();
+    first.ok(["config", "set", "default_autostop", "30"]);
+    first.ok(["config", "set", "use_spot", "true"]);
+    first.ok(["config", "set", "team.region", "eu"]);
+    first.ok([
         "login",
         &token,
         "--api-server-url",
         server.url(),
         "--upload-config",
     ]);
-    a.ok(["config", "set", "default_provider", "gcp"]);
-    a.ok(["config", "upload"]);
+    first.ok(["config", "set", "default_provider", "gcp"]);
+    first.ok(["config", "upload"]);
     // A second machine downloads it, typed.
-    let b = t();
-    b.ok(["config", "set", "default_autostop", "5"]);
-    b.ok(["config", "set", "keep_me", "yes-please"]);
-    login(&b, &server, &token);
-    b.ok(["config", "download"]);
-    let v: Value =
-        serde_json::from_str(&b.ok(["config", "list", "--json", "--show-secrets"])).expect("json");
+    let second = t();
+    second.ok(["config", "set", "default_autostop", "5"]);
+    second.ok(["config", "set", "keep_me", "yes-please"]);
+    login(&second, &server, &token);
+    second.ok(["config", "download"]);
+    let v: Value = serde_json::from_str(&second.ok(["config", "list", "--json", "--show-secrets"]))
+        .expect("json");
     assert_eq!(v["default_autostop"], json!(30));
     assert_eq!(v["use_spot"], json!(true));
     assert_eq!(v["default_provider"], json!("gcp"));
@@ -233,32 +233,35 @@ fn config_upload_download_round_trip() {
     assert_eq!(v["username"], json!("alice"));
     assert_eq!(v["token"], json!(token));
     // Login with --download-config does the same in one step.
-    let c = t();
-    c.ok([
+    let third = t();
+    third.ok([
         "login",
         &token,
         "--api-server-url",
         server.url(),
         "--download-config",
     ]);
-    assert_eq!(c.ok(["config", "get", "default_provider"]), "gcp\n");
-    assert_eq!(c.ok(["config", "get", "default_folder"]), "/alice\n");
+    assert_eq!(third.ok(["config", "get", "default_provider"]), "gcp\n");
+    assert_eq!(third.ok(["config", "get", "default_folder"]), "/alice\n");
     // An account folder other than `/<username>` is kept by a downloading login.
-    a.ok(["config", "set", "default_folder", "/alice/team"]);
-    a.ok(["config", "upload"]);
-    let d = t();
-    d.ok([
+    first.ok(["config", "set", "default_folder", "/alice/team"]);
+    first.ok(["config", "upload"]);
+    let fourth = t();
+    fourth.ok([
         "login",
         &token,
         "--api-server-url",
         server.url(),
         "--download-config",
     ]);
-    assert_eq!(d.ok(["config", "get", "default_folder"]), "/alice/team\n");
+    assert_eq!(
+        fourth.ok(["config", "get", "default_folder"]),
+        "/alice/team\n"
+    );
     // Without downloading, login sets `/<username>`.
-    let e = t();
-    login(&e, &server, &token);
-    assert_eq!(e.ok(["config", "get", "default_folder"]), "/alice\n");
+    let fifth = t();
+    login(&fifth, &server, &token);
+    assert_eq!(fifth.ok(["config", "get", "default_folder"]), "/alice\n");
 }
 
 #[test]
