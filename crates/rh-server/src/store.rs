@@ -624,12 +624,12 @@ impl Store {
     }
 
     /// The resources whose uri starts with `prefix` (`alice:proj:`) that `username` may read: owned, granted
-    /// or public. Returns `(address, config)` sorted by uri.
+    /// or public. Returns `(address, visibility, config)` sorted by uri.
     pub async fn list_resources(
         &self,
         prefix: &str,
         username: &str,
-    ) -> Result<Vec<(String, Value)>> {
+    ) -> Result<Vec<(String, String, Value)>> {
         let mut pattern = String::with_capacity(prefix.len() + 1);
         for c in prefix.chars() {
             if matches!(c, '%' | '_' | '\\') {
@@ -639,7 +639,7 @@ impl Store {
         }
         pattern.push('%');
         let rows = sqlx::query(
-            "SELECT r.uri, r.name, r.config FROM resources r \
+            "SELECT r.uri, r.name, r.config, r.visibility FROM resources r \
              LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 \
              WHERE r.uri LIKE $1 ESCAPE '\\' \
              AND (r.owner = $2 OR g.access_level IN ('read', 'write') OR r.visibility = 'public') \
@@ -655,7 +655,7 @@ impl Store {
             // SQLite's LIKE ignores ASCII case; the prefix must match exactly.
             if uri.starts_with(prefix) {
                 let config: String = row.try_get(2)?;
-                out.push((row.try_get(1)?, parse_json(&config)));
+                out.push((row.try_get(1)?, row.try_get(3)?, parse_json(&config)));
             }
         }
         Ok(out)

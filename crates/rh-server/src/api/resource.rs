@@ -311,7 +311,7 @@ pub(super) async fn list(
         _ => format!("{}:", ResourceName::from_address(trimmed)?.uri()),
     };
     let mut items = Vec::new();
-    for (address, config) in state
+    for (address, visibility, config) in state
         .store
         .list_resources(&prefix, &caller.username)
         .await?
@@ -330,7 +330,7 @@ pub(super) async fn list(
             "name": address,
             "resource_type": field("resource_type"),
             "resource_subtype": subtype,
-            "visibility": field("visibility"),
+            "visibility": visibility,
         }));
     }
     Ok(ok(Value::Array(items)))
