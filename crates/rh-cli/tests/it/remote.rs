@@ -556,3 +556,45 @@ fn server_config(server: &TestServer, token: &str) {
         "--upload-config",
     ]);
 }
+
+#[tokio::test]
+async fn downloaded_values_are_typed_like_python_literals() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    // The original client uploaded some values as strings.
+    let rns =
+        rh_rns::remote::RemoteRns::new(server.url(), secrecy::SecretString::from(token.clone()))
+            .expect("client");
+    let values = json!({
+        "use_spot": "True", "disable_data_collection": "False", "default_autostop": "-1",
+        "autostop_mins": "30", "default_provider": "cheapest", "region": "None",
+        "default_folder": "~", "token": "never", "secrets": {"aws": "x"},
+    });
+    let serde_json::Value::Object(map) = values else {
+        unreachable!()
+    };
+    rns.put_config(&map).await.expect("put config");
+    let t = t();
+    t.ok(["config", "set", "secrets.aws", "~/.aws/credentials"]);
+    login(&t, &server, &token);
+    t.ok(["config", "download"]);
+    let v: Value =
+        serde_json::from_str(&t.ok(["config", "list", "--json", "--show-secrets"])).expect("json");
+    assert_eq!(v["use_spot"], json!(true));
+    assert_eq!(v["disable_data_collection"], json!(false));
+    assert_eq!(v["default_autostop"], json!(-1));
+    assert_eq!(v["autostop_mins"], json!(30));
+    assert_eq!(v["default_provider"], json!("cheapest"));
+    assert_eq!(v["region"], json!(null));
+    assert_eq!(
+        v["default_folder"],
+        json!("/alice"),
+        "`~` becomes /<username>"
+    );
+    assert_eq!(v["token"], json!(token), "the local token is kept");
+    assert_eq!(
+        v["secrets"],
+        json!({"aws": "~/.aws/credentials"}),
+        "local secrets kept"
+    );
+}
