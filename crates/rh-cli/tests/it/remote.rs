@@ -598,3 +598,50 @@ async fn downloaded_values_are_typed_like_python_literals() {
         "local secrets kept"
     );
 }
+
+#[test]
+fn move_between_local_and_remote_and_restore_a_version() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let t = t();
+    login(&t, &server, &token);
+    t.ok([
+        "resource",
+        "save",
+        "~/gpu",
+        "--from-json",
+        &cluster_file(&t, 30),
+    ]);
+    let local_file = t.work_dir().join("rh/gpu/config.json");
+    assert!(local_file.is_file());
+    // Local → remote: copied to rh-server, then the local config is removed.
+    t.ok(["resource", "mv", "~/gpu", "/alice/gpu"]);
+    assert!(!local_file.exists());
+    let shown: Value =
+        serde_json::from_str(&t.ok(["resource", "show", "gpu", "--json"])).expect("json");
+    assert_eq!(shown["name"], json!("/alice/gpu"));
+    assert_eq!(shown["autostop_mins"], json!(30));
+    let err = fail(&t, &["resource", "locate", "gpu"]);
+    assert!(err.contains("no file on disk"), "{err}");
+    // Change it, diff against version 1, restore version 1.
+    t.ok([
+        "resource",
+        "save",
+        "gpu",
+        "--from-json",
+        &cluster_file(&t, 60),
+        "--overwrite",
+    ]);
+    let diff = t.ok(["resource", "diff", "gpu", "1"]);
+    assert!(diff.contains("-    \"autostop_mins\": 30,"), "{diff}");
+    assert!(diff.contains("+    \"autostop_mins\": 60,"), "{diff}");
+    t.ok(["resource", "restore", "gpu", "1"]);
+    let shown: Value =
+        serde_json::from_str(&t.ok(["resource", "show", "gpu", "--json"])).expect("json");
+    assert_eq!(shown["autostop_mins"], json!(30));
+    // Remote → local again.
+    t.ok(["resource", "mv", "gpu", "~/gpu"]);
+    assert!(local_file.is_file());
+    let err = fail(&t, &["resource", "show", "gpu"]);
+    assert!(err.contains("not found"), "{err}");
+}
