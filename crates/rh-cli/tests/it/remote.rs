@@ -645,3 +645,28 @@ fn move_between_local_and_remote_and_restore_a_version() {
     let err = fail(&t, &["resource", "show", "gpu"]);
     assert!(err.contains("not found"), "{err}");
 }
+
+#[test]
+fn login_yes_answers_yes_and_skips_secrets_without_a_store() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let first = t();
+    first.ok(["config", "set", "default_provider", "aws"]);
+    let out = first.run(["login", &token, "--api-server-url", server.url(), "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Skipping secrets"),
+        "{}",
+        stderr(&out)
+    );
+    // The config was uploaded: a second machine downloads it.
+    let second = t();
+    second.ok([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--download-config",
+    ]);
+    assert_eq!(second.ok(["config", "get", "default_provider"]), "aws\n");
+}
