@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::config::ConfigCommand;
+use crate::commands::login::{LoginArgs, LogoutArgs};
 use crate::commands::resource::{ClusterCommand, ResourceCommand};
 use crate::commands::run::RunArgs;
 use crate::commands::secrets::SecretsCommand;
@@ -44,9 +45,13 @@ pub(crate) struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Read and change ~/.rh/config.yaml.
+    /// Read and change ~/.rh/config.yaml, and upload or download it to rh-server.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Log in to rh-server: check the token, store it with your username and default folder.
+    Login(LoginArgs),
+    /// Log out: forget the token, username and default folder (optionally the config and secrets files).
+    Logout(LogoutArgs),
     /// Run a command with provider secrets in its environment, its output redacted.
     Run(RunArgs),
     /// Provider credentials: on this machine (status, save, show) and in Vault (put, get, pull, push, diff).

@@ -77,6 +77,32 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// rh-server did not answer (connection refused, timeout, bad URL).
+    #[error("cannot reach rh-server at {url}: {reason}")]
+    Unreachable {
+        /// The server's base URL.
+        url: String,
+        /// Why, one line.
+        reason: String,
+    },
+    /// rh-server rejected the token.
+    #[error("rh-server at {url} rejected the token ({detail}); run `rh login` with a valid token")]
+    Unauthorized {
+        /// The server's base URL.
+        url: String,
+        /// The server's explanation.
+        detail: String,
+    },
+    /// rh-server refused a request.
+    #[error("rh-server could not {what}: {detail} (HTTP {status})")]
+    Remote {
+        /// What was asked, in words (`update /alice/x`).
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// The server's `detail`.
+        detail: String,
+    },
     /// Another store's failure (the remote client, a background task).
     #[error("{backend}: {source}")]
     Backend {

@@ -4,6 +4,7 @@
 //! diff, restore) over a validated [`ResourceName`] and an opaque [`ResourceRecord`]. [`local::LocalRns`]
 //! (feature `local`, on by default) keeps `~/a/b` in `<workdir>/rh/a/b/config.json`, byte-compatible with
 //! Runhouse, with history from the git repository around it (through gix, never a `git` process).
+//! [`remote::RemoteRns`] (feature `remote`) keeps `/user/…` names in rh-server over HTTP.
 //! [`testing::conformance`] (feature `testing`) is the suite every store must pass.
 //!
 //! This crate knows nothing of clusters, blobs or secrets (that is rh-resources), reads no environment
@@ -17,7 +18,8 @@ mod rns;
 
 #[cfg(feature = "local")]
 pub mod local;
-// `pub mod remote` (feature `remote`, the rh-server client) comes with issue 5 and implements the same `Rns`.
+#[cfg(feature = "remote")]
+pub mod remote;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -637,6 +637,44 @@ impl Store {
         Ok(true)
     }
 
+    /// The resources whose uri starts with `prefix` (`alice:proj:`) that `username` may read: owned, granted
+    /// or public. Returns `(address, visibility, config)` sorted by uri.
+    pub async fn list_resources(
+        &self,
+        prefix: &str,
+        username: &str,
+    ) -> Result<Vec<(String, String, Value)>> {
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let rows = sqlx::query(
+            "SELECT r.uri, r.name, r.config, r.visibility FROM resources r \
+             LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 \
+             WHERE r.uri LIKE $1 ESCAPE '\\' \
+             AND (r.owner = $2 OR g.access_level IN ('read', 'write') OR r.visibility = 'public') \
+             ORDER BY r.uri",
+        )
+        .bind(&pattern)
+        .bind(username)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let uri: String = row.try_get(0)?;
+            // SQLite's LIKE ignores ASCII case; the prefix must match exactly.
+            if uri.starts_with(prefix) {
+                let config: String = row.try_get(2)?;
+                out.push((row.try_get(1)?, row.try_get(3)?, parse_json(&config)));
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest `limit` history entries of `uri`, newest first.
     pub async fn history(&self, uri: &str, limit: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(

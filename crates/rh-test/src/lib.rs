@@ -7,6 +7,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod server;
+
 /// A throwaway HOME and `RH_CONFIG_DIR`, and a way to run a binary inside them with a clean environment.
 #[derive(Debug)]
 pub struct CliTest {

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use rh_config::{EnvVars, is_secret_key, render_value};
 use serde_yaml::Value;
 
+use crate::commands::login;
 use crate::context::Context;
 use crate::printer;
 
@@ -45,9 +46,13 @@ pub(crate) enum ConfigCommand {
     },
     /// Print the path of config.yaml.
     Path,
+    /// Store config.yaml on rh-server as your account's config (without token, username and secrets).
+    Upload,
+    /// Merge your account's config from rh-server into config.yaml (server values win, typed).
+    Download,
 }
 
-pub(crate) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
+pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
     match cmd {
         ConfigCommand::Get { key, show_secrets } => {
             let config = ctx.config()?;
@@ -96,6 +101,30 @@ pub(crate) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
         }
         ConfigCommand::Path => {
             printer::line(&ctx.paths.config_file().display().to_string())?;
+        }
+        ConfigCommand::Upload => {
+            let client = login::require_client(ctx)?;
+            let config = ctx.config()?;
+            let view = login::upload_view(&config)?;
+            client.put_config(&view).await?;
+            tracing::info!(
+                "Uploaded {} key(s) from {} to {}",
+                view.len(),
+                config.path().display(),
+                client.base_url()
+            );
+        }
+        ConfigCommand::Download => {
+            let client = login::require_client(ctx)?;
+            let user = client.user().await?;
+            let mut config = ctx.config()?;
+            let n = login::merge_downloaded(&mut config, &user.username, &user.config)?;
+            config.save()?;
+            tracing::info!(
+                "Downloaded {n} key(s) from {} into {}",
+                client.base_url(),
+                config.path().display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

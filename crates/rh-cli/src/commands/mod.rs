@@ -8,6 +8,7 @@ use crate::args::{Cli, Command};
 use crate::context::Context;
 
 pub(crate) mod config;
+pub(crate) mod login;
 pub(crate) mod resource;
 pub(crate) mod run;
 pub(crate) mod secrets;
@@ -39,7 +40,9 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let ctx = Context::new(&cli.global)?;
     match cli.command {
-        Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Config(cmd) => config::run(&ctx, cmd).await,
+        Command::Login(args) => login::login(&ctx, args).await,
+        Command::Logout(args) => login::logout(&ctx, &args),
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Resource(cmd) => resource::run(&ctx, cmd).await,

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use rh_config::EnvVars;
 use rh_resources::{Cluster, OnDemandCluster, OnDemandSpec, Resource, ResourceSettings, SshCreds};
 use rh_rns::local::{LocalRns, WorkdirOptions};
+use rh_rns::remote::RemoteRns;
 use rh_rns::{NameContext, ResourceName, ResourceRecord, Rns, Scope};
 use serde_json::{Map, Value, json};
 
@@ -99,6 +100,42 @@ pub(crate) enum ResourceCommand {
         #[command(flatten)]
         commit: CommitArgs,
     },
+    /// Give users (names or emails) access to a remote resource; prints who was added and who was invited.
+    Share {
+        /// The remote name (`/alice/x`, or a bare name when logged in).
+        name: String,
+        /// A username or email (repeat for several).
+        #[arg(long = "user", short = 'u', value_name = "USER", required = true)]
+        users: Vec<String>,
+        /// The access to give.
+        #[arg(long, default_value = "read", value_parser = ["read", "write"])]
+        access: String,
+        /// Do not notify the users.
+        #[arg(long)]
+        no_notify: bool,
+        /// Print the server's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take away users' access to a remote resource (`--all` for everyone).
+    Revoke {
+        /// The remote name.
+        name: String,
+        /// A username or email (repeat for several).
+        #[arg(
+            long = "user",
+            short = 'u',
+            value_name = "USER",
+            required_unless_present = "all"
+        )]
+        users: Vec<String>,
+        /// Revoke everyone's access.
+        #[arg(long, conflicts_with = "users")]
+        all: bool,
+        /// Print the server's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Time N in-process loads of NAME (for `cargo xtask bench`).
     #[command(hide = true)]
     BenchLoad {
@@ -183,9 +220,10 @@ pub(crate) struct CommitArgs {
     message: Option<String>,
 }
 
-/// The local store and name resolution for one invocation.
+/// The stores and name resolution for one invocation: the local `rh/` folder, and rh-server when logged in.
 struct Local {
     rns: LocalRns,
+    remote: Option<std::result::Result<RemoteRns, String>>,
     names: NameContext,
     home: PathBuf,
 }
@@ -207,11 +245,43 @@ impl Local {
                 settings.default_folder
             )
         })?;
+        let remote = settings.token.map(|token| {
+            RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
+        });
         Ok(Self {
             rns,
+            remote,
             names: NameContext::with_default_folder(default_folder),
             home,
         })
+    }
+
+    /// The store holding `name`: rh-server for `/…` names (when logged in), else the local one.
+    fn store(&self, name: &ResourceName) -> Result<&dyn Rns> {
+        if name.scope() != Scope::Remote {
+            return Ok(&self.rns);
+        }
+        match &self.remote {
+            Some(Ok(r)) => Ok(r),
+            Some(Err(e)) => bail!("{e}"),
+            None => bail!(
+                "{name} is a remote name; log in with `rh login` first (or use a `~/` name for the local store)"
+            ),
+        }
+    }
+
+    /// The rh-server client for a remote name.
+    fn remote(&self, name: &ResourceName) -> Result<&RemoteRns> {
+        if name.scope() != Scope::Remote {
+            bail!(
+                "{name} is a local name; only remote (`/<user>/…`) resources can be shared: save it under /<user>/… first"
+            );
+        }
+        match &self.remote {
+            Some(Ok(r)) => Ok(r),
+            Some(Err(e)) => bail!("{e}"),
+            None => bail!("{name} is a remote name; log in with `rh login` first"),
+        }
     }
 
     /// Parses a name. The shell turns an unquoted `~/x` into `$HOME/x`; that is taken back to `~/x`.
@@ -227,13 +297,11 @@ impl Local {
         Ok(ResourceName::parse_with(&input, &self.names)?)
     }
 
-    /// A name the local store holds (`~/…`, or `^…` for reads).
-    fn local_name(&self, input: &str) -> Result<ResourceName> {
+    /// A name and the store that holds it.
+    fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
         let name = self.name(input)?;
-        if name.scope() == Scope::Remote {
-            bail!("{name} is a remote name; the remote RNS is not available yet (use a `~/` name)");
-        }
-        Ok(name)
+        let rns = self.store(&name)?;
+        Ok((name, rns))
     }
 
     async fn commit(
@@ -245,6 +313,16 @@ impl Local {
         if !args.commit {
             return Ok(());
         }
+        let names: Vec<ResourceName> = names
+            .iter()
+            .filter(|n| n.scope() != Scope::Remote)
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            tracing::warn!("--commit applies to local names only; rh-server keeps its own history");
+            return Ok(());
+        }
+        let names = names.as_slice();
         let message = args.message.clone().unwrap_or(default);
         if let Some(info) = self.rns.commit(names, &message).await? {
             tracing::info!("Committed {} to git: {message}", info.short_id);
@@ -274,7 +352,6 @@ fn resource_settings(ctx: &Context) -> Result<ResourceSettings> {
 
 pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode> {
     let local = Local::new(ctx)?;
-    let rns = &local.rns;
     match cmd {
         ResourceCommand::Save {
             name,
@@ -298,7 +375,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 (None, Some(n)) => n.to_owned(),
                 (None, None) => bail!("give a NAME: {origin} has no `name`"),
             };
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             let record = ResourceRecord::from_config(name.clone(), config, &origin)?;
             let resource = Resource::from_record(&record, &origin)?;
             resource.save(rns, write.overwrite).await?;
@@ -311,7 +388,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 .await?;
         }
         ResourceCommand::Show { name, json } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             let resource = Resource::load(rns, &name).await?;
             let config = resource.to_config();
             if json {
@@ -335,9 +412,10 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             json,
         } => {
             let folder = match folder {
-                Some(f) => local.local_name(&f)?,
-                None => ResourceName::local_root(),
+                Some(f) => local.name(&f)?,
+                None => local.names.current_folder.clone(),
             };
+            let rns = local.store(&folder)?;
             let listing = rns.list(&folder, recursive).await?;
             for s in &listing.skipped {
                 tracing::warn!("Skipping {}: {}", s.location, s.reason);
@@ -375,7 +453,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Rm { name, commit } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             rns.delete(&name).await?;
             tracing::info!("Deleted {name}");
             local
@@ -387,9 +465,17 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 .await?;
         }
         ResourceCommand::Mv { from, to, write } => {
-            let from = local.local_name(&from)?;
-            let to = local.local_name(&to)?;
-            rns.rename(&from, &to, write.overwrite).await?;
+            let (from, src) = local.resolve(&from)?;
+            let (to, dst) = local.resolve(&to)?;
+            if (from.scope() == Scope::Remote) == (to.scope() == Scope::Remote) {
+                src.rename(&from, &to, write.overwrite).await?;
+            } else {
+                // Between the local store and rh-server: copy, then delete the source.
+                let record = src.load(&from).await?;
+                dst.save(&record.renamed(to.clone()), write.overwrite)
+                    .await?;
+                src.delete(&from).await?;
+            }
             tracing::info!("Moved {from} to {to}");
             local
                 .commit(
@@ -400,9 +486,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 .await?;
         }
         ResourceCommand::Locate { name } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
+            if name.scope() == Scope::Remote {
+                bail!("{name} has no file on disk: rh-server keeps it");
+            }
             if name.is_root() {
-                printer::line(&rns.rh_dir().display().to_string())?;
+                printer::line(&local.rns.rh_dir().display().to_string())?;
             } else {
                 match rns.locate(&name).await? {
                     Some(path) => printer::line(&path.display().to_string())?,
@@ -411,7 +500,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::History { name, limit, json } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             let entries = rns.history(&name, limit).await?;
             if json {
                 let items: Vec<Value> = entries
@@ -441,12 +530,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Diff { name, rev } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             let text = rns.diff(&name, rev.as_deref()).await?;
             printer::bytes(text.as_bytes())?;
         }
         ResourceCommand::Restore { name, rev, commit } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             rns.restore(&name, &rev).await?;
             tracing::info!("Restored {name} to its config at {rev}");
             local
@@ -457,8 +546,33 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 )
                 .await?;
         }
+        ResourceCommand::Share {
+            name,
+            users,
+            access,
+            no_notify,
+            json,
+        } => {
+            let name = local.name(&name)?;
+            let got = local
+                .remote(&name)?
+                .share(&name, &users, &access, !no_notify)
+                .await?;
+            print_access(&got, json)?;
+        }
+        ResourceCommand::Revoke {
+            name,
+            users,
+            all,
+            json,
+        } => {
+            let name = local.name(&name)?;
+            let users = (!all).then_some(users.as_slice());
+            let got = local.remote(&name)?.revoke(&name, users).await?;
+            print_access(&got, json)?;
+        }
         ResourceCommand::BenchLoad { name, iterations } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             let start = Instant::now();
             for _ in 0..iterations {
                 Resource::load(rns, &name).await?;
@@ -476,11 +590,10 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
 
 pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<ExitCode> {
     let local = Local::new(ctx)?;
-    let rns = &local.rns;
     match cmd {
         ClusterCommand::Create(args) => {
             let args = *args;
-            let name = local.local_name(&args.name)?;
+            let (name, rns) = local.resolve(&args.name)?;
             let resource = if args.ips.is_empty() {
                 let use_spot = match (args.use_spot, args.no_spot) {
                     (true, _) => Some(true),
@@ -522,7 +635,7 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
             autostop_mins,
             commit,
         } => {
-            let name = local.local_name(&name)?;
+            let (name, rns) = local.resolve(&name)?;
             match Resource::load(rns, &name).await? {
                 Resource::OnDemandCluster(mut c) => c.keep_warm(rns, autostop_mins).await?,
                 Resource::Cluster(c) => c.keep_warm(),
@@ -538,6 +651,24 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a share/revoke answer: one line per user, or the JSON.
+fn print_access(got: &rh_rns::remote::wire::AccessResult, json: bool) -> Result<()> {
+    if json {
+        printer::json(&serde_json::to_value(got)?)?;
+        return Ok(());
+    }
+    for (user, level) in &got.added_users {
+        printer::line(&format!("added {user}: {level}"))?;
+    }
+    for (email, level) in &got.new_users {
+        printer::line(&format!("invited {email}: {level} (no account yet)"))?;
+    }
+    if got.added_users.is_empty() && got.new_users.is_empty() {
+        tracing::info!("No access changed");
+    }
+    Ok(())
 }
 
 /// A config value on one line: strings bare, everything else as compact JSON.

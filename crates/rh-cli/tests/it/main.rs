@@ -2,6 +2,7 @@
 
 mod config;
 mod crash;
+mod remote;
 mod resource;
 mod run;
 mod secrets;

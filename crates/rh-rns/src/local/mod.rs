@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::{Error, HistoryEntry, Listing, ResourceName, ResourceRecord, Result, Rns, Scope};
 
 mod builtins;
-mod diff;
+pub(crate) mod diff;
 mod git;
 mod store;
 mod workdir;

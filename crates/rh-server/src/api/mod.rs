@@ -65,7 +65,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route("/user/config", put(user::put_config))
         .route("/user//config", put(user::put_config));
     let resource = Router::new()
-        .route("/resource", post(resource::create))
+        .route("/resource", post(resource::create).get(resource::list))
         .route("/resource/", post(resource::create))
         .route("/resource/history/{uri}", get(resource::history))
         .route(

@@ -279,6 +279,63 @@ pub(super) async fn delete(
     }
 }
 
+/// `GET /resource?folder=/alice/proj[&recursive=true]`: the resources in a folder that the caller may read
+/// (owned, granted or public), sorted by address. An rh addition: the original client had no remote listing.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let Some(folder) = query.get("folder") else {
+        return Err(ApiError::bad_request(
+            "give the folder to list: ?folder=/<user>[/<folder>]",
+        ));
+    };
+    let recursive = match query.get("recursive").map(String::as_str) {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid recursive {other:?}: use true or false"
+            )));
+        }
+    };
+    let trimmed = folder.trim_end_matches('/');
+    let prefix = match trimmed.strip_prefix('/') {
+        Some(user) if !user.contains('/') => {
+            validate_username(user)?;
+            format!("{user}:")
+        }
+        _ => format!("{}:", ResourceName::from_address(trimmed)?.uri()),
+    };
+    let mut items = Vec::new();
+    for (address, visibility, config) in state
+        .store
+        .list_resources(&prefix, &caller.username)
+        .await?
+    {
+        let rest = &address[prefix.len() + 1..];
+        if !recursive && rest.contains('/') {
+            continue;
+        }
+        let field = |k: &str| config.get(k).cloned().unwrap_or(Value::Null);
+        let subtype = config
+            .get("data")
+            .and_then(|d| d.get("resource_subtype"))
+            .cloned()
+            .unwrap_or_else(|| field("resource_subtype"));
+        items.push(json!({
+            "name": address,
+            "resource_type": field("resource_type"),
+            "resource_subtype": subtype,
+            "visibility": visibility,
+        }));
+    }
+    Ok(ok(Value::Array(items)))
+}
+
 fn parse_limit(query: &HashMap<String, String>) -> Result<Option<i64>, ApiError> {
     let raw = query.get("limit").or_else(|| query.get("num_entries"));
     let Some(raw) = raw.filter(|s| !s.is_empty() && *s != "None" && *s != "null") else {

@@ -1,0 +1,722 @@
+//! [`RemoteRns`]: the [`Rns`] of `/user/…` names, kept by rh-server (feature `remote`).
+//!
+//! Wire protocol (spec §5): `Authorization: Bearer <token>`, JSON bodies, answers `{"data": …}`, errors
+//! `{"detail": "…"}`. A resource `/alice/a/b` is `alice:a:b` in URLs. Saving PUTs first (200 updated,
+//! 422 unchanged, 404 absent) and POSTs on 404. GET, PUT and DELETE are retried with backoff when the
+//! connection fails or the server answers 502/503/504; POST never is. Every request has a timeout.
+
+pub mod wire;
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::{
+    Error, HistoryEntry, ListEntry, Listing, ResourceName, ResourceRecord, Result, Rns, Scope,
+    Skipped,
+};
+use wire::{AccessRequest, AccessResult, Envelope, ErrorBody, HistoryItem, UserInfo};
+
+/// Timeouts and retries of a [`RemoteRns`].
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteOptions {
+    /// Connecting to the server.
+    pub connect_timeout: Duration,
+    /// A whole request, answer included.
+    pub timeout: Duration,
+    /// Extra attempts for idempotent requests (GET, PUT, DELETE).
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub backoff: Duration,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            retries: 2,
+            backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The rh-server client: resources under `/…`, plus the account calls `rh login` and `rh config` need.
+#[derive(Clone)]
+pub struct RemoteRns {
+    base_url: String,
+    token: SecretString,
+    options: RemoteOptions,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for RemoteRns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteRns")
+            .field("base_url", &self.base_url)
+            .field("token", &"[redacted]")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteRns {
+    /// A client of the server at `base_url` (`http://127.0.0.1:8000`) with the default options.
+    pub fn new(base_url: &str, token: SecretString) -> Result<Self> {
+        Self::with_options(base_url, token, RemoteOptions::default())
+    }
+
+    /// A client with explicit timeouts and retries.
+    pub fn with_options(
+        base_url: &str,
+        token: SecretString,
+        options: RemoteOptions,
+    ) -> Result<Self> {
+        let base_url = base_url.trim().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Unreachable {
+                url: base_url,
+                reason: "the server url must start with http:// or https://".to_owned(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .user_agent(concat!("rh/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Unreachable {
+                url: base_url.clone(),
+                reason: format!("cannot build an http client ({})", root_cause(&e)),
+            })?;
+        Ok(Self {
+            base_url,
+            token,
+            options,
+            http,
+        })
+    }
+
+    /// The server's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `GET /user`: the account the token belongs to (validates the token).
+    pub async fn user(&self) -> Result<UserInfo> {
+        let (status, body) = self.send(Method::GET, "/user", None).await?;
+        expect_ok(status, &body, "read your account")?;
+        data(&body, "/user")
+    }
+
+    /// `PUT /user/config`: stores the account defaults (the server drops `token`, `username`, `secrets`).
+    pub async fn put_config(&self, config: &Map<String, Value>) -> Result<()> {
+        let body = Value::Object(config.clone());
+        let (status, bytes) = self.send(Method::PUT, "/user/config", Some(&body)).await?;
+        expect_ok(status, &bytes, "store your config")
+    }
+
+    /// Grants `level` (`read` or `write`) on `name` to usernames or emails.
+    pub async fn share(
+        &self,
+        name: &ResourceName,
+        users: &[String],
+        level: &str,
+        notify: bool,
+    ) -> Result<AccessResult> {
+        self.access(
+            name,
+            &AccessRequest {
+                users: Some(users.to_vec()),
+                access_level: level.to_owned(),
+                notify_users: notify,
+            },
+        )
+        .await
+    }
+
+    /// Revokes the access of `users` on `name`, or of everyone when `None`.
+    pub async fn revoke(
+        &self,
+        name: &ResourceName,
+        users: Option<&[String]>,
+    ) -> Result<AccessResult> {
+        self.access(
+            name,
+            &AccessRequest {
+                users: users.map(<[String]>::to_vec),
+                access_level: "denied".to_owned(),
+                notify_users: false,
+            },
+        )
+        .await
+    }
+
+    async fn access(&self, name: &ResourceName, req: &AccessRequest) -> Result<AccessResult> {
+        let uri = remote_uri(name, "sharing")?;
+        let body = serde_json::to_value(req).expect("an access request always serialises");
+        let path = format!("/resource/{uri}/users/access");
+        let (status, bytes) = self.send(Method::PUT, &path, Some(&body)).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(not_found(name));
+        }
+        expect_ok(status, &bytes, &format!("change access to {name}"))?;
+        data(&bytes, &path)
+    }
+
+    /// The raw history entries of `name`, newest first.
+    pub async fn history_items(
+        &self,
+        name: &ResourceName,
+        limit: Option<usize>,
+    ) -> Result<Vec<HistoryItem>> {
+        let uri = remote_uri(name, "history")?;
+        let mut path = format!("/resource/history/{uri}");
+        if let Some(n) = limit {
+            let _ = write!(path, "?limit={}", n.clamp(1, 10_000));
+        }
+        let (status, bytes) = self.send(Method::GET, &path, None).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(not_found(name));
+        }
+        expect_ok(status, &bytes, &format!("read the history of {name}"))?;
+        data(&bytes, &path)
+    }
+
+    async fn post(&self, record: &ResourceRecord, payload: &Value) -> Result<StatusCode> {
+        let (status, bytes) = self.send(Method::POST, "/resource", Some(payload)).await?;
+        if status == StatusCode::CONFLICT {
+            return Ok(status);
+        }
+        expect_ok(status, &bytes, &format!("create {}", record.name()))?;
+        Ok(status)
+    }
+
+    /// PUT; `Ok(false)` when the server has no such resource.
+    async fn put(&self, record: &ResourceRecord, uri: &str, payload: &Value) -> Result<bool> {
+        let path = format!("/resource/{uri}");
+        let (status, bytes) = self.send(Method::PUT, &path, Some(payload)).await?;
+        match status {
+            StatusCode::NOT_FOUND => Ok(false),
+            // 422: the config has not changed, nothing to update.
+            StatusCode::UNPROCESSABLE_ENTITY => Ok(true),
+            _ => {
+                expect_ok(status, &bytes, &format!("update {}", record.name()))?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Sends one request, retrying idempotent ones; answers the status and body bytes.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
+        let url = format!("{}{path}", self.base_url);
+        let attempts = if method == Method::POST {
+            1
+        } else {
+            1 + self.options.retries
+        };
+        let body = body.map(Value::to_string);
+        let mut wait = self.options.backoff;
+        for attempt in 1..=attempts {
+            let last = attempt == attempts;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.token.expose_secret());
+            if let Some(b) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let res = match req.send().await {
+                Ok(res) => res,
+                Err(e) if !last && (e.is_connect() || e.is_timeout() || e.is_request()) => {
+                    tracing::debug!("{method} {path}: {}; retrying", root_cause(&e));
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    continue;
+                }
+                Err(e) => return Err(self.unreachable(&e)),
+            };
+            let status = res.status();
+            if !last
+                && matches!(
+                    status,
+                    StatusCode::BAD_GATEWAY
+                        | StatusCode::SERVICE_UNAVAILABLE
+                        | StatusCode::GATEWAY_TIMEOUT
+                )
+            {
+                tracing::debug!("{method} {path}: {status}; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                continue;
+            }
+            let bytes = res.bytes().await.map_err(|e| self.unreachable(&e))?;
+            tracing::debug!("{method} {path} -> {}", status.as_u16());
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(Error::Unauthorized {
+                    url: self.base_url.clone(),
+                    detail: detail(&bytes),
+                });
+            }
+            return Ok((status, bytes.to_vec()));
+        }
+        unreachable!("the last attempt always returns")
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> Error {
+        let reason = if e.is_timeout() {
+            format!("no answer within {} s", self.options.timeout.as_secs_f64())
+        } else {
+            root_cause(e)
+        };
+        Error::Unreachable {
+            url: self.base_url.clone(),
+            reason,
+        }
+    }
+}
+
+#[async_trait]
+impl Rns for RemoteRns {
+    async fn save(&self, record: &ResourceRecord, overwrite: bool) -> Result<()> {
+        let uri = remote_uri(record.name(), "saving")?;
+        let payload = Value::Object(wire::to_payload(record.config()));
+        if !overwrite {
+            // POST creates only: 409 means it exists and nothing was changed.
+            return match self.post(record, &payload).await? {
+                StatusCode::CONFLICT => Err(Error::AlreadyExists {
+                    name: record.name().to_string(),
+                }),
+                _ => Ok(()),
+            };
+        }
+        if self.put(record, &uri, &payload).await? {
+            return Ok(());
+        }
+        match self.post(record, &payload).await? {
+            // Created by someone else between the PUT and the POST: update it.
+            StatusCode::CONFLICT => {
+                if self.put(record, &uri, &payload).await? {
+                    Ok(())
+                } else {
+                    Err(not_found(record.name()))
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn load(&self, name: &ResourceName) -> Result<ResourceRecord> {
+        let uri = remote_uri(name, "loading")?;
+        let path = format!("/resource/{uri}");
+        let (status, bytes) = self.send(Method::GET, &path, None).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(not_found(name));
+        }
+        expect_ok(status, &bytes, &format!("load {name}"))?;
+        let origin = format!("{}{path}", self.base_url);
+        let payload: Map<String, Value> = data(&bytes, &path)?;
+        ResourceRecord::from_config(name.clone(), wire::from_payload(payload), &origin)
+    }
+
+    async fn exists(&self, name: &ResourceName) -> Result<bool> {
+        let uri = remote_uri(name, "exists")?;
+        let (status, bytes) = self
+            .send(Method::GET, &format!("/resource/{uri}"), None)
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        expect_ok(status, &bytes, &format!("look up {name}"))?;
+        Ok(true)
+    }
+
+    async fn delete(&self, name: &ResourceName) -> Result<()> {
+        let uri = remote_uri(name, "deleting")?;
+        let (status, bytes) = self
+            .send(Method::DELETE, &format!("/resource/{uri}"), None)
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(not_found(name));
+        }
+        expect_ok(status, &bytes, &format!("delete {name}"))
+    }
+
+    async fn list(&self, folder: &ResourceName, recursive: bool) -> Result<Listing> {
+        if folder.scope() != Scope::Remote {
+            return Err(Error::NotSupported {
+                name: folder.to_string(),
+                what: "remote listing".to_owned(),
+            });
+        }
+        let path = format!(
+            "/resource?folder={}&recursive={recursive}",
+            encode(&folder.to_string())
+        );
+        let (status, bytes) = self.send(Method::GET, &path, None).await?;
+        expect_ok(status, &bytes, &format!("list {folder}"))?;
+        let items: Vec<Map<String, Value>> = data(&bytes, &path)?;
+        let mut listing = Listing::default();
+        for item in items {
+            let raw = item.get("name").and_then(Value::as_str).unwrap_or_default();
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            match raw.parse::<ResourceName>() {
+                Ok(name) if name.scope() == Scope::Remote => listing.entries.push(ListEntry {
+                    name,
+                    resource_type: text("resource_type").unwrap_or_default(),
+                    resource_subtype: text("resource_subtype"),
+                }),
+                _ => listing.skipped.push(Skipped {
+                    location: format!("{}{path}", self.base_url),
+                    reason: format!("the server listed an invalid name {raw:?}"),
+                }),
+            }
+        }
+        listing.entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listing)
+    }
+
+    async fn locate(&self, _name: &ResourceName) -> Result<Option<PathBuf>> {
+        Ok(None)
+    }
+
+    /// Copies then deletes (the server has no rename): not atomic, but the source is only deleted once
+    /// the copy is saved.
+    async fn rename(&self, from: &ResourceName, to: &ResourceName, overwrite: bool) -> Result<()> {
+        let record = self.load(from).await?;
+        self.save(&record.renamed(to.clone()), overwrite).await?;
+        self.delete(from).await
+    }
+
+    async fn history(
+        &self,
+        name: &ResourceName,
+        limit: Option<usize>,
+    ) -> Result<Vec<HistoryEntry>> {
+        let items = self.history_items(name, limit).await?;
+        let configs: Vec<Option<Map<String, Value>>> = items.iter().map(item_config).collect();
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let older = configs.get(i + 1).and_then(Option::as_ref);
+                history_entry(item, configs[i].as_ref(), older)
+            })
+            .collect())
+    }
+
+    async fn diff(&self, name: &ResourceName, rev: Option<&str>) -> Result<String> {
+        let items = self.history_items(name, None).await?;
+        let current = self.load(name).await.ok();
+        let old = match rev {
+            // The latest recorded version is the current one; compare with the one before it.
+            None => items.get(1),
+            Some(r) => Some(find_version(&items, r)?),
+        };
+        let render = |c: Option<&Map<String, Value>>| {
+            c.map(|m| crate::to_python_json(&Value::Object(m.clone())))
+                .unwrap_or_default()
+        };
+        let old_config = old.and_then(item_config);
+        let new_config = current.map(ResourceRecord::into_config);
+        let old_label = match old.and_then(|i| i.version) {
+            Some(v) => format!("{name}@{v}"),
+            None => format!("{name}@(none)"),
+        };
+        Ok(unified(
+            &render(old_config.as_ref()),
+            &render(new_config.as_ref()),
+            &old_label,
+            &name.to_string(),
+        ))
+    }
+
+    async fn restore(&self, name: &ResourceName, rev: &str) -> Result<ResourceRecord> {
+        let items = self.history_items(name, None).await?;
+        let item = find_version(&items, rev)?;
+        let Some(config) = item_config(item) else {
+            return Err(Error::Revision {
+                rev: rev.to_owned(),
+                reason: format!("holds no config of {name}"),
+            });
+        };
+        let record = ResourceRecord::from_config(name.clone(), config, &format!("{name}@{rev}"))?;
+        self.save(&record, true).await?;
+        Ok(record)
+    }
+}
+
+#[cfg(feature = "local")]
+fn unified(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
+    crate::local::diff::unified(old, new, old_label, new_label)
+}
+
+#[cfg(not(feature = "local"))]
+fn unified(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
+    if old == new {
+        String::new()
+    } else {
+        format!("--- {old_label}\n+++ {new_label}\n-{old}\n+{new}\n")
+    }
+}
+
+fn find_version<'a>(items: &'a [HistoryItem], rev: &str) -> Result<&'a HistoryItem> {
+    let wanted: i64 = rev
+        .trim_start_matches('v')
+        .parse()
+        .map_err(|_| Error::Revision {
+            rev: rev.to_owned(),
+            reason: "is not a version number (see `rh resource history`)".to_owned(),
+        })?;
+    items
+        .iter()
+        .find(|i| i.version == Some(wanted))
+        .ok_or_else(|| Error::Revision {
+            rev: rev.to_owned(),
+            reason: "is not in the history".to_owned(),
+        })
+}
+
+fn item_config(item: &HistoryItem) -> Option<Map<String, Value>> {
+    match &item.data {
+        Value::Object(m) if item.action.as_deref() != Some("delete") => {
+            Some(wire::from_payload(m.clone()))
+        }
+        _ => None,
+    }
+}
+
+fn history_entry(
+    item: &HistoryItem,
+    config: Option<&Map<String, Value>>,
+    older: Option<&Map<String, Value>>,
+) -> HistoryEntry {
+    let id = item
+        .version
+        .map_or_else(|| item.timestamp.to_string(), |v| v.to_string());
+    let timestamp = match &item.timestamp {
+        Value::String(s) => parse_rfc3339(s).unwrap_or(0),
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        _ => 0,
+    };
+    let action = item.action.clone().unwrap_or_else(|| "update".to_owned());
+    let change = match action.as_str() {
+        "create" => "created".to_owned(),
+        "delete" => "deleted".to_owned(),
+        _ => match (older, config) {
+            (Some(o), Some(n)) => change_summary(o, n),
+            _ => action.clone(),
+        },
+    };
+    HistoryEntry {
+        short_id: id.clone(),
+        id,
+        timestamp,
+        time: format_utc(timestamp),
+        author: item
+            .author
+            .clone()
+            .or_else(|| item.owner.clone())
+            .unwrap_or_default(),
+        message: action,
+        change,
+    }
+}
+
+fn change_summary(old: &Map<String, Value>, new: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in new {
+        match old.get(k) {
+            None => parts.push(format!("+{k}")),
+            Some(o) if o != v => parts.push(k.clone()),
+            Some(_) => {}
+        }
+    }
+    for k in old.keys() {
+        if !new.contains_key(k) {
+            parts.push(format!("-{k}"));
+        }
+    }
+    if parts.is_empty() {
+        "unchanged".to_owned()
+    } else {
+        format!("changed {}", parts.join(", "))
+    }
+}
+
+/// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)`.
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let rest = s.get(19..)?;
+    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match rest {
+        "Z" | "z" | "" => 0,
+        _ => {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD HH:MM:SS +0000`.
+fn format_utc(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// `/alice/a/b` → `alice:a:b`, percent-encoded for a URL path.
+fn remote_uri(name: &ResourceName, what: &str) -> Result<String> {
+    if name.scope() != Scope::Remote || name.segments().len() < 2 {
+        return Err(Error::NotSupported {
+            name: name.to_string(),
+            what: format!("remote {what}"),
+        });
+    }
+    Ok(name
+        .segments()
+        .iter()
+        .map(|s| encode(s))
+        .collect::<Vec<_>>()
+        .join(":"))
+}
+
+/// Percent-encodes everything but unreserved characters (and `/`, harmless in a query value).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn not_found(name: &ResourceName) -> Error {
+    Error::NotFound {
+        name: name.to_string(),
+    }
+}
+
+fn expect_ok(status: StatusCode, body: &[u8], what: &str) -> Result<()> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(Error::Remote {
+            what: what.to_owned(),
+            status: status.as_u16(),
+            detail: detail(body),
+        })
+    }
+}
+
+fn data<T: DeserializeOwned>(body: &[u8], path: &str) -> Result<T> {
+    serde_json::from_slice::<Envelope<T>>(body)
+        .map(|e| e.data)
+        .map_err(|e| Error::Remote {
+            what: format!("answer {path}"),
+            status: 200,
+            detail: format!("unexpected answer ({e})"),
+        })
+}
+
+/// The `detail` of an error body, or its first line of text.
+fn detail(body: &[u8]) -> String {
+    if let Ok(e) = serde_json::from_slice::<ErrorBody>(body) {
+        return e.detail.replace('\n', " ");
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        "no details".to_owned()
+    } else {
+        line.chars().take(200).collect()
+    }
+}
+
+/// The innermost cause of a reqwest error (`Connection refused (os error 111)`), one line.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string().replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip() {
+        let ts = parse_rfc3339("2026-11-25T19:31:18.123456Z").expect("parses");
+        assert_eq!(ts, 1_795_635_078);
+        assert_eq!(format_utc(ts), "2026-11-25 19:31:18 +0000");
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 +0000");
+    }
+
+    #[test]
+    fn uris_are_encoded() {
+        let name: ResourceName = "/alice/my proj/a?b".parse().expect("valid");
+        assert_eq!(
+            remote_uri(&name, "x").expect("remote"),
+            "alice:my%20proj:a%3Fb"
+        );
+        let local: ResourceName = "~/a".parse().expect("valid");
+        assert!(remote_uri(&local, "x").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let rns = RemoteRns::new("http://127.0.0.1:1/", SecretString::from("s3cret-token"))
+            .expect("client");
+        let dbg = format!("{rns:?}");
+        assert!(!dbg.contains("s3cret"), "{dbg}");
+        assert_eq!(rns.base_url(), "http://127.0.0.1:1");
+    }
+}
