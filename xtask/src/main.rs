@@ -47,6 +47,7 @@ fn main() -> Result<()> {
         }
         "test" => test(rest),
         "tutorial" => tutorial(),
+        "tutorial-steps" => tutorial::steps(&root),
         "bench" => bench::run(&root),
         "fuzz" => fuzz(rest),
         "dag" => dag(),
@@ -252,40 +253,18 @@ fn fuzz(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Builds `rh` and runs the tutorial's steps through it in a throwaway HOME, printing each command and its output.
+/// The tutorial end to end: builds rh and rh-server, starts OpenBao and an S3 server (`.ci/services.sh`,
+/// stopping what it started), then runs every step of the Runhouse accessibility tutorial through the CLI in a
+/// throwaway HOME and prints each command with its output. Exits non-zero if any step fails.
 fn tutorial() -> Result<()> {
-    run(Command::new("cargo").args(["build", "--quiet", "--bin", "rh"]))?;
-    let root = project_root();
-    let rh = root.join("target/debug/rh");
-    let home = std::env::temp_dir().join(format!("rh-tutorial-{}", std::process::id()));
-    std::fs::create_dir_all(&home)?;
-    let steps: &[&[&str]] = &[
-        &["config", "set", "use_spot", "true"],
-        &["config", "set", "default_autostop", "30"],
-        &["config", "set", "default_provider", "cheapest"],
-        &["config", "get", "default_autostop"],
-        &["config", "list"],
-    ];
-    let result = (|| -> Result<()> {
-        for step in steps {
-            println!("$ rh {}", step.join(" "));
-            let out = Command::new(&rh)
-                .args(*step)
-                .env("HOME", &home)
-                .env("RH_CONFIG_DIR", home.join(".rh"))
-                .current_dir(&home)
-                .output()?;
-            print!("{}", String::from_utf8_lossy(&out.stdout));
-            eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            if !out.status.success() {
-                bail!("step `rh {}` failed with {}", step.join(" "), out.status);
-            }
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_dir_all(&home);
-    result
+    run(Command::new("cargo").args(["build", "--quiet", "--bin", "rh", "--bin", "rh-server"]))?;
+    let script = "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n\
+        start_vault >/dev/null\nstart_s3 >/dev/null\n\
+        cargo run --quiet --package xtask -- tutorial-steps\n";
+    run(Command::new("bash").arg("-c").arg(script))
 }
+
+mod tutorial;
 
 #[cfg(test)]
 mod tests {
