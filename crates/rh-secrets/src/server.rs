@@ -96,7 +96,9 @@ impl ServerSecretStore {
             let mut path = u
                 .path_segments_mut()
                 .expect("checked in new: the url can be a base");
-            path.pop_if_empty().extend(["user", "secret"]).extend(segments);
+            path.pop_if_empty()
+                .extend(["user", "secret"])
+                .extend(segments);
         }
         u
     }
@@ -223,9 +225,7 @@ impl SecretStore for ServerSecretStore {
         provider: &'a str,
     ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>>> {
         Box::pin(async move {
-            let a = self
-                .send(Method::GET, self.url(&[provider]), None)
-                .await?;
+            let a = self.send(Method::GET, self.url(&[provider]), None).await?;
             if a.missing() {
                 return Ok(None);
             }
@@ -360,11 +360,9 @@ mod tests {
 
     #[test]
     fn debug_hides_the_token_and_urls_are_encoded() {
-        let store = ServerSecretStore::new(
-            "http://127.0.0.1:1/",
-            SecretString::from("SENTINEL-TOKEN"),
-        )
-        .unwrap();
+        let store =
+            ServerSecretStore::new("http://127.0.0.1:1/", SecretString::from("SENTINEL-TOKEN"))
+                .unwrap();
         let dbg = format!("{store:?}");
         assert!(!dbg.contains("SENTINEL"), "{dbg}");
         assert_eq!(
@@ -397,6 +395,9 @@ mod tests {
         let store = ServerSecretStore::new("http://127.0.0.1:1", SecretString::from("t")).unwrap();
         let err = store.list().await.unwrap_err();
         assert!(matches!(err, Error::ServerUnreachable { .. }), "{err}");
-        assert!(err.to_string().starts_with("cannot reach rh-server at http://127.0.0.1:1"));
+        assert!(
+            err.to_string()
+                .starts_with("cannot reach rh-server at http://127.0.0.1:1")
+        );
     }
 }

@@ -139,8 +139,9 @@ fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "info,sqlx=warn",
-        1 => "debug,sqlx=info",
+        // vaultrs and rustify log every failed Vault request at ERROR; the proxy reports it once itself.
+        0 => "info,sqlx=warn,vaultrs=off,rustify=off",
+        1 => "debug,sqlx=info,vaultrs=off,rustify=off",
         _ => "trace",
     };
     let filter = OsEnv
@@ -269,7 +270,9 @@ fn vault_proxy(args: VaultArgs) -> Result<Option<VaultProxy>> {
             t.to_owned()
         }
         None => OsEnv.non_empty(EnvVars::VAULT_TOKEN).with_context(|| {
-            format!("Vault at {addr} needs a token: give --vault-token-file PATH or set VAULT_TOKEN")
+            format!(
+                "Vault at {addr} needs a token: give --vault-token-file PATH or set VAULT_TOKEN"
+            )
         })?,
     };
     let config = VaultConfig {

@@ -260,7 +260,11 @@ pub(super) async fn rollback(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let Some(version) = body.get("version").and_then(Value::as_u64).filter(|v| *v > 0) else {
+    let Some(version) = body
+        .get("version")
+        .and_then(Value::as_u64)
+        .filter(|v| *v > 0)
+    else {
         return Err(ApiError::bad_request(
             "the body must be {\"version\": N} with N >= 1",
         ));

@@ -8,4 +8,5 @@ mod bad_input;
 mod harness;
 mod lifecycle;
 mod protocol;
+mod secrets;
 mod sharing;
