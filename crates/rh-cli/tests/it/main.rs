@@ -5,4 +5,5 @@ mod crash;
 mod resource;
 mod run;
 mod secrets;
+mod secrets_server;
 mod vault;
