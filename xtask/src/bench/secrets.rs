@@ -247,7 +247,11 @@ fn start_server(bench: &Bench, dir: &Path, addr: &str, token: &str) -> Result<(S
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     let mut line = String::new();
-    std::io::BufReader::new(anyhow::Context::context(child.stdout.take(), "rh-server has no stdout")?).read_line(&mut line)?;
+    std::io::BufReader::new(anyhow::Context::context(
+        child.stdout.take(),
+        "rh-server has no stdout",
+    )?)
+    .read_line(&mut line)?;
     let url = line.trim().to_owned();
     Ok((Served { child, url }, user_token))
 }
@@ -286,7 +290,9 @@ fn server_rows(bench: &mut Bench, rh: &Path, full: &Path, addr: &str, token: &st
         "secrets",
         "`rh secrets push` of the eight providers (all new), through rh-server",
         stats.summary(),
-        format!("{RUNS} runs, whole process; {first} requests to rh-server; compare the direct row"),
+        format!(
+            "{RUNS} runs, whole process; {first} requests to rh-server; compare the direct row"
+        ),
     );
     let stats = bench.measure(RUNS, || via(full, &push))?;
     let n = requests(&via(full, &push))?;

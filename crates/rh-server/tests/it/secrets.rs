@@ -444,3 +444,19 @@ async fn without_vault_the_secret_routes_say_how_to_configure_one() {
             .contains("needs a token: give --vault-token-file PATH or set VAULT_TOKEN")
     );
 }
+
+#[tokio::test]
+async fn a_vault_token_the_vault_refuses_is_a_502_naming_the_server_s_token() {
+    let Some((addr, _)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("badvault");
+    let t = db.user(&name, None);
+    let s = serve(&db, &vault_args(&db, &addr, "not-a-vault-token-SENTINEL"));
+    let got = s.get("/user/secret/aws", &t).await;
+    assert_error(&got, 502, "Vault refused rh-server's token (403)");
+    assert!(!got.1.to_string().contains("SENTINEL"), "{got:?}");
+    let err = client(&s, &t).list().await.expect_err("refused");
+    assert!(matches!(err, Error::Server { status: 502, .. }), "{err}");
+}
