@@ -25,6 +25,8 @@ use super::{ApiError, AppState, Caller, JsonBody, UriParam, ok};
 
 /// How the detail of a "no secret" 404 starts (clients tell it from an unknown route by it).
 pub(crate) const MISSING: &str = "no secrets for";
+/// The Vault folder rh uses without a username (`rh/local`); no account may reach it through the server.
+const RESERVED_USER: &str = "local";
 
 fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> {
     let Some(proxy) = &state.vault else {
@@ -34,6 +36,12 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
              (--vault-token-file PATH or VAULT_TOKEN), or use Vault directly with VAULT_ADDR",
         ));
     };
+    if username == RESERVED_USER {
+        // `rh/local` is where rh writes when it talks to Vault directly without a username.
+        return Err(ApiError::forbidden(
+            "the account name `local` is reserved for direct Vault use: its secrets cannot go through rh-server",
+        ));
+    }
     proxy.for_user(username).map_err(vault_error)
 }
 

@@ -460,3 +460,15 @@ async fn a_vault_token_the_vault_refuses_is_a_502_naming_the_server_s_token() {
     let err = client(&s, &t).list().await.expect_err("refused");
     assert!(matches!(err, Error::Server { status: 502, .. }), "{err}");
 }
+
+#[tokio::test]
+async fn the_account_named_local_cannot_reach_rh_local() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let t = db.user("local", None);
+    let s = serve(&db, &vault_args(&db, "http://127.0.0.1:1", "unused"));
+    assert_error(
+        &s.get("/user/secret", &t).await,
+        403,
+        "reserved for direct Vault use",
+    );
+}
