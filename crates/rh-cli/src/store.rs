@@ -1,8 +1,9 @@
-//! Which secret store rh talks to: Vault directly (`VAULT_ADDR`) for now; rh-server's proxy when logged in
-//! comes with the server.
+//! Which secret store rh talks to: rh-server's Vault proxy when logged in (a token), else Vault directly
+//! (`VAULT_ADDR`), else an error saying how to configure either.
 
 use anyhow::{Result, bail};
 use rh_config::EnvVars;
+use rh_secrets::server::ServerSecretStore;
 use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
 use secrecy::SecretString;
@@ -21,7 +22,8 @@ pub(crate) fn vault(ctx: &Context) -> Result<VaultStore> {
     else {
         bail!(
             "no secret store configured: set VAULT_ADDR (and VAULT_TOKEN) to use Vault directly, \
-             or `rh config set vault_addr URL`"
+             or `rh config set vault_addr URL`, or log in to an rh-server (`rh login`, or RH_TOKEN \
+             and RH_API_SERVER_URL) to keep secrets in its Vault"
         );
     };
     let token = if let Some(t) = ctx.env.non_empty(EnvVars::VAULT_TOKEN) {
@@ -48,7 +50,18 @@ pub(crate) fn vault(ctx: &Context) -> Result<VaultStore> {
     Ok(VaultStore::new(&options)?)
 }
 
-/// The secret store the Vault subcommands use: Vault directly for now (rh-server's proxy comes later).
+/// The secret store the Vault subcommands use: logged in (a token, from `--token`, `RH_TOKEN` or
+/// config.yaml) → rh-server at `api_server_url`; else Vault directly.
 pub(crate) fn open(ctx: &Context) -> Result<Box<dyn SecretStore>> {
+    let config = ctx.config()?;
+    let settings = config.resolve(ctx.env.as_ref(), &ctx.overrides);
+    if let Some(token) = settings.token {
+        let store = ServerSecretStore::new(&settings.api_server_url, token)?;
+        tracing::debug!(
+            "secrets go through rh-server at {}",
+            settings.api_server_url
+        );
+        return Ok(Box::new(store));
+    }
     Ok(Box::new(vault(ctx)?))
 }

@@ -45,6 +45,8 @@ pub use secrets::{
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod redact;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "vault")]
 pub mod store;
 #[cfg(feature = "vault")]

@@ -51,6 +51,19 @@ pub enum Error {
     BadAddress { addr: String },
     #[error("secret at {path} is not a map of strings")]
     Malformed { path: String },
+    #[error("cannot reach rh-server at {url}: {reason}")]
+    ServerUnreachable { url: String, reason: String },
+    #[error(
+        "rh-server at {url} refused the token (401): log in again, or check RH_TOKEN / `token` in config.yaml"
+    )]
+    Unauthorized { url: String },
+    #[error("rh-server at {url} answered {status} for {what}: {detail}")]
+    Server {
+        url: String,
+        status: u16,
+        what: String,
+        detail: String,
+    },
 }
 
 /// Result with [`Error`] as the default error.
@@ -119,6 +132,11 @@ impl Fingerprints {
             keys,
             salt,
         }
+    }
+
+    /// The salt the fingerprints were made with (not secret: it only keeps them unguessable).
+    pub fn salt(&self) -> Option<&str> {
+        self.salt.as_deref()
     }
 
     /// The fingerprint a local value would have under this secret's salt.

@@ -13,6 +13,7 @@ mod error;
 pub mod names;
 pub mod store;
 pub mod token;
+pub mod vault;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -82,7 +83,17 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = router(AppState::new(store), limits);
+    serve_state(listener, AppState::new(store), limits, shutdown).await
+}
+
+/// [`serve`] over a prepared [`AppState`] (e.g. one [`AppState::with_vault`]).
+pub async fn serve_state(
+    listener: TcpListener,
+    state: AppState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let app = router(state, limits);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

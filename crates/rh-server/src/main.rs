@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use rh_config::{Env as _, EnvVars, OsEnv, RhPaths};
+use rh_server::vault::{VaultConfig, VaultProxy};
 use rh_server::{DatabaseTarget, Limits, Store};
+use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,6 +36,23 @@ struct DbArgs {
     database_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the fields are the --vault-* flags"
+)]
+struct VaultArgs {
+    /// Vault / OpenBao address that `/user/secret…` uses [env: VAULT_ADDR]; without one those routes answer 503.
+    #[arg(long, value_name = "URL")]
+    vault_addr: Option<String>,
+    /// File holding the server's Vault token [default: the VAULT_TOKEN variable].
+    #[arg(long, value_name = "PATH")]
+    vault_token_file: Option<PathBuf>,
+    /// The KV v2 mount; each user's secrets live at <mount>/rh/<username>/<provider>.
+    #[arg(long, value_name = "MOUNT", default_value = "secret")]
+    vault_mount: String,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
@@ -46,6 +65,8 @@ enum Command {
         max_body_bytes: usize,
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        vault: VaultArgs,
     },
     /// Manage accounts.
     User {
@@ -118,8 +139,9 @@ fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "info,sqlx=warn",
-        1 => "debug,sqlx=info",
+        // vaultrs and rustify log every failed Vault request at ERROR; the proxy reports it once itself.
+        0 => "info,sqlx=warn,vaultrs=off,rustify=off",
+        1 => "debug,sqlx=info,vaultrs=off,rustify=off",
         _ => "trace",
     };
     let filter = OsEnv
@@ -161,7 +183,9 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
             max_body_bytes,
             db,
+            vault,
         } => {
+            let vault = vault_proxy(vault)?;
             let store = open(db).await?;
             let listener = rh_server::bind(bind).await?;
             let addr = listener
@@ -171,10 +195,19 @@ async fn run(cli: Cli) -> Result<()> {
                 "rh-server listening on http://{addr} ({:?})",
                 store.backend()
             );
+            let mut state = rh_server::AppState::new(store.clone());
+            if let Some(v) = vault {
+                tracing::info!("secrets: Vault at {}", v.addr());
+                state = state.with_vault(v);
+            } else {
+                tracing::info!(
+                    "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
+                );
+            }
             out(&format!("http://{addr}"));
-            rh_server::serve(
+            rh_server::serve_state(
                 listener,
-                store.clone(),
+                state,
                 Limits { max_body_bytes },
                 shutdown_signal(),
             )
@@ -215,6 +248,40 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The Vault behind `/user/secret…`, from the flags or `VAULT_ADDR` / `VAULT_TOKEN` / `VAULT_NAMESPACE`.
+fn vault_proxy(args: VaultArgs) -> Result<Option<VaultProxy>> {
+    let Some(addr) = args
+        .vault_addr
+        .filter(|a| !a.is_empty())
+        .or_else(|| OsEnv.non_empty(EnvVars::VAULT_ADDR))
+    else {
+        return Ok(None);
+    };
+    let token = match &args.vault_token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the Vault token file {}", path.display()))?;
+            let t = text.trim();
+            if t.is_empty() {
+                anyhow::bail!("the Vault token file {} is empty", path.display());
+            }
+            t.to_owned()
+        }
+        None => OsEnv.non_empty(EnvVars::VAULT_TOKEN).with_context(|| {
+            format!(
+                "Vault at {addr} needs a token: give --vault-token-file PATH or set VAULT_TOKEN"
+            )
+        })?,
+    };
+    let config = VaultConfig {
+        addr,
+        token: SecretString::from(token),
+        mount: args.vault_mount.trim_matches('/').to_owned(),
+        namespace: OsEnv.non_empty(EnvVars::VAULT_NAMESPACE),
+    };
+    Ok(Some(VaultProxy::new(config)?))
 }
 
 async fn shutdown_signal() {

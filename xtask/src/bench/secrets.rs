@@ -199,6 +199,133 @@ fn vault_rows(bench: &mut Bench, rh: &Path, full: &Path) -> Result<()> {
     );
     let _ = with_vault(&cleanup).output();
     let _ = std::fs::remove_dir_all(&pull_home);
+    server_rows(bench, rh, full, &addr, &token)
+}
+
+/// A running `rh-server serve` for the bench; killed on drop.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the release `rh-server` on a fresh SQLite dir, wired to the local OpenBao; returns it and a
+/// user's token.
+fn start_server(bench: &Bench, dir: &Path, addr: &str, token: &str) -> Result<(Served, String)> {
+    use std::io::BufRead as _;
+    let server = bench.bin("rh-server");
+    let data = dir.join("data");
+    let user = format!("bench-srv-{}", std::process::id());
+    let out = Command::new(&server)
+        .args(["user", "create", &user, "--data-dir"])
+        .arg(&data)
+        .env("HOME", dir)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "rh-server user create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let user_token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let token_file = dir.join("vault-token");
+    std::fs::write(&token_file, token)?;
+    let mut child = Command::new(&server)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .args(["--vault-addr", addr, "--vault-token-file"])
+        .arg(&token_file)
+        .env("HOME", dir)
+        .env("RUST_LOG", "warn,vaultrs=off,rustify=off")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    std::io::BufReader::new(anyhow::Context::context(
+        child.stdout.take(),
+        "rh-server has no stdout",
+    )?)
+    .read_line(&mut line)?;
+    let url = line.trim().to_owned();
+    Ok((Served { child, url }, user_token))
+}
+
+/// The push / pull / diff rows again, logged in: every request goes through rh-server to the same OpenBao.
+fn server_rows(bench: &mut Bench, rh: &Path, full: &Path, addr: &str, token: &str) -> Result<()> {
+    if !bench.bin("rh-server").is_file() {
+        bench.row(
+            "secrets",
+            "rows through rh-server",
+            "skipped",
+            "build it: cargo build --release -p rh-server",
+        );
+        return Ok(());
+    }
+    let dir = super::tempfile_dir("secrets-server")?;
+    let (served, user_token) = start_server(bench, &dir, addr, token)?;
+    let via = |home: &Path, args: &[&str]| {
+        let mut c = rh_in(rh, home, args);
+        // A dead VAULT_ADDR: a direct call would fail, so every row really goes through the server.
+        c.env("RH_TOKEN", &user_token)
+            .env("RH_API_SERVER_URL", &served.url)
+            .env("VAULT_ADDR", "http://127.0.0.1:1");
+        c
+    };
+    let mut push: Vec<&str> = vec!["secrets", "push", "--yes"];
+    push.extend(EIGHT);
+    let mut cleanup = vec!["secrets", "delete", "--remote", "--yes"];
+    cleanup.extend(EIGHT);
+    let first = requests(&via(full, &push))?;
+    let stats = bench.measure(RUNS, || {
+        let _ = via(full, &cleanup).output();
+        via(full, &push)
+    })?;
+    bench.row(
+        "secrets",
+        "`rh secrets push` of the eight providers (all new), through rh-server",
+        stats.summary(),
+        format!(
+            "{RUNS} runs, whole process; {first} requests to rh-server; compare the direct row"
+        ),
+    );
+    let stats = bench.measure(RUNS, || via(full, &push))?;
+    let n = requests(&via(full, &push))?;
+    bench.row(
+        "secrets",
+        "`rh secrets push` of the eight providers (no change), through rh-server",
+        stats.summary(),
+        format!("{RUNS} runs, whole process; {n} requests (metadata only)"),
+    );
+    let pull_home = dir.join("pull-home");
+    let stats = bench.measure(RUNS, || {
+        let _ = std::fs::remove_dir_all(&pull_home);
+        let _ = std::fs::create_dir_all(&pull_home);
+        via(&pull_home, &["secrets", "pull", "--force"])
+    })?;
+    let n = requests(&via(&pull_home, &["secrets", "pull", "--force"]))?;
+    bench.row(
+        "secrets",
+        "`rh secrets pull` of the eight providers into an empty home, through rh-server",
+        stats.summary(),
+        format!("{RUNS} runs, whole process; {n} requests; compare the direct row"),
+    );
+    let stats = bench.measure(RUNS, || via(full, &["secrets", "diff"]))?;
+    let n = requests(&via(full, &["secrets", "diff"]))?;
+    bench.row(
+        "secrets",
+        "`rh secrets diff` (no change, eight providers), through rh-server",
+        stats.summary(),
+        format!("{RUNS} runs; {n} requests, metadata only"),
+    );
+    let _ = via(full, &cleanup).output();
+    drop(served);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

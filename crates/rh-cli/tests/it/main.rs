@@ -6,4 +6,5 @@ mod remote;
 mod resource;
 mod run;
 mod secrets;
+mod secrets_server;
 mod vault;

@@ -5,6 +5,7 @@
 //! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
 
 pub(crate) mod resource;
+mod secret;
 mod user;
 
 use std::time::Instant;
@@ -29,12 +30,20 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Store,
+    vault: Option<std::sync::Arc<crate::vault::VaultProxy>>,
 }
 
 impl AppState {
     /// State over an opened, migrated store.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self { store, vault: None }
+    }
+
+    /// Serves `/user/secret…` from this Vault (without one those routes answer 503).
+    #[must_use]
+    pub fn with_vault(mut self, vault: crate::vault::VaultProxy) -> Self {
+        self.vault = Some(std::sync::Arc::new(vault));
+        self
     }
 }
 
@@ -75,14 +84,32 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .delete(resource::delete),
         )
         .route("/resource/{uri}/users/access", put(resource::share));
+    let secret = Router::new()
+        .route("/user/secret", get(secret::get_all).put(secret::put_all))
+        .route(
+            "/user/secret/{provider}",
+            get(secret::get_one)
+                .put(secret::put_one)
+                .delete(secret::delete_one),
+        )
+        .route("/user/secret/{provider}/history", get(secret::history))
+        .route("/user/secret/{provider}/metadata", get(secret::metadata))
+        .route("/user/secret/{provider}/rollback", post(secret::rollback));
     Router::new()
         .route("/health", get(health))
         .merge(user)
         .merge(resource)
+        .merge(secret)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
-        .merge(crate::dashboard::router(state.store, None))
+        .merge(crate::dashboard::router(
+            state.store,
+            state
+                .vault
+                .clone()
+                .map(|v| v as std::sync::Arc<dyn crate::dashboard::SecretVersions>),
+        ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn(log_request))
 }
@@ -119,7 +146,7 @@ pub(crate) fn ok(value: Value) -> Response {
     json_response(StatusCode::OK, &Value::Object(body))
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut res = Response::new(Body::from(body.to_string()));
     *res.status_mut() = status;
     res.headers_mut().insert(

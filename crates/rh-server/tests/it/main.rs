@@ -9,4 +9,5 @@ mod dashboard;
 mod harness;
 mod lifecycle;
 mod protocol;
+mod secrets;
 mod sharing;

@@ -1,0 +1,356 @@
+//! `rh secrets …` and `rh run` when logged in: every call goes through a real `rh-server` process (SQLite in a
+//! temp dir) to the shared OpenBao. `VAULT_ADDR` is set to a dead port, so a direct Vault call would fail.
+//!
+//! The server binary is found next to this test binary (`cargo test --workspace` builds it).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use rh_secrets::vault::{VaultOptions, VaultStore};
+use rh_test::{CliTest, stderr, stdout};
+use secrecy::{ExposeSecret as _, SecretString};
+
+const SENTINEL: &str = "SENTINEL";
+
+const ALL_EIGHT: &str = r#"{
+  "aws": {"access_key": "AKIASENTINEL00000009", "secret_key": "aws-secret-SENTINEL"},
+  "azure": {"subscription_id": "sub-SENTINEL-0009"},
+  "gcp": {"client_id": "cid-SENTINEL", "client_secret": "cs-SENTINEL"},
+  "huggingface": {"token": "hf_SENTINEL_token"},
+  "lambda": {"api_key": "lambda-SENTINEL"},
+  "sky": {"ssh_private_key": "-----BEGIN PRIVATE KEY-----\nSENTINELsky\n-----END PRIVATE KEY-----\n", "ssh_public_key": "ssh-ed25519 AAAASENTINELsky sky\n"},
+  "ssh": {"id_test": "-----BEGIN PRIVATE KEY-----\nSENTINELssh\n-----END PRIVATE KEY-----\n", "id_test.pub": "ssh-ed25519 AAAASENTINELssh me\n"},
+  "github": {"token": "gho_SENTINEL_token"}
+}"#;
+
+const EIGHT: [&str; 8] = [
+    "aws",
+    "azure",
+    "gcp",
+    "huggingface",
+    "lambda",
+    "sky",
+    "ssh",
+    "github",
+];
+
+/// `target/<profile>/rh-server`, next to the directory of this test binary (`target/<profile>/deps`).
+fn server_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join("rh-server"))
+        .find(|p| p.is_file());
+    bin.unwrap_or_else(|| {
+        panic!(
+            "no rh-server binary near {}: run `cargo build -p rh-server` (cargo test --workspace builds it)",
+            exe.display()
+        )
+    })
+}
+
+/// A running `rh-server serve` on a temp SQLite database, wired to the shared OpenBao; killed on drop.
+struct SecretsServer {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SecretsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn isolated(bin: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn,vaultrs=off,rustify=off");
+    c
+}
+
+/// Starts a server and creates `users`; returns it with each user's token.
+fn secrets_server(users: &[&str]) -> (SecretsServer, Vec<String>) {
+    let addr = rh_test::service_env("VAULT_ADDR").expect("VAULT_ADDR");
+    let vtoken = rh_test::service_env("VAULT_TOKEN").expect("VAULT_TOKEN");
+    let bin = server_bin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+    let tokens = users
+        .iter()
+        .map(|u| {
+            let out = isolated(&bin, dir.path())
+                .args(["user", "create", u, "--data-dir", &data_arg])
+                .output()
+                .expect("rh-server user create");
+            assert!(out.status.success(), "{}", stderr(&out));
+            stdout(&out).trim().to_owned()
+        })
+        .collect();
+    let token_file = dir.path().join("vault-token");
+    std::fs::write(&token_file, &vtoken).expect("token file");
+    let mut child = isolated(&bin, dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", &data_arg])
+        .args(["--vault-addr", &addr, "--vault-token-file"])
+        .arg(&token_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn rh-server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("url");
+    let url = line.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+    (
+        SecretsServer {
+            child,
+            url,
+            _dir: dir,
+        },
+        tokens,
+    )
+}
+
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("srv-{tag}-{}-{nanos}", std::process::id())
+}
+
+/// A logged-in `rh` (RH_TOKEN + RH_API_SERVER_URL), with a dead VAULT_ADDR.
+fn logged_in(url: &str, token: &str) -> CliTest {
+    let mut t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t.env("RH_TOKEN", token)
+        .env("RH_API_SERVER_URL", url)
+        .env("VAULT_ADDR", "http://127.0.0.1:1")
+        .env("VAULT_TOKEN", "not-used");
+    t
+}
+
+fn ok(t: &CliTest, args: &[&str]) -> Output {
+    let out = t.run(args);
+    assert!(
+        out.status.success(),
+        "rh {args:?} failed\nstdout: {}\nstderr: {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains(SENTINEL),
+        "a value reached stderr: {}",
+        stderr(&out)
+    );
+    out
+}
+
+fn direct(user: &str) -> VaultStore {
+    VaultStore::new(&VaultOptions::new(
+        rh_test::service_env("VAULT_ADDR").unwrap(),
+        SecretString::from(rh_test::service_env("VAULT_TOKEN").unwrap()),
+        Some(user),
+    ))
+    .unwrap()
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name().is_some_and(|n| n == ".rh") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn push_pull_diff_history_and_run_through_the_server() {
+    if !rh_test::integration() {
+        return;
+    }
+    let user = unique("e2e");
+    let (server, tokens) = secrets_server(&[&user]);
+    let t = logged_in(&server.url, &tokens[0]);
+
+    let mut child = t
+        .command()
+        .args(["secrets", "save", "--from-json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ALL_EIGHT.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let before = snapshot(&t.home());
+    assert!(before.len() >= 10);
+
+    let mut push = vec!["secrets", "push", "--yes"];
+    push.extend(EIGHT);
+    let err = stderr(&ok(&t, &push));
+    assert!(
+        err.contains(
+            "Uploaded secrets to Vault for: [aws, azure, gcp, huggingface, lambda, sky, ssh, github]"
+        ),
+        "{err}"
+    );
+    // The server wrote under rh/<username>: the same place direct access as that user reads.
+    let (aws, version) = direct(&user)
+        .get("aws")
+        .await
+        .unwrap()
+        .expect("aws in Vault");
+    assert_eq!(version, 1);
+    assert_eq!(aws["access_key"].expose_secret(), "AKIASENTINEL00000009");
+    assert!(stderr(&ok(&t, &push)).contains("nothing to upload"));
+
+    // No change: every key the same, from metadata only.
+    let out = ok(&t, &["-v", "secrets", "diff", "aws"]);
+    assert_eq!(
+        stdout(&out),
+        "PROVIDER       KEY                      STATE\n\
+         aws            access_key               same\n\
+         aws            secret_key               same\n"
+    );
+    assert!(
+        stderr(&out).contains("made 1 requests to the secret store"),
+        "{}",
+        stderr(&out)
+    );
+
+    ok(
+        &t,
+        &[
+            "secrets",
+            "put",
+            "mydb",
+            "password=db-SENTINEL-pw",
+            "user=admin",
+        ],
+    );
+    ok(
+        &t,
+        &["secrets", "update", "mydb", "password=db-SENTINEL-two"],
+    );
+    let out = ok(&t, &["secrets", "history", "mydb", "--json"]);
+    let hist: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hist.as_array().unwrap().len(), 2, "{hist}");
+    ok(&t, &["secrets", "rollback", "mydb", "1"]);
+    let out = t.run(["secrets", "get", "mydb", "--reveal", "--json"]);
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&got["values"]["password"], &got["version"]),
+        (&serde_json::json!("db-SENTINEL-pw"), &serde_json::json!(3))
+    );
+    assert!(!stdout(&ok(&t, &["secrets", "get", "mydb"])).contains(SENTINEL));
+
+    // Delete every local file, pull through the server, get the same bytes back.
+    for (p, _) in &before {
+        std::fs::remove_file(p).unwrap();
+    }
+    let err = stderr(&ok(&t, &["secrets", "pull"]));
+    assert!(
+        err.contains("Saved secrets from Vault to local config files"),
+        "{err}"
+    );
+    let after = snapshot(&t.home());
+    assert_eq!(after.len(), before.len());
+    for ((p, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a == b, "{} differs after the round trip", p.display());
+    }
+
+    // `rh run`: the values reach the child, its output is redacted, its exit code passed on.
+    let out = t.run([
+        "run",
+        "--providers",
+        "aws,mydb",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "id=$AWS_ACCESS_KEY_ID"; echo "pw=$MYDB_PASSWORD"; test "$AWS_SECRET_ACCESS_KEY" = aws-secret-SENTINEL && echo match; exit 5"#,
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "id=****\npw=****\nmatch\n");
+
+    let mut del = vec!["secrets", "delete", "--remote", "--yes", "mydb"];
+    del.extend(EIGHT);
+    ok(&t, &del);
+    assert!(direct(&user).list().await.unwrap().is_empty());
+}
+
+#[test]
+fn another_user_s_secrets_stay_out_of_reach() {
+    if !rh_test::integration() {
+        return;
+    }
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let (server, tokens) = secrets_server(&[&alice, &bob]);
+    let a = logged_in(&server.url, &tokens[0]);
+    let b = logged_in(&server.url, &tokens[1]);
+    ok(&a, &["secrets", "put", "mydb", "password=alice-SENTINEL"]);
+    let out = b.run(["secrets", "get", "mydb", "--reveal"]);
+    assert!(!stdout(&out).contains(SENTINEL) && !stderr(&out).contains(SENTINEL));
+    assert!(
+        stderr(&out).contains("No secrets found in Vault for mydb"),
+        "{}",
+        stderr(&out)
+    );
+    let out = b.run(["secrets", "pull", "mydb"]);
+    assert!(!stdout(&out).contains(SENTINEL));
+    ok(&a, &["secrets", "delete", "--remote", "--yes", "mydb"]);
+}
+
+#[test]
+fn a_logged_in_cli_reports_server_problems_in_one_line() {
+    // Logged in via config.yaml (as `rh login` writes it) against a port nothing listens on.
+    let t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    std::fs::create_dir_all(t.config_dir()).unwrap();
+    std::fs::write(
+        t.config_file(),
+        "token: tok-SENTINEL\napi_server_url: http://127.0.0.1:1\n",
+    )
+    .unwrap();
+    let out = t.run(["secrets", "get", "aws"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot reach rh-server at http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains(SENTINEL));
+    if !rh_test::integration() {
+        return;
+    }
+    let (server, _) = secrets_server(&[&unique("wrong")]);
+    let t = logged_in(&server.url, "not-a-valid-token-SENTINEL");
+    let out = t.run(["secrets", "diff"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("refused the token (401)"), "{err}");
+    assert!(!err.contains(SENTINEL), "{err}");
+}

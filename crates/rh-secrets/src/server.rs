@@ -1,0 +1,403 @@
+//! [`ServerSecretStore`]: provider secrets through rh-server's Vault proxy (`/user/secret…`), for a
+//! logged-in user. The server talks to Vault under `rh/<username>` for the token's user; this client never
+//! speaks the Vault protocol and never sees the server's Vault token.
+//!
+//! Endpoints (all with `Authorization: Bearer <token>`; answers `{"data": …}`, errors `{"detail": …}`):
+//! - `GET /user/secret/{p}` → `{"data": {p: {k: v}}, "version": N}`; 404 when there is none.
+//! - `PUT /user/secret/{p}[?cas=N]`, body `{k: v}` → `{"data": {"version": N}}`; 409 on a stale `cas`.
+//! - `DELETE /user/secret/{p}` → `{"data": {"deleted": true}}`; 404 when there is none.
+//! - `GET /user/secret/{p}/history` → `{"data": [{version, created_time, deletion_time, destroyed}]}`.
+//! - `GET /user/secret/{p}/metadata` → `{"data": {"version", "fingerprints", "salt"}}` (never a value).
+//! - `POST /user/secret/{p}/rollback`, body `{"version": N}` → `{"data": {"version": M}}`.
+//! - `GET /user/secret?list=true` → `{"data": [p, …]}`; `GET /user/secret` → `{"data": {p: {k: v}}}`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::ProviderSecrets;
+use crate::store::{BoxFuture, SecretStore};
+use crate::vault::{Error, Fingerprints, Result, VersionInfo};
+
+/// The `detail` prefix rh-server uses when a provider has no secret (as opposed to an unknown route).
+pub const MISSING_DETAIL: &str = "no secrets for";
+
+/// A [`SecretStore`] that goes through rh-server.
+pub struct ServerSecretStore {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+    requests: AtomicU64,
+}
+
+impl fmt::Debug for ServerSecretStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSecretStore")
+            .field("url", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An answer: status and parsed JSON body (`Null` if it was not JSON).
+struct Answer {
+    status: StatusCode,
+    body: Value,
+}
+
+impl Answer {
+    fn detail(&self) -> String {
+        self.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .map_or_else(|| "no detail".to_owned(), |d| d.replace('\n', " "))
+    }
+
+    fn missing(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND && self.detail().starts_with(MISSING_DETAIL)
+    }
+}
+
+impl ServerSecretStore {
+    /// A client for the rh-server at `url` (e.g. `http://127.0.0.1:8000`) with the account `token`.
+    pub fn new(url: &str, token: SecretString) -> Result<Self> {
+        let bad = || Error::BadAddress {
+            addr: url.to_owned(),
+        };
+        let base = Url::parse(url.trim_end_matches('/')).map_err(|_| bad())?;
+        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
+            return Err(bad());
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|_| bad())?;
+        Ok(Self {
+            http,
+            base,
+            token,
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// How many HTTP requests this store has sent so far.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut u = self.base.clone();
+        {
+            let mut path = u
+                .path_segments_mut()
+                .expect("checked in new: the url can be a base");
+            path.pop_if_empty()
+                .extend(["user", "secret"])
+                .extend(segments);
+        }
+        u
+    }
+
+    fn server_err(&self, what: &str, a: &Answer) -> Error {
+        if a.status == StatusCode::UNAUTHORIZED {
+            return Error::Unauthorized {
+                url: self.base.to_string(),
+            };
+        }
+        Error::Server {
+            url: self.base.as_str().trim_end_matches('/').to_owned(),
+            status: a.status.as_u16(),
+            what: what.to_owned(),
+            detail: a.detail(),
+        }
+    }
+
+    async fn send(&self, method: Method, url: Url, body: Option<Value>) -> Result<Answer> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut req = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret());
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_string());
+        }
+        let unreachable = |e: &reqwest::Error| Error::ServerUnreachable {
+            url: self.base.as_str().trim_end_matches('/').to_owned(),
+            reason: root_cause(e),
+        };
+        let res = req.send().await.map_err(|e| unreachable(&e))?;
+        let status = res.status();
+        let bytes = res.bytes().await.map_err(|e| unreachable(&e))?;
+        Ok(Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        })
+    }
+
+    fn malformed(&self, provider: &str) -> Error {
+        Error::Malformed {
+            path: self.location(provider),
+        }
+    }
+
+    fn version_of(&self, provider: &str, v: &Value) -> Result<u64> {
+        v.as_u64().ok_or_else(|| self.malformed(provider))
+    }
+
+    /// Every provider's secrets in one request (`GET /user/secret`).
+    pub async fn get_all(&self) -> Result<BTreeMap<String, ProviderSecrets>> {
+        let a = self.send(Method::GET, self.url(&[]), None).await?;
+        if !a.status.is_success() {
+            return Err(self.server_err("secrets", &a));
+        }
+        let Some(Value::Object(all)) = a.body.get("data") else {
+            return Err(self.malformed(""));
+        };
+        all.iter()
+            .map(|(p, v)| Ok((p.clone(), self.secrets_of(p, v)?)))
+            .collect()
+    }
+
+    fn secrets_of(&self, provider: &str, v: &Value) -> Result<ProviderSecrets> {
+        let obj = v.as_object().ok_or_else(|| self.malformed(provider))?;
+        let mut out = ProviderSecrets::new();
+        for (k, v) in obj {
+            let s = v.as_str().ok_or_else(|| self.malformed(provider))?;
+            out.insert_secret(k.clone(), SecretString::from(s.to_owned()));
+        }
+        Ok(out)
+    }
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e;
+    while let Some(inner) = last.source() {
+        last = inner;
+    }
+    last.to_string().replace('\n', " ")
+}
+
+impl SecretStore for ServerSecretStore {
+    fn location(&self, provider: &str) -> String {
+        self.url(&[provider]).to_string()
+    }
+
+    fn put<'a>(
+        &'a self,
+        provider: &'a str,
+        secrets: &'a ProviderSecrets,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let mut url = self.url(&[provider]);
+            if let Some(v) = expected {
+                url.query_pairs_mut().append_pair("cas", &v.to_string());
+            }
+            let body: Map<String, Value> = secrets
+                .iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v.expose_secret().to_owned())))
+                .collect();
+            let a = self
+                .send(Method::PUT, url, Some(Value::Object(body)))
+                .await?;
+            if a.status == StatusCode::CONFLICT {
+                return Err(Error::Conflict {
+                    path: self.location(provider),
+                    expected: expected.unwrap_or_default(),
+                });
+            }
+            if !a.status.is_success() {
+                return Err(self.server_err(provider, &a));
+            }
+            self.version_of(provider, &a.body["data"]["version"])
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        provider: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>>> {
+        Box::pin(async move {
+            let a = self.send(Method::GET, self.url(&[provider]), None).await?;
+            if a.missing() {
+                return Ok(None);
+            }
+            if !a.status.is_success() {
+                return Err(self.server_err(provider, &a));
+            }
+            let secrets = self.secrets_of(provider, &a.body["data"][provider])?;
+            let version = self.version_of(provider, &a.body["version"])?;
+            Ok(Some((secrets, version)))
+        })
+    }
+
+    fn history<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<Vec<VersionInfo>>> {
+        Box::pin(async move {
+            let a = self
+                .send(Method::GET, self.url(&[provider, "history"]), None)
+                .await?;
+            if !a.status.is_success() {
+                return Err(self.server_err(provider, &a));
+            }
+            let rows = a.body["data"]
+                .as_array()
+                .ok_or_else(|| self.malformed(provider))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(VersionInfo {
+                        version: self.version_of(provider, &r["version"])?,
+                        created_time: r["created_time"].as_str().unwrap_or_default().to_owned(),
+                        deletion_time: r["deletion_time"].as_str().map(str::to_owned),
+                        destroyed: r["destroyed"].as_bool().unwrap_or(false),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn rollback<'a>(&'a self, provider: &'a str, version: u64) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let a = self
+                .send(
+                    Method::POST,
+                    self.url(&[provider, "rollback"]),
+                    Some(serde_json::json!({ "version": version })),
+                )
+                .await?;
+            match a.status {
+                s if s.is_success() => self.version_of(provider, &a.body["data"]["version"]),
+                StatusCode::NOT_FOUND => Err(Error::NotFound {
+                    path: format!("{} (version {version})", self.location(provider)),
+                }),
+                StatusCode::CONFLICT => Err(Error::Conflict {
+                    path: self.location(provider),
+                    expected: 0,
+                }),
+                _ => Err(self.server_err(provider, &a)),
+            }
+        })
+    }
+
+    fn delete<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let a = self
+                .send(Method::DELETE, self.url(&[provider]), None)
+                .await?;
+            if a.missing() {
+                return Ok(false);
+            }
+            if !a.status.is_success() {
+                return Err(self.server_err(provider, &a));
+            }
+            Ok(a.body["data"]["deleted"].as_bool().unwrap_or(true))
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut url = self.url(&[]);
+            url.query_pairs_mut().append_pair("list", "true");
+            let a = self.send(Method::GET, url, None).await?;
+            if !a.status.is_success() {
+                return Err(self.server_err("the list of providers", &a));
+            }
+            let names = a.body["data"]
+                .as_array()
+                .ok_or_else(|| self.malformed(""))?;
+            let mut out: Vec<String> = names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect();
+            out.sort();
+            Ok(out)
+        })
+    }
+
+    fn fingerprints<'a>(
+        &'a self,
+        provider: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Fingerprints>>> {
+        Box::pin(async move {
+            let a = self
+                .send(Method::GET, self.url(&[provider, "metadata"]), None)
+                .await?;
+            if a.missing() {
+                return Ok(None);
+            }
+            if !a.status.is_success() {
+                return Err(self.server_err(provider, &a));
+            }
+            let d = &a.body["data"];
+            let version = self.version_of(provider, &d["version"])?;
+            let keys = match &d["fingerprints"] {
+                Value::Object(m) => Some(
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect(),
+                ),
+                _ => None,
+            };
+            let salt = d["salt"].as_str().map(str::to_owned);
+            Ok(Some(Fingerprints::new(version, keys, salt)))
+        })
+    }
+
+    fn requests(&self) -> Option<u64> {
+        Some(self.request_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_token_and_urls_are_encoded() {
+        let store =
+            ServerSecretStore::new("http://127.0.0.1:1/", SecretString::from("SENTINEL-TOKEN"))
+                .unwrap();
+        let dbg = format!("{store:?}");
+        assert!(!dbg.contains("SENTINEL"), "{dbg}");
+        assert_eq!(
+            store.location("my-db.prod_1"),
+            "http://127.0.0.1:1/user/secret/my-db.prod_1"
+        );
+        assert_eq!(
+            store.url(&["a/b", "history"]).as_str(),
+            "http://127.0.0.1:1/user/secret/a%2Fb/history"
+        );
+        let sub = ServerSecretStore::new("http://h:8/api", SecretString::from("t")).unwrap();
+        assert_eq!(sub.location("aws"), "http://h:8/api/user/secret/aws");
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        for bad in ["not a url", "ftp://h/", "mailto:x@y"] {
+            assert!(
+                matches!(
+                    ServerSecretStore::new(bad, SecretString::from("t")),
+                    Err(Error::BadAddress { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unreachable_server_is_one_clean_error() {
+        let store = ServerSecretStore::new("http://127.0.0.1:1", SecretString::from("t")).unwrap();
+        let err = store.list().await.unwrap_err();
+        assert!(matches!(err, Error::ServerUnreachable { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot reach rh-server at http://127.0.0.1:1")
+        );
+    }
+}

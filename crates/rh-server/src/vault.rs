@@ -1,0 +1,114 @@
+//! The Vault behind `/user/secret…`: where it is, the server's token, and one [`VaultStore`] per user.
+//!
+//! Every user's secrets live at `<mount>/rh/<username>/<provider>` (the same place `rh` writes when it
+//! talks to Vault directly as that user); the prefix comes from the authenticated caller, never from the
+//! request, so one user cannot name another's path. Values pass through memory only: never the database,
+//! never a log line.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use rh_secrets::vault::{VaultOptions, VaultStore};
+use secrecy::SecretString;
+
+/// How rh-server reaches Vault.
+#[derive(Clone)]
+pub struct VaultConfig {
+    /// `http://127.0.0.1:8200`.
+    pub addr: String,
+    /// The server's Vault token.
+    pub token: SecretString,
+    /// The KV v2 mount (`secret`).
+    pub mount: String,
+    /// `VAULT_NAMESPACE`, if any.
+    pub namespace: Option<String>,
+}
+
+impl fmt::Debug for VaultConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultConfig")
+            .field("addr", &self.addr)
+            .field("mount", &self.mount)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-user stores over one Vault, made on first use and kept (a store is a client plus a prefix).
+pub struct VaultProxy {
+    config: VaultConfig,
+    stores: Mutex<HashMap<String, Arc<VaultStore>>>,
+}
+
+impl fmt::Debug for VaultProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultProxy")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VaultProxy {
+    /// A proxy over `config`; checks the address parses (no request is made).
+    pub fn new(config: VaultConfig) -> rh_secrets::vault::Result<Self> {
+        VaultStore::new(&Self::options(&config, "check"))?;
+        Ok(Self {
+            config,
+            stores: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The Vault address, for the startup log.
+    pub fn addr(&self) -> &str {
+        &self.config.addr
+    }
+
+    fn options(config: &VaultConfig, username: &str) -> VaultOptions {
+        let mut o = VaultOptions::new(config.addr.clone(), config.token.clone(), Some(username));
+        o.mount.clone_from(&config.mount);
+        o.namespace.clone_from(&config.namespace);
+        o
+    }
+
+    /// The store under `rh/<username>`; `username` is an authenticated, validated account name.
+    pub(crate) fn for_user(&self, username: &str) -> rh_secrets::vault::Result<Arc<VaultStore>> {
+        let mut stores = self.stores.lock().expect("no panic while holding the lock");
+        if let Some(s) = stores.get(username) {
+            return Ok(Arc::clone(s));
+        }
+        let store = Arc::new(VaultStore::new(&Self::options(&self.config, username))?);
+        stores.insert(username.to_owned(), Arc::clone(&store));
+        Ok(store)
+    }
+}
+
+impl crate::dashboard::SecretVersions for VaultProxy {
+    fn versions<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> crate::dashboard::BoxFuture<'a, Result<Vec<crate::dashboard::ProviderVersions>, String>>
+    {
+        Box::pin(async move {
+            let store = self.for_user(username).map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            for provider in store.list().await.map_err(|e| e.to_string())? {
+                let mut versions: Vec<crate::dashboard::SecretVersion> = store
+                    .history(&provider)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|v| crate::dashboard::SecretVersion {
+                        version: v.version,
+                        created_time: v.created_time,
+                        deletion_time: v.deletion_time,
+                        destroyed: v.destroyed,
+                    })
+                    .collect();
+                versions.reverse();
+                out.push(crate::dashboard::ProviderVersions { provider, versions });
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,474 @@
+//! `/user/secret…`: the Vault proxy, through the real binary against the shared OpenBao (`VAULT_ADDR`).
+//!
+//! Every test uses fresh usernames, so its Vault paths (`secret/rh/<username>/…`) are its own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use rh_secrets::server::ServerSecretStore;
+use rh_secrets::store::SecretStore;
+use rh_secrets::vault::Error;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::harness::{BIN, Kind, Server, TestDb, assert_error, payload};
+
+/// The shared OpenBao, when the integration services are up.
+fn vault() -> Option<(String, String)> {
+    if !rh_test::integration() {
+        return None;
+    }
+    Some((
+        rh_test::service_env("VAULT_ADDR")?,
+        rh_test::service_env("VAULT_TOKEN")?,
+    ))
+}
+
+fn unique(prefix: &str) -> String {
+    let id = rh_server::token::random_id().expect("random bytes");
+    format!("{prefix}-{}", &id[..12])
+}
+
+/// `--vault-addr ADDR --vault-token-file FILE` (the token written under the test's temp dir).
+fn vault_args(db: &TestDb, addr: &str, token: &str) -> Vec<String> {
+    let file = db.tmp.path().join("vault-token");
+    std::fs::write(&file, format!("{token}\n")).expect("write the token file");
+    vec![
+        "--vault-addr".into(),
+        addr.into(),
+        "--vault-token-file".into(),
+        file.display().to_string(),
+    ]
+}
+
+fn serve(db: &TestDb, extra: &[String]) -> Server {
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    db.serve_with(&extra)
+}
+
+fn client(s: &Server, token: &str) -> ServerSecretStore {
+    ServerSecretStore::new(&s.url, SecretString::from(token.to_owned())).expect("client")
+}
+
+#[tokio::test]
+async fn conformance_through_the_server() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("conf");
+    let token = db.user(&name, None);
+    let s = serve(&db, &vault_args(&db, &addr, &vtoken));
+    let store = client(&s, &token);
+    rh_secrets::testing::conformance(&store).await;
+    assert!(store.requests().expect("counted") > 20);
+}
+
+#[tokio::test]
+async fn the_wire_shapes_are_runhouse_s() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("wire");
+    let t = db.user(&name, None);
+    let s = serve(&db, &vault_args(&db, &addr, &vtoken));
+    // Bulk upload as the original client's extract_and_upload sends it, then bulk download.
+    let body =
+        json!({"aws": {"access_key": "AKIAWIRE", "secret_key": "sk"}, "my-db": {"password": "pw"}});
+    let (st, put) = s.put("/user/secret", &t, &body).await;
+    assert_eq!(st, 200, "{put}");
+    assert_eq!(put["data"]["aws"]["version"], 1);
+    let (st, all) = s.get("/user/secret", &t).await;
+    assert_eq!((st, &all["data"]), (200, &body));
+    // One provider: `data[provider]` is the flat dict, as the original `get` reads it.
+    let (st, one) = s.get("/user/secret/aws", &t).await;
+    assert_eq!(
+        (st, &one["data"]["aws"], &one["version"]),
+        (200, &body["aws"], &json!(1))
+    );
+    let (st, _) = s
+        .put(
+            "/user/secret/aws?cas=1",
+            &t,
+            &json!({"access_key": "AKIA2", "secret_key": "x"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_error(
+        &s.put(
+            "/user/secret/aws?cas=1",
+            &t,
+            &json!({"access_key": "AKIA3", "secret_key": "y"}),
+        )
+        .await,
+        409,
+        "changed in Vault since it was read",
+    );
+    assert_error(
+        &s.put("/user/secret/aws?cas=x", &t, &json!({})).await,
+        400,
+        "cas must be a version number",
+    );
+    assert_error(
+        &s.put("/user/secret/aws", &t, &json!({"access_key": 1}))
+            .await,
+        400,
+        "must be a string",
+    );
+    assert_error(
+        &s.put("/user/secret/aws", &t, &json!(["a"])).await,
+        400,
+        "json object",
+    );
+    assert_error(
+        &s.put("/user/secret", &t, &json!({"aws": "x"})).await,
+        400,
+        "json object",
+    );
+    assert_error(
+        &s.get("/user/secret/bad%20name", &t).await,
+        400,
+        "invalid provider name",
+    );
+    let (st, names) = s.get("/user/secret?list=true", &t).await;
+    assert_eq!((st, names["data"].clone()), (200, json!(["aws", "my-db"])));
+    let (st, meta) = s.get("/user/secret/aws/metadata", &t).await;
+    assert_eq!((st, &meta["data"]["version"]), (200, &json!(2)));
+    let meta_text = meta.to_string();
+    assert!(
+        !meta_text.contains("AKIA2"),
+        "metadata holds no value: {meta_text}"
+    );
+    let (st, hist) = s.get("/user/secret/aws/history", &t).await;
+    assert_eq!((st, hist["data"].as_array().map(Vec::len)), (200, Some(2)));
+    assert!(!hist.to_string().contains("AKIA"), "history holds no value");
+    assert_eq!(s.delete("/user/secret/aws", &t).await.0, 200);
+    assert_error(
+        &s.delete("/user/secret/aws", &t).await,
+        404,
+        "no secrets for aws",
+    );
+    assert_error(
+        &s.get("/user/secret/aws", &t).await,
+        404,
+        "no secrets for aws",
+    );
+    assert_eq!(s.delete("/user/secret/my-db", &t).await.0, 200);
+    // Without a token: 401, before Vault is asked anything.
+    assert_eq!(s.call("GET", "/user/secret", None, None).await.0, 401);
+}
+
+#[tokio::test]
+async fn one_user_cannot_reach_another_s_secrets() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let ta = db.user(&alice, None);
+    let tb = db.user(&bob, None);
+    let s = serve(&db, &vault_args(&db, &addr, &vtoken));
+    let body = json!({"password": "ALICE-ONLY-SENTINEL"});
+    assert_eq!(s.put("/user/secret/db", &ta, &body).await.0, 200);
+
+    for path in [
+        "/user/secret/db".to_owned(),
+        "/user/secret/db/metadata".to_owned(),
+        format!("/user/secret/..%2F{alice}%2Fdb"),
+        format!("/user/secret/%2E%2E%2F{alice}%2Fdb"),
+        format!("/user/secret/{alice}%2Fdb"),
+    ] {
+        let (st, got) = s.get(&path, &tb).await;
+        assert!(matches!(st, 400 | 403 | 404), "{path}: {st} {got}");
+        assert!(
+            !got.to_string().contains("ALICE-ONLY"),
+            "{path} leaked: {got}"
+        );
+    }
+    let (st, all) = s.get("/user/secret", &tb).await;
+    assert_eq!((st, all["data"].clone()), (200, json!({})));
+    assert_eq!(
+        s.get("/user/secret?list=true", &tb).await.1["data"],
+        json!([])
+    );
+    assert_eq!(s.delete("/user/secret/db", &tb).await.0, 404);
+    let (st, _) = s
+        .put("/user/secret/db?cas=1", &tb, &json!({"password": "bob"}))
+        .await;
+    assert_eq!(
+        st, 409,
+        "bob's own db does not exist: version 1 is stale for him"
+    );
+    // Bob's write went to his own path; Alice's secret is unchanged.
+    let (st, mine) = s.get("/user/secret/db", &ta).await;
+    assert_eq!(
+        (st, &mine["data"]["db"], &mine["version"]),
+        (200, &body, &json!(1))
+    );
+    for t in [&ta, &tb] {
+        let _ = s.delete("/user/secret/db", t).await;
+    }
+}
+
+/// `rh-server serve` with its stderr in `log` at debug level (the most it logs without `-vv`).
+struct LoggedServer {
+    child: Child,
+    url: String,
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_logged(db: &TestDb, extra: &[String], log: &Path) -> LoggedServer {
+    let err = std::fs::File::create(log).expect("log file");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "-v"])
+        .args(extra)
+        .args(db.args())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", db.home())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(err)
+        .spawn()
+        .expect("spawn rh-server");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("url line");
+    LoggedServer {
+        child,
+        url: line.trim().to_owned(),
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn no_secret_value_reaches_the_database_or_the_logs() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("sentinel");
+    let token = db.user(&name, None);
+    let log = db.tmp.path().join("server.log");
+    let s = serve_logged(&db, &vault_args(&db, &addr, &vtoken), &log);
+    let store = ServerSecretStore::new(&s.url, SecretString::from(token.clone())).expect("client");
+    let sentinels = [
+        "SENTINEL-AWS-5f3a9",
+        "SENTINEL-HF-77c1e",
+        "SENTINEL-CUSTOM-0b2d4",
+    ];
+    let aws: rh_secrets::ProviderSecrets =
+        [("access_key", sentinels[0]), ("secret_key", sentinels[0])]
+            .into_iter()
+            .collect();
+    let hf: rh_secrets::ProviderSecrets = [("token", sentinels[1])].into_iter().collect();
+    let custom: rh_secrets::ProviderSecrets = [("password", sentinels[2])].into_iter().collect();
+    store.put("aws", &aws, Some(0)).await.expect("put aws");
+    store.put("huggingface", &hf, None).await.expect("put hf");
+    store.put("my-db", &custom, None).await.expect("put custom");
+    let _ = store
+        .put("aws", &aws, Some(0))
+        .await
+        .expect_err("a conflict, logged");
+    store.get("aws").await.expect("get").expect("present");
+    store.rollback("aws", 1).await.expect("rollback");
+    store.history("aws").await.expect("history");
+    // The bulk endpoints too.
+    let http = reqwest::Client::new();
+    let bulk = json!({"github": {"token": sentinels[2]}});
+    let res = http
+        .put(format!("{}/user/secret", s.url))
+        .bearer_auth(&token)
+        .body(bulk.to_string())
+        .send()
+        .await
+        .expect("bulk put");
+    assert_eq!(res.status(), 200);
+    let all: Value = http
+        .get(format!("{}/user/secret", s.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("bulk get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["data"]["github"]["token"], sentinels[2]);
+    for p in ["aws", "huggingface", "my-db", "github"] {
+        assert!(store.delete(p).await.expect("delete"));
+    }
+    drop(s); // flush and stop
+
+    let logged = std::fs::read(&log).expect("read log");
+    assert!(
+        contains(&logged, "wrote version"),
+        "the log is the debug-level one"
+    );
+    let mut checked = vec![log];
+    checked.extend(files_under(&db.data_dir()));
+    assert!(
+        checked
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "db"))
+    );
+    for path in &checked {
+        let bytes = std::fs::read(path).expect("read");
+        for needle in sentinels
+            .iter()
+            .copied()
+            .chain([token.as_str(), vtoken.as_str()])
+        {
+            assert!(
+                !contains(&bytes, needle),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn vault_down_is_a_clean_error_and_resources_keep_working() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("down");
+    let t = db.user(&name, None);
+    // Port 1 on loopback: nothing listens there.
+    let s = serve(&db, &vault_args(&db, "http://127.0.0.1:1", "unused"));
+    let (st, body) = s.get("/user/secret", &t).await;
+    assert_eq!(st, 503, "{body}");
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with(
+            "rh-server cannot reach its Vault: cannot reach Vault at http://127.0.0.1:1"
+        ),
+        "{detail}"
+    );
+    assert!(!detail.contains('\n'));
+    let store = client(&s, &t);
+    let err = store.get("aws").await.expect_err("vault is down");
+    assert!(matches!(err, Error::Server { status: 503, .. }), "{err}");
+    assert!(err.to_string().contains("cannot reach Vault"), "{err}");
+    // The resource half of the server does not need Vault.
+    let address = format!("/{name}/r");
+    assert_eq!(
+        s.post("/resource", &t, &payload(&address, &json!({"n": 1})))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(s.get(&format!("/resource/{name}:r"), &t).await.0, 200);
+    assert_eq!(s.get("/user", &t).await.0, 200);
+}
+
+#[tokio::test]
+async fn without_vault_the_secret_routes_say_how_to_configure_one() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let t = db.user(&unique("novault"), None);
+    let s = db.serve();
+    for (method, path) in [
+        ("GET", "/user/secret"),
+        ("GET", "/user/secret/aws"),
+        ("DELETE", "/user/secret/aws"),
+    ] {
+        let got = s.call(method, path, Some(&t), None).await;
+        assert_error(
+            &got,
+            503,
+            "no Vault configured: start it with --vault-addr URL",
+        );
+    }
+    assert_eq!(s.get("/user", &t).await.0, 200);
+    // A token file that does not exist: a one-line startup error, exit 1.
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--vault-addr",
+            "http://127.0.0.1:8200",
+            "--vault-token-file",
+            "/nonexistent/token",
+        ])
+        .args(db.args())
+        .env_clear()
+        .env("HOME", db.home())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = rh_test::stderr(&out);
+    assert!(
+        err.contains("cannot read the Vault token file /nonexistent/token"),
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--vault-addr",
+            "http://127.0.0.1:8200",
+        ])
+        .args(db.args())
+        .env_clear()
+        .env("HOME", db.home())
+        .output()
+        .expect("run");
+    assert!(
+        rh_test::stderr(&out)
+            .contains("needs a token: give --vault-token-file PATH or set VAULT_TOKEN")
+    );
+}
+
+#[tokio::test]
+async fn a_vault_token_the_vault_refuses_is_a_502_naming_the_server_s_token() {
+    let Some((addr, _)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let name = unique("badvault");
+    let t = db.user(&name, None);
+    let s = serve(&db, &vault_args(&db, &addr, "not-a-vault-token-SENTINEL"));
+    let got = s.get("/user/secret/aws", &t).await;
+    assert_error(&got, 502, "Vault refused rh-server's token (403)");
+    assert!(!got.1.to_string().contains("SENTINEL"), "{got:?}");
+    let err = client(&s, &t).list().await.expect_err("refused");
+    assert!(matches!(err, Error::Server { status: 502, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_account_named_local_cannot_reach_rh_local() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let t = db.user("local", None);
+    let s = serve(&db, &vault_args(&db, "http://127.0.0.1:1", "unused"));
+    assert_error(
+        &s.get("/user/secret", &t).await,
+        403,
+        "reserved for direct Vault use",
+    );
+}
