@@ -120,6 +120,12 @@ fn spawn(bin: &Path, root: &Path) -> (Child, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     isolate(&mut cmd, root);
+    // The shared OpenBao, when the harness started one: secrets of logged-in users go through this server.
+    for key in ["VAULT_ADDR", "VAULT_TOKEN"] {
+        if let Some(v) = crate::service_env(key) {
+            cmd.env(key, v);
+        }
+    }
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));

@@ -1,3 +1,5 @@
+//! The conformance suite and backend-specific checks for the Azure Blob backend against Azurite.
+
 use rh_storage::azure::{AzureAuth, AzureOptions, AzureStore};
 use rh_storage::{BlobPath, BlobStore, Error, testing};
 use rh_test::service_env;

@@ -1,3 +1,5 @@
+//! The conformance suite and backend-specific checks for the local-file backend.
+
 use rh_storage::file::FileStore;
 use rh_storage::{BlobPath, BlobStore, testing};
 

@@ -1,3 +1,5 @@
+//! The conformance suite and backend-specific checks for the GCS backend against fake-gcs-server.
+
 use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
 use rh_storage::{BlobPath, BlobStore, testing};
 use rh_test::service_env;

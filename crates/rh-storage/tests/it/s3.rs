@@ -1,3 +1,5 @@
+//! The conformance suite and backend-specific checks for the S3 backend against the S3 server (moto).
+
 use rh_storage::s3::{S3Credentials, S3Options, S3Store};
 use rh_storage::{BlobPath, BlobStore, Error, testing};
 use rh_test::service_env;
