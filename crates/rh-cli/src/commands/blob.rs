@@ -1,6 +1,7 @@
 //! `rh blob …`: write, read, list and delete blobs in a file, S3, GCS or Azure store, with their `Blob`
 //! resource config saved through the RNS (the local `rh/` folder, or rh-server for `/user/…` names).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -87,7 +88,7 @@ pub(crate) enum BlobCommand {
 struct Names {
     rns: LocalRns,
     remote: Option<std::result::Result<RemoteRns, String>>,
-    names: NameContext,
+    folders: NameContext,
     home: PathBuf,
 }
 
@@ -112,7 +113,7 @@ impl Names {
         Ok(Self {
             rns,
             remote,
-            names: NameContext::with_default_folder(default_folder),
+            folders: NameContext::with_default_folder(default_folder),
             home,
         })
     }
@@ -123,7 +124,7 @@ impl Names {
             Some(rest) => format!("~/{rest}"),
             None => input.to_owned(),
         };
-        let name = ResourceName::parse_with(&input, &self.names)?;
+        let name = ResourceName::parse_with(&input, &self.folders)?;
         let rns: &dyn Rns = if name.scope() == Scope::Remote {
             match &self.remote {
                 Some(Ok(r)) => r,
@@ -275,7 +276,7 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
             let store = store_for(ctx, &system, &bucket, Path::new(&bucket)).await?;
             let mut out = String::new();
             for m in store.list(&prefix).await? {
-                out.push_str(&format!("{}\t{}\n", m.size, m.path.as_str()));
+                let _ = writeln!(out, "{}\t{}", m.size, m.path.as_str());
             }
             printer::bytes(out.as_bytes())?;
         }
@@ -336,27 +337,28 @@ async fn store_for(
     Ok(match system {
         "file" => Box::new(FileStore::new(dir)),
         "s3" => {
-            let creds = match (
+            let creds = if let (Some(id), Some(secret)) = (
                 env.non_empty(EnvVars::AWS_ACCESS_KEY_ID),
                 env.non_empty(EnvVars::AWS_SECRET_ACCESS_KEY),
             ) {
-                (Some(id), Some(secret)) => S3Credentials::new(
+                S3Credentials::new(
                     id,
                     SecretString::from(secret),
                     env.non_empty(EnvVars::AWS_SESSION_TOKEN)
                         .map(SecretString::from),
                     "environment variables",
-                ),
-                _ => {
-                    let (file, shown) = match env.non_empty(EnvVars::AWS_SHARED_CREDENTIALS_FILE) {
-                        Some(f) => (PathBuf::from(&f), f),
-                        None => (
+                )
+            } else {
+                let (file, shown) =
+                    if let Some(f) = env.non_empty(EnvVars::AWS_SHARED_CREDENTIALS_FILE) {
+                        (PathBuf::from(&f), f)
+                    } else {
+                        (
                             ctx.paths.home().join(".aws/credentials"),
                             "~/.aws/credentials".to_owned(),
-                        ),
+                        )
                     };
-                    S3Credentials::from_shared_file(&file, "default", &shown)?
-                }
+                S3Credentials::from_shared_file(&file, "default", &shown)?
             };
             let region = env
                 .non_empty(EnvVars::AWS_REGION)
@@ -368,21 +370,19 @@ async fn store_for(
             ))?)
         }
         "gs" => {
-            let (endpoint, auth) = match env.non_empty(EnvVars::STORAGE_EMULATOR_HOST) {
-                Some(host) => (Some(host), GcsAuth::Anonymous),
-                None => {
-                    let (path, shown_as) =
-                        match env.non_empty(EnvVars::GOOGLE_APPLICATION_CREDENTIALS) {
-                            Some(p) => (PathBuf::from(&p), p),
-                            None => (
-                                ctx.paths
-                                    .home()
-                                    .join(".config/gcloud/application_default_credentials.json"),
-                                "~/.config/gcloud/application_default_credentials.json".to_owned(),
-                            ),
-                        };
-                    (None, GcsAuth::CredentialsFile { path, shown_as })
-                }
+            let (endpoint, auth) = if let Some(host) = env.non_empty(EnvVars::STORAGE_EMULATOR_HOST)
+            {
+                (Some(host), GcsAuth::Anonymous)
+            } else if let Some(p) = env.non_empty(EnvVars::GOOGLE_APPLICATION_CREDENTIALS) {
+                let path = PathBuf::from(&p);
+                (None, GcsAuth::CredentialsFile { path, shown_as: p })
+            } else {
+                let path = ctx
+                    .paths
+                    .home()
+                    .join(".config/gcloud/application_default_credentials.json");
+                let shown_as = "~/.config/gcloud/application_default_credentials.json".to_owned();
+                (None, GcsAuth::CredentialsFile { path, shown_as })
             };
             Box::new(GcsStore::new(GcsOptions::new(bucket, endpoint, auth)).await?)
         }
