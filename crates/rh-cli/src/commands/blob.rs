@@ -175,8 +175,9 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
                 None => default_path(ctx, &system, &name)?,
             };
             let target = open(ctx, &names, &system, &path).await?;
+            let folder = path.rsplit_once('/').map_or(path.as_str(), |(dir, _)| dir);
             tracing::info!(
-                "Creating new {system} folder if it does not already exist in path: {path}"
+                "Creating new {system} folder if it does not already exist in path: {folder}"
             );
             if create_bucket || system == "file" {
                 target.store.create_bucket().await?;

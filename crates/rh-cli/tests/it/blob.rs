@@ -127,7 +127,7 @@ fn pickle_round_trip_through_s3() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(
-            "Creating new s3 folder if it does not already exist in path: /{b}/key"
+            "Creating new s3 folder if it does not already exist in path: /{b}\n"
         )),
         "{}",
         stderr(&out)
@@ -286,4 +286,26 @@ fn remote_name_saves_config_on_rh_server() {
     let out = t.run(["blob", "read", "/alice/my_blob"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(unpickle(&out.stdout), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n");
+}
+
+#[test]
+fn sharing_a_file_blob_is_refused() {
+    let t = t();
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    server.create_user("bob", None);
+    t.ok(["login", &token, "--api-server-url", server.url()]);
+    let out = with_stdin(
+        &t,
+        &["blob", "write", "local_data", "--system", "file"],
+        b"x",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = t.run(["resource", "share", "/alice/local_data", "--user", "bob"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Unable to share a local blob. Please make sure the blob is located on a cluster or a remote system"),
+        "{}",
+        stderr(&out)
+    );
 }
