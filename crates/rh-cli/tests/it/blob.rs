@@ -309,3 +309,64 @@ fn sharing_a_file_blob_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn gcs_and_azure_round_trip() {
+    if !rh_test::integration() {
+        return;
+    }
+    let mut t = t();
+    for var in ["STORAGE_EMULATOR_HOST", "AZURE_STORAGE_CONNECTION_STRING"] {
+        if let Some(v) = rh_test::service_env(var) {
+            t.env(var, v);
+        }
+    }
+    for system in ["gs", "azure"] {
+        let b = bucket(system);
+        let path = format!("{b}/dir/data.bin");
+        let name = format!("~/{system}_blob");
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let out = with_stdin(
+            &t,
+            &[
+                "blob",
+                "write",
+                &name,
+                "--system",
+                system,
+                "--path",
+                &path,
+                "--create-bucket",
+            ],
+            &data,
+        );
+        assert!(out.status.success(), "{system}: {}", stderr(&out));
+        let out = t.run(["blob", "read", &name]);
+        assert!(out.status.success(), "{system}: {}", stderr(&out));
+        assert_eq!(out.stdout, data, "{system}");
+        assert!(
+            t.ok(["blob", "ls", "dir/", "--system", system, "--bucket", &b])
+                .ends_with("\tdir/data.bin\n")
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_source_saves_nothing() {
+    let t = t();
+    let out = t.run([
+        "blob",
+        "write",
+        "~/gone",
+        "--system",
+        "file",
+        "/nonexistent/input",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot read /nonexistent/input"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!t.work_dir().join("rh/gone").exists());
+}
