@@ -231,7 +231,9 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
                 out.flush().await.context("cannot write stdout")?;
             } else {
                 // Write beside the destination, then rename, so a failed read leaves no partial file.
-                let tmp = output.with_extension("rh-partial");
+                let mut tmp = output.clone().into_os_string();
+                tmp.push(".rh-partial");
+                let tmp = PathBuf::from(tmp);
                 let result = async {
                     let mut f = tokio::fs::File::create(&tmp).await?;
                     while let Some(chunk) = stream.next().await {
