@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::blob::BlobCommand;
 use crate::commands::config::ConfigCommand;
 use crate::commands::login::{LoginArgs, LogoutArgs};
 use crate::commands::resource::{ClusterCommand, ResourceCommand};
@@ -63,6 +64,9 @@ pub(crate) enum Command {
     /// Create cluster resources and change their autostop.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Write, read, list and delete blobs in file, S3, GCS or Azure stores (their configs go in the RNS).
+    #[command(subcommand)]
+    Blob(BlobCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -53,6 +53,22 @@ impl EnvVars {
     /// Moves `~/.config`.
     pub const XDG_CONFIG_HOME: &'static str = "XDG_CONFIG_HOME";
 
+    /// AWS session token (temporary credentials).
+    pub const AWS_SESSION_TOKEN: &'static str = "AWS_SESSION_TOKEN";
+    /// A custom S3 endpoint (an S3-compatible server); path-style addressing when set.
+    pub const AWS_ENDPOINT_URL: &'static str = "AWS_ENDPOINT_URL";
+    /// AWS region.
+    pub const AWS_REGION: &'static str = "AWS_REGION";
+    /// AWS region (older name).
+    pub const AWS_DEFAULT_REGION: &'static str = "AWS_DEFAULT_REGION";
+    /// The GCS emulator address; anonymous access when set.
+    pub const STORAGE_EMULATOR_HOST: &'static str = "STORAGE_EMULATOR_HOST";
+    /// Azure storage connection string.
+    pub const AZURE_STORAGE_CONNECTION_STRING: &'static str = "AZURE_STORAGE_CONNECTION_STRING";
+    /// Azure storage account name.
+    pub const AZURE_STORAGE_ACCOUNT: &'static str = "AZURE_STORAGE_ACCOUNT";
+    /// Azure storage account key.
+    pub const AZURE_STORAGE_KEY: &'static str = "AZURE_STORAGE_KEY";
     /// Vault / OpenBao address.
     pub const VAULT_ADDR: &'static str = "VAULT_ADDR";
     /// Vault / OpenBao token.

@@ -7,6 +7,7 @@ use anyhow::Result;
 use crate::args::{Cli, Command};
 use crate::context::Context;
 
+pub(crate) mod blob;
 pub(crate) mod config;
 pub(crate) mod login;
 pub(crate) mod resource;
@@ -47,6 +48,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Resource(cmd) => resource::run(&ctx, cmd).await,
         Command::Cluster(cmd) => resource::run_cluster(&ctx, cmd).await,
+        Command::Blob(cmd) => blob::run(&ctx, cmd).await,
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -554,10 +554,15 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             json,
         } => {
             let name = local.name(&name)?;
-            let got = local
-                .remote(&name)?
-                .share(&name, &users, &access, !no_notify)
-                .await?;
+            let remote = local.remote(&name)?;
+            if let Ok(Resource::Blob(b)) = Resource::load(remote, &name).await
+                && b.system == rh_resources::System::file()
+            {
+                bail!(
+                    "Unable to share a local blob. Please make sure the blob is located on a cluster or a remote system."
+                );
+            }
+            let got = remote.share(&name, &users, &access, !no_notify).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::Revoke {

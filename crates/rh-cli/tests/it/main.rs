@@ -1,5 +1,6 @@
 //! End-to-end tests of the `rh` binary: each runs the real executable in a throwaway HOME.
 
+mod blob;
 mod config;
 mod crash;
 mod remote;
