@@ -150,7 +150,10 @@ fn test(extra: &[String]) -> Result<()> {
     ];
     test_args.extend(extra.iter().cloned());
     let script = format!(
-        "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n{}\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\n",
+        "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n\
+         echo '== the tutorial, end to end'\n\
+         if cargo run --quiet --package xtask -- tutorial-steps 2>&1; then echo 'tutorial result: ok. 1 passed; 0 failed'; \
+         else echo 'tutorial result: FAILED. 0 passed; 1 failed'; rc=1; fi\nexit $rc\n",
         starts.join("\n"),
         test_args.join(" ")
     );
@@ -186,9 +189,12 @@ fn test(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Reads `test result: ok. 12 passed; 0 failed; …` into (passed, failed).
+/// Reads `test result: ok. 12 passed; 0 failed; …` (and the tutorial's `tutorial result: …`) into (passed, failed).
 fn parse_result_line(line: &str) -> Option<(u64, u64)> {
-    let rest = line.trim().strip_prefix("test result: ")?;
+    let line = line.trim();
+    let rest = line
+        .strip_prefix("test result: ")
+        .or_else(|| line.strip_prefix("tutorial result: "))?;
     let mut passed = None;
     let mut failed = None;
     for part in rest.split(['.', ';']) {

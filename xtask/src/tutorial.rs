@@ -17,6 +17,8 @@ struct Tutorial {
     home: PathBuf,
     work: PathBuf,
     server: Option<Child>,
+    /// Values never echoed in the printed commands (the account token).
+    hidden: Vec<String>,
 }
 
 impl Drop for Tutorial {
@@ -40,7 +42,17 @@ fn env(key: &str) -> Result<String> {
 impl Tutorial {
     /// Prints `$ rh ARGS`, runs it (with `stdin` if given) and prints its output; fails on a non-zero exit.
     fn rh(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String> {
-        println!("\n$ rh {}", args.join(" "));
+        let shown: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if self.hidden.iter().any(|h| h == a) {
+                    "rh_****"
+                } else {
+                    a
+                }
+            })
+            .collect();
+        println!("\n$ rh {}", shown.join(" "));
         let mut cmd = Command::new(&self.rh);
         cmd.args(args)
             .env("HOME", &self.home)
@@ -108,6 +120,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
         work: tmp.join("home/project"),
         root: tmp.clone(),
         server: None,
+        hidden: Vec::new(),
     };
     std::fs::create_dir_all(&t.work)?;
     // A project folder under git, as the tutorial's notebook was: local resources land in its rh/.
@@ -139,6 +152,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
         );
     }
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    t.hidden.push(token.clone());
     println!("rh_****************  (the new account's token, shown once)");
     println!("$ rh-server serve --bind 127.0.0.1:{port}");
     t.server = Some(
