@@ -48,6 +48,8 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    #[error("refusing to edit {}: its indentation would change other values", path.display())]
+    UnsafeEdit { path: PathBuf },
     #[error("invalid secrets input: {message}")]
     Input { message: String },
     #[error("{} is a directory, expected a credentials file", path.display())]
