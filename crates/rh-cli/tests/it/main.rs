@@ -2,6 +2,8 @@
 
 mod config;
 mod crash;
+mod faults;
+mod leaks;
 mod resource;
 mod run;
 mod secrets;
