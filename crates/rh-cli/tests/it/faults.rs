@@ -179,6 +179,7 @@ fn write_fails_cleanly(t: &CliTest, args: &[String], dir: &Path, uid: Option<u32
         before,
         "{fault}: rh {args:?} changed files"
     );
+    eprintln!("{fault}: rh {}: {line}", args.join(" "));
 }
 
 #[test]
