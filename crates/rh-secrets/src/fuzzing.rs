@@ -139,10 +139,12 @@ pub fn provider_file_of(name: &str, content: &[u8]) {
 mod tests {
     /// Every input saved under `fuzz/regressions/<target>/` (crashes found by `cargo xtask fuzz`)
     /// still holds its target's property.
+    type Target = (&'static str, fn(&[u8]));
+
     #[test]
     fn replays_fuzz_regressions() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 5] = [
+        let targets: [Target; 5] = [
             ("ini_edit", super::ini),
             ("provider_file", super::provider_file),
             ("clouds_config", |d| super::provider_file_of("azure", d)),

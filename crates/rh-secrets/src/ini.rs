@@ -51,6 +51,7 @@ impl std::fmt::Debug for Ini {
                 &self.lines.iter().map(|l| &l.kind).collect::<Vec<_>>(),
             )
             .field("eol", &self.eol)
+            .field("path", &self.path)
             .finish()
     }
 }

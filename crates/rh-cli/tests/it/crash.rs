@@ -1,6 +1,7 @@
 //! Crash safety: `rh` killed with SIGKILL at arbitrary points while it writes leaves every file either
 //! as it was or as it was meant to become, never torn, and still private.
 
+use std::fmt::Write as _;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -147,9 +148,11 @@ fn credentials_file_is_old_or_new_after_sigkill() {
         "[default]\naws_access_key_id = AKIAOLDOLDOLDOLD\naws_secret_access_key = old/secret\n",
     );
     for i in 0..3000 {
-        old.push_str(&format!(
-            "\n[profile-{i}]\naws_access_key_id = AKIA{i:016}\naws_secret_access_key = s{i}\n"
-        ));
+        writeln!(
+            old,
+            "\n[profile-{i}]\naws_access_key_id = AKIA{i:016}\naws_secret_access_key = s{i}"
+        )
+        .unwrap();
     }
     let write_old = || {
         std::fs::write(&path, &old).unwrap();
