@@ -71,7 +71,7 @@ impl Ini {
             _ => "\n",
         };
         let mut lines = Vec::new();
-        let mut sections: Vec<String> = Vec::new();
+        let mut sections = std::collections::HashSet::new();
         let mut keys_in_section: Vec<String> = Vec::new();
         let mut in_section = false;
         // Indent of the current key, while continuation lines may follow it.
@@ -93,10 +93,9 @@ impl Ini {
                     .filter(|&c| c > 1)
                     .ok_or_else(|| malformed(n, "section header is missing its closing `]`"))?;
                 let name = stripped[1..close].to_owned();
-                if sections.contains(&name) {
+                if !sections.insert(name.clone()) {
                     return Err(malformed(n, &format!("section [{name}] appears twice")));
                 }
-                sections.push(name.clone());
                 keys_in_section.clear();
                 in_section = true;
                 Kind::Section(name)
