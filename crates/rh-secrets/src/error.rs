@@ -50,6 +50,8 @@ pub enum Error {
     },
     #[error("refusing to edit {}: its indentation would change other values", path.display())]
     UnsafeEdit { path: PathBuf },
+    #[error("{} holds YAML that cannot be written back (a mapping used as a key); edit it by hand", path.display())]
+    Unwritable { path: PathBuf },
     #[error("invalid secrets input: {message}")]
     Input { message: String },
     #[error("{} is a directory, expected a credentials file", path.display())]
