@@ -35,6 +35,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The error and its causes joined by `: `, skipping a cause whose text an outer message already
+/// quotes (many library errors print their source in their own message).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Prints the error chain on one line and picks the exit code.
 fn report(err: &anyhow::Error) -> ExitCode {
     if err.chain().any(|c| {
@@ -46,7 +63,7 @@ fn report(err: &anyhow::Error) -> ExitCode {
     let unexpected = err
         .chain()
         .any(<dyn std::error::Error>::is::<commands::Unexpected>);
-    printer::error_line(&format!("{err:#}"));
+    printer::error_line(&one_line(err));
     if unexpected {
         ExitCode::from(2)
     } else {

@@ -30,7 +30,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let wrap = |source| Error::Write {
         path: path.to_path_buf(),
-        source,
+        source: without_temp_path(source),
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -66,6 +66,15 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     }
     remove_stale_temps(dir, &file_name);
     Ok(())
+}
+
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    // tempfile wraps an I/O error with the temp file's path; `Error::Write` names the real file.
+    let text = e.to_string();
+    match text.rfind(" at path \"") {
+        Some(i) if e.raw_os_error().is_none() => std::io::Error::new(e.kind(), &text[..i]),
+        _ => e,
+    }
 }
 
 /// Removes temp files that a writer killed mid-write left beside `file_name` (they may hold secrets).

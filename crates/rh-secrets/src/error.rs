@@ -48,6 +48,10 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    #[error("refusing to edit {}: its indentation would change other values", path.display())]
+    UnsafeEdit { path: PathBuf },
+    #[error("{} holds YAML that cannot be written back (a mapping used as a key); edit it by hand", path.display())]
+    Unwritable { path: PathBuf },
     #[error("invalid secrets input: {message}")]
     Input { message: String },
     #[error("{} is a directory, expected a credentials file", path.display())]

@@ -9,14 +9,15 @@ use secrecy::ExposeSecret;
 
 use crate::{CustomProviders, ProviderSecrets, SaveOptions, Secrets, SecretsMap, builtin_provider};
 
-/// The INI editor: a parsed file renders back byte for byte, and setting a key yields a file that parses
-/// and holds the new value.
+/// The INI editor: a parsed file renders back byte for byte; setting a key yields a file that parses,
+/// holds the new value and keeps every other value; removing a key keeps every other value. A refused
+/// edit leaves the document as it was.
 pub fn ini(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let path = Path::new("/fuzz/credentials");
-    let Ok(mut doc) = crate::ini::Ini::parse(path, text) else {
+    let Ok(doc) = crate::ini::Ini::parse(path, text) else {
         return;
     };
     assert_eq!(
@@ -24,36 +25,78 @@ pub fn ini(data: &[u8]) {
         text,
         "an unedited INI file must render byte for byte"
     );
-    doc.set("default", "aws_access_key_id", "AKIAFUZZ");
-    let rendered = doc.render();
-    let again = crate::ini::Ini::parse(path, &rendered).expect("an edited INI file parses");
-    assert_eq!(
-        again.get("default", "aws_access_key_id").as_deref(),
-        Some("AKIAFUZZ")
-    );
+    let before = doc.values();
+
+    let mut set = doc.clone();
+    if set.set("default", "aws_access_key_id", "AKIAFUZZ").is_ok() {
+        let rendered = set.render();
+        let again = crate::ini::Ini::parse(path, &rendered).expect("an edited INI file parses");
+        let mut expected = before.clone();
+        expected.insert(
+            ("default".to_owned(), "aws_access_key_id".to_owned()),
+            "AKIAFUZZ".to_owned(),
+        );
+        assert_eq!(again.values(), expected, "set changed other values");
+    } else {
+        assert_eq!(set.render(), text, "a refused set changed the document");
+    }
+
+    if let Some((section, key)) = before.keys().next().cloned() {
+        let mut removed = doc.clone();
+        if removed.remove(&section, &key).is_ok() {
+            let again = crate::ini::Ini::parse(path, &removed.render())
+                .expect("an INI file with a key removed parses");
+            let mut expected = before.clone();
+            expected.remove(&(section, key));
+            assert_eq!(again.values(), expected, "remove changed other values");
+        } else {
+            assert_eq!(
+                removed.render(),
+                text,
+                "a refused remove changed the document"
+            );
+        }
+    }
 }
+
+/// The providers with a credential file, and the values a fuzzed save writes.
+const PROVIDERS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "aws",
+        &[("access_key", "AKIAFUZZ"), ("secret_key", "fuzz-secret")],
+    ),
+    ("azure", &[("subscription_id", "fuzz-sub")]),
+    (
+        "gcp",
+        &[("client_id", "fuzz-id"), ("client_secret", "fuzz-secret")],
+    ),
+    ("huggingface", &[("token", "hf_fuzz")]),
+    ("lambda", &[("api_key", "fuzz-key")]),
+    ("github", &[("token", "gho_fuzz")]),
+];
 
 /// A provider's credential file holding arbitrary bytes: reading and saving never panic, a refused
 /// save leaves the file byte-identical, and a successful one reads back the saved values.
 pub fn provider_file(data: &[u8]) {
-    const PROVIDERS: &[(&str, &[(&str, &str)])] = &[
-        (
-            "aws",
-            &[("access_key", "AKIAFUZZ"), ("secret_key", "fuzz-secret")],
-        ),
-        ("azure", &[("subscription_id", "fuzz-sub")]),
-        (
-            "gcp",
-            &[("client_id", "fuzz-id"), ("client_secret", "fuzz-secret")],
-        ),
-        ("huggingface", &[("token", "hf_fuzz")]),
-        ("lambda", &[("api_key", "fuzz-key")]),
-        ("github", &[("token", "gho_fuzz")]),
-    ];
     let Some((&selector, content)) = data.split_first() else {
         return;
     };
-    let (name, values) = PROVIDERS[usize::from(selector) % PROVIDERS.len()];
+    let (name, _) = PROVIDERS[usize::from(selector) % PROVIDERS.len()];
+    provider_file_of(name, content);
+}
+
+/// [`provider_file`] for one provider (`aws`, `azure`, `gcp`, `huggingface`, `lambda`, `github`):
+/// the whole input is its credential file.
+///
+/// # Panics
+///
+/// When a property does not hold, or `name` is not one of those providers.
+pub fn provider_file_of(name: &str, content: &[u8]) {
+    let values = PROVIDERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .expect("a fuzzed provider");
     let dir = tempfile::tempdir().expect("a temp dir");
     let paths = RhPaths::new(dir.path(), dir.path().join(".rh"));
     let env = MapEnv::default();
@@ -88,6 +131,41 @@ pub fn provider_file(data: &[u8]) {
             got.get(k).map(|s| s.expose_secret().to_owned()).as_deref(),
             Some(*v),
             "{name}.{k}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every input saved under `fuzz/regressions/<target>/` (crashes found by `cargo xtask fuzz`)
+    /// still holds its target's property.
+    type Target = (&'static str, fn(&[u8]));
+
+    #[test]
+    fn replays_fuzz_regressions() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+        let targets: [Target; 5] = [
+            ("ini_edit", super::ini),
+            ("provider_file", super::provider_file),
+            ("clouds_config", |d| super::provider_file_of("azure", d)),
+            ("lambda_keys", |d| super::provider_file_of("lambda", d)),
+            ("hosts_yml", |d| super::provider_file_of("github", d)),
+        ];
+        let mut replayed = 0;
+        for (target, run) in targets {
+            let Ok(dir) = std::fs::read_dir(root.join(target)) else {
+                continue;
+            };
+            for entry in dir {
+                let path = entry.unwrap().path();
+                run(&std::fs::read(&path).unwrap());
+                replayed += 1;
+            }
+        }
+        assert!(
+            replayed >= 1,
+            "no regression inputs under {}",
+            root.display()
         );
     }
 }

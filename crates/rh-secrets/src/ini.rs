@@ -35,7 +35,12 @@ struct Line {
 pub(crate) struct Ini {
     lines: Vec<Line>,
     eol: &'static str,
+    /// Names the file in errors.
+    path: std::path::PathBuf,
 }
+
+/// Every value of a document by `(section, key)`: what a reader such as botocore sees.
+pub(crate) type Values = std::collections::BTreeMap<(String, String), String>;
 
 impl std::fmt::Debug for Ini {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Ini {
                 &self.lines.iter().map(|l| &l.kind).collect::<Vec<_>>(),
             )
             .field("eol", &self.eol)
+            .field("path", &self.path)
             .finish()
     }
 }
@@ -58,9 +64,14 @@ impl Ini {
             line,
             message: message.to_owned(),
         };
-        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        // New lines end the way the file's first line does.
+        let eol = match text.find(['\n', '\r']) {
+            Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+            Some(i) if text[i..].starts_with('\r') => "\r",
+            _ => "\n",
+        };
         let mut lines = Vec::new();
-        let mut sections: Vec<String> = Vec::new();
+        let mut sections = std::collections::HashSet::new();
         let mut keys_in_section: Vec<String> = Vec::new();
         let mut in_section = false;
         // Indent of the current key, while continuation lines may follow it.
@@ -68,8 +79,8 @@ impl Ini {
         for (idx, raw) in split_lines(text).into_iter().enumerate() {
             let n = idx + 1;
             let (body, line_eol) = raw;
-            let stripped = body.trim();
-            let indent = body.len() - body.trim_start().len();
+            let stripped = py_trim(body);
+            let indent = py_indent(body);
             let kind = if stripped.is_empty() {
                 Kind::Blank
             } else if stripped.starts_with('#') || stripped.starts_with(';') {
@@ -82,10 +93,9 @@ impl Ini {
                     .filter(|&c| c > 1)
                     .ok_or_else(|| malformed(n, "section header is missing its closing `]`"))?;
                 let name = stripped[1..close].to_owned();
-                if sections.contains(&name) {
+                if !sections.insert(name.clone()) {
                     return Err(malformed(n, &format!("section [{name}] appears twice")));
                 }
-                sections.push(name.clone());
                 keys_in_section.clear();
                 in_section = true;
                 Kind::Section(name)
@@ -93,7 +103,7 @@ impl Ini {
                 let delim = body
                     .find(['=', ':'])
                     .ok_or_else(|| malformed(n, "expected `[section]` or `key = value`"))?;
-                let key = body[..delim].trim().to_lowercase();
+                let key = py_trim(&body[..delim]).to_lowercase();
                 if key.is_empty() {
                     return Err(malformed(n, "a `key = value` line has no key"));
                 }
@@ -108,7 +118,8 @@ impl Ini {
                 }
                 keys_in_section.push(key.clone());
                 let after = &body[delim + 1..];
-                let value_start = delim + 1 + (after.len() - after.trim_start().len());
+                let value_start =
+                    delim + 1 + (after.len() - after.trim_start_matches(is_py_space).len());
                 key_indent = Some(indent);
                 lines.push(Line {
                     text: body.to_owned(),
@@ -129,7 +140,11 @@ impl Ini {
                 kind,
             });
         }
-        Ok(Self { lines, eol })
+        Ok(Self {
+            lines,
+            eol,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The bytes of the document.
@@ -142,31 +157,128 @@ impl Ini {
         out
     }
 
-    /// The value of `key` in `[section]`, with continuation lines joined by newlines.
+    /// The value of `key` in `[section]` as configparser gives it: continuation lines joined by
+    /// newlines, a whitespace-only line inside the value kept as an empty line, comments skipped, and
+    /// trailing whitespace stripped.
     pub(crate) fn get(&self, section: &str, key: &str) -> Option<String> {
         let range = self.section_range(section)?;
         let key = key.to_lowercase();
         let i = self.find_key(range.clone(), &key)?;
+        Some(self.value_at(i, range.end))
+    }
+
+    fn value_at(&self, i: usize, end: usize) -> String {
         let Kind::Key { value_start, .. } = &self.lines[i].kind else {
-            unreachable!("find_key returns key lines")
+            unreachable!("value_at is called on key lines")
         };
-        let mut value = self.lines[i].text[*value_start..].trim().to_owned();
-        for l in &self.lines[i + 1..range.end] {
+        let mut value = py_trim(&self.lines[i].text[*value_start..]).to_owned();
+        for l in &self.lines[i + 1..end] {
             match l.kind {
                 Kind::Continuation => {
                     value.push('\n');
-                    value.push_str(l.text.trim());
+                    value.push_str(py_trim(&l.text));
                 }
-                Kind::Blank | Kind::Comment => {}
+                Kind::Blank => value.push('\n'),
+                Kind::Comment => {}
                 _ => break,
             }
         }
-        Some(value)
+        value.trim_end_matches(is_py_space).to_owned()
     }
 
-    /// Sets `key = value` in `[section]`, touching only that line (or adding one line, or a new section at the end).
-    pub(crate) fn set(&mut self, section: &str, key: &str, value: &str) {
+    /// Every `(section, key)` with its value, as a reader of the file sees them.
+    pub(crate) fn values(&self) -> Values {
+        let mut out = Values::new();
+        let mut section = None;
+        for (i, l) in self.lines.iter().enumerate() {
+            match &l.kind {
+                Kind::Section(s) => section = Some(s.clone()),
+                // A value ends at the next key or section line.
+                Kind::Key { key, .. } => {
+                    if let Some(s) = &section {
+                        out.insert((s.clone(), key.clone()), self.value_at(i, self.lines.len()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Sets `key = value` in `[section]`, touching only that line (or adding one line, or a new
+    /// section at the end).
+    ///
+    /// The edit is checked by parsing the result again: every other key must keep its value. Where
+    /// indentation would make configparser read the result differently (an indented line after the
+    /// edit turning into a continuation), the key and section lines are first moved to column 0,
+    /// which keeps every value. A result that still reads wrong is refused.
+    pub(crate) fn set(&mut self, section: &str, key: &str, value: &str) -> Result<()> {
         debug_assert!(!value.contains(['\n', '\r']), "callers validate values");
+        let mut expected = self.values();
+        expected.insert(
+            (section.to_owned(), key.to_lowercase()),
+            py_trim(value).to_owned(),
+        );
+        self.checked_edit(&expected, |ini| ini.set_unchecked(section, key, value))
+    }
+
+    /// Removes `key` from `[section]`; a section left without keys or comments is removed too.
+    /// Checked like [`Ini::set`].
+    pub(crate) fn remove(&mut self, section: &str, key: &str) -> Result<bool> {
+        let mut expected = self.values();
+        if expected
+            .remove(&(section.to_owned(), key.to_lowercase()))
+            .is_none()
+        {
+            return Ok(false);
+        }
+        self.checked_edit(&expected, |ini| {
+            ini.remove_unchecked(section, key);
+        })?;
+        Ok(true)
+    }
+
+    fn checked_edit(&mut self, expected: &Values, edit: impl Fn(&mut Self)) -> Result<()> {
+        let original = self.lines.clone();
+        edit(self);
+        if self.reads_as(expected) {
+            return Ok(());
+        }
+        self.lines.clone_from(&original);
+        self.dedent_keys_and_sections();
+        edit(self);
+        if self.reads_as(expected) {
+            return Ok(());
+        }
+        self.lines = original;
+        Err(Error::UnsafeEdit {
+            path: self.path.clone(),
+        })
+    }
+
+    fn reads_as(&self, expected: &Values) -> bool {
+        Self::parse(&self.path, &self.render()).is_ok_and(|again| again.values() == *expected)
+    }
+
+    /// Moves every key and section line to column 0. Continuation lines keep their indent (at least
+    /// one character), so each still continues the same key: the values read the same.
+    fn dedent_keys_and_sections(&mut self) {
+        for l in &mut self.lines {
+            let indent = l.text.len() - l.text.trim_start_matches(is_py_space).len();
+            match &mut l.kind {
+                Kind::Key { value_start, .. } => {
+                    l.text.drain(..indent);
+                    *value_start -= indent;
+                }
+                Kind::Section(_) => {
+                    l.text.drain(..indent);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn set_unchecked(&mut self, section: &str, key: &str, value: &str) {
         let lower = key.to_lowercase();
         if let Some(range) = self.section_range(section) {
             if let Some(i) = self.find_key(range.clone(), &lower) {
@@ -186,10 +298,7 @@ impl Ini {
                     key: lower,
                     value_start,
                 };
-                // Drop the old value's continuation lines.
-                while i + 1 < self.lines.len() && self.lines[i + 1].kind == Kind::Continuation {
-                    self.lines.remove(i + 1);
-                }
+                self.drop_continuations(i + 1, range.end);
                 return;
             }
             // Insert after the section's last key (or its header), before trailing blanks and comments.
@@ -217,19 +326,33 @@ impl Ini {
         self.insert_line(at, key_line(key, value, &lower));
     }
 
-    /// Removes `key` from `[section]`; a section left without keys or comments is removed too.
-    pub(crate) fn remove(&mut self, section: &str, key: &str) -> bool {
+    /// Drops the continuation lines of the value ending before `end` that starts at `from`, keeping
+    /// the blank and comment lines between them.
+    fn drop_continuations(&mut self, from: usize, end: usize) {
+        let mut i = from;
+        let mut end = end;
+        while i < end {
+            match self.lines[i].kind {
+                Kind::Continuation => {
+                    self.lines.remove(i);
+                    end -= 1;
+                }
+                Kind::Blank | Kind::Comment => i += 1,
+                _ => break,
+            }
+        }
+    }
+
+    fn remove_unchecked(&mut self, section: &str, key: &str) {
         let Some(range) = self.section_range(section) else {
-            return false;
+            return;
         };
         let lower = key.to_lowercase();
-        let Some(i) = self.find_key(range, &lower) else {
-            return false;
+        let Some(i) = self.find_key(range.clone(), &lower) else {
+            return;
         };
         self.lines.remove(i);
-        while i < self.lines.len() && self.lines[i].kind == Kind::Continuation {
-            self.lines.remove(i);
-        }
+        self.drop_continuations(i, range.end - 1);
         if let Some(range) = self.section_range(section) {
             let empty = self.lines[range.start + 1..range.end]
                 .iter()
@@ -245,7 +368,6 @@ impl Ini {
                 }
             }
         }
-        true
     }
 
     /// True when the document holds nothing but blank lines.
@@ -297,19 +419,32 @@ fn key_line(key: &str, value: &str, lower: &str) -> (String, Kind) {
     )
 }
 
-/// Splits into (line, line ending) pairs; the last line may have no ending.
+/// Whitespace as Python's `str.isspace` and `re`'s `\s` see it: Rust's Unicode whitespace plus the
+/// four ASCII separators U+001C..U+001F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `str.strip()` as Python does it.
+fn py_trim(s: &str) -> &str {
+    s.trim_matches(is_py_space)
+}
+
+/// The indent of a line in characters, as configparser measures it (the index of the first non-space).
+fn py_indent(s: &str) -> usize {
+    s.chars().take_while(|&c| is_py_space(c)).count()
+}
+
+/// Splits into (line, line ending) pairs the way Python's text files do (universal newlines: `\n`,
+/// `\r\n` and a lone `\r` all end a line); the last line may have no ending.
 fn split_lines(text: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        if let Some(i) = rest.find('\n') {
-            let (line, eol) = if i > 0 && rest.as_bytes()[i - 1] == b'\r' {
-                (&rest[..i - 1], &rest[i - 1..=i])
-            } else {
-                (&rest[..i], &rest[i..=i])
-            };
-            out.push((line, eol));
-            rest = &rest[i + 1..];
+        if let Some(i) = rest.find(['\n', '\r']) {
+            let len = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+            out.push((&rest[..i], &rest[i..i + len]));
+            rest = &rest[i + len..];
         } else {
             out.push((rest, ""));
             rest = "";
@@ -330,8 +465,8 @@ mod tests {
     fn set_existing_key_changes_only_its_value() {
         let text = "# my creds\n[default]\naws_access_key_id=OLD\naws_secret_access_key = old ; not a comment\n\n[work]\n# keep me\naws_access_key_id = W\n";
         let mut ini = p(text);
-        ini.set("default", "aws_access_key_id", "NEW");
-        ini.set("default", "aws_secret_access_key", "new");
+        ini.set("default", "aws_access_key_id", "NEW").unwrap();
+        ini.set("default", "aws_secret_access_key", "new").unwrap();
         assert_eq!(
             ini.render(),
             "# my creds\n[default]\naws_access_key_id=NEW\naws_secret_access_key = new\n\n[work]\n# keep me\naws_access_key_id = W\n"
@@ -342,17 +477,17 @@ mod tests {
     #[test]
     fn adds_missing_keys_and_sections() {
         let mut ini = p("[work]\nregion = x\n\n# trailing comment\n");
-        ini.set("work", "aws_access_key_id", "A");
-        ini.set("default", "aws_access_key_id", "B");
+        ini.set("work", "aws_access_key_id", "A").unwrap();
+        ini.set("default", "aws_access_key_id", "B").unwrap();
         assert_eq!(
             ini.render(),
             "[work]\nregion = x\naws_access_key_id = A\n\n# trailing comment\n\n[default]\naws_access_key_id = B\n"
         );
         let mut ini = p("[work]\nregion = x");
-        ini.set("default", "k", "v");
+        ini.set("default", "k", "v").unwrap();
         assert_eq!(ini.render(), "[work]\nregion = x\n\n[default]\nk = v\n");
         let mut ini = p("");
-        ini.set("default", "k", "v");
+        ini.set("default", "k", "v").unwrap();
         assert_eq!(ini.render(), "[default]\nk = v\n");
     }
 
@@ -360,21 +495,21 @@ mod tests {
     fn keeps_crlf_and_continuations() {
         let mut ini = p("[a]\r\nk = 1\r\n  more\r\nz = 2\r\n");
         assert_eq!(ini.get("a", "k").as_deref(), Some("1\nmore"));
-        ini.set("a", "k", "3");
-        ini.set("a", "y", "4");
+        ini.set("a", "k", "3").unwrap();
+        ini.set("a", "y", "4").unwrap();
         assert_eq!(ini.render(), "[a]\r\nk = 3\r\nz = 2\r\ny = 4\r\n");
     }
 
     #[test]
     fn remove_drops_empty_sections_only() {
         let mut ini = p("[work]\nk = 1\n\n[default]\nk = 2\nj = 3\n");
-        assert!(ini.remove("default", "k"));
+        assert!(ini.remove("default", "k").unwrap());
         assert_eq!(ini.render(), "[work]\nk = 1\n\n[default]\nj = 3\n");
-        assert!(ini.remove("default", "j"));
+        assert!(ini.remove("default", "j").unwrap());
         assert_eq!(ini.render(), "[work]\nk = 1\n");
-        assert!(!ini.remove("default", "j"));
+        assert!(!ini.remove("default", "j").unwrap());
         let mut ini = p("[default]\nk = 2\n");
-        ini.remove("default", "k");
+        ini.remove("default", "k").unwrap();
         assert!(ini.is_blank());
     }
 
@@ -405,6 +540,76 @@ mod tests {
                 format!("/h/.aws/credentials:{line}: {msg}")
             );
         }
+    }
+
+    /// Sets a key and checks, through a fresh parse, that only that key changed.
+    fn set_and_check(text: &str, section: &str, key: &str, value: &str) -> String {
+        let mut ini = p(text);
+        let mut expected = ini.values();
+        expected.insert((section.to_owned(), key.to_owned()), value.to_owned());
+        ini.set(section, key, value).unwrap();
+        let out = ini.render();
+        assert_eq!(p(&out).values(), expected, "{out:?}");
+        out
+    }
+
+    // Fuzz finding (ini_edit, fuzz/regressions/ini_edit/crash-dcf32af0…): a lone `\r` ends a line for
+    // Python's universal newlines, so `[default]\r k = v` is a section and an indented line, not
+    // one line; the editor saw one line and a new key absorbed what followed.
+    #[test]
+    fn lone_cr_ends_a_line_as_in_python() {
+        let ini = p("[default]\rk = 1\r  more\r[work]\rk = 2");
+        assert_eq!(ini.get("default", "k").as_deref(), Some("1\nmore"));
+        assert_eq!(ini.get("work", "k").as_deref(), Some("2"));
+        let out = set_and_check("[default]\rk = 1\r[work]\rk = 2\r", "default", "j", "x");
+        assert_eq!(out, "[default]\rk = 1\rj = x\r[work]\rk = 2\r");
+        let crash = include_bytes!(
+            "../../../fuzz/regressions/ini_edit/crash-dcf32af0ef0c913a747795c85caf95f2b76f0361"
+        );
+        crate::fuzzing::ini(crash);
+    }
+
+    // Fuzz finding (ini_edit): `\x0b`, `\x0c`, `\x1c`..`\x1f` and Unicode spaces are whitespace to
+    // configparser (`str.strip`, `\s`), and indent is counted in characters, not bytes.
+    #[test]
+    fn python_whitespace_and_character_indents() {
+        let ini = p("[a]\n\x1ck\x1f = \x0bv\x0c\n\x1d[b]\n");
+        assert_eq!(ini.get("a", "k").as_deref(), Some("v"));
+        assert!(ini.section_range("b").is_some());
+        // An ideographic space is one character of indent (three bytes): `  x` (2) continues it.
+        let ini = p("[a]\n\u{3000}k = v\n  x\n");
+        assert_eq!(ini.get("a", "k").as_deref(), Some("v\nx"));
+        // A whitespace-only line is blank; one inside a value stays an empty line, as in Python.
+        let ini = p("[a]\nk = v\n\x0b\n  x\n\x0c\n");
+        assert_eq!(ini.get("a", "k").as_deref(), Some("v\n\nx"));
+    }
+
+    // Fuzz finding (ini_edit): continuation lines after a blank line belong to the old value and
+    // must go with it, or they become part of the new one.
+    #[test]
+    fn set_drops_continuations_after_blank_lines() {
+        let out = set_and_check(
+            "[default]\nk = 1\n\n  more\n# c\n  again\nz = 2\n",
+            "default",
+            "k",
+            "N",
+        );
+        assert_eq!(out, "[default]\nk = N\n\n# c\nz = 2\n");
+    }
+
+    // Fuzz finding (ini_edit): a new key at column 0 before an indented section header or key
+    // would turn that line into a continuation; key and section lines are moved to column 0 first.
+    #[test]
+    fn edits_next_to_indented_lines_keep_other_values() {
+        let out = set_and_check("[default]\n  [work]\n  k = 1\n", "default", "j", "x");
+        assert_eq!(out, "[default]\nj = x\n[work]\nk = 1\n");
+        // Removing the last key of [b] drops [b]; the indented [c] would then continue `k`.
+        let mut ini = p("[a]\nk = 1\n[b]\n  x = 2\n  [c]\ny = 3\n");
+        let mut expected = ini.values();
+        expected.remove(&("b".to_owned(), "x".to_owned()));
+        assert!(ini.remove("b", "x").unwrap());
+        assert_eq!(p(&ini.render()).values(), expected);
+        assert_eq!(ini.render(), "[a]\nk = 1\n[c]\ny = 3\n");
     }
 
     #[test]

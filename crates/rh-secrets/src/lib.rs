@@ -41,7 +41,8 @@ pub use secrets::{
     CustomProviders, DeletePlan, DeleteReport, ProviderStatus, SaveOptions, SaveReport, Secrets,
 };
 
-#[cfg(feature = "fuzzing")]
+// Compiled for unit tests too, which replay `fuzz/regressions/`.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod redact;

@@ -3,6 +3,8 @@
 mod blob;
 mod config;
 mod crash;
+mod faults;
+mod leaks;
 mod remote;
 mod resource;
 mod run;

@@ -68,7 +68,7 @@ pub(crate) fn write_config(
         ));
     }
     std::fs::create_dir_all(dir).map_err(|e| WriteError::Io("create", dir.to_path_buf(), e))?;
-    let io = |e| WriteError::Io("write", path.to_path_buf(), e);
+    let io = |e| WriteError::Io("write", path.to_path_buf(), without_temp_path(e));
     let mut tmp = tempfile::Builder::new()
         .prefix(".config.json.")
         .suffix(".tmp")
@@ -90,6 +90,16 @@ pub(crate) fn write_config(
         })?;
     }
     Ok(())
+}
+
+/// tempfile wraps an I/O error with the temp file's path; the caller's error names the real file,
+/// so keep only the OS error.
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.rfind(" at path \"") {
+        Some(i) if e.raw_os_error().is_none() => std::io::Error::new(e.kind(), &text[..i]),
+        _ => e,
+    }
 }
 
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {

@@ -97,7 +97,7 @@ pub(crate) fn plan_ini_write(
     let mut ini = Ini::parse(path, &existing)?;
     for (ours, theirs) in keys {
         if let Some(v) = secrets.expose(ours) {
-            ini.set(section, theirs, v);
+            ini.set(section, theirs, v)?;
         }
     }
     let mut plan = Plan {
@@ -121,7 +121,7 @@ pub(crate) fn plan_ini_delete(
     let mut ini = Ini::parse(path, &existing)?;
     let mut changed = false;
     for (_, theirs) in keys {
-        changed |= ini.remove(section, theirs);
+        changed |= ini.remove(section, theirs)?;
     }
     if ini.is_blank() {
         plan.remove(path.to_path_buf());
