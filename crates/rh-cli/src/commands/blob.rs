@@ -8,11 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use futures::StreamExt as _;
-use rh_config::{EnvVars, Settings};
-use rh_resources::{Blob, LocalPaths, System};
-use rh_rns::local::{LocalRns, WorkdirOptions};
-use rh_rns::remote::RemoteRns;
-use rh_rns::{NameContext, ResourceName, Rns, Scope};
+use rh_config::EnvVars;
+use rh_resources::{Blob, System};
+use rh_rns::ResourceName;
 use rh_storage::azure::{AzureAuth, AzureOptions, AzureStore};
 use rh_storage::file::FileStore;
 use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
@@ -84,68 +82,8 @@ pub(crate) enum BlobCommand {
     },
 }
 
-/// Name resolution and the RNS holding a name (as `rh resource` picks it).
-struct Names {
-    rns: LocalRns,
-    remote: Option<std::result::Result<RemoteRns, String>>,
-    folders: NameContext,
-    home: PathBuf,
-}
-
-impl Names {
-    fn new(ctx: &Context, settings: &Settings) -> Result<Self> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let home = ctx.paths.home().to_path_buf();
-        let rns = LocalRns::discover(&WorkdirOptions {
-            cwd,
-            home: Some(home.clone()),
-            workdir_override: ctx.env.non_empty(EnvVars::RH_WORKDIR).map(PathBuf::from),
-        });
-        let default_folder: ResourceName = settings.default_folder.parse().with_context(|| {
-            format!(
-                "default_folder `{}` in config.yaml",
-                settings.default_folder
-            )
-        })?;
-        let remote = settings.token.clone().map(|token| {
-            RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
-        });
-        Ok(Self {
-            rns,
-            remote,
-            folders: NameContext::with_default_folder(default_folder),
-            home,
-        })
-    }
-
-    fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
-        let home = self.home.to_string_lossy();
-        let input = match input.strip_prefix(&*home).and_then(|r| r.strip_prefix('/')) {
-            Some(rest) => format!("~/{rest}"),
-            None => input.to_owned(),
-        };
-        let name = ResourceName::parse_with(&input, &self.folders)?;
-        let rns: &dyn Rns = if name.scope() == Scope::Remote {
-            match &self.remote {
-                Some(Ok(r)) => r,
-                Some(Err(e)) => bail!("{e}"),
-                None => bail!(
-                    "{name} is a remote name; log in with `rh login` first (or use a `~/` name for the local store)"
-                ),
-            }
-        } else {
-            &self.rns
-        };
-        Ok((name, rns))
-    }
-
-    fn local_paths(&self) -> LocalPaths {
-        LocalPaths {
-            workdir: self.rns.workdir().to_path_buf(),
-            home: self.home.clone(),
-        }
-    }
-}
+/// Name resolution and the RNS holding a name: the same as `rh resource`.
+type Names = super::resource::Local;
 
 /// A store and the key of one object in it.
 struct Target {
@@ -155,7 +93,7 @@ struct Target {
 
 pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
     let settings = ctx.settings()?;
-    let names = Names::new(ctx, &settings)?;
+    let names = Names::with_settings(ctx, &settings)?;
     match cmd {
         BlobCommand::Write {
             name,

@@ -221,7 +221,7 @@ pub(crate) struct CommitArgs {
 }
 
 /// The stores and name resolution for one invocation: the local `rh/` folder, and rh-server when logged in.
-struct Local {
+pub(crate) struct Local {
     rns: LocalRns,
     remote: Option<std::result::Result<RemoteRns, String>>,
     names: NameContext,
@@ -230,6 +230,11 @@ struct Local {
 
 impl Local {
     fn new(ctx: &Context) -> Result<Self> {
+        Self::with_settings(ctx, &ctx.settings()?)
+    }
+
+    /// As [`Local::new`], with settings the caller already resolved.
+    pub(crate) fn with_settings(ctx: &Context, settings: &rh_config::Settings) -> Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let home = ctx.paths.home().to_path_buf();
         let rns = LocalRns::discover(&WorkdirOptions {
@@ -238,14 +243,13 @@ impl Local {
             workdir_override: ctx.env.non_empty(EnvVars::RH_WORKDIR).map(PathBuf::from),
         });
         tracing::debug!("working dir {}", rns.workdir().display());
-        let settings = ctx.settings()?;
         let default_folder: ResourceName = settings.default_folder.parse().with_context(|| {
             format!(
                 "default_folder `{}` in config.yaml",
                 settings.default_folder
             )
         })?;
-        let remote = settings.token.map(|token| {
+        let remote = settings.token.clone().map(|token| {
             RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
         });
         Ok(Self {
@@ -297,8 +301,16 @@ impl Local {
         Ok(ResourceName::parse_with(&input, &self.names)?)
     }
 
+    /// The working dir's `rh/` parent and the home directory, for `file` paths.
+    pub(crate) fn local_paths(&self) -> rh_resources::LocalPaths {
+        rh_resources::LocalPaths {
+            workdir: self.rns.workdir().to_path_buf(),
+            home: self.home.clone(),
+        }
+    }
+
     /// A name and the store that holds it.
-    fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
+    pub(crate) fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
         let name = self.name(input)?;
         let rns = self.store(&name)?;
         Ok((name, rns))
