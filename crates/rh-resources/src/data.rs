@@ -153,14 +153,7 @@ impl Blob {
     }
 
     fn local(&self, paths: &LocalPaths, what: &'static str) -> Result<PathBuf> {
-        if !self.system.is_file() {
-            return Err(Error::NotSupported {
-                name: self.name.to_string(),
-                what,
-                system: self.system.label(),
-            });
-        }
-        Ok(paths.resolve(&self.path))
+        local_path(&self.name, &self.system, &self.path, paths, what)
     }
 
     /// Writes the bytes (creating parent dirs).
@@ -278,14 +271,7 @@ impl Folder {
     }
 
     fn local(&self, paths: &LocalPaths, what: &'static str) -> Result<PathBuf> {
-        if !self.system.is_file() {
-            return Err(Error::NotSupported {
-                name: self.name.to_string(),
-                what,
-                system: self.system.label(),
-            });
-        }
-        Ok(paths.resolve(&self.path))
+        local_path(&self.name, &self.system, &self.path, paths, what)
     }
 
     /// The folder's entries, sorted by name (full paths, or names only).
@@ -403,4 +389,22 @@ fn check_child(name: &ResourceName, file: &str) -> Result<()> {
             reason: format!("`{}` is not a path inside the folder", file.escape_debug()),
         })
     }
+}
+
+/// The local path of a `file`-system blob or folder; any other system cannot do `what` here.
+fn local_path(
+    name: &ResourceName,
+    system: &System,
+    path: &str,
+    paths: &LocalPaths,
+    what: &'static str,
+) -> Result<PathBuf> {
+    if !system.is_file() {
+        return Err(Error::NotSupported {
+            name: name.to_string(),
+            what,
+            system: system.label(),
+        });
+    }
+    Ok(paths.resolve(path))
 }
