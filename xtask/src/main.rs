@@ -6,6 +6,7 @@
 //!   and stops every service by pid, whatever the outcome.
 //! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
 //! - `fuzz [TARGET…] [--seconds N]`: runs the cargo-fuzz targets in `fuzz/` (default: all, 600 s each).
+//! - `load [--clients N] [--seconds S] [--db sqlite|postgres|both]`: mixed traffic against rh-server (never in CI).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![allow(
@@ -25,6 +26,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod load;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
 const SERVICES: &[&str] = &[
@@ -50,12 +52,13 @@ fn main() -> Result<()> {
         "tutorial-steps" => tutorial::steps(&root),
         "bench" => bench::run(&root),
         "fuzz" => fuzz(rest),
+        "load" => load::run(&root, rest),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench|fuzz|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench|fuzz|load|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 mod rns;
 mod secrets;
-mod server;
+pub(crate) mod server;
 mod storage;
 
 /// One measured figure.

@@ -116,9 +116,9 @@ fn load_args(
     a
 }
 
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Served {
@@ -128,7 +128,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(server: &Path, db: &[String], home: &Path) -> Result<Served> {
+pub(crate) fn serve(server: &Path, db: &[String], home: &Path) -> Result<Served> {
     let mut child = Command::new(server)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(db)
@@ -219,7 +219,7 @@ fn measure_backend(
     Ok(gets)
 }
 
-fn psql(admin: &str, sql: &str) -> Result<()> {
+pub(crate) fn psql(admin: &str, sql: &str) -> Result<()> {
     let out = Command::new("psql")
         .args([admin, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
