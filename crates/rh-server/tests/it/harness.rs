@@ -177,7 +177,7 @@ async fn any_pool(url: &str) -> AnyPool {
         .unwrap_or_else(|e| panic!("connect to the test database: {e}"))
 }
 
-fn isolate(cmd: &mut Command, home: &Path) {
+pub(crate) fn isolate(cmd: &mut Command, home: &Path) {
     cmd.env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", home)

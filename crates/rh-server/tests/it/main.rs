@@ -6,8 +6,12 @@
 mod authz;
 mod bad_input;
 mod dashboard;
+#[path = "../../examples/loadmix/driver.rs"]
+mod driver;
+mod faults;
 mod harness;
 mod lifecycle;
+mod load;
 mod protocol;
 mod secrets;
 mod sharing;
