@@ -188,12 +188,31 @@ impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
         match e {
             crate::Error::Invalid(msg) => Self::bad_request(msg),
+            crate::Error::Database(e) if database_unavailable(&e) => {
+                tracing::warn!("database unavailable: {e}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again shortly",
+                )
+            }
             other => {
                 // Internal details (SQL, paths) stay in the server log.
                 tracing::error!("request failed: {other}");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
             }
         }
+    }
+}
+
+/// The database is down or restarting (not a bad query): no connection, a cut one, or PostgreSQL shutting down
+/// (SQLSTATE class 57 "operator intervention", class 08 "connection exception").
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
     }
 }
 
