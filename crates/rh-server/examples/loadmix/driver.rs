@@ -282,7 +282,7 @@ impl Rng {
     reason = "one match arm per operation, each with its check"
 )]
 async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: Instant) -> Report {
-    let c = Client {
+    let client = Client {
         http,
         url: cfg.url.clone(),
     };
@@ -291,10 +291,10 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
     let user = &cfg.users[owner];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((id as u64 + 1) * 0x0100_0000_01B3));
     let mut keys: Vec<KeyState> = (0..cfg.keys_per_client)
-        .map(|k| KeyState {
+        .map(|slot| KeyState {
             owner,
             grantee,
-            address: format!("/{}/{}_c{id}_k{k}", user.name, cfg.run_id),
+            address: format!("/{}/{}_c{id}_k{slot}", user.name, cfg.run_id),
             value: None,
             shared: false,
             pending: None,
@@ -305,8 +305,8 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
     let mut seq: u64 = 0;
     let start = Instant::now();
     while Instant::now() < deadline {
-        let k = rng.below(keys.len());
-        let key = &keys[k];
+        let slot = rng.below(keys.len());
+        let key = &keys[slot];
         let uri = key.uri();
         let roll = rng.below(100);
         // (op index, method, path, token, body, pending write)
@@ -314,34 +314,33 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
             None if roll < 85 => 3,
             None => 1,
             Some(_) => match roll {
-                0..30 => 0,
                 30..55 => 2,
                 55..62 => 7,
                 62..70 => 8,
                 70..78 if !key.shared => 5,
                 70..78 => 6,
                 78..86 if key.shared => 6,
-                78..86 => 0,
-                _ => 4,
+                86.. => 4,
+                _ => 0,
             },
         };
         seq += 1;
-        let n = seq;
+        let stamp = seq;
         let (method, path, token, body, pending) = match op {
             0 | 1 => ("GET", format!("/resource/{uri}"), &user.token, None, None),
             2 => (
                 "PUT",
                 format!("/resource/{uri}"),
                 &user.token,
-                Some(payload(&key.address, id, n)),
-                Some(Pending::Write(n)),
+                Some(payload(&key.address, id, stamp)),
+                Some(Pending::Write(stamp)),
             ),
             3 => (
                 "POST",
                 "/resource".to_owned(),
                 &user.token,
-                Some(payload(&key.address, id, n)),
-                Some(Pending::Write(n)),
+                Some(payload(&key.address, id, stamp)),
+                Some(Pending::Write(stamp)),
             ),
             4 => (
                 "DELETE",
@@ -382,13 +381,13 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
             ),
         };
         let t0 = Instant::now();
-        let answer = c.call(method, &path, token, body.as_ref()).await;
+        let answer = client.call(method, &path, token, body.as_ref()).await;
         let took = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         let got = match answer {
             Answer::Got(st, b) => (st, b),
             Answer::Transport(e) => {
                 if cfg.stop_on_transport_error {
-                    keys[k].pending = pending;
+                    keys[slot].pending = pending;
                     report.stopped += 1;
                     break;
                 }
@@ -396,13 +395,13 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
                 continue;
             }
         };
-        let key = &mut keys[k];
+        let key = &mut keys[slot];
         let current = key.value;
         let checked: Result<(), String> = match op {
             0 | 6 => check_read(&got, &key.address, current.unwrap_or_default()),
             1 if got.0 == 404 => Ok(()),
-            2 | 3 | 4 if got.0 == 200 => {
-                key.value = if op == 4 { None } else { Some(n) };
+            2..=4 if got.0 == 200 => {
+                key.value = if op == 4 { None } else { Some(stamp) };
                 if op != 2 {
                     key.shared = false;
                 }
@@ -421,10 +420,10 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
                 Ok(())
             }
             7 => {
-                let e = &got.1["data"][0];
-                let action = e["action"].as_str().unwrap_or_default();
+                let entry = &got.1["data"][0];
+                let action = entry["action"].as_str().unwrap_or_default();
                 if got.0 == 200
-                    && e["data"]["data"]["n"] == current.unwrap_or_default()
+                    && entry["data"]["data"]["n"] == current.unwrap_or_default()
                     && (action == "create" || action == "update")
                 {
                     Ok(())
@@ -439,10 +438,10 @@ async fn client_loop(cfg: &Config, http: reqwest::Client, id: usize, deadline: I
                     .unwrap_or_default();
                 match keys
                     .iter()
-                    .find(|k| names.contains(&k.address.as_str()) != k.value.is_some())
+                    .find(|other| names.contains(&other.address.as_str()) != other.value.is_some())
                 {
                     None => Ok(()),
-                    Some(k) => Err(format!("listing disagrees about {}", k.address)),
+                    Some(other) => Err(format!("listing disagrees about {}", other.address)),
                 }
             }
             _ => Err("unexpected answer".to_owned()),
@@ -523,10 +522,7 @@ pub(crate) async fn verify(url: &str, users: &[User], keys: &[KeyState]) -> Veri
         };
         let found = match got.0 {
             404 => None,
-            200 => got.1["data"]["data"]["n"]
-                .as_u64()
-                .map(Some)
-                .unwrap_or(None),
+            200 if got.1["data"]["data"]["n"].is_u64() => got.1["data"]["data"]["n"].as_u64(),
             _ => {
                 v.errors.push(format!("GET {path}: {} {}", got.0, got.1));
                 continue;

@@ -17,7 +17,7 @@ fn parse() -> Result<driver::Config> {
         url: String::new(),
         users: Vec::new(),
         clients: 64,
-        duration: Duration::from_secs(60),
+        duration: Duration::from_mins(1),
         keys_per_client: 8,
         stop_on_transport_error: false,
         run_id: format!("load{}", std::process::id()),

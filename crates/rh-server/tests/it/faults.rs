@@ -1,6 +1,10 @@
 //! Faults under load: rh-server killed with SIGKILL mid-load, its PostgreSQL restarted under it, its Vault
 //! stopped. PostgreSQL and OpenBao here are PRIVATE instances on their own ports and temp dirs, never the shared
 //! ones.
+#![expect(
+    clippy::print_stderr,
+    reason = "the figures RELIABILITY.md reports go to the test output"
+)]
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
