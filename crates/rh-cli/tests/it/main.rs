@@ -4,6 +4,7 @@ mod blob;
 mod config;
 mod crash;
 mod faults;
+mod fixtures;
 mod leaks;
 mod remote;
 mod resource;
