@@ -51,9 +51,8 @@ impl TlsConfig {
         let readable = |path: &Path| {
             std::fs::metadata(path)
                 .and_then(|_| std::fs::File::open(path).map(drop))
-                .map_err(|source| Error::Io {
-                    context: format!("cannot read TLS file {}", path.display()),
-                    source,
+                .map_err(|e| {
+                    Error::Invalid(format!("cannot read TLS file {}: {e}", path.display()))
                 })
         };
         readable(cert)?;
