@@ -424,3 +424,49 @@ fn the_binary_documents_the_security_flags() {
         assert!(help.contains(flag), "{flag} missing from serve --help");
     }
 }
+
+#[tokio::test]
+async fn secret_changes_are_audited_by_provider_only() {
+    const SENTINEL: &str = "sentinel-secret-7c2e-never-in-audit";
+    let (Some(addr), Some(vtoken)) = (
+        rh_test::service_env("VAULT_ADDR").filter(|_| rh_test::integration()),
+        rh_test::service_env("VAULT_TOKEN"),
+    ) else {
+        return;
+    };
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let name = format!("audit{}", &rh_server::token::random_id().expect("id")[..10]);
+        let token = db.user(&name, None);
+        let file = db.tmp.path().join("vault-token");
+        std::fs::write(&file, &vtoken).expect("write the token file");
+        let f = file.display().to_string();
+        let s = db.serve_with(&["--vault-addr", &addr, "--vault-token-file", &f]);
+        let body = json!({"api_key": SENTINEL});
+        assert_eq!(s.put("/user/secret/wandb", &token, &body).await.0, 200);
+        let all = json!({"huggingface": {"token": SENTINEL}});
+        assert_eq!(s.put("/user/secret", &token, &all).await.0, 200);
+        assert_eq!(s.delete("/user/secret/wandb", &token).await.0, 200);
+        let rows = db
+            .strings(&format!(
+                "SELECT action || ' ' || target FROM audit_log WHERE actor = '{name}' \
+                 ORDER BY created_at, id"
+            ))
+            .await;
+        assert_eq!(
+            rows,
+            [
+                "secret.put wandb",
+                "secret.put huggingface",
+                "secret.delete wandb"
+            ]
+        );
+        let everything = db
+            .strings("SELECT actor || action || target || COALESCE(detail, '') FROM audit_log")
+            .await
+            .concat();
+        assert!(!everything.contains(SENTINEL));
+        s.stop();
+        db.cleanup().await;
+    }
+}
