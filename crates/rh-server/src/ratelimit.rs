@@ -38,7 +38,7 @@ impl Default for AuthLimit {
     fn default() -> Self {
         Self {
             max_failures: 10,
-            window: Duration::from_secs(60),
+            window: Duration::from_mins(1),
         }
     }
 }
@@ -142,7 +142,7 @@ mod tests {
     fn locks_out_after_the_limit_and_unlocks_after_the_window() {
         let l = AuthLimiter::new(AuthLimit {
             max_failures: 3,
-            window: Duration::from_secs(60),
+            window: Duration::from_mins(1),
         });
         let ip: IpAddr = [127, 0, 0, 1].into();
         let other: IpAddr = [127, 0, 0, 2].into();
@@ -154,7 +154,7 @@ mod tests {
         assert_eq!(l.blocked(ip, t0 + Duration::from_secs(10)), Some(50));
         assert_eq!(l.blocked(other, t0 + Duration::from_secs(10)), None);
         // The oldest failure leaves the window: one more attempt is allowed.
-        assert_eq!(l.blocked(ip, t0 + Duration::from_secs(60)), None);
+        assert_eq!(l.blocked(ip, t0 + Duration::from_mins(1)), None);
         assert_eq!(l.blocked(ip, t0 + Duration::from_secs(200)), None);
         assert!(l.failures.lock().expect("lock").is_empty());
     }
