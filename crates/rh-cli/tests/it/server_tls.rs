@@ -101,6 +101,19 @@ fn login_over_https_trusts_ssl_cert_file() {
     assert!(config.contains("alice"), "{config}");
     assert!(config.contains(&server.url), "{config}");
 
+    // `rh logout --revoke`: the token stops working on the server, not only here.
+    t.ok(["logout", "--revoke", "--yes"]);
+    let again = t.run(["login", &token, "--api-server-url", &server.url]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("invalid token"),
+        "{}",
+        stderr(&again)
+    );
+    let out = t.run(["logout", "--revoke", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not logged in"), "{}", stderr(&out));
+
     // A broken SSL_CERT_FILE is named in a one-line error.
     let bad = dir.path().join("bad.pem");
     std::fs::write(

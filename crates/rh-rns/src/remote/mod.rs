@@ -123,6 +123,12 @@ impl RemoteRns {
         expect_ok(status, &bytes, "store your config")
     }
 
+    /// `DELETE /user/token`: revokes this client's token on the server (it answers 401 from then on).
+    pub async fn revoke_token(&self) -> Result<()> {
+        let (status, bytes) = self.send(Method::DELETE, "/user/token", None).await?;
+        expect_ok(status, &bytes, "revoke your token")
+    }
+
     /// Grants `level` (`read` or `write`) on `name` to usernames or emails.
     pub async fn share(
         &self,
