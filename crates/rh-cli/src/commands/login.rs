@@ -53,6 +53,7 @@ pub(crate) struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "clap flags, one per choice")]
 pub(crate) struct LogoutArgs {
     /// Also delete ~/.rh/config.yaml.
     #[arg(long)]
