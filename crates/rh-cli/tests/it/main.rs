@@ -11,4 +11,5 @@ mod resource;
 mod run;
 mod secrets;
 mod secrets_server;
+mod server_tls;
 mod vault;

@@ -10,4 +10,5 @@ mod harness;
 mod lifecycle;
 mod protocol;
 mod secrets;
+mod security;
 mod sharing;
