@@ -8,10 +8,14 @@
 //! and [`bind`].
 
 mod api;
+pub mod audit;
+pub mod credentials;
 pub mod dashboard;
 mod error;
 pub mod names;
+pub mod ratelimit;
 pub mod store;
+pub mod tls;
 pub mod token;
 pub mod vault;
 
@@ -54,26 +58,46 @@ pub async fn bind(addr: Option<SocketAddr>) -> Result<TcpListener> {
 }
 
 /// Creates an account; returns its new token (shown once; only its hash is stored) and the grants that pending
-/// invitations for its email turned into.
+/// invitations for its email turned into. With `expires_in`, the token stops working after that long.
 pub async fn create_user(
     store: &Store,
     username: &str,
     email: Option<&str>,
+    expires_in: Option<time::Duration>,
 ) -> Result<(String, Vec<(String, String)>)> {
     names::validate_username(username)?;
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
-    let granted = store
-        .create_user(username, email.as_deref(), &token::hash(&token))
-        .await?;
+    let hash = token::hash(&token);
+    let granted = store.create_user(username, email.as_deref(), &hash).await?;
+    if let Some(lifetime) = expires_in {
+        let expires = credentials::expiry_after(lifetime);
+        credentials::set_token(store, username, &hash, Some(&expires)).await?;
+    }
+    audit::record(store, audit::CLI_ACTOR, "user.create", username, None).await;
     Ok((token, granted))
 }
 
-/// Gives an account a new token, invalidating the old one.
-pub async fn rotate_token(store: &Store, username: &str) -> Result<String> {
+/// Gives an account a new token, invalidating the old one (and lifting a revocation). `actor` is who asked
+/// (for the audit log); with `expires_in`, the new token stops working after that long.
+pub async fn rotate_token(
+    store: &Store,
+    username: &str,
+    expires_in: Option<time::Duration>,
+    actor: &str,
+) -> Result<String> {
     let token = token::generate()?;
-    store.set_token_hash(username, &token::hash(&token)).await?;
+    let expires = expires_in.map(credentials::expiry_after);
+    credentials::set_token(store, username, &token::hash(&token), expires.as_deref()).await?;
+    audit::record(store, actor, "user.token", username, None).await;
     Ok(token)
+}
+
+/// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.
+pub async fn revoke_token(store: &Store, username: &str, actor: &str) -> Result<()> {
+    credentials::revoke(store, username).await?;
+    audit::record(store, actor, "user.revoke", username, None).await;
+    Ok(())
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -93,7 +117,28 @@ pub async fn serve_state(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = router(state, limits);
+    let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| Error::Io {
+            context: "server failed".to_owned(),
+            source,
+        })
+}
+
+/// [`serve_state`] over TLS: every connection on `listener` must speak TLS with `tls`'s certificate.
+pub async fn serve_state_tls(
+    listener: TcpListener,
+    tls: &tls::TlsConfig,
+    state: AppState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    use axum::serve::ListenerExt as _;
+    // `tap_io` lends the listener axum's `SocketAddr` connect info.
+    let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+    let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

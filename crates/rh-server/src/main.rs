@@ -53,6 +53,22 @@ struct VaultArgs {
     vault_mount: String,
 }
 
+#[derive(Debug, Args)]
+struct SecurityArgs {
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Failed authentications per client address allowed within --auth-fail-window; more get 429.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    auth_fail_limit: usize,
+    /// The window of --auth-fail-limit, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    auth_fail_window: u64,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
@@ -64,9 +80,22 @@ enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = rh_server::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
         #[command(flatten)]
+        security: SecurityArgs,
+        #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
         vault: VaultArgs,
+    },
+    /// Print the audit log (who changed what, when, from where), newest first.
+    Audit {
+        /// Only changes made by this username (`@cli` for this command line).
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// How many rows.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: i64,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Manage accounts.
     User {
@@ -89,11 +118,25 @@ enum UserCommand {
         /// Email address; pending shares to it become grants.
         #[arg(long)]
         email: Option<String>,
+        /// Token lifetime, e.g. 30m, 12h, 90d [default: no expiry].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires_in: Option<time::Duration>,
         #[command(flatten)]
         db: DbArgs,
     },
     /// Give an account a new token (the old one stops working) and print it.
     Token {
+        /// Username.
+        name: String,
+        /// Token lifetime, e.g. 30m, 12h, 90d [default: no expiry].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires_in: Option<time::Duration>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke an account's token now (401 from then on) and end its dashboard sessions; `user token` issues a
+    /// new one.
+    Revoke {
         /// Username.
         name: String,
         #[command(flatten)]
@@ -154,6 +197,10 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+fn parse_duration(text: &str) -> Result<time::Duration, String> {
+    rh_server::credentials::parse_duration(text).map_err(|e| e.to_string())
+}
+
 fn target(db: DbArgs) -> Result<DatabaseTarget> {
     if let Some(url) = db.database_url {
         return Ok(DatabaseTarget::Url(url));
@@ -182,17 +229,34 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             bind,
             max_body_bytes,
+            security,
             db,
             vault,
         } => {
             let vault = vault_proxy(vault)?;
+            let tls = match (&security.tls_cert, &security.tls_key) {
+                (Some(cert), Some(key)) => Some(rh_server::tls::TlsConfig::load(cert, key)?),
+                (None, None) => None,
+                _ => anyhow::bail!("--tls-cert and --tls-key go together: give both or neither"),
+            };
+            if security.auth_fail_limit == 0 || security.auth_fail_window == 0 {
+                anyhow::bail!("--auth-fail-limit and --auth-fail-window must be at least 1");
+            }
+            let limits = Limits {
+                max_body_bytes,
+                auth: rh_server::ratelimit::AuthLimit {
+                    max_failures: security.auth_fail_limit,
+                    window: std::time::Duration::from_secs(security.auth_fail_window),
+                },
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
             let store = open(db).await?;
             let listener = rh_server::bind(bind).await?;
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
             tracing::info!(
-                "rh-server listening on http://{addr} ({:?})",
+                "rh-server listening on {scheme}://{addr} ({:?})",
                 store.backend()
             );
             let mut state = rh_server::AppState::new(store.clone());
@@ -204,22 +268,29 @@ async fn run(cli: Cli) -> Result<()> {
                     "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
                 );
             }
-            out(&format!("http://{addr}"));
-            rh_server::serve_state(
-                listener,
-                state,
-                Limits { max_body_bytes },
-                shutdown_signal(),
-            )
-            .await?;
+            out(&format!("{scheme}://{addr}"));
+            match &tls {
+                Some(tls) => {
+                    rh_server::serve_state_tls(listener, tls, state, limits, shutdown_signal())
+                        .await?;
+                }
+                None => {
+                    rh_server::serve_state(listener, state, limits, shutdown_signal()).await?;
+                }
+            }
             store.close().await;
             tracing::info!("rh-server stopped");
         }
         Command::User { command } => match command {
-            UserCommand::Create { name, email, db } => {
+            UserCommand::Create {
+                name,
+                email,
+                expires_in,
+                db,
+            } => {
                 let store = open(db).await?;
                 let (token, granted) =
-                    rh_server::create_user(&store, &name, email.as_deref()).await?;
+                    rh_server::create_user(&store, &name, email.as_deref(), expires_in).await?;
                 out(&token);
                 tracing::info!("created user {name}; the token above is shown only once");
                 for (address, level) in granted {
@@ -229,14 +300,48 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 store.close().await;
             }
-            UserCommand::Token { name, db } => {
+            UserCommand::Token {
+                name,
+                expires_in,
+                db,
+            } => {
                 let store = open(db).await?;
-                let token = rh_server::rotate_token(&store, &name).await?;
+                let token =
+                    rh_server::rotate_token(&store, &name, expires_in, rh_server::audit::CLI_ACTOR)
+                        .await?;
                 out(&token);
                 tracing::info!("new token for {name}; the old one no longer works");
                 store.close().await;
             }
+            UserCommand::Revoke { name, db } => {
+                let store = open(db).await?;
+                rh_server::revoke_token(&store, &name, rh_server::audit::CLI_ACTOR).await?;
+                tracing::info!(
+                    "revoked the token of {name}; `rh-server user token {name}` issues a new one"
+                );
+                store.close().await;
+            }
         },
+        Command::Audit { user, limit, db } => {
+            if limit < 1 {
+                anyhow::bail!("--limit must be at least 1");
+            }
+            let store = open(db).await?;
+            let rows = rh_server::audit::recent(&store, user.as_deref(), limit).await?;
+            for r in rows {
+                let mut line = format!("{}  {}  {}  {}", r.time, r.actor, r.action, r.target);
+                if let Some(d) = &r.detail {
+                    line.push_str("  ");
+                    line.push_str(d);
+                }
+                if let Some(ip) = &r.client_ip {
+                    line.push_str("  from ");
+                    line.push_str(ip);
+                }
+                out(&line);
+            }
+            store.close().await;
+        }
         Command::Migrate { db } => {
             let target = target(db)?;
             let store = Store::open(&target)

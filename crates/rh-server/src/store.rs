@@ -204,6 +204,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed(include_str!("../migrations/0002_sessions.sql")),
                 false,
             ),
+            Migration::new(
+                3,
+                Cow::Borrowed("token expiry and revocation, audit log"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0003_security.sql")),
+                false,
+            ),
         ]),
         ..Migrator::DEFAULT
     }
@@ -408,12 +415,14 @@ impl Store {
         Ok(())
     }
 
-    /// The account whose token hashes to `token_hash`.
+    /// The account whose token hashes to `token_hash`, unless that token has expired.
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT username, email, config, token_hash FROM users WHERE token_hash = $1",
+            "SELECT username, email, config, token_hash FROM users WHERE token_hash = $1 \
+             AND (token_expires_at IS NULL OR token_expires_at > $2)",
         )
         .bind(token_hash)
+        .bind(now())
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -471,7 +480,7 @@ impl Store {
     }
 
     /// In one round trip: the account whose token hashes to `token_hash`, and the resource at `uri` with that
-    /// account's grant on it. The hot path of `GET /resource/{uri}`.
+    /// account's grant on it (`None` for an unknown or expired token). The hot path of `GET /resource/{uri}`.
     pub async fn user_and_resource(
         &self,
         token_hash: &str,
@@ -482,10 +491,11 @@ impl Store {
              r.owner, r.visibility, r.config, r.version, g.access_level \
              FROM users u LEFT JOIN resources r ON r.uri = $2 \
              LEFT JOIN grants g ON g.uri = r.uri AND g.username = u.username \
-             WHERE u.token_hash = $1",
+             WHERE u.token_hash = $1 AND (u.token_expires_at IS NULL OR u.token_expires_at > $3)",
         )
         .bind(token_hash)
         .bind(uri)
+        .bind(now())
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };

@@ -4,8 +4,9 @@
 //! It is a dev-dependency only; nothing here ships in `rh`.
 
 use std::ffi::OsStr;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub mod server;
 
@@ -93,6 +94,27 @@ impl CliTest {
             .args(args)
             .output()
             .expect("spawn the binary")
+    }
+
+    /// Runs the binary with `args`, writing `input` to its stdin, and returns its output.
+    pub fn run_stdin<I, S>(&self, args: I, input: impl AsRef<[u8]>) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the binary");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        // A command may exit before reading all of it (an error test); that is not a write failure.
+        let _ = stdin.write_all(input.as_ref());
+        drop(stdin);
+        child.wait_with_output().expect("wait for the binary")
     }
 
     /// Runs and asserts success, returning stdout as text.

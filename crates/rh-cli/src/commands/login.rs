@@ -53,6 +53,7 @@ pub(crate) struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "clap flags, one per choice")]
 pub(crate) struct LogoutArgs {
     /// Also delete ~/.rh/config.yaml.
     #[arg(long)]
@@ -63,6 +64,9 @@ pub(crate) struct LogoutArgs {
     /// Do not prompt; only what the flags say is deleted.
     #[arg(short, long)]
     yes: bool,
+    /// First revoke the token on rh-server, so it stops working everywhere (needs the server).
+    #[arg(long)]
+    revoke: bool,
 }
 
 fn choice(yes: bool, no: bool) -> Option<bool> {
@@ -295,7 +299,15 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn logout(ctx: &Context, args: &LogoutArgs) -> Result<ExitCode> {
+pub(crate) async fn logout(ctx: &Context, args: &LogoutArgs) -> Result<ExitCode> {
+    if args.revoke {
+        // Before any local change: if the server refuses, nothing here is touched.
+        let Some(remote) = client(ctx)? else {
+            bail!("not logged in: there is no token to revoke");
+        };
+        remote.revoke_token().await?;
+        tracing::info!("Revoked your token on {}", remote.base_url());
+    }
     let interactive = !args.yes && std::io::stdin().is_terminal();
     let config = ctx.config()?;
     // Local credentials files: only with the flag or a "yes"; SSH keys are never deleted.

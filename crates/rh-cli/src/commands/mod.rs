@@ -43,7 +43,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Config(cmd) => config::run(&ctx, cmd).await,
         Command::Login(args) => login::login(&ctx, args).await,
-        Command::Logout(args) => login::logout(&ctx, &args),
+        Command::Logout(args) => login::logout(&ctx, &args).await,
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Resource(cmd) => resource::run(&ctx, cmd).await,

@@ -2,7 +2,6 @@
 //! `rh-server` processes (temp SQLite databases).
 
 use std::io::Write as _;
-use std::process::{Output, Stdio};
 
 use rh_test::server::{TestServer, dead_url};
 use rh_test::{CliTest, mode, stderr, stdout};
@@ -52,24 +51,6 @@ fn cluster_file(t: &CliTest, autostop: i64) -> String {
     path.display().to_string()
 }
 
-fn with_stdin(t: &CliTest, args: &[&str], input: &str) -> Output {
-    let mut child = t
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rh");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
 #[test]
 fn login_with_a_token_argument_stores_token_username_and_folder() {
     let server = TestServer::start();
@@ -96,10 +77,9 @@ fn login_reads_the_token_from_stdin() {
     let server = TestServer::start();
     let token = server.create_user("alice", None);
     let t = t();
-    let out = with_stdin(
-        &t,
-        &["login", "--api-server-url", server.url()],
-        &format!("{token}\n"),
+    let out = t.run_stdin(
+        ["login", "--api-server-url", server.url()],
+        format!("{token}\n"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(config_text(&t).contains(&format!("token: {token}\n")));
@@ -110,7 +90,7 @@ fn login_reads_the_token_from_stdin() {
     );
     // Empty stdin is a clear error.
     let t2 = self::t();
-    let out = with_stdin(&t2, &["login", "--api-server-url", server.url()], "");
+    let out = t2.run_stdin(["login", "--api-server-url", server.url()], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no token given"), "{}", stderr(&out));
     assert!(!t2.config_file().exists());

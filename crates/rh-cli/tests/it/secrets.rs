@@ -1,32 +1,13 @@
 //! `rh secrets …`: the real binary on real files in a temp HOME, and the providers' own tools reading
 //! what rh wrote.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use rh_test::{CliTest, mode, stderr, stdout};
 
 fn t() -> CliTest {
     CliTest::new(env!("CARGO_BIN_EXE_rh"))
-}
-
-fn run_stdin(t: &CliTest, args: &[&str], input: &str) -> Output {
-    let mut child = t
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rh");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait rh")
 }
 
 fn fails(out: &Output) -> String {
@@ -121,9 +102,8 @@ fn save_show_status_delete_round_trip() {
 #[test]
 fn save_from_json_stdin_env_and_files() {
     let t = t();
-    let out = run_stdin(
-        &t,
-        &["secrets", "save", "--from-json", "-"],
+    let out = t.run_stdin(
+        ["secrets", "save", "--from-json", "-"],
         r#"{"lambda": {"api_key": "lambda-key"}, "huggingface": {"token": "hf_token"}}"#,
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -201,11 +181,7 @@ fn bad_input_is_one_clear_line_and_writes_nothing() {
     );
     let err = fails(&t.run(["secrets", "save", "aws", "access_key"]));
     assert_eq!(err, "error: argument 1 is not KEY=VALUE (it has no `=`)\n");
-    let err = fails(&run_stdin(
-        &t,
-        &["secrets", "save", "--from-json", "-"],
-        "{nope",
-    ));
+    let err = fails(&t.run_stdin(["secrets", "save", "--from-json", "-"], "{nope"));
     assert!(
         err.starts_with("error: invalid secrets input: stdin is not valid JSON (line 1"),
         "{err}"

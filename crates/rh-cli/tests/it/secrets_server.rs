@@ -3,121 +3,23 @@
 //!
 //! The server binary is found next to this test binary (`cargo test --workspace` builds it).
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use rh_secrets::vault::{VaultOptions, VaultStore};
+use rh_test::server::TestServer;
 use rh_test::{CliTest, stderr, stdout};
 use secrecy::{ExposeSecret as _, SecretString};
 
-const SENTINEL: &str = "SENTINEL";
+use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL};
 
-const ALL_EIGHT: &str = r#"{
-  "aws": {"access_key": "AKIASENTINEL00000009", "secret_key": "aws-secret-SENTINEL"},
-  "azure": {"subscription_id": "sub-SENTINEL-0009"},
-  "gcp": {"client_id": "cid-SENTINEL", "client_secret": "cs-SENTINEL"},
-  "huggingface": {"token": "hf_SENTINEL_token"},
-  "lambda": {"api_key": "lambda-SENTINEL"},
-  "sky": {"ssh_private_key": "-----BEGIN PRIVATE KEY-----\nSENTINELsky\n-----END PRIVATE KEY-----\n", "ssh_public_key": "ssh-ed25519 AAAASENTINELsky sky\n"},
-  "ssh": {"id_test": "-----BEGIN PRIVATE KEY-----\nSENTINELssh\n-----END PRIVATE KEY-----\n", "id_test.pub": "ssh-ed25519 AAAASENTINELssh me\n"},
-  "github": {"token": "gho_SENTINEL_token"}
-}"#;
-
-const EIGHT: [&str; 8] = [
-    "aws",
-    "azure",
-    "gcp",
-    "huggingface",
-    "lambda",
-    "sky",
-    "ssh",
-    "github",
-];
-
-/// `target/<profile>/rh-server`, next to the directory of this test binary (`target/<profile>/deps`).
-fn server_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let bin = exe
-        .ancestors()
-        .skip(1)
-        .map(|d| d.join("rh-server"))
-        .find(|p| p.is_file());
-    bin.unwrap_or_else(|| {
-        panic!(
-            "no rh-server binary near {}: run `cargo build -p rh-server` (cargo test --workspace builds it)",
-            exe.display()
-        )
-    })
-}
-
-/// A running `rh-server serve` on a temp SQLite database, wired to the shared OpenBao; killed on drop.
-struct SecretsServer {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for SecretsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn isolated(bin: &Path, dir: &Path) -> Command {
-    let mut c = Command::new(bin);
-    c.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "warn,vaultrs=off,rustify=off");
-    c
-}
-
-/// Starts a server and creates `users`; returns it with each user's token.
-fn secrets_server(users: &[&str]) -> (SecretsServer, Vec<String>) {
-    let addr = rh_test::service_env("VAULT_ADDR").expect("VAULT_ADDR");
-    let vtoken = rh_test::service_env("VAULT_TOKEN").expect("VAULT_TOKEN");
-    let bin = server_bin();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let data_arg = data.display().to_string();
-    let tokens = users
-        .iter()
-        .map(|u| {
-            let out = isolated(&bin, dir.path())
-                .args(["user", "create", u, "--data-dir", &data_arg])
-                .output()
-                .expect("rh-server user create");
-            assert!(out.status.success(), "{}", stderr(&out));
-            stdout(&out).trim().to_owned()
-        })
-        .collect();
-    let token_file = dir.path().join("vault-token");
-    std::fs::write(&token_file, &vtoken).expect("token file");
-    let mut child = isolated(&bin, dir.path())
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", &data_arg])
-        .args(["--vault-addr", &addr, "--vault-token-file"])
-        .arg(&token_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn rh-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("url");
-    let url = line.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
-    (
-        SecretsServer {
-            child,
-            url,
-            _dir: dir,
-        },
-        tokens,
-    )
+/// Starts a server (wired to the shared OpenBao by `TestServer`) and creates `users`; returns it with each
+/// user's token.
+fn secrets_server(users: &[&str]) -> (TestServer, Vec<String>) {
+    let server = TestServer::start();
+    let tokens = users.iter().map(|u| server.create_user(u, None)).collect();
+    (server, tokens)
 }
 
 fn unique(tag: &str) -> String {
@@ -190,7 +92,7 @@ async fn push_pull_diff_history_and_run_through_the_server() {
     }
     let user = unique("e2e");
     let (server, tokens) = secrets_server(&[&user]);
-    let t = logged_in(&server.url, &tokens[0]);
+    let t = logged_in(server.url(), &tokens[0]);
 
     let mut child = t
         .command()
@@ -225,7 +127,7 @@ async fn push_pull_diff_history_and_run_through_the_server() {
         .unwrap()
         .expect("aws in Vault");
     assert_eq!(version, 1);
-    assert_eq!(aws["access_key"].expose_secret(), "AKIASENTINEL00000009");
+    assert_eq!(aws["access_key"].expose_secret(), "AKIASENTINEL00000001");
     assert!(stderr(&ok(&t, &push)).contains("nothing to upload"));
 
     // No change: every key the same, from metadata only.
@@ -309,8 +211,8 @@ fn another_user_s_secrets_stay_out_of_reach() {
     }
     let (alice, bob) = (unique("alice"), unique("bob"));
     let (server, tokens) = secrets_server(&[&alice, &bob]);
-    let a = logged_in(&server.url, &tokens[0]);
-    let b = logged_in(&server.url, &tokens[1]);
+    let a = logged_in(server.url(), &tokens[0]);
+    let b = logged_in(server.url(), &tokens[1]);
     ok(&a, &["secrets", "put", "mydb", "password=alice-SENTINEL"]);
     let out = b.run(["secrets", "get", "mydb", "--reveal"]);
     assert!(!stdout(&out).contains(SENTINEL) && !stderr(&out).contains(SENTINEL));
@@ -347,7 +249,7 @@ fn a_logged_in_cli_reports_server_problems_in_one_line() {
         return;
     }
     let (server, _) = secrets_server(&[&unique("wrong")]);
-    let t = logged_in(&server.url, "not-a-valid-token-SENTINEL");
+    let t = logged_in(server.url(), "not-a-valid-token-SENTINEL");
     let out = t.run(["secrets", "diff"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -85,15 +85,17 @@ impl RemoteRns {
                 reason: "the server url must start with http:// or https://".to_owned(),
             });
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
-            .user_agent(concat!("rh/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Unreachable {
-                url: base_url.clone(),
-                reason: format!("cannot build an http client ({})", root_cause(&e)),
-            })?;
+            .user_agent(concat!("rh/", env!("CARGO_PKG_VERSION")));
+        for cert in extra_roots(&base_url)? {
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(|e| Error::Unreachable {
+            url: base_url.clone(),
+            reason: format!("cannot build an http client ({})", root_cause(&e)),
+        })?;
         Ok(Self {
             base_url,
             token,
@@ -119,6 +121,12 @@ impl RemoteRns {
         let body = Value::Object(config.clone());
         let (status, bytes) = self.send(Method::PUT, "/user/config", Some(&body)).await?;
         expect_ok(status, &bytes, "store your config")
+    }
+
+    /// `DELETE /user/token`: revokes this client's token on the server (it answers 401 from then on).
+    pub async fn revoke_token(&self) -> Result<()> {
+        let (status, bytes) = self.send(Method::DELETE, "/user/token", None).await?;
+        expect_ok(status, &bytes, "revoke your token")
     }
 
     /// Grants `level` (`read` or `write`) on `name` to usernames or emails.
@@ -676,6 +684,29 @@ fn detail(body: &[u8]) -> String {
     } else {
         line.chars().take(200).collect()
     }
+}
+
+/// Extra trusted roots from `SSL_CERT_FILE` (a PEM bundle, as curl and the AWS CLI read it), e.g. for an
+/// rh-server with a self-signed certificate. The built-in roots stay trusted.
+fn extra_roots(url: &str) -> Result<Vec<reqwest::Certificate>> {
+    use rh_config::Env as _;
+    let Some(path) = rh_config::OsEnv.non_empty("SSL_CERT_FILE") else {
+        return Ok(Vec::new());
+    };
+    let fail = |reason: String| Error::Unreachable {
+        url: url.to_owned(),
+        reason,
+    };
+    let pem =
+        std::fs::read(&path).map_err(|e| fail(format!("cannot read SSL_CERT_FILE {path}: {e}")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| fail(format!("invalid SSL_CERT_FILE {path}: {}", root_cause(&e))))?;
+    if certs.is_empty() {
+        return Err(fail(format!(
+            "SSL_CERT_FILE {path} holds no PEM certificate"
+        )));
+    }
+    Ok(certs)
 }
 
 /// The innermost cause of a reqwest error (`Connection refused (os error 111)`), one line.

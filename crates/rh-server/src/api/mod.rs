@@ -52,12 +52,15 @@ impl AppState {
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Failed authentications allowed per client address ([`crate::ratelimit`]).
+    pub auth: crate::ratelimit::AuthLimit,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            auth: crate::ratelimit::AuthLimit::default(),
         }
     }
 }
@@ -72,7 +75,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route("/user", get(user::get_user))
         .route("/user/", get(user::get_user))
         .route("/user/config", put(user::put_config))
-        .route("/user//config", put(user::put_config));
+        .route("/user//config", put(user::put_config))
+        .route("/user/token", axum::routing::delete(user::revoke_token));
     let resource = Router::new()
         .route("/resource", post(resource::create).get(resource::list))
         .route("/resource/", post(resource::create))
@@ -111,6 +115,11 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .map(|v| v as std::sync::Arc<dyn crate::dashboard::SecretVersions>),
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            crate::ratelimit::AuthLimiter::new(limits.auth),
+            crate::ratelimit::limit_failed_auth,
+        ))
+        .layer(middleware::from_fn(crate::audit::with_client_ip))
         .layer(middleware::from_fn(log_request))
 }
 
@@ -238,8 +247,18 @@ impl FromRequestParts<AppState> for Caller {
         let hash = bearer_hash(&parts.headers)?;
         match state.store.user_by_token_hash(&hash).await? {
             Some(user) => Ok(Self(user)),
-            None => Err(invalid_token()),
+            None => Err(rejected_token(&state.store, &hash).await),
         }
+    }
+}
+
+/// The 401 for a token the lookups refused: `token expired` for a real token past its expiry, else
+/// `invalid token`.
+pub(crate) async fn rejected_token(store: &Store, hash: &str) -> ApiError {
+    match crate::credentials::is_expired(store, hash).await {
+        Ok(true) => ApiError::new(StatusCode::UNAUTHORIZED, "token expired"),
+        Ok(false) => invalid_token(),
+        Err(e) => e.into(),
     }
 }
 

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, invalid_token, ok};
+use super::{ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, ok, rejected_token};
 use crate::names::{ResourceName, normalize_email, validate_username};
 use crate::store::{Change, Grantee, Notification, StoredResource, User};
 
@@ -158,11 +158,11 @@ pub(super) async fn read(
         // A bad token is a 401 even when the uri is bad too.
         Err(e) => match state.store.user_by_token_hash(&hash).await? {
             Some(_) => return Err(e),
-            None => return Err(invalid_token()),
+            None => return Err(rejected_token(&state.store, &hash).await),
         },
     };
     match state.store.user_and_resource(&hash, &name.uri()).await? {
-        None => Err(invalid_token()),
+        None => Err(rejected_token(&state.store, &hash).await),
         Some((caller, Some((res, grant))))
             if access(&caller, &res, grant.as_deref()) >= Access::Read =>
         {
@@ -205,6 +205,7 @@ pub(super) async fn create(
             format!("resource {} already exists", p.name),
         ));
     }
+    audit(&state, &caller, "resource.create", &p.name, None).await;
     // 200, not 201: the original client treats anything else as a failure.
     Ok(ok(p.config))
 }
@@ -243,7 +244,10 @@ pub(super) async fn update(
         })
         .await?;
     match updated {
-        Some(_) => Ok(ok(p.config)),
+        Some(_) => {
+            audit(&state, &caller, "resource.update", &name, None).await;
+            Ok(ok(p.config))
+        }
         None => Err(not_found(&name)),
     }
 }
@@ -271,6 +275,7 @@ pub(super) async fn delete(
                 .delete_resource(&name.uri(), &caller.username)
                 .await?
             {
+                audit(&state, &caller, "resource.delete", &name, None).await;
                 Ok(ok(json!({ "deleted": name.address() })))
             } else {
                 Err(not_found(&name))
@@ -548,6 +553,17 @@ pub(super) async fn share(
                 Grantee::Email(e) => new.insert(e, json!("denied")),
             };
         }
+        if !added.is_empty() || !new.is_empty() {
+            let who = added.keys().chain(new.keys()).cloned().collect::<Vec<_>>();
+            audit(
+                &state,
+                &caller,
+                "resource.revoke",
+                &name,
+                Some(&who.join(",")),
+            )
+            .await;
+        }
     } else {
         let owner = name.owner().to_owned();
         let targets: Vec<Resolved> = resolved
@@ -579,6 +595,9 @@ pub(super) async fn share(
                 .store
                 .grant(&name.uri(), &grantees, &req.level, &caller.username, &notes)
                 .await?;
+            let who = added.keys().chain(new.keys()).cloned().collect::<Vec<_>>();
+            let detail = format!("{}:{}", who.join(","), req.level);
+            audit(&state, &caller, "resource.share", &name, Some(&detail)).await;
         }
     }
     Ok(ok(json!({ "added_users": added, "new_users": new })))
@@ -629,8 +648,29 @@ async fn set_visibility(
         })
         .await;
     match updated {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(_)) => {
+            audit(state, caller, "resource.visibility", name, Some(visibility)).await;
+            Ok(())
+        }
         Ok(None) => Err(not_found(name)),
         Err(e) => Err(e),
     }
+}
+
+/// Writes the audit row of a change `caller` made to `name`.
+async fn audit(
+    state: &AppState,
+    caller: &User,
+    action: &str,
+    name: &ResourceName,
+    detail: Option<&str>,
+) {
+    crate::audit::record(
+        &state.store,
+        &caller.username,
+        action,
+        &name.address(),
+        detail,
+    )
+    .await;
 }

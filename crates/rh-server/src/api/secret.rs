@@ -168,9 +168,19 @@ pub(super) async fn put_all(
         .map(|(p, s)| SecretStore::put(store.as_ref(), p, s, None))
         .collect();
     let mut data = Map::new();
+    let mut failed = None;
     for ((provider, _), written) in parsed.iter().zip(join_all(futures).await) {
-        let version = written.map_err(vault_error)?;
-        data.insert(provider.clone(), json!({ "version": version }));
+        match written {
+            Ok(version) => {
+                crate::audit::record(&state.store, &user.username, "secret.put", provider, None)
+                    .await;
+                data.insert(provider.clone(), json!({ "version": version }));
+            }
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(vault_error(e));
     }
     tracing::info!(
         "{} wrote secrets for {} provider(s)",
@@ -216,6 +226,7 @@ pub(super) async fn put_one(
         .await
         .map_err(vault_error)?;
     tracing::info!("{} wrote version {version} of {provider}", user.username);
+    crate::audit::record(&state.store, &user.username, "secret.put", &provider, None).await;
     Ok(ok(json!({ "version": version })))
 }
 
@@ -230,6 +241,14 @@ pub(super) async fn delete_one(
         return Err(missing(&provider));
     }
     tracing::info!("{} deleted the secrets of {provider}", user.username);
+    crate::audit::record(
+        &state.store,
+        &user.username,
+        "secret.delete",
+        &provider,
+        None,
+    )
+    .await;
     Ok(ok(json!({ "deleted": true })))
 }
 
@@ -294,5 +313,14 @@ pub(super) async fn rollback(
         "{} rolled {provider} back to version {version} (now {new})",
         user.username
     );
+    let detail = format!("to version {version}");
+    crate::audit::record(
+        &state.store,
+        &user.username,
+        "secret.rollback",
+        &provider,
+        Some(&detail),
+    )
+    .await;
     Ok(ok(json!({ "version": new })))
 }

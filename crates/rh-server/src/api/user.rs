@@ -30,5 +30,23 @@ pub(super) async fn put_config(
     }
     let config = Value::Object(config);
     state.store.set_user_config(&user.username, &config).await?;
+    crate::audit::record(
+        &state.store,
+        &user.username,
+        "user.config",
+        &user.username,
+        None,
+    )
+    .await;
     Ok(ok(config))
+}
+
+/// `DELETE /user/token`: the caller revokes their own token (an rh addition; `rh logout --revoke`).
+pub(super) async fn revoke_token(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Response, ApiError> {
+    crate::revoke_token(&state.store, &user.username, &user.username).await?;
+    tracing::info!("{} revoked their own token", user.username);
+    Ok(ok(json!({ "revoked": true })))
 }

@@ -117,10 +117,11 @@ pub(super) async fn account(session: Session) -> Response {
 /// `POST /account/token`: a new token, shown once; the caller's other sessions end.
 pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Response {
     let s = &form.session;
-    let token = match crate::rotate_token(&state.store, &s.user.username).await {
-        Ok(t) => t,
-        Err(e) => return internal(&e),
-    };
+    let token =
+        match crate::rotate_token(&state.store, &s.user.username, None, &s.user.username).await {
+            Ok(t) => t,
+            Err(e) => return internal(&e),
+        };
     if let Err(e) = db::delete_other_sessions(&state.store, &s.user.username, &s.id).await {
         return internal(&e);
     }

@@ -91,15 +91,19 @@ pub(super) async fn login(
             None,
         );
     }
-    let user = match state.store.user_by_token_hash(&token::hash(tok)).await {
+    let hash = token::hash(tok);
+    let user = match state.store.user_by_token_hash(&hash).await {
         Ok(Some(u)) => u,
         Ok(None) => {
-            return login_form(
-                StatusCode::UNAUTHORIZED,
-                secure,
-                Some("That token is not valid."),
-                None,
-            );
+            let expired = crate::credentials::is_expired(&state.store, &hash)
+                .await
+                .unwrap_or(false);
+            let why = if expired {
+                "That token has expired. Ask your administrator for a new one."
+            } else {
+                "That token is not valid."
+            };
+            return login_form(StatusCode::UNAUTHORIZED, secure, Some(why), None);
         }
         Err(e) => return internal(&e),
     };

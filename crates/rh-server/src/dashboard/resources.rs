@@ -558,7 +558,14 @@ pub(super) async fn restore(
         })
         .await;
     match updated {
-        Ok(Some(_)) => back(&l.name, "restored", "history"),
+        Ok(Some(_)) => {
+            let detail = format!("restored version {version}");
+            let who = &user.username;
+            let target = l.name.address();
+            crate::audit::record(&state.store, who, "resource.update", &target, Some(&detail))
+                .await;
+            back(&l.name, "restored", "history")
+        }
         Ok(None) => not_found(&form.session, &l.name.address()),
         Err(e) => internal(&e),
     }
@@ -621,12 +628,20 @@ pub(super) async fn share(
         (Some(e), false) => vec![notification(by, &l.name, level, e, &g)],
         _ => Vec::new(),
     };
+    let detail = match &g {
+        Grantee::User(u) => format!("{u}:{level}"),
+        Grantee::Email(e) => format!("{e}:{level}"),
+    };
     match state
         .store
         .grant(&l.name.uri(), &[g], level, by, &notes)
         .await
     {
-        Ok(()) => back(&l.name, "shared", "sharing"),
+        Ok(()) => {
+            let target = l.name.address();
+            crate::audit::record(&state.store, by, "resource.share", &target, Some(&detail)).await;
+            back(&l.name, "shared", "sharing")
+        }
         Err(e) => internal(&e),
     }
 }
@@ -651,7 +666,15 @@ pub(super) async fn revoke(
         }
     };
     match state.store.revoke(&l.name.uri(), Some(&[g])).await {
-        Ok(_) => back(&l.name, "revoked", "sharing"),
+        Ok(removed) => {
+            for g in removed {
+                let (Grantee::User(who) | Grantee::Email(who)) = g;
+                let (by, target) = (&form.session.user.username, l.name.address());
+                crate::audit::record(&state.store, by, "resource.revoke", &target, Some(&who))
+                    .await;
+            }
+            back(&l.name, "revoked", "sharing")
+        }
         Err(e) => internal(&e),
     }
 }
@@ -693,7 +716,18 @@ pub(super) async fn visibility(
         })
         .await;
     match updated {
-        Ok(Some(_)) => back(&l.name, "visibility", "settings"),
+        Ok(Some(_)) => {
+            let target = l.name.address();
+            crate::audit::record(
+                &state.store,
+                &user.username,
+                "resource.visibility",
+                &target,
+                Some(&v),
+            )
+            .await;
+            back(&l.name, "visibility", "settings")
+        }
         Ok(None) => not_found(&form.session, &l.name.address()),
         Err(e) => internal(&e),
     }
@@ -754,7 +788,11 @@ pub(super) async fn delete(
         .delete_resource(&l.name.uri(), &form.session.user.username)
         .await
     {
-        Ok(true) => Redirect::to("/?done=deleted").into_response(),
+        Ok(true) => {
+            let (by, target) = (&form.session.user.username, l.name.address());
+            crate::audit::record(&state.store, by, "resource.delete", &target, None).await;
+            Redirect::to("/?done=deleted").into_response()
+        }
         Ok(false) => not_found(&form.session, &l.name.address()),
         Err(e) => internal(&e),
     }

@@ -146,7 +146,8 @@ async fn missing_or_invalid_tokens_get_401_everywhere() {
     for kind in backends() {
         let db = TestDb::new(kind).await;
         let alice = db.user("alice", None);
-        let s = db.serve();
+        // Dozens of bad tokens from one address: lift the failed-auth limit (tested in security.rs).
+        let s = db.serve_with(&["--auth-fail-limit", "100000"]);
         assert_eq!(
             s.post("/resource", &alice, &payload("/alice/x", &json!({})))
                 .await

@@ -207,7 +207,7 @@ impl Server {
             .expect("read the server url");
         let url = line.trim().to_owned();
         assert!(
-            url.starts_with("http://127.0.0.1:"),
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
             "rh-server printed {url:?} instead of its url"
         );
         Self {
@@ -215,6 +215,12 @@ impl Server {
             url,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Uses `http` for [`Server::call`] (e.g. one that trusts a test certificate).
+    pub(crate) fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
     }
 
     /// Sends a request; returns the status and the JSON body (`Null` if the body is not JSON).

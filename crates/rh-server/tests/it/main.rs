@@ -14,4 +14,5 @@ mod lifecycle;
 mod load;
 mod protocol;
 mod secrets;
+mod security;
 mod sharing;

@@ -1,0 +1,113 @@
+//! The audit log: one `audit_log` row per change — who, what, which resource, when and from which address.
+//!
+//! Rows never hold values, configs or tokens: the target is a resource address, a secret provider or a
+//! username, and the detail at most names grantees, an access level, a visibility or a version number.
+//! A row is written right after its change succeeds; if that write fails the change stands and the failure
+//! is logged (the audit log is a record, not a gate).
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use sqlx::Row as _;
+
+use crate::store::now;
+use crate::{Result, Store, token};
+
+/// The actor of changes made with the `rh-server` command line (never a valid username).
+pub const CLI_ACTOR: &str = "@cli";
+
+tokio::task_local! {
+    static CLIENT_IP: Option<IpAddr>;
+}
+
+/// The peer address of a request, when the server was started with connect info (as `serve` does).
+pub(crate) fn peer_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Middleware: makes the request's peer address visible to [`record`] for the rest of the request.
+pub(crate) async fn with_client_ip(req: Request, next: Next) -> Response {
+    let ip = peer_ip(&req);
+    CLIENT_IP.scope(ip, next.run(req)).await
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// RFC 3339 UTC time.
+    pub time: String,
+    /// The username that made the change, or [`CLI_ACTOR`].
+    pub actor: String,
+    /// `resource.create`, `resource.update`, `resource.delete`, `resource.share`, `resource.revoke`,
+    /// `resource.visibility`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
+    /// `user.token`, `user.revoke`.
+    pub action: String,
+    /// The resource address, secret provider or username changed.
+    pub target: String,
+    /// Grantees and level, visibility, or version; never a value.
+    pub detail: Option<String>,
+    /// The client's address (none for the command line).
+    pub client_ip: Option<String>,
+}
+
+/// Records a change made by `actor` from the current request's address (if any). Never fails the caller.
+pub async fn record(store: &Store, actor: &str, action: &str, target: &str, detail: Option<&str>) {
+    let ip = CLIENT_IP.try_with(|ip| *ip).ok().flatten();
+    if let Err(e) = insert(store, actor, action, target, detail, ip).await {
+        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
+    }
+}
+
+async fn insert(
+    store: &Store,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    let mut w = store.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(token::random_id()?)
+    .bind(now())
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(detail)
+    .bind(ip.map(|ip| ip.to_string()))
+    .execute(&mut *w.tx)
+    .await?;
+    w.tx.commit().await?;
+    Ok(())
+}
+
+/// The newest `limit` rows, newest first, optionally only those by `actor`.
+pub async fn recent(store: &Store, actor: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(
+        "SELECT created_at, actor, action, target, detail, client_ip FROM audit_log \
+         WHERE ($1 = '' OR actor = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(actor.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                time: r.try_get(0)?,
+                actor: r.try_get(1)?,
+                action: r.try_get(2)?,
+                target: r.try_get(3)?,
+                detail: r.try_get(4)?,
+                client_ip: r.try_get(5)?,
+            })
+        })
+        .collect()
+}
