@@ -48,7 +48,7 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "tutorial" => tutorial(),
         "tutorial-steps" => tutorial::steps(&root),
-        "bench" => bench::run(&root),
+        "bench" => bench::run(&root, rest),
         "fuzz" => fuzz(rest),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
