@@ -324,6 +324,19 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
             failed.push(format!("{name}: {e:#}"));
         }
         timings.push((name, took));
+        // After every section, so a long run that is stopped still leaves what it measured.
+        let so_far = render(
+            &bench,
+            &machine,
+            &load_start,
+            &format!("{} (section {name} done)", loadavg()),
+            &timings,
+            started.elapsed(),
+            &failed,
+        );
+        let dir = root.join("target/bench");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("BENCHMARKS-partial.md"), so_far)?;
     }
     let load_end = loadavg();
     let total = started.elapsed();

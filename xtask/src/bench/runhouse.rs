@@ -246,7 +246,8 @@ fn measure(bench: &mut Bench, python: &Path, dir: &Path) -> Result<()> {
             c.args(args);
             c
         })?;
-        let theirs = bench.measure_with(py_runs, true, || py(code))?;
+        // No warm-up: `import runhouse` above already warmed the page cache.
+        let theirs = bench.measure_with(py_runs, false, || py(code))?;
         let shown = format!("`rh {}`", args.join(" "));
         bench.row(
             "runhouse",
