@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: measures rh side by side with what users would pick instead, and writes BENCHMARKS.md.
 //!
-//! `cargo xtask bench [--quick] [--max-runs N] [--py-runs N] [--blob-mib N] [SECTION…]`
+//! `cargo xtask bench [--quick] [--no-build] [--max-runs N] [--py-runs N] [--blob-mib N] [SECTION…]`
 //!
 //! Every section runs in one process, one after the other, on the same machine; each has its own module with
 //! one `run(&mut Bench)` that adds rows. The header records the machine (CPU, cores, RAM, rustc, date) and the
@@ -58,6 +58,8 @@ pub(crate) struct Options {
     pub(crate) blob_mib: Option<u64>,
     /// The sections to run; empty is all.
     pub(crate) sections: Vec<String>,
+    /// Use the release binaries already built (`cargo build --release --bins`).
+    pub(crate) no_build: bool,
 }
 
 impl Options {
@@ -72,12 +74,13 @@ impl Options {
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--quick" => o.quick = true,
+                "--no-build" => o.no_build = true,
                 "--max-runs" => o.max_runs = Some(usize::try_from(number(a, it.next())?)?),
                 "--py-runs" => o.py_runs = Some(usize::try_from(number(a, it.next())?)?),
                 "--blob-mib" => o.blob_mib = Some(number(a, it.next())?),
                 s if SECTIONS.iter().any(|(n, _)| *n == s) => o.sections.push(s.to_owned()),
                 other => bail!(
-                    "unknown bench argument {other:?}; sections: {}; flags: --quick, --max-runs N, --py-runs N, --blob-mib N",
+                    "unknown bench argument {other:?}; sections: {}; flags: --quick, --no-build, --max-runs N, --py-runs N, --blob-mib N",
                     SECTIONS.map(|(n, _)| n).join(", ")
                 ),
             }
@@ -107,6 +110,9 @@ impl Options {
         let mut a = Vec::new();
         if self.quick {
             a.push("--quick".to_owned());
+        }
+        if self.no_build {
+            a.push("--no-build".to_owned());
         }
         for (flag, v) in [
             ("--max-runs", self.max_runs.map(|v| v as u64)),
@@ -377,7 +383,9 @@ fn inner_env() -> Option<String> {
 /// Builds the release binaries, starts the services the chosen sections need from `.ci/services.sh` (reusing
 /// running ones), runs the bench in a child with their environment, and stops only what it started.
 fn with_services(root: &Path, options: &Options) -> Result<()> {
-    crate::run(Command::new("cargo").args(["build", "--release", "--bins"]))?;
+    if !options.no_build {
+        crate::run(Command::new("cargo").args(["build", "--release", "--bins"]))?;
+    }
     let mut starts = Vec::new();
     if options.wants("secrets") || options.wants("server") {
         starts.push("start_vault >/dev/null");
