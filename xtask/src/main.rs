@@ -50,7 +50,7 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "tutorial" => tutorial(),
         "tutorial-steps" => tutorial::steps(&root),
-        "bench" => bench::run(&root),
+        "bench" => bench::run(&root, rest),
         "fuzz" => fuzz(rest),
         "load" => load::run(&root, rest),
         "dag" => dag(),
