@@ -10,6 +10,7 @@
 mod api;
 pub mod dashboard;
 mod error;
+pub mod mailer;
 pub mod names;
 pub mod store;
 pub mod token;

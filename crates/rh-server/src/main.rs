@@ -53,6 +53,33 @@ struct VaultArgs {
     vault_mount: String,
 }
 
+#[derive(Args)]
+struct SmtpArgs {
+    /// Send share notifications through this SMTP server: smtp://[USER:PASS@]HOST[:PORT] (add ?tls=required for
+    /// STARTTLS) or smtps://… (TLS). Without it they are only kept in the outbox table.
+    #[arg(long, value_name = "URL")]
+    smtp_url: Option<String>,
+    /// The From: address of notifications.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "rh-server <rh-server@localhost>"
+    )]
+    smtp_from: String,
+}
+
+impl std::fmt::Debug for SmtpArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpArgs")
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(rh_server::store::redact_url),
+            )
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
@@ -67,6 +94,8 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         vault: VaultArgs,
+        #[command(flatten)]
+        smtp: SmtpArgs,
     },
     /// Manage accounts.
     User {
@@ -184,8 +213,10 @@ async fn run(cli: Cli) -> Result<()> {
             max_body_bytes,
             db,
             vault,
+            smtp,
         } => {
             let vault = vault_proxy(vault)?;
+            let mailer = mailer(smtp)?;
             let store = open(db).await?;
             let listener = rh_server::bind(bind).await?;
             let addr = listener
@@ -204,6 +235,10 @@ async fn run(cli: Cli) -> Result<()> {
                     "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
                 );
             }
+            let sender = mailer.map(|m| {
+                tracing::info!("notifications: sent by SMTP through {}", m.shown_url());
+                rh_server::mailer::spawn(store.clone(), m)
+            });
             out(&format!("http://{addr}"));
             rh_server::serve_state(
                 listener,
@@ -212,6 +247,9 @@ async fn run(cli: Cli) -> Result<()> {
                 shutdown_signal(),
             )
             .await?;
+            if let Some(task) = sender {
+                task.abort();
+            }
             store.close().await;
             tracing::info!("rh-server stopped");
         }
@@ -248,6 +286,18 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The SMTP client for the outbox, when `--smtp-url` is given.
+fn mailer(args: SmtpArgs) -> Result<Option<rh_server::mailer::Mailer>> {
+    let Some(url) = args.smtp_url.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let config = rh_server::mailer::SmtpConfig {
+        url: SecretString::from(url),
+        from: args.smtp_from,
+    };
+    Ok(Some(rh_server::mailer::Mailer::new(&config)?))
 }
 
 /// The Vault behind `/user/secret…`, from the flags or `VAULT_ADDR` / `VAULT_TOKEN` / `VAULT_NAMESPACE`.

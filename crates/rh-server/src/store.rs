@@ -204,6 +204,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed(include_str!("../migrations/0002_sessions.sql")),
                 false,
             ),
+            Migration::new(
+                4,
+                Cow::Borrowed("outbox delivery"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0004_outbox_delivery.sql")),
+                false,
+            ),
         ]),
         ..Migrator::DEFAULT
     }

@@ -8,6 +8,7 @@ mod bad_input;
 mod dashboard;
 mod harness;
 mod lifecycle;
+mod mail;
 mod protocol;
 mod secrets;
 mod sharing;
