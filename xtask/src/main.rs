@@ -4,7 +4,9 @@
 //! - `test`: installs and starts the loopback services the tests need (OpenBao, S3, GCS, Azurite,
 //!   PostgreSQL; see `.ci/services.sh`), runs the whole workspace test suite with `RH_TEST_INTEGRATION=1`,
 //!   and stops every service by pid, whatever the outcome.
-//! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
+//! - `bench [server]`: measures rh against its peers and writes BENCHMARKS.md (never in CI); `bench server`
+//!   runs only the rh-server section and prints its rows without rewriting BENCHMARKS.md.
+//! - `compat`: the original Runhouse 0.0.7 Python client against a real rh-server (never in CI).
 //! - `fuzz [TARGET…] [--seconds N]`: runs the cargo-fuzz targets in `fuzz/` (default: all, 600 s each).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
@@ -25,6 +27,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod compat;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
 const SERVICES: &[&str] = &[
@@ -48,14 +51,16 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "tutorial" => tutorial(),
         "tutorial-steps" => tutorial::steps(&root),
+        "bench" if rest.first().map(String::as_str) == Some("server") => bench::run_server(&root),
         "bench" => bench::run(&root),
+        "compat" => compat::run(&root),
         "fuzz" => fuzz(rest),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench|fuzz|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench [server]|compat|fuzz|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }

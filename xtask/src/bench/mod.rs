@@ -160,6 +160,27 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask bench server`: only the rh-server rows, printed; BENCHMARKS.md is left as it is.
+pub(crate) fn run_server(root: &Path) -> Result<()> {
+    crate::run(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "rh-server",
+        "--bin",
+        "rh-server",
+    ]))?;
+    let mut bench = Bench {
+        root: root.to_path_buf(),
+        rows: Vec::new(),
+    };
+    server::run(&mut bench)?;
+    for r in &bench.rows {
+        println!("| {} | {} | {} | {} |", r.area, r.what, r.value, r.note);
+    }
+    Ok(())
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
