@@ -12,6 +12,7 @@ pub mod dashboard;
 mod error;
 pub mod mailer;
 pub mod names;
+pub mod read_cache;
 pub mod store;
 pub mod token;
 pub mod vault;

@@ -90,6 +90,10 @@ enum Command {
         /// Largest accepted request body, in bytes.
         #[arg(long, value_name = "BYTES", default_value_t = rh_server::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
+        /// Cache GET /resource lookups in this process for up to MS milliseconds (0-1000; 0 = off). Writes through
+        /// this process are seen at once; changes through other processes (and revoked tokens) after at most MS.
+        #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
+        read_cache_ms: u16,
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
@@ -211,13 +215,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             bind,
             max_body_bytes,
+            read_cache_ms,
             db,
             vault,
             smtp,
         } => {
             let vault = vault_proxy(vault)?;
             let mailer = mailer(smtp)?;
-            let store = open(db).await?;
+            let store = open(db)
+                .await?
+                .with_read_cache(std::time::Duration::from_millis(read_cache_ms.into()));
             let listener = rh_server::bind(bind).await?;
             let addr = listener
                 .local_addr()

@@ -162,6 +162,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
 
 /// `cargo xtask bench server`: only the rh-server rows, printed; BENCHMARKS.md is left as it is.
 pub(crate) fn run_server(root: &Path) -> Result<()> {
+    // With the example in the same command, so features unify as in `server::run`'s build (no second rebuild).
     crate::run(Command::new("cargo").args([
         "build",
         "--release",
@@ -169,6 +170,8 @@ pub(crate) fn run_server(root: &Path) -> Result<()> {
         "rh-server",
         "--bin",
         "rh-server",
+        "--example",
+        "loadgen",
     ]))?;
     let mut bench = Bench {
         root: root.to_path_buf(),

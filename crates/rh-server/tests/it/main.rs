@@ -10,5 +10,6 @@ mod harness;
 mod lifecycle;
 mod mail;
 mod protocol;
+mod read_cache;
 mod secrets;
 mod sharing;
