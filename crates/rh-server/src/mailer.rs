@@ -25,9 +25,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub const MAX_ATTEMPTS: i64 = 12;
 /// Wait after the first failure; doubles after each further one, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
-const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
+const MAX_BACKOFF: Duration = Duration::from_mins(30);
 /// How long a taken row is left alone by other senders; longer than one SMTP exchange may take.
-const LEASE: Duration = Duration::from_secs(120);
+const LEASE: Duration = Duration::from_mins(2);
 /// Timeout of each SMTP command.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Rows per pass.
