@@ -228,7 +228,10 @@ stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 # Not a server: installs the real tools the secrets tests check our files against and exports their paths.
 start_tools() {
   local v
-  v=$(_svc_venv tools awscli==1.46.3 huggingface_hub==2.4.0) || return 1
+  v=$(_svc_venv tools awscli==1.46.3 huggingface_hub==2.4.0 aiosmtpd==1.4.6) || return 1
+  # rh-server's mail tests run `python -m aiosmtpd` (a real SMTP server); venvs made before it was listed get it here.
+  "$v/bin/python" -c 'import aiosmtpd' 2>/dev/null || "$v/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6 >&2 ||
+    _svc_log "pip install aiosmtpd failed"
   export RH_TEST_AWS=$v/bin/aws RH_TEST_PYTHON=$v/bin/python
   local pkg
   for pkg in openssh-client:ssh-keygen gh:gh; do

@@ -54,7 +54,7 @@ fn one(
         let token = create_user(&server, name, db, &home)?;
         cmd.arg("--user").arg(format!("{name}={token}"));
     }
-    let s = serve(&server, db, &home)?;
+    let s = serve(&server, db, &home, &[])?;
     println!(
         "== {label}: {clients} clients for {seconds} s against {}",
         s.url
@@ -87,16 +87,7 @@ pub(crate) fn run(root: &std::path::Path, args: &[String]) -> Result<()> {
             ),
         }
     }
-    crate::run(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "rh-server",
-        "--bin",
-        "rh-server",
-        "--example",
-        "loadmix",
-    ]))?;
+    crate::build_release()?;
     if db != "postgres" {
         let home = crate::bench::tempfile_dir("load-data")?;
         let sqlite = vec![

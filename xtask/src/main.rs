@@ -4,7 +4,9 @@
 //! - `test`: installs and starts the loopback services the tests need (OpenBao, S3, GCS, Azurite,
 //!   PostgreSQL; see `.ci/services.sh`), runs the whole workspace test suite with `RH_TEST_INTEGRATION=1`,
 //!   and stops every service by pid, whatever the outcome.
-//! - `bench`: measures rh against its peers and writes BENCHMARKS.md (never in CI).
+//! - `bench [server]`: measures rh against its peers and writes BENCHMARKS.md (never in CI); `bench server`
+//!   runs only the rh-server section and prints its rows without rewriting BENCHMARKS.md.
+//! - `compat`: the original Runhouse 0.0.7 Python client against a real rh-server (never in CI).
 //! - `fuzz [TARGET…] [--seconds N]`: runs the cargo-fuzz targets in `fuzz/` (default: all, 600 s each).
 //! - `load [--clients N] [--seconds S] [--db sqlite|postgres|both]`: mixed traffic against rh-server (never in CI).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
@@ -26,6 +28,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod compat;
 mod load;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
@@ -51,6 +54,7 @@ fn main() -> Result<()> {
         "tutorial" => tutorial(),
         "tutorial-steps" => tutorial::steps(&root),
         "bench" => bench::run(&root, rest),
+        "compat" => compat::run(&root),
         "fuzz" => fuzz(rest),
         "load" => load::run(&root, rest),
         "dag" => dag(),
@@ -58,7 +62,7 @@ fn main() -> Result<()> {
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench|fuzz|load|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench [SECTION…]|compat|fuzz|load|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }
@@ -281,6 +285,13 @@ fn tutorial() -> Result<()> {
 }
 
 mod tutorial;
+
+/// Builds every release binary and example of the workspace in one command, so each dependency is compiled
+/// once with the workspace's unified features (`cargo build -p X` resolves features for X alone, and
+/// alternating the two kinds of build recompiles ring, rustls and sqlx each time).
+pub(crate) fn build_release() -> Result<()> {
+    run(Command::new("cargo").args(["build", "--release", "--workspace", "--bins", "--examples"]))
+}
 
 #[cfg(test)]
 mod tests {

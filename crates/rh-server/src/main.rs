@@ -69,6 +69,33 @@ struct SecurityArgs {
     auth_fail_window: u64,
 }
 
+#[derive(Args)]
+struct SmtpArgs {
+    /// Send share notifications through this SMTP server: smtp://[USER:PASS@]HOST[:PORT] (add ?tls=required for
+    /// STARTTLS) or smtps://… (TLS). Without it they are only kept in the outbox table.
+    #[arg(long, value_name = "URL")]
+    smtp_url: Option<String>,
+    /// The From: address of notifications.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "rh-server <rh-server@localhost>"
+    )]
+    smtp_from: String,
+}
+
+impl std::fmt::Debug for SmtpArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpArgs")
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(rh_server::store::redact_url),
+            )
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
@@ -79,12 +106,18 @@ enum Command {
         /// Largest accepted request body, in bytes.
         #[arg(long, value_name = "BYTES", default_value_t = rh_server::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
+        /// Cache GET /resource lookups in this process for up to MS milliseconds (0-1000; 0 = off). Writes through
+        /// this process are seen at once; changes through other processes (and revoked tokens) after at most MS.
+        #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
+        read_cache_ms: u16,
         #[command(flatten)]
         security: SecurityArgs,
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
         vault: VaultArgs,
+        #[command(flatten)]
+        smtp: SmtpArgs,
     },
     /// Print the audit log (who changed what, when, from where), newest first.
     Audit {
@@ -230,8 +263,10 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
             max_body_bytes,
             security,
+            read_cache_ms,
             db,
             vault,
+            smtp,
         } => {
             let vault = vault_proxy(vault)?;
             let tls = match (&security.tls_cert, &security.tls_key) {
@@ -250,7 +285,10 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
-            let store = open(db).await?;
+            let mailer = mailer(smtp)?;
+            let store = open(db)
+                .await?
+                .with_read_cache(std::time::Duration::from_millis(read_cache_ms.into()));
             let listener = rh_server::bind(bind).await?;
             let addr = listener
                 .local_addr()
@@ -268,6 +306,10 @@ async fn run(cli: Cli) -> Result<()> {
                     "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
                 );
             }
+            let sender = mailer.map(|m| {
+                tracing::info!("notifications: sent by SMTP through {}", m.shown_url());
+                rh_server::mailer::spawn(store.clone(), m)
+            });
             out(&format!("{scheme}://{addr}"));
             match &tls {
                 Some(tls) => {
@@ -277,6 +319,9 @@ async fn run(cli: Cli) -> Result<()> {
                 None => {
                     rh_server::serve_state(listener, state, limits, shutdown_signal()).await?;
                 }
+            }
+            if let Some(task) = sender {
+                task.abort();
             }
             store.close().await;
             tracing::info!("rh-server stopped");
@@ -353,6 +398,18 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The SMTP client for the outbox, when `--smtp-url` is given.
+fn mailer(args: SmtpArgs) -> Result<Option<rh_server::mailer::Mailer>> {
+    let Some(url) = args.smtp_url.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let config = rh_server::mailer::SmtpConfig {
+        url: SecretString::from(url),
+        from: args.smtp_from,
+    };
+    Ok(Some(rh_server::mailer::Mailer::new(&config)?))
 }
 
 /// The Vault behind `/user/secret…`, from the flags or `VAULT_ADDR` / `VAULT_TOKEN` / `VAULT_NAMESPACE`.

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::read_cache::ReadCache;
 use crate::{Error, Result, token};
 
 /// The SQLite file inside a data directory.
@@ -153,6 +155,9 @@ pub struct Store {
     backend: Backend,
     // SQLite has one writer at a time; queueing writers here is fairer and faster than SQLite's busy loop.
     write_lock: Arc<Mutex<()>>,
+    // Bumped when a write transaction of this process begins and ends; see `read_cache`.
+    generation: Arc<AtomicU64>,
+    read_cache: Option<Arc<ReadCache>>,
 }
 
 impl fmt::Debug for Store {
@@ -167,6 +172,16 @@ impl fmt::Debug for Store {
 pub(crate) struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
+    _bump: Bump,
+}
+
+/// Bumps the write generation when a [`WriteTx`] ends (after its commit or rollback).
+struct Bump(Arc<AtomicU64>);
+
+impl Drop for Bump {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 pub(crate) fn now() -> String {
@@ -209,6 +224,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed("token expiry and revocation, audit log"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0003_security.sql")),
+                false,
+            ),
+            Migration::new(
+                4,
+                Cow::Borrowed("outbox delivery"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0004_outbox_delivery.sql")),
                 false,
             ),
         ]),
@@ -274,7 +296,17 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            generation: Arc::new(AtomicU64::new(0)),
+            read_cache: None,
         })
+    }
+
+    /// Caches `GET /resource/{uri}` lookups for `ttl` (at most [`crate::read_cache::MAX_TTL`]); see
+    /// [`crate::read_cache`] for what may be stale and for how long.
+    #[must_use]
+    pub fn with_read_cache(mut self, ttl: Duration) -> Self {
+        self.read_cache = (!ttl.is_zero()).then(|| Arc::new(ReadCache::new(ttl)));
+        self
     }
 
     /// Which engine this is.
@@ -310,6 +342,8 @@ impl Store {
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let bump = Bump(Arc::clone(&self.generation));
         match self.backend {
             Backend::Sqlite => {
                 let guard = Arc::clone(&self.write_lock).lock_owned().await;
@@ -318,11 +352,13 @@ impl Store {
                 Ok(WriteTx {
                     tx,
                     _guard: Some(guard),
+                    _bump: bump,
                 })
             }
             Backend::Postgres => Ok(WriteTx {
                 tx: self.pool.begin().await?,
                 _guard: None,
+                _bump: bump,
             }),
         }
     }
@@ -486,6 +522,12 @@ impl Store {
         token_hash: &str,
         uri: &str,
     ) -> Result<Option<(User, Option<(StoredResource, Option<String>)>)>> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(cache) = &self.read_cache
+            && let Some((user, res, grant)) = cache.get(&self.generation, token_hash, uri)
+        {
+            return Ok(Some((user, Some((res, grant)))));
+        }
         let row = sqlx::query(
             "SELECT u.username, u.email, u.config, u.token_hash, \
              r.owner, r.visibility, r.config, r.version, g.access_level \
@@ -509,6 +551,14 @@ impl Store {
             Some(_) => Some(resource_from_row(&row, 4)?),
             None => None,
         };
+        if let (Some(cache), Some((res, grant))) = (&self.read_cache, &resource) {
+            cache.put(
+                generation,
+                token_hash,
+                uri,
+                (user.clone(), res.clone(), grant.clone()),
+            );
+        }
         Ok(Some((user, resource)))
     }
 

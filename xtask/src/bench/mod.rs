@@ -384,7 +384,7 @@ fn inner_env() -> Option<String> {
 /// running ones), runs the bench in a child with their environment, and stops only what it started.
 fn with_services(root: &Path, options: &Options) -> Result<()> {
     if !options.no_build {
-        crate::run(Command::new("cargo").args(["build", "--release", "--bins"]))?;
+        crate::build_release()?;
     }
     let mut starts = Vec::new();
     if options.wants("secrets") || options.wants("server") {

@@ -128,9 +128,10 @@ impl Drop for Served {
     }
 }
 
-pub(crate) fn serve(server: &Path, db: &[String], home: &Path) -> Result<Served> {
+pub(crate) fn serve(server: &Path, db: &[String], home: &Path, extra: &[&str]) -> Result<Served> {
     let mut child = Command::new(server)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
         .args(db)
         .env("HOME", home)
         .env("RUST_LOG", "warn")
@@ -164,17 +165,18 @@ fn create_user(server: &Path, db: &[String], home: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Runs the GET and PUT measurements against one backend; returns the GET figures by concurrency.
+/// Runs the GET and PUT measurements against one backend; returns the GET figures by concurrency, without and
+/// with `--read-cache-ms 1000`.
 fn measure_backend(
     bench: &mut Bench,
     lg: &Path,
     label: &str,
     db: &[String],
     home: &Path,
-) -> Result<Vec<Load>> {
+) -> Result<(Vec<Load>, Vec<Load>)> {
     let server = bench.bin("rh-server");
     let token = create_user(&server, db, home)?;
-    let s = serve(&server, db, home)?;
+    let s = serve(&server, db, home, &[])?;
     let auth = format!("Authorization: Bearer {token}");
     let value = "x".repeat(VALUE_BYTES);
     let create = format!(
@@ -216,7 +218,20 @@ fn measure_backend(
         );
     }
     drop(s);
-    Ok(gets)
+    let cached = serve(&server, db, home, &["--read-cache-ms", "1000"])?;
+    let url = format!("{}/resource/bench:r", cached.url);
+    let mut cached_gets = Vec::new();
+    for c in CONCURRENCY {
+        let l = loadgen(lg, &load_args("GET", &url, &auth, None, c))?;
+        bench.row(
+            "server",
+            format!("rh-server GET /resource, {c} client(s), {label}, --read-cache-ms 1000"),
+            l.summary(),
+            format!("{SECONDS} s; other processes' changes seen within 1 s"),
+        );
+        cached_gets.push(l);
+    }
+    Ok((gets, cached_gets))
 }
 
 pub(crate) fn psql(admin: &str, sql: &str) -> Result<()> {
@@ -293,26 +308,18 @@ fn openbao(bench: &mut Bench, lg: &Path) -> Result<Option<Vec<Load>>> {
 }
 
 pub(crate) fn run(bench: &mut Bench) -> Result<()> {
-    crate::run(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "rh-server",
-        "--example",
-        "loadgen",
-    ]))?;
+    crate::build_release()?;
     let lg: PathBuf = bench.root.join("target/release/examples/loadgen");
     let home = super::tempfile_dir("server")?;
 
-    let mut results: Vec<(&str, Vec<Load>)> = Vec::new();
+    let mut results: Vec<(String, Vec<Load>)> = Vec::new();
     let sqlite = vec![
         "--data-dir".to_owned(),
         home.join("data").display().to_string(),
     ];
-    results.push((
-        "SQLite",
-        measure_backend(bench, &lg, "SQLite", &sqlite, &home)?,
-    ));
+    let (plain, cached) = measure_backend(bench, &lg, "SQLite", &sqlite, &home)?;
+    results.push(("SQLite".to_owned(), plain));
+    results.push(("SQLite, read cache".to_owned(), cached));
 
     match service_env("DATABASE_URL") {
         Some(admin) => {
@@ -326,7 +333,9 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
                 &admin,
                 &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
             );
-            results.push(("PostgreSQL", got?));
+            let (plain, cached) = got?;
+            results.push(("PostgreSQL".to_owned(), plain));
+            results.push(("PostgreSQL, read cache".to_owned(), cached));
         }
         None => bench.row(
             "server",
