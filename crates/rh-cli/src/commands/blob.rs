@@ -136,7 +136,7 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
                         .metadata()
                         .await
                         .ok()
-                        .filter(|m| m.is_file())
+                        .filter(std::fs::Metadata::is_file)
                         .map(|m| m.len());
                     (Box::new(f), size)
                 };
@@ -191,6 +191,7 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
         }
         BlobCommand::Read { name, output } => {
             let target = target_of(ctx, &names, &name).await?;
+            let (name, _) = names.resolve(&name)?;
             let size = target.store.head(&target.key).await?.size;
             let location = target.store.location(Some(&target.key));
             let progress = Progress::new(ctx, Some(size), &format!("read {name}"));
