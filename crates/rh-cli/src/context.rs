@@ -10,6 +10,8 @@ pub(crate) struct Context {
     pub(crate) env: Box<dyn Env>,
     pub(crate) paths: RhPaths,
     pub(crate) overrides: Overrides,
+    /// How many `-q` were given (progress bars stay hidden with any).
+    pub(crate) quiet: u8,
 }
 
 impl Context {
@@ -25,6 +27,7 @@ impl Context {
             env,
             paths,
             overrides,
+            quiet: global.quiet,
         })
     }
 

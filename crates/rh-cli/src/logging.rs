@@ -25,7 +25,10 @@ pub(crate) fn init(verbose: u8, quiet: u8) {
         .unwrap_or_else(|| {
             // Dependencies stay at warn unless asked: their info lines are not ours to print. vaultrs and
             // rustify log every failed request at ERROR; rh reports the error itself, once.
-            EnvFilter::new(format!("warn,rh={level},rh_cli={level},rh_config={level},rh_secrets={level},rh_rns={level},rh_resources={level},rh_storage={level},vaultrs=off,rustify=off"))
+            // The AWS SDK warns about its own internals (checksums it cannot check); rh_storage reports what
+            // matters, so those show only with -v.
+            let aws = if verbose == 0 { ",aws_sdk_s3=off,aws_smithy_runtime=off,aws_smithy_checksums=off" } else { "" };
+            EnvFilter::new(format!("warn,rh={level},rh_cli={level},rh_config={level},rh_secrets={level},rh_rns={level},rh_resources={level},rh_storage={level},vaultrs=off,rustify=off{aws}"))
         });
     let color = env.var(EnvVars::NO_COLOR).is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -313,8 +313,8 @@ struct CancelGuard(Option<ResumableUploadClient>);
 
 impl Drop for CancelGuard {
     fn drop(&mut self) {
-        if let (Some(s), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(async move {
+        if let Some(s) = self.0.take() {
+            crate::cleanup::spawn(async move {
                 let _ = s.cancel().await;
             });
         }

@@ -11,6 +11,7 @@
     allow(dead_code)
 )]
 
+mod cleanup;
 mod error;
 mod path;
 mod retry;
@@ -36,6 +37,7 @@ use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use tokio::io::AsyncRead;
 
+pub use cleanup::finish_cleanups;
 pub use error::{BoxError, Error, Result};
 pub use path::BlobPath;
 pub use retry::RetryPolicy;

@@ -11,7 +11,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, ResponseChecksumValidation, retry::RetryConfig,
+};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream as AwsBody;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
@@ -196,6 +198,9 @@ impl S3Store {
             .credentials_provider(creds)
             .http_client(http)
             .force_path_style(options.force_path_style)
+            // Validate only where `open_range` asks for it: the SDK's default also tries multipart objects, whose
+            // part-level checksums it cannot check, and prints a warning for each such read.
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(options.transfer.retry.max_attempts)
@@ -389,6 +394,56 @@ impl S3Store {
             .build())
     }
 
+    /// Multipart uploads under `prefix` that were started and neither completed nor aborted (a process killed
+    /// mid-upload leaves one; its parts cost storage until aborted, or until a bucket lifecycle rule with
+    /// `AbortIncompleteMultipartUpload` removes them). Returns `(key, upload id)` pairs.
+    pub async fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.map_err(&e, None))?;
+            for u in page.uploads() {
+                if let (Some(k), Some(id)) = (u.key(), u.upload_id()) {
+                    out.push((k.to_owned(), id.to_owned()));
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() && id_marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Aborts every incomplete multipart upload under `prefix`; returns how many.
+    pub async fn abort_incomplete_uploads(&self, prefix: &str) -> Result<usize> {
+        let uploads = self.incomplete_uploads(prefix).await?;
+        for (key, upload_id) in &uploads {
+            self.client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await
+                .map_err(|e| self.map_err(&e, None))?;
+        }
+        Ok(uploads.len())
+    }
+
     async fn bucket_exists(&self) -> Result<bool> {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(true),
@@ -442,16 +497,14 @@ impl Drop for AbortGuard {
         if !self.armed {
             return;
         }
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            let g = Self {
-                client: self.client.clone(),
-                bucket: std::mem::take(&mut self.bucket),
-                key: std::mem::take(&mut self.key),
-                upload_id: std::mem::take(&mut self.upload_id),
-                armed: false,
-            };
-            rt.spawn(async move { g.abort().await });
-        }
+        let g = Self {
+            client: self.client.clone(),
+            bucket: std::mem::take(&mut self.bucket),
+            key: std::mem::take(&mut self.key),
+            upload_id: std::mem::take(&mut self.upload_id),
+            armed: false,
+        };
+        crate::cleanup::spawn(async move { g.abort().await });
     }
 }
 

@@ -2,12 +2,17 @@
 //! resource config saved through the RNS (the local `rh/` folder, or rh-server for `/user/…` names).
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::task::Poll;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use futures::StreamExt as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rh_config::EnvVars;
 use rh_resources::{Blob, System};
 use rh_rns::ResourceName;
@@ -17,7 +22,7 @@ use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
 use rh_storage::s3::{S3Credentials, S3Options, S3Store};
 use rh_storage::{BlobPath, BlobStore, PutOptions};
 use secrecy::SecretString;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncRead, AsyncWriteExt as _, ReadBuf};
 
 use crate::context::Context;
 use crate::printer;
@@ -120,26 +125,54 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
             if create_bucket || system == "file" {
                 target.store.create_bucket().await?;
             }
-            let reader: Box<dyn tokio::io::AsyncRead + Send + Unpin> = if file.as_os_str() == "-" {
-                Box::new(tokio::io::stdin())
-            } else {
-                Box::new(
-                    tokio::fs::File::open(&file)
+            let (reader, size): (Box<dyn tokio::io::AsyncRead + Send + Unpin>, _) =
+                if file.as_os_str() == "-" {
+                    (Box::new(tokio::io::stdin()), None)
+                } else {
+                    let f = tokio::fs::File::open(&file)
                         .await
-                        .with_context(|| format!("cannot read {}", file.display()))?,
-                )
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let size = f
+                        .metadata()
+                        .await
+                        .ok()
+                        .filter(std::fs::Metadata::is_file)
+                        .map(|m| m.len());
+                    (Box::new(f), size)
+                };
+            let location = target.store.location(Some(&target.key));
+            let progress = Progress::new(ctx, size, &format!("write {name}"));
+            let reader = Box::new(Counted {
+                inner: reader,
+                progress: progress.clone(),
+            });
+            let options = PutOptions::default();
+            let put = target.store.put_reader(&target.key, reader, &options);
+            let result = tokio::select! {
+                r = put => r,
+                code = interrupted() => {
+                    progress.abandon();
+                    // The dropped upload aborts its multipart upload (S3) or session (GCS); wait for that.
+                    let left = rh_storage::finish_cleanups(CLEANUP_TIMEOUT).await;
+                    let what = if left == 0 { "aborted" } else { "not aborted in time" };
+                    stop(code, &format!("interrupted: the upload to {location} was {what}; {name} was not saved"));
+                }
             };
-            let meta = match target
-                .store
-                .put_reader(&target.key, reader, &PutOptions::default())
-                .await
-            {
-                Ok(m) => m,
-                Err(rh_storage::Error::NotFound { what: "bucket", .. }) => bail!(
-                    "bucket not found: {}; create it or pass --create-bucket",
-                    target.store.location(None)
-                ),
-                Err(e) => return Err(e.into()),
+            let meta = match result {
+                Ok(m) => {
+                    progress.finish();
+                    m
+                }
+                Err(e) => {
+                    progress.abandon();
+                    match e {
+                        rh_storage::Error::NotFound { what: "bucket", .. } => bail!(
+                            "bucket not found: {}; create it or pass --create-bucket",
+                            target.store.location(None)
+                        ),
+                        e => return Err(e.into()),
+                    }
+                }
             };
             let blob = Blob::new(name.clone(), path, System::Name(system));
             if let Err(e) = rh_resources::Resource::Blob(blob)
@@ -158,33 +191,60 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
         }
         BlobCommand::Read { name, output } => {
             let target = target_of(ctx, &names, &name).await?;
+            let (name, _) = names.resolve(&name)?;
+            let size = target.store.head(&target.key).await?.size;
+            let location = target.store.location(Some(&target.key));
+            let progress = Progress::new(ctx, Some(size), &format!("read {name}"));
             let mut stream = target.store.get_stream(&target.key, None).await?;
             if output.as_os_str() == "-" {
-                let mut out = tokio::io::stdout();
-                while let Some(chunk) = stream.next().await {
-                    out.write_all(&chunk?)
-                        .await
-                        .context("cannot write stdout")?;
+                let copy = async {
+                    let mut out = tokio::io::stdout();
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = chunk?;
+                        out.write_all(&chunk).await.context("cannot write stdout")?;
+                        progress.inc(chunk.len());
+                    }
+                    out.flush().await.context("cannot write stdout")
+                };
+                tokio::select! {
+                    r = copy => {
+                        if r.is_err() { progress.abandon(); } else { progress.finish(); }
+                        r?;
+                    }
+                    code = interrupted() => {
+                        progress.abandon();
+                        stop(code, &format!("interrupted: the read of {location} stopped"));
+                    }
                 }
-                out.flush().await.context("cannot write stdout")?;
             } else {
                 // Write beside the destination, then rename, so a failed read leaves no partial file.
                 let mut tmp = output.clone().into_os_string();
                 tmp.push(".rh-partial");
                 let tmp = PathBuf::from(tmp);
-                let result = async {
+                let copy = async {
                     let mut f = tokio::fs::File::create(&tmp).await?;
                     while let Some(chunk) = stream.next().await {
-                        f.write_all(&chunk.map_err(std::io::Error::other)?).await?;
+                        let chunk = chunk.map_err(std::io::Error::other)?;
+                        f.write_all(&chunk).await?;
+                        progress.inc(chunk.len());
                     }
                     f.sync_all().await?;
                     tokio::fs::rename(&tmp, &output).await
-                }
-                .await;
+                };
+                let result = tokio::select! {
+                    r = copy => r,
+                    code = interrupted() => {
+                        progress.abandon();
+                        let _ = tokio::fs::remove_file(&tmp).await;
+                        stop(code, &format!("interrupted: the read of {location} stopped; {} was not written", output.display()));
+                    }
+                };
                 if let Err(e) = result {
+                    progress.abandon();
                     let _ = tokio::fs::remove_file(&tmp).await;
                     bail!("cannot write {}: {e}", output.display());
                 }
+                progress.finish();
             }
         }
         BlobCommand::Rm { name, data_only } => {
@@ -231,6 +291,118 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long an interrupted upload waits for its abort to reach the server.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Transfers larger than this show progress from the start; smaller ones once they have run for
+/// [`PROGRESS_AFTER`].
+const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
+/// A transfer's bytes, rate and ETA on stderr. Drawn only when stderr is a terminal and no `-q` was given, and
+/// only for a transfer that is large or slow; counted from the bytes really read or written.
+#[derive(Clone)]
+struct Progress {
+    bar: ProgressBar,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(ctx: &Context, total: Option<u64>, what: &str) -> Self {
+        let enabled = ctx.quiet == 0 && std::io::stderr().is_terminal();
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
+        let template = if total.is_some() {
+            "{wide_msg} [{bar:20}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}"
+        } else {
+            "{wide_msg} {binary_bytes} {binary_bytes_per_sec} {elapsed}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what.to_owned());
+        let progress = Self { bar, enabled };
+        if total.is_some_and(|n| n > PROGRESS_MIN_BYTES) {
+            progress.show();
+        }
+        progress
+    }
+
+    fn show(&self) {
+        if self.enabled && self.bar.is_hidden() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn inc(&self, n: usize) {
+        self.bar.inc(n as u64);
+        if self.bar.is_hidden() && self.bar.elapsed() >= PROGRESS_AFTER {
+            self.show();
+        }
+    }
+
+    /// Leaves the final line (total and mean rate) on screen, and ends it so later log lines start fresh.
+    fn finish(&self) {
+        if !self.bar.is_hidden() {
+            self.bar.finish();
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), b"\n");
+        }
+    }
+
+    /// Removes the bar so an error message starts on a clean line.
+    fn abandon(&self) {
+        if !self.bar.is_hidden() {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+/// An `AsyncRead` that counts what it hands out into a [`Progress`].
+struct Counted {
+    inner: Box<dyn AsyncRead + Send + Unpin>,
+    progress: Progress,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            self.progress.inc(buf.filled().len() - before);
+        }
+        r
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM with the exit status a shell reports for it (130 or 143).
+async fn interrupted() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    }
+}
+
+/// Reports an interrupted transfer and exits at once with `code`: returning would wait on a stdin read that
+/// tokio cannot cancel.
+fn stop(code: u8, message: &str) -> ! {
+    printer::error_line(message);
+    #[expect(
+        clippy::exit,
+        reason = "a pending stdin read would keep the runtime from shutting down"
+    )]
+    std::process::exit(i32::from(code));
 }
 
 /// Loads the blob config of `name` and opens its store.

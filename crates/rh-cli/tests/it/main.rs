@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rh` binary: each runs the real executable in a throwaway HOME.
 
 mod blob;
+mod blob_transfer;
 mod config;
 mod crash;
 mod faults;
