@@ -1,6 +1,7 @@
 //! `cargo xtask load [--clients N] [--seconds S] [--db sqlite|postgres|both]`: the long mixed-traffic run of
 //! rh-server (not in CI). Builds `rh-server` and its `loadmix` example in release, starts the server on a fresh
-//! SQLite data dir and/or a fresh database on `DATABASE_URL`'s PostgreSQL, creates four users and runs
+//! SQLite data dir and/or a fresh database on `DATABASE_URL`'s PostgreSQL (without `DATABASE_URL`, one started
+//! by `.ci/services.sh` for the run), creates four users and runs
 //! `loadmix` (every answer checked, every key read back afterwards). Fails on any error.
 
 use std::process::Command;
@@ -86,6 +87,24 @@ pub(crate) fn run(root: &std::path::Path, args: &[String]) -> Result<()> {
                 "usage: cargo xtask load [--clients N] [--seconds S] [--db sqlite|postgres|both]"
             ),
         }
+    }
+    if db != "sqlite" && service_env("DATABASE_URL").is_none() {
+        // No PostgreSQL given: run again under `.ci/services.sh`, which starts one (and stops only what it started).
+        let me = std::env::current_exe().context("cannot find the xtask binary")?;
+        let script = "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n\
+                      start_postgres >/dev/null\nset +e\n\"$0\" load \"$@\"\n";
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .arg(&me)
+            .args(args)
+            .current_dir(root)
+            .status()
+            .context("cannot run bash")?;
+        if !status.success() {
+            bail!("the load run failed ({status})");
+        }
+        return Ok(());
     }
     crate::build_release()?;
     if db != "postgres" {
