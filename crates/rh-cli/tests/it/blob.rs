@@ -2,12 +2,13 @@
 //! rh-server.
 
 use std::io::Write as _;
-use std::process::{Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Stdio;
 
 use rh_test::server::TestServer;
 use rh_test::{CliTest, stderr, stdout};
 use serde_json::{Value, json};
+
+use crate::fixtures::{rh, unique_bucket, with_services};
 
 const S3_VARS: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
@@ -15,56 +16,6 @@ const S3_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
-
-fn t() -> CliTest {
-    CliTest::new(env!("CARGO_BIN_EXE_rh"))
-}
-
-/// A CliTest with the S3 service env, or `None` outside integration runs.
-fn s3_test() -> Option<CliTest> {
-    if !rh_test::integration() {
-        return None;
-    }
-    let mut t = t();
-    for var in S3_VARS {
-        if let Some(v) = rh_test::service_env(var) {
-            t.env(var, v);
-        }
-    }
-    Some(t)
-}
-
-/// A bucket name no other test uses (3–63 chars).
-fn bucket(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .subsec_nanos();
-    format!(
-        "rh-blob-{tag}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn with_stdin(t: &CliTest, args: &[&str], input: &[u8]) -> Output {
-    let mut child = t
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rh");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
 
 fn pickled_range() -> Vec<u8> {
     let out = std::process::Command::new("python3")
@@ -106,12 +57,13 @@ fn config(t: &CliTest, name: &str) -> Value {
 
 #[test]
 fn pickle_round_trip_through_s3() {
-    let Some(t) = s3_test() else { return };
-    let b = bucket("pickle");
+    let Some(t) = with_services(S3_VARS) else {
+        return;
+    };
+    let b = unique_bucket("rh-blob", "pickle");
     let path = format!("{b}/key");
-    let out = with_stdin(
-        &t,
-        &[
+    let out = t.run_stdin(
+        [
             "blob",
             "write",
             "~/my_blob",
@@ -122,7 +74,7 @@ fn pickle_round_trip_through_s3() {
             "--create-bucket",
             "-",
         ],
-        &pickled_range(),
+        pickled_range(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -155,8 +107,10 @@ fn pickle_round_trip_through_s3() {
 
 #[test]
 fn default_path_uses_default_blob_bucket() {
-    let Some(t) = s3_test() else { return };
-    let out = with_stdin(&t, &["blob", "write", "~/b", "--system", "s3"], b"x");
+    let Some(t) = with_services(S3_VARS) else {
+        return;
+    };
+    let out = t.run_stdin(["blob", "write", "~/b", "--system", "s3"], b"x");
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("default_blob_bucket"),
@@ -165,11 +119,10 @@ fn default_path_uses_default_blob_bucket() {
     );
     assert!(!t.work_dir().join("rh/b").exists());
 
-    let b = bucket("default");
+    let b = unique_bucket("rh-blob", "default");
     t.ok(["config", "set", "default_blob_bucket", &b]);
-    let out = with_stdin(
-        &t,
-        &["blob", "write", "~/b", "--system", "s3", "--create-bucket"],
+    let out = t.run_stdin(
+        ["blob", "write", "~/b", "--system", "s3", "--create-bucket"],
         b"payload",
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -185,12 +138,13 @@ fn default_path_uses_default_blob_bucket() {
 
 #[test]
 fn missing_bucket_is_a_clear_error_and_saves_nothing() {
-    let Some(t) = s3_test() else { return };
-    let b = bucket("missing");
+    let Some(t) = with_services(S3_VARS) else {
+        return;
+    };
+    let b = unique_bucket("rh-blob", "missing");
     let path = format!("{b}/key");
-    let out = with_stdin(
-        &t,
-        &["blob", "write", "~/m", "--system", "s3", "--path", &path],
+    let out = t.run_stdin(
+        ["blob", "write", "~/m", "--system", "s3", "--path", &path],
         b"data",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -205,7 +159,7 @@ fn missing_bucket_is_a_clear_error_and_saves_nothing() {
 
 #[test]
 fn file_system_round_trip_to_a_file() {
-    let t = t();
+    let t = rh();
     let src = t.root().join("in.bin");
     let data: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
     std::fs::write(&src, &data).expect("write");
@@ -240,7 +194,7 @@ fn file_system_round_trip_to_a_file() {
 
 #[test]
 fn reading_an_unknown_name_is_a_clear_error() {
-    let t = t();
+    let t = rh();
     let out = t.run(["blob", "read", "~/nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -253,15 +207,16 @@ fn reading_an_unknown_name_is_a_clear_error() {
 
 #[test]
 fn remote_name_saves_config_on_rh_server() {
-    let Some(t) = s3_test() else { return };
+    let Some(t) = with_services(S3_VARS) else {
+        return;
+    };
     let server = TestServer::start();
     let token = server.create_user("alice", None);
     t.ok(["login", &token, "--api-server-url", server.url()]);
-    let b = bucket("remote");
+    let b = unique_bucket("rh-blob", "remote");
     t.ok(["config", "set", "default_blob_bucket", &b]);
-    let out = with_stdin(
-        &t,
-        &[
+    let out = t.run_stdin(
+        [
             "blob",
             "write",
             "my_blob",
@@ -269,7 +224,7 @@ fn remote_name_saves_config_on_rh_server() {
             "s3",
             "--create-bucket",
         ],
-        &pickled_range(),
+        pickled_range(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let shown: Value =
@@ -290,16 +245,12 @@ fn remote_name_saves_config_on_rh_server() {
 
 #[test]
 fn sharing_a_file_blob_is_refused() {
-    let t = t();
+    let t = rh();
     let server = TestServer::start();
     let token = server.create_user("alice", None);
     server.create_user("bob", None);
     t.ok(["login", &token, "--api-server-url", server.url()]);
-    let out = with_stdin(
-        &t,
-        &["blob", "write", "local_data", "--system", "file"],
-        b"x",
-    );
+    let out = t.run_stdin(["blob", "write", "local_data", "--system", "file"], b"x");
     assert!(out.status.success(), "{}", stderr(&out));
     let out = t.run(["resource", "share", "/alice/local_data", "--user", "bob"]);
     assert_eq!(out.status.code(), Some(1));
@@ -315,20 +266,19 @@ fn gcs_and_azure_round_trip() {
     if !rh_test::integration() {
         return;
     }
-    let mut t = t();
+    let mut t = rh();
     for var in ["STORAGE_EMULATOR_HOST", "AZURE_STORAGE_CONNECTION_STRING"] {
         if let Some(v) = rh_test::service_env(var) {
             t.env(var, v);
         }
     }
     for system in ["gs", "azure"] {
-        let b = bucket(system);
+        let b = unique_bucket("rh-blob", system);
         let path = format!("{b}/dir/data.bin");
         let name = format!("~/{system}_blob");
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        let out = with_stdin(
-            &t,
-            &[
+        let out = t.run_stdin(
+            [
                 "blob",
                 "write",
                 &name,
@@ -353,7 +303,7 @@ fn gcs_and_azure_round_trip() {
 
 #[test]
 fn an_unreadable_source_saves_nothing() {
-    let t = t();
+    let t = rh();
     let out = t.run([
         "blob",
         "write",

@@ -3,13 +3,14 @@
 
 use std::io::{Read as _, Write as _};
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use rh_storage::BlobStore as _;
 use rh_storage::s3::{S3Credentials, S3Options, S3Store};
 use rh_test::{CliTest, stderr, stdout};
 use rustix::process::{Pid, Signal, kill_process};
+
+use crate::fixtures::{rh, unique_bucket, with_services};
 
 const SERVICE_VARS: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
@@ -23,36 +24,6 @@ const SERVICE_VARS: &[&str] = &[
 /// Bytes fed before the kill: three 8 MiB parts, so the upload is multipart (S3), resumable (GCS) or in blocks
 /// (Azure) and parts are in flight. stdin stays open, so the upload cannot complete before the signal.
 const FED: usize = 24 * 1024 * 1024;
-
-fn t() -> CliTest {
-    CliTest::new(env!("CARGO_BIN_EXE_rh"))
-}
-
-fn services() -> Option<CliTest> {
-    if !rh_test::integration() {
-        return None;
-    }
-    let mut t = t();
-    for var in SERVICE_VARS {
-        if let Some(v) = rh_test::service_env(var) {
-            t.env(var, v);
-        }
-    }
-    Some(t)
-}
-
-fn bucket(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .subsec_nanos();
-    format!(
-        "rh-xfer-{tag}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 fn pattern(len: usize) -> Vec<u8> {
     let mut x: u32 = 0x9E37_79B9;
@@ -103,7 +74,7 @@ fn on_pty(t: &CliTest, args: &[&str]) -> (ExitStatus, String) {
 
 #[test]
 fn progress_bar_is_drawn_on_a_terminal_only() {
-    let mut t = t();
+    let mut t = rh();
     // As a terminal emulator sets it; with TERM unset or `dumb`, indicatif draws nothing.
     t.env("TERM", "xterm");
     let src = t.root().join("big.bin");
@@ -279,9 +250,11 @@ fn wait_for_multipart(rt: &tokio::runtime::Runtime, store: &S3Store) {
 
 #[test]
 fn s3_upload_killed_or_terminated_mid_way_leaves_no_object_and_no_metadata() {
-    let Some(t) = services() else { return };
+    let Some(t) = with_services(SERVICE_VARS) else {
+        return;
+    };
     let rt = runtime();
-    let b = bucket("s3");
+    let b = unique_bucket("rh-xfer", "s3");
     let store = s3_store(&b);
     rt.block_on(store.create_bucket()).expect("bucket");
     let key = rh_storage::BlobPath::new("big.bin").expect("key");
@@ -338,9 +311,11 @@ fn s3_upload_killed_or_terminated_mid_way_leaves_no_object_and_no_metadata() {
 
 #[test]
 fn gcs_and_azure_uploads_killed_or_terminated_mid_way_leave_no_object_and_no_metadata() {
-    let Some(t) = services() else { return };
+    let Some(t) = with_services(SERVICE_VARS) else {
+        return;
+    };
     for system in ["azure", "gs"] {
-        let b = bucket(system);
+        let b = unique_bucket("rh-xfer", system);
         let out = t.run([
             "blob",
             "write",
@@ -379,8 +354,10 @@ fn gcs_and_azure_uploads_killed_or_terminated_mid_way_leave_no_object_and_no_met
 
 #[test]
 fn s3_multipart_round_trip_reads_back_without_sdk_warnings() {
-    let Some(t) = services() else { return };
-    let b = bucket("mp");
+    let Some(t) = with_services(SERVICE_VARS) else {
+        return;
+    };
+    let b = unique_bucket("rh-xfer", "mp");
     let src = t.root().join("mp.bin");
     // Three parts: a multipart object, whose part-level checksums the SDK cannot validate on a whole GET.
     let data = pattern(17 * 1024 * 1024);

@@ -1,5 +1,9 @@
 //! Fixtures shared by the CLI test modules.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rh_test::CliTest;
+
 /// Every value below contains it; it must never appear in output except with `--reveal`.
 pub(crate) const SENTINEL: &str = "SENTINEL";
 
@@ -25,3 +29,36 @@ pub(crate) const EIGHT: [&str; 8] = [
     "ssh",
     "github",
 ];
+
+/// `rh` in a throwaway HOME.
+pub(crate) fn rh() -> CliTest {
+    CliTest::new(env!("CARGO_BIN_EXE_rh"))
+}
+
+/// `rh` with the given service variables passed through, or `None` outside integration runs.
+pub(crate) fn with_services(vars: &[&str]) -> Option<CliTest> {
+    if !rh_test::integration() {
+        return None;
+    }
+    let mut t = rh();
+    for var in vars {
+        if let Some(v) = rh_test::service_env(var) {
+            t.env(var, v);
+        }
+    }
+    Some(t)
+}
+
+/// A bucket name no other test uses (3–63 chars): `<prefix>-<tag>-<pid>-<nanos>-<n>`.
+pub(crate) fn unique_bucket(prefix: &str, tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    format!(
+        "{prefix}-{tag}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
