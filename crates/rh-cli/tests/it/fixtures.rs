@@ -1,8 +1,9 @@
 //! Fixtures shared by the CLI test modules.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use rh_test::CliTest;
+use rh_test::{CliTest, mode};
 
 /// Every value below contains it; it must never appear in output except with `--reveal`.
 pub(crate) const SENTINEL: &str = "SENTINEL";
@@ -61,4 +62,26 @@ pub(crate) fn unique_bucket(prefix: &str, tag: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Every file under `dir` except rh's own config, with its bytes and mode.
+pub(crate) fn home_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name().is_some_and(|n| n == ".rh") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p.clone(), bytes, mode(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
 }

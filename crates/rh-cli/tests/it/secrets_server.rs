@@ -4,7 +4,6 @@
 //! The server binary is found next to this test binary (`cargo test --workspace` builds it).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use rh_secrets::vault::{VaultOptions, VaultStore};
@@ -12,7 +11,7 @@ use rh_test::server::TestServer;
 use rh_test::{CliTest, stderr, stdout};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL};
+use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL, home_files};
 
 /// Starts a server (wired to the shared OpenBao by `TestServer`) and creates `users`; returns it with each
 /// user's token.
@@ -65,26 +64,6 @@ fn direct(user: &str) -> VaultStore {
     .unwrap()
 }
 
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.file_name().is_some_and(|n| n == ".rh") {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[tokio::test]
 async fn push_pull_diff_history_and_run_through_the_server() {
     if !rh_test::integration() {
@@ -108,7 +87,7 @@ async fn push_pull_diff_history_and_run_through_the_server() {
         .write_all(ALL_EIGHT.as_bytes())
         .unwrap();
     assert!(child.wait().unwrap().success());
-    let before = snapshot(&t.home());
+    let before = home_files(&t.home());
     assert!(before.len() >= 10);
 
     let mut push = vec!["secrets", "push", "--yes"];
@@ -171,7 +150,7 @@ async fn push_pull_diff_history_and_run_through_the_server() {
     assert!(!stdout(&ok(&t, &["secrets", "get", "mydb"])).contains(SENTINEL));
 
     // Delete every local file, pull through the server, get the same bytes back.
-    for (p, _) in &before {
+    for (p, _, _) in &before {
         std::fs::remove_file(p).unwrap();
     }
     let err = stderr(&ok(&t, &["secrets", "pull"]));
@@ -179,9 +158,9 @@ async fn push_pull_diff_history_and_run_through_the_server() {
         err.contains("Saved secrets from Vault to local config files"),
         "{err}"
     );
-    let after = snapshot(&t.home());
+    let after = home_files(&t.home());
     assert_eq!(after.len(), before.len());
-    for ((p, a), (_, b)) in before.iter().zip(&after) {
+    for ((p, a, _), (_, b, _)) in before.iter().zip(&after) {
         assert!(a == b, "{} differs after the round trip", p.display());
     }
 

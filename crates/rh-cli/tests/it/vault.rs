@@ -9,7 +9,7 @@ use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
 use rh_test::{CliTest, mode, stderr, stdout};
 
-use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL};
+use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL, home_files};
 use secrecy::SecretString;
 
 struct VaultTest {
@@ -116,28 +116,6 @@ fn assert_clean(out: &Output) {
     );
 }
 
-/// Every file under `dir` except rh's own config, with its bytes and mode.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.file_name().is_some_and(|n| n == ".rh") {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let bytes = std::fs::read(&p).unwrap();
-                out.push((p.clone(), bytes, mode(&p)));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn bao() -> PathBuf {
     let home = rh_test::service_env("SVC_HOME").unwrap_or_else(|| "/opt/ci-svc".to_owned());
     Path::new(&home).join("venv-bao/bin/bao")
@@ -149,7 +127,7 @@ fn round_trip_of_all_eight_and_a_custom_provider() {
         return;
     };
     v.save_all_eight();
-    let before = snapshot(&v.home());
+    let before = home_files(&v.home());
     assert!(before.len() >= 10, "{before:?}");
     let mut push = vec!["secrets", "push", "--yes"];
     push.extend(EIGHT);
@@ -206,7 +184,7 @@ fn round_trip_of_all_eight_and_a_custom_provider() {
         err.contains("Saved secrets from Vault to local config files"),
         "{err}"
     );
-    let after = snapshot(&v.home());
+    let after = home_files(&v.home());
     assert_eq!(
         after.iter().map(|(p, _, _)| p).collect::<Vec<_>>(),
         before.iter().map(|(p, _, _)| p).collect::<Vec<_>>()
@@ -274,13 +252,13 @@ fn dry_runs_print_the_plan_and_change_nothing() {
         stdout(&out),
         "aws: update version 1 -> 2 (secret_key changes)\ndry run: nothing changed\n"
     );
-    let before = snapshot(&v.home());
+    let before = home_files(&v.home());
     let out = v.ok(&["secrets", "pull", "--dry-run"]);
     assert_eq!(
         stdout(&out),
         "aws (Vault version 1): write ~/.aws/credentials\ndry run: nothing changed\n"
     );
-    assert_eq!(snapshot(&v.home()), before);
+    assert_eq!(home_files(&v.home()), before);
     assert_eq!(v.store().history_blocking("aws"), vec![1]);
 }
 
@@ -475,7 +453,7 @@ fn unreachable_vault_is_one_line_and_leaves_files_alone() {
         return;
     };
     v.save_all_eight();
-    let before = snapshot(&v.home());
+    let before = home_files(&v.home());
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -500,7 +478,7 @@ fn unreachable_vault_is_one_line_and_leaves_files_alone() {
             "{args:?}: {err}"
         );
     }
-    assert_eq!(snapshot(&v.home()), before);
+    assert_eq!(home_files(&v.home()), before);
 }
 
 #[test]
