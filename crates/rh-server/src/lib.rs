@@ -12,6 +12,7 @@ pub mod audit;
 pub mod credentials;
 pub mod dashboard;
 mod error;
+mod hot_read;
 pub mod mailer;
 pub mod names;
 pub mod ratelimit;

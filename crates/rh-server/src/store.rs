@@ -17,6 +17,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
 use crate::read_cache::ReadCache;
 use crate::{Error, Result, token};
 
@@ -158,6 +159,8 @@ pub struct Store {
     // Bumped when a write transaction of this process begins and ends; see `read_cache`.
     generation: Arc<AtomicU64>,
     read_cache: Option<Arc<ReadCache>>,
+    // The `GET /resource/{uri}` lookup on connections outside the pool; `None` for in-memory SQLite.
+    hot: Option<Arc<HotRead>>,
 }
 
 impl fmt::Debug for Store {
@@ -298,6 +301,7 @@ impl Store {
             write_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
             read_cache: None,
+            hot: hot_read(&url, backend).map(Arc::new),
         })
     }
 
@@ -528,28 +532,43 @@ impl Store {
         {
             return Ok(Some((user, Some((res, grant)))));
         }
-        let row = sqlx::query(
-            "SELECT u.username, u.email, u.config, u.token_hash, \
-             r.owner, r.visibility, r.config, r.version, g.access_level \
-             FROM users u LEFT JOIN resources r ON r.uri = $2 \
-             LEFT JOIN grants g ON g.uri = r.uri AND g.username = u.username \
-             WHERE u.token_hash = $1 AND (u.token_expires_at IS NULL OR u.token_expires_at > $3)",
-        )
-        .bind(token_hash)
-        .bind(uri)
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await?;
+        let now = now();
+        let looked_up = match &self.hot {
+            Some(hot) => hot.user_and_resource(token_hash, uri, &now).await,
+            None => Err(()),
+        };
+        let row = match looked_up {
+            Ok(row) => row,
+            Err(()) => sqlx::query(USER_AND_RESOURCE)
+                .bind(token_hash)
+                .bind(uri)
+                .bind(&now)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(hot_row)
+                .transpose()?,
+        };
         let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get(3)?;
-        if !token::constant_time_eq(stored.as_bytes(), token_hash.as_bytes()) {
+        if !token::constant_time_eq(row.token_hash.as_bytes(), token_hash.as_bytes()) {
             return Ok(None);
         }
-        let user = user_from_row(&row)?;
-        let owner: Option<String> = row.try_get(4)?;
-        let resource = match owner {
-            Some(_) => Some(resource_from_row(&row, 4)?),
-            None => None,
+        let user = User {
+            username: row.username,
+            email: row.email,
+            config: parse_json(&row.user_config),
+        };
+        let resource = match (row.owner, row.visibility, row.config, row.version) {
+            (Some(owner), Some(visibility), Some(config), Some(version)) => Some((
+                StoredResource {
+                    owner,
+                    visibility,
+                    config: parse_json(&config),
+                    version,
+                },
+                row.access_level,
+            )),
+            _ => None,
         };
         if let (Some(cache), Some((res, grant))) = (&self.read_cache, &resource) {
             cache.put(
@@ -855,6 +874,21 @@ impl Store {
     }
 }
 
+/// The hot-read connections for this database, when it is a file or a PostgreSQL server.
+fn hot_read(url: &str, backend: Backend) -> Option<HotRead> {
+    match backend {
+        Backend::Postgres => url.parse().ok().map(HotRead::postgres),
+        Backend::Sqlite => {
+            let rest = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))?;
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+            (!in_memory).then(|| HotRead::sqlite(PathBuf::from(path)))
+        }
+    }
+}
+
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
@@ -875,6 +909,20 @@ fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<
         },
         row.try_get(at + 4)?,
     ))
+}
+
+fn hot_row(r: &AnyRow) -> Result<HotRow> {
+    Ok(HotRow {
+        username: r.try_get(0)?,
+        email: r.try_get(1)?,
+        user_config: r.try_get(2)?,
+        token_hash: r.try_get(3)?,
+        owner: r.try_get(4)?,
+        visibility: r.try_get(5)?,
+        config: r.try_get(6)?,
+        version: r.try_get(7)?,
+        access_level: r.try_get(8)?,
+    })
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
@@ -947,6 +995,25 @@ mod tests {
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
         let t = DatabaseTarget::Url("postgres://a:secret@h/d".into());
         assert!(!format!("{t:?} {t}").contains("secret"));
+    }
+
+    #[test]
+    fn hot_reads_only_for_databases_other_connections_can_open() {
+        let kind = |url: &str, b| hot_read(url, b).map(|h| format!("{h:?}"));
+        assert_eq!(
+            kind("sqlite:///tmp/x/rh-server.db?mode=rwc", Backend::Sqlite).as_deref(),
+            Some("HotRead::Sqlite")
+        );
+        assert_eq!(
+            kind("sqlite:rel.db", Backend::Sqlite).as_deref(),
+            Some("HotRead::Sqlite")
+        );
+        assert_eq!(kind("sqlite::memory:", Backend::Sqlite), None);
+        assert_eq!(kind("sqlite://x.db?mode=memory", Backend::Sqlite), None);
+        assert_eq!(
+            kind("postgres://u:p@127.0.0.1:5433/db", Backend::Postgres).as_deref(),
+            Some("HotRead::Postgres")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod dashboard;
 mod driver;
 mod faults;
 mod harness;
+mod hot_read;
 mod lifecycle;
 mod load;
 mod mail;
