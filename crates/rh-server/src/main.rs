@@ -107,7 +107,8 @@ enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = rh_server::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
         /// Cache GET /resource lookups in this process for up to MS milliseconds (0-1000; 0 = off). Writes through
-        /// this process are seen at once; changes through other processes (and revoked tokens) after at most MS.
+        /// this process are seen at once; changes through other processes (and revoked tokens) after at most MS
+        /// on SQLite, and as soon as PostgreSQL notifies them (LISTEN/NOTIFY) on PostgreSQL.
         #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
         read_cache_ms: u16,
         #[command(flatten)]
@@ -306,6 +307,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
                 );
             }
+            let changes = store.spawn_change_listener();
             let sender = mailer.map(|m| {
                 tracing::info!("notifications: sent by SMTP through {}", m.shown_url());
                 rh_server::mailer::spawn(store.clone(), m)
@@ -320,7 +322,7 @@ async fn run(cli: Cli) -> Result<()> {
                     rh_server::serve_state(listener, state, limits, shutdown_signal()).await?;
                 }
             }
-            if let Some(task) = sender {
+            for task in [sender, changes].into_iter().flatten() {
                 task.abort();
             }
             store.close().await;

@@ -161,6 +161,8 @@ pub struct Store {
     read_cache: Option<Arc<ReadCache>>,
     // The `GET /resource/{uri}` lookup on connections outside the pool; `None` for in-memory SQLite.
     hot: Option<Arc<HotRead>>,
+    // The PostgreSQL URL, for the change listener of the read cache.
+    url: Option<String>,
 }
 
 impl fmt::Debug for Store {
@@ -302,6 +304,7 @@ impl Store {
             generation: Arc::new(AtomicU64::new(0)),
             read_cache: None,
             hot: hot_read(&url, backend).map(Arc::new),
+            url: (backend == Backend::Postgres).then_some(url),
         })
     }
 
@@ -309,8 +312,24 @@ impl Store {
     /// [`crate::read_cache`] for what may be stale and for how long.
     #[must_use]
     pub fn with_read_cache(mut self, ttl: Duration) -> Self {
-        self.read_cache = (!ttl.is_zero()).then(|| Arc::new(ReadCache::new(ttl)));
+        let notified = self.backend == Backend::Postgres;
+        self.read_cache = (!ttl.is_zero()).then(|| Arc::new(ReadCache::new(ttl, notified)));
         self
+    }
+
+    /// On PostgreSQL with the read cache on: spawns the task that listens for other processes' changes (see
+    /// [`crate::read_cache`]); until it is listening, the cache is not used. `None` otherwise.
+    pub fn spawn_change_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let cache = self.read_cache.clone()?;
+        let url = self
+            .url
+            .clone()
+            .filter(|_| self.backend == Backend::Postgres)?;
+        Some(tokio::spawn(crate::read_cache::listen_for_changes(
+            url,
+            self.generation.clone(),
+            cache,
+        )))
     }
 
     /// Which engine this is.
@@ -323,6 +342,12 @@ impl Store {
         let migrator = migrator();
         let before = self.applied_migrations().await;
         migrator.run(&self.pool).await?;
+        if self.backend == Backend::Postgres {
+            // Not a numbered migration: the same migration files serve SQLite, which has no NOTIFY. Idempotent.
+            sqlx::raw_sql(PG_CHANGE_TRIGGERS)
+                .execute(&self.pool)
+                .await?;
+        }
         let after = self.applied_migrations().await;
         Ok(after.saturating_sub(before))
     }
@@ -892,6 +917,24 @@ fn hot_read(url: &str, backend: Backend) -> Option<HotRead> {
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
+
+/// PostgreSQL only: every statement that changes what `GET /resource/{uri}` reads notifies `rh_changes` at commit
+/// (see [`crate::read_cache`]). One implicit transaction, serialized by an advisory lock so that processes
+/// starting together do not race on the DDL.
+const PG_CHANGE_TRIGGERS: &str = "\
+SELECT pg_advisory_xact_lock(727368);
+CREATE OR REPLACE FUNCTION rh_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('rh_changes', ''); RETURN NULL; END $$;
+DROP TRIGGER IF EXISTS rh_changes ON users;
+CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
+DROP TRIGGER IF EXISTS rh_changes ON resources;
+CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON resources
+    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
+DROP TRIGGER IF EXISTS rh_changes ON grants;
+CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON grants
+    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
+";
 
 /// A resource row with the caller's grant; `$1` is the uri, `$2` the username.
 const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level FROM resources r \
