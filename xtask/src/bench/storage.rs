@@ -1,11 +1,17 @@
 //! Benchmarks of the storage area: a large file written to and read from every backend through the local
-//! servers by `blobcp` (rh-storage's example, the code `rh blob` runs), next to `aws s3 cp` on the same S3 server.
+//! servers by `blobcp` (rh-storage's example, the code `rh blob` runs), next to `aws s3 cp` on the same S3 servers.
+//!
+//! S3 is measured on two servers, each with rh and awscli in the same run on the same file: moto (the CI's
+//! server, one Python process) and s3s-fs (a Rust server from crates.io, `start_s3s` in `.ci/services.sh`, built
+//! with cargo on first use). Every row gives the client's CPU (user + sys, from `/usr/bin/time`) and the
+//! server's (from `/proc/PID/stat` before and after), so a reader can see which side bounds the figure.
 //!
 //! Sizes: `RH_BENCH_STORAGE_MIB` (default 1024) for file, S3, Azure and awscli; `RH_BENCH_STORAGE_GCS_MIB`
 //! (default 1024 as well) for GCS, whose emulator takes writes at about 7-30 MiB/s depending on the machine's load:
-//! lower it when the machine is busy (the storage bench took 144 s with 256 MiB for GCS on an idle 2-core machine). Each transfer runs once (no warm-up: at these sizes a run is its own warm-up), under
-//! `/usr/bin/time` for peak RSS. The servers come from `.ci/services.sh`: ones already running are reused and
-//! left alone; ones the bench starts, it stops.
+//! lower it when the machine is busy (the storage bench took 144 s with 256 MiB for GCS on an idle 2-core machine).
+//! Each transfer runs once (no warm-up: at these sizes a run is its own warm-up), under `/usr/bin/time` for peak
+//! RSS, and every read is checked against the source's SHA-256. The servers come from `.ci/services.sh`: ones
+//! already running are reused and left alone; ones the bench starts, it stops.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -19,13 +25,18 @@ use anyhow::{Context as _, Result, bail};
 use super::{Bench, ProcStats, tempfile_dir};
 
 /// The services this bench needs, by their `.ci/services.sh` names (`start_NAME`, `stop_NAME`).
-const SERVICES: [&str; 3] = ["s3", "gcs", "azurite"];
+const SERVICES: [&str; 4] = ["s3", "s3s", "gcs", "azurite"];
 
 pub(crate) fn run(bench: &mut Bench) -> Result<()> {
     let mib = size_mib("RH_BENCH_STORAGE_MIB", 1024);
     let gcs_mib = size_mib("RH_BENCH_STORAGE_GCS_MIB", 1024);
-    crate::build_release()?;
+    if !bench.options.no_build {
+        crate::build_release()?;
+    }
     let blobcp = bench.root.join("target/release/examples/blobcp");
+    eprintln!(
+        "[bench] starting the storage servers (s3s-fs is built with cargo on its first use, about 3 min)"
+    );
     let (env, started) = start_services(&bench.root)?;
     let result = measure_all(bench, &blobcp, &env, mib, gcs_mib);
     stop_services(&bench.root, &started);
@@ -41,11 +52,20 @@ fn size_mib(var: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Runs `inner` once under `/usr/bin/time`: wall time and peak RSS.
-fn measure_once(inner: &Command) -> Result<ProcStats> {
+/// One measured transfer: wall time and peak RSS, the client's CPU and the server's.
+struct Transfer {
+    stats: ProcStats,
+    user_s: f64,
+    sys_s: f64,
+    /// CPU seconds the server process used meanwhile (`None` for the file backend or an unknown pid).
+    server_s: Option<f64>,
+}
+
+/// Runs `inner` once under `/usr/bin/time`: wall time, peak RSS and CPU, and the CPU of `server` (a pid) meanwhile.
+fn measure_once(inner: &Command, server: Option<u32>) -> Result<Transfer> {
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
-        .arg("RHBENCH_RSS=%M")
+        .arg("RHBENCH_RSS=%M\nRHBENCH_CPU=%U %S")
         .arg(inner.get_program())
         .args(inner.get_args());
     for (k, v) in inner.get_envs() {
@@ -54,24 +74,57 @@ fn measure_once(inner: &Command) -> Result<ProcStats> {
             None => cmd.env_remove(k),
         };
     }
+    let server_before = server.and_then(cpu_seconds);
     let start = Instant::now();
     let out = cmd.output().context("cannot run /usr/bin/time")?;
     let took = start.elapsed();
+    let server_after = server.and_then(cpu_seconds);
     let err = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         bail!("benchmarked command failed: {err}");
     }
-    let peak_rss_kib = err
-        .lines()
-        .find_map(|l| l.strip_prefix("RHBENCH_RSS="))
+    let field = |prefix: &str| err.lines().find_map(|l| l.strip_prefix(prefix));
+    let peak_rss_kib = field("RHBENCH_RSS=")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    Ok(ProcStats {
-        median: took,
-        min: took,
-        max: took,
-        peak_rss_kib,
+    let cpu: Vec<f64> = field("RHBENCH_CPU=")
+        .map(|v| {
+            v.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Transfer {
+        stats: ProcStats {
+            median: took,
+            min: took,
+            max: took,
+            peak_rss_kib,
+        },
+        user_s: cpu.first().copied().unwrap_or(0.0),
+        sys_s: cpu.get(1).copied().unwrap_or(0.0),
+        server_s: server_before.zip(server_after).map(|(a, b)| b - a),
     })
+}
+
+/// User + system CPU seconds of process `pid` so far (all its threads), from `/proc/PID/stat`.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the `(comm)`, which may hold spaces: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    #[expect(clippy::cast_precision_loss, reason = "clock ticks of one bench run")]
+    Some(ticks as f64 / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// Starts (or reuses) the storage servers; returns their environment and the ones this call started.
@@ -83,7 +136,7 @@ fn start_services(root: &Path) -> Result<(HashMap<String, String>, Vec<&'static 
     for name in SERVICES {
         let _ = writeln!(script, "start_{name} >/dev/null");
     }
-    script.push_str("env -0\n");
+    script.push_str("export SVC_RUN\nenv -0\n");
     let out = Command::new("bash")
         .arg("-c")
         .arg(&script)
@@ -122,6 +175,96 @@ fn stop_services(root: &Path, started: &[&str]) {
     }
 }
 
+/// One S3 server: its label, the variables that point `blobcp` and awscli at it, and its pid.
+struct S3Server {
+    label: &'static str,
+    env: Vec<(&'static str, String)>,
+    pid: Option<u32>,
+}
+
+/// The pid of service `name` of `.ci/services.sh` (from `$SVC_RUN/NAME.pid`).
+fn service_pid(env: &HashMap<String, String>, name: &str) -> Option<u32> {
+    let run = env.get("SVC_RUN")?;
+    std::fs::read_to_string(Path::new(run).join(format!("{name}.pid")))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+fn s3_servers(env: &HashMap<String, String>) -> Vec<S3Server> {
+    let get = |k: &str| env.get(k).cloned().unwrap_or_default();
+    let pid = |name: &str| service_pid(env, name);
+    vec![
+        S3Server {
+            label: "s3 (moto)",
+            env: Vec::new(),
+            pid: pid("s3"),
+        },
+        S3Server {
+            label: "s3 (s3s-fs)",
+            env: vec![
+                ("AWS_ENDPOINT_URL", get("RH_S3S_ENDPOINT_URL")),
+                ("AWS_ACCESS_KEY_ID", get("RH_S3S_ACCESS_KEY_ID")),
+                ("AWS_SECRET_ACCESS_KEY", get("RH_S3S_SECRET_ACCESS_KEY")),
+            ],
+            pid: pid("s3s"),
+        },
+    ]
+}
+
+/// The file system under `path`, e.g. `ext4 (a disk, not tmpfs)` or `tmpfs (memory)`.
+fn fs_kind(path: &Path) -> String {
+    let fs = Command::new("df")
+        .arg("--output=fstype")
+        .arg(path)
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .nth(1)
+                .map(|l| l.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    if fs == "tmpfs" {
+        "tmpfs (memory)".to_owned()
+    } else {
+        format!("{fs} (a disk, not tmpfs)")
+    }
+}
+
+struct Ctx<'a> {
+    blobcp: &'a Path,
+    env: &'a HashMap<String, String>,
+    dir: PathBuf,
+    out: PathBuf,
+}
+
+impl Ctx<'_> {
+    fn cmd(&self, program: &Path, args: &[&str], extra: &[(&str, String)]) -> Command {
+        let mut c = Command::new(program);
+        c.args(args).envs(self.env).env("RUST_LOG", "warn");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn blobcp(&self, args: &[&str], extra: &[(&str, String)]) -> Command {
+        self.cmd(self.blobcp, args, extra)
+    }
+
+    /// Checks the last download against the source's SHA-256, then removes it.
+    fn check_out(&self, label: &str, want: &str) -> Result<()> {
+        let got = sha256(&self.out)?;
+        let _ = std::fs::remove_file(&self.out);
+        if got != want {
+            bail!("{label}: the downloaded bytes differ from the uploaded ones");
+        }
+        Ok(())
+    }
+}
+
 fn measure_all(
     bench: &mut Bench,
     blobcp: &Path,
@@ -130,71 +273,158 @@ fn measure_all(
     gcs_mib: u64,
 ) -> Result<()> {
     let dir = tempfile_dir("storage")?;
-    let out = dir.join("out.bin");
+    let ctx = Ctx {
+        blobcp,
+        env,
+        out: dir.join("out.bin"),
+        dir,
+    };
     let mut sources: HashMap<u64, (PathBuf, String)> = HashMap::new();
     for n in [mib, gcs_mib] {
         if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(n) {
-            let src = dir.join(format!("src-{n}.bin"));
+            let src = ctx.dir.join(format!("src-{n}.bin"));
             write_pattern(&src, n)?;
             let want = sha256(&src)?;
             e.insert((src, want));
         }
     }
-    let cmd = |program: &Path, args: &[&str]| {
-        let mut c = Command::new(program);
-        c.args(args).envs(env).env("RUST_LOG", "warn");
-        c
-    };
+    let result = measure_backends(bench, &ctx, &sources, mib, gcs_mib);
+    let _ = std::fs::remove_dir_all(&ctx.dir);
+    result
+}
+
+fn measure_backends(
+    bench: &mut Bench,
+    ctx: &Ctx<'_>,
+    sources: &HashMap<u64, (PathBuf, String)>,
+    mib: u64,
+    gcs_mib: u64,
+) -> Result<()> {
     let id = std::process::id();
+    let size = format!("{mib} MiB");
+    let svc_run = ctx.env.get("SVC_RUN").cloned().unwrap_or_default();
+    let s3s_data = Path::new(&svc_run).join("s3s-data");
+    bench.row(
+        "storage",
+        "s3 servers",
+        format!(
+            "moto 5.2.5 (Python, objects in memory); s3s-fs 0.14.1 (Rust, objects as files in {} on {})",
+            s3s_data.display(),
+            fs_kind(&s3s_data)
+        ),
+        "both shown: moto (the CI's server) is one Python process whose GIL bounds both clients' writes; s3s-fs \
+         takes less CPU per byte, so its ratio says more about the clients, though it bounds them too (it copies \
+         the parts into the object at CompleteMultipartUpload and serves a GET in 4 KiB reads). Client and server \
+         share the 2 cores: each row gives both CPUs",
+    );
+    for server in s3_servers(ctx.env) {
+        let (src, want) = &sources[&mib];
+        let rh = rh_round_trip(
+            bench,
+            ctx,
+            server.label,
+            &format!("s3://rh-bench-{id}"),
+            (src, want, mib),
+            &server.env,
+            server.pid,
+        )?;
+        awscli_round_trip(
+            bench,
+            ctx,
+            &server,
+            &format!("s3://rh-bench-awscli-{id}"),
+            (src, want, mib),
+            &size,
+            &rh,
+        );
+    }
     let targets = [
-        ("file", format!("file://{}/bucket", dir.display()), mib),
-        ("s3 (moto)", format!("s3://rh-bench-{id}"), mib),
-        ("azure (Azurite)", format!("azure://rh-bench-{id}"), mib),
+        (
+            "file",
+            format!("file://{}/bucket", ctx.dir.display()),
+            mib,
+            None,
+        ),
+        (
+            "azure (Azurite)",
+            format!("azure://rh-bench-{id}"),
+            mib,
+            service_pid(ctx.env, "azurite"),
+        ),
         (
             "gs (fake-gcs-server)",
             format!("gs://rh-bench-{id}"),
             gcs_mib,
+            service_pid(ctx.env, "gcs"),
         ),
     ];
-    let mut s3_rh = None;
-    for (label, bucket, n) in &targets {
+    for (label, bucket, n, pid) in &targets {
         let (src, want) = &sources[n];
-        let size = format!("{n} MiB");
-        let obj = format!("{bucket}/bench.bin");
-        if bucket.starts_with("file://") {
-            std::fs::create_dir_all(dir.join("bucket"))?;
-        } else {
-            crate::run(&mut cmd(blobcp, &["mb", bucket]))?;
-        }
-        let up = measure_once(&cmd(blobcp, &["up", &obj, path_str(src)]))?;
-        let down = measure_once(&cmd(blobcp, &["down", &obj, path_str(&out)]))?;
-        if sha256(&out)? != *want {
-            bail!("{label}: the downloaded bytes differ from the uploaded ones");
-        }
-        row(bench, &format!("{label}: write {size}, rh"), &up, *n);
-        row(bench, &format!("{label}: read {size}, rh"), &down, *n);
-        if label.starts_with("s3") {
-            s3_rh = Some((up, down));
-        }
-        if !bucket.starts_with("file://") {
-            crate::run(&mut cmd(blobcp, &["rb", bucket]))?;
-        }
-        let _ = std::fs::remove_file(&out);
+        rh_round_trip(bench, ctx, label, bucket, (src, want, *n), &[], *pid)?;
     }
-    let (src, _) = &sources[&mib];
-    let size = format!("{mib} MiB");
+    Ok(())
+}
 
-    // awscli on the same S3 server, same file, same run.
+/// rh writes then reads `src` through `bucket`; adds the two rows and returns the two transfers.
+fn rh_round_trip(
+    bench: &mut Bench,
+    ctx: &Ctx<'_>,
+    label: &str,
+    bucket: &str,
+    (src, want, n): (&Path, &str, u64),
+    extra: &[(&str, String)],
+    server: Option<u32>,
+) -> Result<(Transfer, Transfer)> {
+    let size = format!("{n} MiB");
+    let obj = format!("{bucket}/bench.bin");
+    let file = bucket.starts_with("file://");
+    if file {
+        std::fs::create_dir_all(ctx.dir.join("bucket"))?;
+    } else {
+        crate::run(&mut ctx.blobcp(&["mb", bucket], extra))?;
+    }
+    let up = measure_once(&ctx.blobcp(&["up", &obj, path_str(src)], extra), server)?;
+    let down = measure_once(
+        &ctx.blobcp(&["down", &obj, path_str(&ctx.out)], extra),
+        server,
+    )?;
+    ctx.check_out(label, want)?;
+    row(bench, &format!("{label}: write {size}, rh"), &up, n);
+    row(bench, &format!("{label}: read {size}, rh"), &down, n);
+    if file {
+        let _ = std::fs::remove_dir_all(ctx.dir.join("bucket"));
+    } else {
+        crate::run(&mut ctx.blobcp(&["rb", bucket], extra))?;
+    }
+    Ok((up, down))
+}
+
+/// `aws s3 cp` (its defaults) writes then reads `src` on the same server as rh; adds its rows and the ratio.
+fn awscli_round_trip(
+    bench: &mut Bench,
+    ctx: &Ctx<'_>,
+    server: &S3Server,
+    bucket: &str,
+    (src, want, n): (&Path, &str, u64),
+    size: &str,
+    (rh_up, rh_down): &(Transfer, Transfer),
+) {
+    let label = server.label;
     let aws = PathBuf::from(
-        env.get("RH_BENCH_AWS")
+        ctx.env
+            .get("RH_BENCH_AWS")
             .map_or("/root/.pyenv/shims/aws", String::as_str),
     );
-    let endpoint = env.get("AWS_ENDPOINT_URL").cloned().unwrap_or_default();
-    let bucket = format!("s3://rh-bench-awscli-{id}");
-    crate::run(&mut cmd(blobcp, &["mb", &bucket]))?;
+    let endpoint = server
+        .env
+        .iter()
+        .find(|(k, _)| *k == "AWS_ENDPOINT_URL")
+        .map(|(_, v)| v.clone())
+        .or_else(|| ctx.env.get("AWS_ENDPOINT_URL").cloned())
+        .unwrap_or_default();
     let obj = format!("{bucket}/bench.bin");
     let aws_cmd = |a: &str, b: &str| {
-        let mut c = cmd(
+        let mut c = ctx.cmd(
             &aws,
             &[
                 "s3",
@@ -205,74 +435,80 @@ fn measure_all(
                 a,
                 b,
             ],
+            &server.env,
         );
         c.env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
         c
     };
-    let up = measure_once(&aws_cmd(path_str(src), &obj));
-    let down = measure_once(&aws_cmd(&obj, path_str(&out)));
-    match (up, down) {
-        (Ok(up), Ok(down)) => {
+    let measured = (|| -> Result<(Transfer, Transfer)> {
+        crate::run(&mut ctx.blobcp(&["mb", bucket], &server.env))?;
+        let up = measure_once(&aws_cmd(path_str(src), &obj), server.pid)?;
+        let down = measure_once(&aws_cmd(&obj, path_str(&ctx.out)), server.pid)?;
+        ctx.check_out(&format!("{label} awscli"), want)?;
+        Ok((up, down))
+    })();
+    let _ = crate::run(&mut ctx.blobcp(&["rb", bucket], &server.env));
+    match measured {
+        Ok((up, down)) => {
             row(
                 bench,
-                &format!("s3 (moto): write {size}, `aws s3 cp` (awscli)"),
+                &format!("{label}: write {size}, `aws s3 cp` (awscli)"),
                 &up,
-                mib,
+                n,
             );
             row(
                 bench,
-                &format!("s3 (moto): read {size}, `aws s3 cp` (awscli)"),
+                &format!("{label}: read {size}, `aws s3 cp` (awscli)"),
                 &down,
-                mib,
+                n,
             );
-            if let Some((rh_up, rh_down)) = s3_rh {
-                let ratio = |rh: &ProcStats, other: &ProcStats| {
-                    other.median.as_secs_f64() / rh.median.as_secs_f64()
-                };
-                bench.row(
-                    "storage",
-                    "s3 (moto): rh vs awscli throughput",
-                    format!(
-                        "write {:.2}x, read {:.2}x",
-                        ratio(&rh_up, &up),
-                        ratio(&rh_down, &down)
-                    ),
-                    "target >= 1.5x",
-                );
-            }
-        }
-        (up, down) => {
-            let e = up
-                .err()
-                .or(down.err())
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+            let ratio = |rh: &Transfer, other: &Transfer| {
+                other.stats.median.as_secs_f64() / rh.stats.median.as_secs_f64()
+            };
             bench.row(
                 "storage",
-                "s3 (moto): awscli",
-                "not measured",
-                first_line(&e),
+                format!("{label}: rh vs awscli throughput"),
+                format!(
+                    "write {:.2}x, read {:.2}x",
+                    ratio(rh_up, &up),
+                    ratio(rh_down, &down)
+                ),
+                format!("target >= 1.5x; same file, same server ({label})"),
             );
         }
+        Err(e) => bench.row(
+            "storage",
+            format!("{label}: awscli"),
+            "not measured",
+            first_line(&e.to_string()),
+        ),
     }
-    let _ = crate::run(&mut cmd(blobcp, &["rb", &bucket]));
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
 }
 
-fn row(bench: &mut Bench, what: &str, stats: &ProcStats, mib: u64) {
-    let secs = stats.median.as_secs_f64();
+fn row(bench: &mut Bench, what: &str, t: &Transfer, mib: u64) {
+    let secs = t.stats.median.as_secs_f64();
     #[allow(clippy::cast_precision_loss, reason = "sizes in MiB are small")]
     let rate = mib as f64 / secs;
+    let client = if what.contains("awscli") {
+        "awscli"
+    } else {
+        "rh"
+    };
+    let server = t
+        .server_s
+        .map(|s| format!(", server {s:.1} s"))
+        .unwrap_or_default();
     bench.row(
         "storage",
         what,
         format!(
-            "{rate:.0} MiB/s ({secs:.1} s); peak RSS {:.1} MiB",
-            stats.peak_rss_kib as f64 / 1024.0
+            "{rate:.0} MiB/s ({secs:.1} s); peak RSS {:.1} MiB; CPU {client} {:.1} s user + {:.1} s sys{server}",
+            t.stats.peak_rss_kib as f64 / 1024.0,
+            t.user_s,
+            t.sys_s,
         ),
-        if what.contains("awscli") {
+        if client == "awscli" {
             "1 run; the peer"
         } else {
             "1 run; rh's RSS target <= 64 MiB"
