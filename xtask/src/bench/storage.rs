@@ -9,8 +9,9 @@
 //! Sizes: `RH_BENCH_STORAGE_MIB` (default 1024) for file, S3, Azure and awscli; `RH_BENCH_STORAGE_GCS_MIB`
 //! (default 1024 as well) for GCS, whose emulator takes writes at about 7-30 MiB/s depending on the machine's load:
 //! lower it when the machine is busy (the storage bench took 144 s with 256 MiB for GCS on an idle 2-core machine).
-//! Each transfer runs once (no warm-up: at these sizes a run is its own warm-up), under `/usr/bin/time` for peak
-//! RSS, and every read is checked against the source's SHA-256. The servers come from `.ci/services.sh`: ones
+//! Each transfer runs under `/usr/bin/time` for peak RSS, once (no warm-up: at these sizes a run is its own
+//! warm-up), except the S3 writes: rh and awscli take turns `S3_WRITE_RUNS` times and each gives its median, as
+//! one write varies by about 20% between runs. Every read is checked against the source's SHA-256. The servers come from `.ci/services.sh`: ones
 //! already running are reused and left alone; ones the bench starts, it stops.
 
 use std::collections::HashMap;
@@ -26,6 +27,9 @@ use super::{Bench, ProcStats, tempfile_dir};
 
 /// The services this bench needs, by their `.ci/services.sh` names (`start_NAME`, `stop_NAME`).
 const SERVICES: [&str; 4] = ["s3", "s3s", "gcs", "azurite"];
+
+/// Runs of each S3 write (rh and awscli in turn): a single 1 GiB write to moto varies by about 20% between runs.
+const S3_WRITE_RUNS: usize = 3;
 
 pub(crate) fn run(bench: &mut Bench) -> Result<()> {
     let mib = size_mib("RH_BENCH_STORAGE_MIB", 1024);
@@ -54,7 +58,9 @@ fn size_mib(var: &str, default: u64) -> u64 {
 
 /// One measured transfer: wall time and peak RSS, the client's CPU and the server's.
 struct Transfer {
+    /// Wall time (median, min and max when `runs` > 1) and the largest peak RSS.
     stats: ProcStats,
+    runs: usize,
     user_s: f64,
     sys_s: f64,
     /// CPU seconds the server process used meanwhile (`None` for the file backend or an unknown pid).
@@ -101,10 +107,25 @@ fn measure_once(inner: &Command, server: Option<u32>) -> Result<Transfer> {
             max: took,
             peak_rss_kib,
         },
+        runs: 1,
         user_s: cpu.first().copied().unwrap_or(0.0),
         sys_s: cpu.get(1).copied().unwrap_or(0.0),
         server_s: server_before.zip(server_after).map(|(a, b)| b - a),
     })
+}
+
+/// The median run of `runs` (its CPU figures), with the min and max wall time and the largest peak RSS of all.
+fn median_of(mut runs: Vec<Transfer>) -> Transfer {
+    runs.sort_by_key(|t| t.stats.median);
+    let n = runs.len();
+    let (min, max) = (runs[0].stats.min, runs[n - 1].stats.max);
+    let peak = runs.iter().map(|t| t.stats.peak_rss_kib).max().unwrap_or(0);
+    let mut mid = runs.swap_remove(n / 2);
+    mid.stats.min = min;
+    mid.stats.max = max;
+    mid.stats.peak_rss_kib = peak;
+    mid.runs = n;
+    mid
 }
 
 /// User + system CPU seconds of process `pid` so far (all its threads), from `/proc/PID/stat`.
@@ -301,7 +322,6 @@ fn measure_backends(
     gcs_mib: u64,
 ) -> Result<()> {
     let id = std::process::id();
-    let size = format!("{mib} MiB");
     let svc_run = ctx.env.get("SVC_RUN").cloned().unwrap_or_default();
     let s3s_data = Path::new(&svc_run).join("s3s-data");
     bench.row(
@@ -319,24 +339,7 @@ fn measure_backends(
     );
     for server in s3_servers(ctx.env) {
         let (src, want) = &sources[&mib];
-        let rh = rh_round_trip(
-            bench,
-            ctx,
-            server.label,
-            &format!("s3://rh-bench-{id}"),
-            (src, want, mib),
-            &server.env,
-            server.pid,
-        )?;
-        awscli_round_trip(
-            bench,
-            ctx,
-            &server,
-            &format!("s3://rh-bench-awscli-{id}"),
-            (src, want, mib),
-            &size,
-            &rh,
-        );
+        s3_compare(bench, ctx, &server, (src, want, mib))?;
     }
     let targets = [
         (
@@ -399,17 +402,26 @@ fn rh_round_trip(
     Ok((up, down))
 }
 
-/// `aws s3 cp` (its defaults) writes then reads `src` on the same server as rh; adds its rows and the ratio.
-fn awscli_round_trip(
+/// Writes of `src` to one S3 server, by rh and by `aws s3 cp` (its defaults) in turn, `S3_WRITE_RUNS` times each
+/// (interleaved, so a change in the machine's load hits both), and one read by each after its last write; adds
+/// their rows and the ratio.
+fn s3_compare(
     bench: &mut Bench,
     ctx: &Ctx<'_>,
     server: &S3Server,
-    bucket: &str,
     (src, want, n): (&Path, &str, u64),
-    size: &str,
-    (rh_up, rh_down): &(Transfer, Transfer),
-) {
+) -> Result<()> {
     let label = server.label;
+    let size = format!("{n} MiB");
+    let id = std::process::id();
+    let (rh_bucket, aws_bucket) = (
+        format!("s3://rh-bench-{id}"),
+        format!("s3://rh-bench-awscli-{id}"),
+    );
+    let (rh_obj, aws_obj) = (
+        format!("{rh_bucket}/bench.bin"),
+        format!("{aws_bucket}/bench.bin"),
+    );
     let aws = PathBuf::from(
         ctx.env
             .get("RH_BENCH_AWS")
@@ -422,7 +434,6 @@ fn awscli_round_trip(
         .map(|(_, v)| v.clone())
         .or_else(|| ctx.env.get("AWS_ENDPOINT_URL").cloned())
         .unwrap_or_default();
-    let obj = format!("{bucket}/bench.bin");
     let aws_cmd = |a: &str, b: &str| {
         let mut c = ctx.cmd(
             &aws,
@@ -441,15 +452,56 @@ fn awscli_round_trip(
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
         c
     };
-    let measured = (|| -> Result<(Transfer, Transfer)> {
-        crate::run(&mut ctx.blobcp(&["mb", bucket], &server.env))?;
-        let up = measure_once(&aws_cmd(path_str(src), &obj), server.pid)?;
-        let down = measure_once(&aws_cmd(&obj, path_str(&ctx.out)), server.pid)?;
-        ctx.check_out(&format!("{label} awscli"), want)?;
-        Ok((up, down))
-    })();
-    let _ = crate::run(&mut ctx.blobcp(&["rb", bucket], &server.env));
-    match measured {
+    let rh_cmd = |args: &[&str]| ctx.blobcp(args, &server.env);
+    // Each write goes to an empty bucket and each object is removed once measured, so the server holds at most
+    // one copy (s3s-fs keeps the parts and the object being assembled on disk meanwhile).
+    let mut rh_up = Vec::new();
+    let mut rh_down = None;
+    // awscli's failure is reported in its row; rh's fails the section.
+    let mut aws_up: Result<Vec<Transfer>> = Ok(Vec::new());
+    let mut aws_down = None;
+    for i in 0..S3_WRITE_RUNS {
+        let last = i + 1 == S3_WRITE_RUNS;
+        crate::run(&mut rh_cmd(&["mb", &rh_bucket]))?;
+        let measured = (|| -> Result<()> {
+            rh_up.push(measure_once(
+                &rh_cmd(&["up", &rh_obj, path_str(src)]),
+                server.pid,
+            )?);
+            if last {
+                let down =
+                    measure_once(&rh_cmd(&["down", &rh_obj, path_str(&ctx.out)]), server.pid)?;
+                ctx.check_out(label, want)?;
+                rh_down = Some(down);
+            }
+            Ok(())
+        })();
+        crate::run(&mut rh_cmd(&["rb", &rh_bucket]))?;
+        measured?;
+        if aws_up.is_err() {
+            continue;
+        }
+        let measured = (|| -> Result<()> {
+            crate::run(&mut rh_cmd(&["mb", &aws_bucket]))?;
+            let up = measure_once(&aws_cmd(path_str(src), &aws_obj), server.pid)?;
+            aws_up.as_mut().expect("checked above").push(up);
+            if last {
+                let down = measure_once(&aws_cmd(&aws_obj, path_str(&ctx.out)), server.pid)?;
+                ctx.check_out(&format!("{label} awscli"), want)?;
+                aws_down = Some(down);
+            }
+            Ok(())
+        })();
+        let _ = crate::run(&mut rh_cmd(&["rb", &aws_bucket]));
+        if let Err(e) = measured {
+            aws_up = Err(e);
+        }
+    }
+    let (rh_up, rh_down) = (median_of(rh_up), rh_down.expect("the last run reads"));
+    let aws = aws_up.map(|up| (median_of(up), aws_down.expect("the last run reads")));
+    row(bench, &format!("{label}: write {size}, rh"), &rh_up, n);
+    row(bench, &format!("{label}: read {size}, rh"), &rh_down, n);
+    match aws {
         Ok((up, down)) => {
             row(
                 bench,
@@ -471,10 +523,13 @@ fn awscli_round_trip(
                 format!("{label}: rh vs awscli throughput"),
                 format!(
                     "write {:.2}x, read {:.2}x",
-                    ratio(rh_up, &up),
-                    ratio(rh_down, &down)
+                    ratio(&rh_up, &up),
+                    ratio(&rh_down, &down)
                 ),
-                format!("target >= 1.5x; same file, same server ({label})"),
+                format!(
+                    "target >= 1.5x; same file, same server ({}), writes: medians of {S3_WRITE_RUNS}",
+                    label.trim_start_matches("s3 (").trim_end_matches(')')
+                ),
             );
         }
         Err(e) => bench.row(
@@ -484,6 +539,7 @@ fn awscli_round_trip(
             first_line(&e.to_string()),
         ),
     }
+    Ok(())
 }
 
 fn row(bench: &mut Bench, what: &str, t: &Transfer, mib: u64) {
@@ -499,19 +555,30 @@ fn row(bench: &mut Bench, what: &str, t: &Transfer, mib: u64) {
         .server_s
         .map(|s| format!(", server {s:.1} s"))
         .unwrap_or_default();
+    let spread = if t.runs > 1 {
+        format!(
+            ", median of {}: min {:.1} s, max {:.1} s",
+            t.runs,
+            t.stats.min.as_secs_f64(),
+            t.stats.max.as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
     bench.row(
         "storage",
         what,
         format!(
-            "{rate:.0} MiB/s ({secs:.1} s); peak RSS {:.1} MiB; CPU {client} {:.1} s user + {:.1} s sys{server}",
+            "{rate:.0} MiB/s ({secs:.1} s{spread}); peak RSS {:.1} MiB; CPU {client} {:.1} s user + {:.1} s sys{server}",
             t.stats.peak_rss_kib as f64 / 1024.0,
             t.user_s,
             t.sys_s,
         ),
-        if client == "awscli" {
-            "1 run; the peer"
-        } else {
-            "1 run; rh's RSS target <= 64 MiB"
+        match (client, t.runs) {
+            ("awscli", 1) => "1 run; the peer".to_owned(),
+            ("awscli", n) => format!("{n} runs; the peer"),
+            (_, 1) => "1 run; rh's RSS target <= 64 MiB".to_owned(),
+            (_, n) => format!("{n} runs; rh's RSS target <= 64 MiB"),
         },
     );
 }
