@@ -103,14 +103,7 @@ print(k["AccessKeyId"],k["SecretAccessKey"])' "$S3_ENDPOINT" 2>>"$SVC_RUN/s3.log
           _svc_wait_http s3 "$S3_ENDPOINT/moto-api/" || return 1
         fi ;;
       s3s-fs)
-        bin=$SVC_HOME/s3s-fs/bin/s3s-fs
-        if [[ ! -x $bin ]]; then
-          _svc_log "building s3s-fs 0.14.1 with cargo (about 2 min on 2 cores)"
-          CARGO_TARGET_DIR=$SVC_HOME/s3s-fs-target cargo install --locked --quiet s3s-fs@0.14.1 \
-            --features binary --root "$SVC_HOME/s3s-fs" >"$SVC_RUN/s3s-fs-build.log" 2>&1 ||
-            { _svc_fail s3s-fs-build; return 1; }
-          rm -rf "$SVC_HOME/s3s-fs-target"
-        fi
+        bin=$(_svc_s3s_bin) || return 1
         _svc_spawn s3 "$bin" --host 127.0.0.1 --port "$port" --access-key "$ak" --secret-key "$sk" "$SVC_RUN/s3-data"
         _svc_wait_http s3 "$S3_ENDPOINT/" any || return 1 ;;   # anonymous GET / answers 403 once up
       nanio)
@@ -127,6 +120,43 @@ print(k["AccessKeyId"],k["SecretAccessKey"])' "$S3_ENDPOINT" 2>>"$SVC_RUN/s3.log
   echo "$S3_ENDPOINT"
 }
 stop_s3() { _svc_stop s3; rm -f "$SVC_RUN/s3.keys"; }
+
+# ---------------- A second S3 server: s3s-fs 0.14.1 (Rust, crates.io), next to moto ----------------
+# Not started by the test command (its first use builds it with cargo, ~2-3 min); `cargo xtask bench storage`
+# starts it to measure S3 clients on a server that is not the bottleneck. Fixed keys, SigV4 checked, objects as
+# plain files under $SVC_RUN/s3s-data. Its variables do not touch moto's AWS_*/S3_ENDPOINT.
+# (0.17 needs rustc 1.96; 0.14.1 builds with 1.95.)
+_svc_s3s_bin() {  # prints the s3s-fs binary; builds it once under $SVC_HOME/s3s-fs
+  local bin=$SVC_HOME/s3s-fs/bin/s3s-fs
+  if [[ ! -x $bin ]]; then
+    _svc_log "cargo install s3s-fs@0.14.1 -> $SVC_HOME/s3s-fs (about 2-3 min on 2 cores)"
+    mkdir -p "$SVC_RUN" "$SVC_HOME"
+    CARGO_TARGET_DIR=$SVC_HOME/s3s-fs-target cargo install --locked --quiet s3s-fs@0.14.1 \
+      --features binary --root "$SVC_HOME/s3s-fs" >"$SVC_RUN/s3s-fs-build.log" 2>&1 ||
+      { _svc_fail s3s-fs-build "$SVC_RUN/s3s-fs-build.log"; return 1; }
+    rm -rf "$SVC_HOME/s3s-fs-target"
+  fi
+  echo "$bin"
+}
+start_s3s() {
+  local port=${S3S_PORT:-9100} bin
+  export RH_S3S_ENDPOINT_URL=http://127.0.0.1:$port
+  export RH_S3S_ACCESS_KEY_ID=${RH_S3S_ACCESS_KEY_ID:-s3s-access-key} RH_S3S_SECRET_ACCESS_KEY=${RH_S3S_SECRET_ACCESS_KEY:-s3s-secret-key}
+  if ! _svc_alive s3s; then
+    bin=$(_svc_s3s_bin) || return 1
+    _svc_need_port "$port" || return 1
+    rm -rf "$SVC_RUN/s3s-data" && mkdir -p "$SVC_RUN/s3s-data"
+    _svc_spawn s3s "$bin" --host 127.0.0.1 --port "$port" --access-key "$RH_S3S_ACCESS_KEY_ID" \
+      --secret-key "$RH_S3S_SECRET_ACCESS_KEY" "$SVC_RUN/s3s-data"
+    _svc_wait_http s3s "$RH_S3S_ENDPOINT_URL/" any || return 1   # an anonymous GET / answers 403 once up
+    echo "$RH_S3S_ACCESS_KEY_ID $RH_S3S_SECRET_ACCESS_KEY" >"$SVC_RUN/s3s.keys"
+  fi
+  read -r RH_S3S_ACCESS_KEY_ID RH_S3S_SECRET_ACCESS_KEY <"$SVC_RUN/s3s.keys"
+  export RH_S3S_ACCESS_KEY_ID RH_S3S_SECRET_ACCESS_KEY
+  echo "$RH_S3S_ENDPOINT_URL"
+}
+stop_s3s() { _svc_stop s3s; rm -f "$SVC_RUN/s3s.keys"; rm -rf "$SVC_RUN/s3s-data"; }
+
 s3_create_bucket() {  # NAME : SigV4-signed PUT with curl (>= 7.75)
   curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" \
     --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \

@@ -2,7 +2,6 @@
 //! kept so a caller that cancels a transfer, e.g. on SIGINT or SIGTERM, can wait for them before the process
 //! exits.
 
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ static PENDING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
 
 /// Runs `fut` on the current runtime (if any) and remembers it for [`finish_cleanups`].
 #[cfg(any(feature = "s3", feature = "gs"))]
-pub(crate) fn spawn(fut: impl Future<Output = ()> + Send + 'static) {
+pub(crate) fn spawn(fut: impl std::future::Future<Output = ()> + Send + 'static) {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         let handle = rt.spawn(fut);
         let mut pending = PENDING
