@@ -229,7 +229,11 @@ pub fn spawn(store: Store, mailer: Mailer) -> tokio::task::JoinHandle<()> {
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // A share through this process wakes the sender at once; other processes' rows wait for the poll.
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = store.outbox_ready().notified() => {}
+            }
             if let Err(e) = deliver_due(&store, &mailer).await {
                 tracing::warn!("outbox pass failed: {e}");
             }

@@ -163,6 +163,7 @@ pub struct Store {
     hot: Option<Arc<HotRead>>,
     // The PostgreSQL URL, for the change listener of the read cache.
     url: Option<String>,
+    outbox_ready: Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for Store {
@@ -305,6 +306,7 @@ impl Store {
             read_cache: None,
             hot: hot_read(&url, backend).map(Arc::new),
             url: (backend == Backend::Postgres).then_some(url),
+            outbox_ready: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -849,7 +851,16 @@ impl Store {
             .await?;
         }
         w.tx.commit().await?;
+        if !notifications.is_empty() {
+            // Wakes this process's mail sender (if any) now rather than at its next poll.
+            self.outbox_ready.notify_one();
+        }
         Ok(())
+    }
+
+    /// Signalled when this process queues notifications; the mail sender waits on it between polls.
+    pub(crate) fn outbox_ready(&self) -> &tokio::sync::Notify {
+        &self.outbox_ready
     }
 
     /// Removes the grants and invitations of `grantees` (all of them when `None`). Returns what was removed.
