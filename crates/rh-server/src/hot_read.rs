@@ -20,8 +20,8 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{Connection as _, Row as _};
 
 /// Connections this path may hold, per process, in addition to the pool's.
 const MAX_CONNECTIONS: usize = 8;
@@ -118,7 +118,10 @@ impl HotRead {
                     .fetch_optional(conn)
                     .await
                     .map_err(|e| debug(&e))?;
-                let row = row.map(|r| pg_row(&r)).transpose().map_err(|e| debug(&e))?;
+                let row = row
+                    .map(|r| HotRow::from_sqlx(&r))
+                    .transpose()
+                    .map_err(|e| debug(&e))?;
                 lease.give_back();
                 Ok(row)
             }
@@ -166,18 +169,26 @@ fn sqlite_lookup(
     }))
 }
 
-fn pg_row(r: &sqlx::postgres::PgRow) -> sqlx::Result<HotRow> {
-    Ok(HotRow {
-        username: r.try_get(0)?,
-        email: r.try_get(1)?,
-        user_config: r.try_get(2)?,
-        token_hash: r.try_get(3)?,
-        owner: r.try_get(4)?,
-        visibility: r.try_get(5)?,
-        config: r.try_get(6)?,
-        version: r.try_get(7)?,
-        access_level: r.try_get(8)?,
-    })
+impl HotRow {
+    /// From a sqlx row of [`USER_AND_RESOURCE`] (PostgreSQL's here, `Any`'s on the pooled path).
+    pub(crate) fn from_sqlx<R: sqlx::Row>(r: &R) -> sqlx::Result<Self>
+    where
+        usize: sqlx::ColumnIndex<R>,
+        String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        Ok(Self {
+            username: r.try_get(0)?,
+            email: r.try_get(1)?,
+            user_config: r.try_get(2)?,
+            token_hash: r.try_get(3)?,
+            owner: r.try_get(4)?,
+            visibility: r.try_get(5)?,
+            config: r.try_get(6)?,
+            version: r.try_get(7)?,
+            access_level: r.try_get(8)?,
+        })
+    }
 }
 
 /// Idle connections and how many exist (idle or leased), at most [`MAX_CONNECTIONS`].

@@ -573,7 +573,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?
                 .as_ref()
-                .map(hot_row)
+                .map(HotRow::from_sqlx)
                 .transpose()?,
         };
         let Some(row) = row else { return Ok(None) };
@@ -963,20 +963,6 @@ fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<
         },
         row.try_get(at + 4)?,
     ))
-}
-
-fn hot_row(r: &AnyRow) -> Result<HotRow> {
-    Ok(HotRow {
-        username: r.try_get(0)?,
-        email: r.try_get(1)?,
-        user_config: r.try_get(2)?,
-        token_hash: r.try_get(3)?,
-        owner: r.try_get(4)?,
-        visibility: r.try_get(5)?,
-        config: r.try_get(6)?,
-        version: r.try_get(7)?,
-        access_level: r.try_get(8)?,
-    })
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
