@@ -69,14 +69,38 @@ fn secrets_body(listing: Option<&Result<Vec<ProviderVersions>, String>>) -> Mark
     }
 }
 
-fn account_body(session: &Session, new_token: Option<&str>) -> Markup {
+/// The lifetimes offered for a new token (`value` is a `--expires-in` duration; empty: never).
+const LIFETIMES: [(&str, &str); 4] = [
+    ("", "Never"),
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+    ("365d", "1 year"),
+];
+
+/// A freshly rotated token and its expiry (`None`: never).
+struct NewToken<'a> {
+    token: &'a str,
+    expires: Option<&'a str>,
+}
+
+fn account_body(
+    session: &Session,
+    new_token: Option<&NewToken<'_>>,
+    error: Option<&str>,
+) -> Markup {
     let u = &session.user;
     html! {
         div.head { h1 { "Account" } }
-        @if let Some(t) = new_token {
+        @if let Some(e) = error {
+            (notice(false, e))
+        }
+        @if let Some(NewToken { token: t, expires }) = new_token {
             section.card.highlight aria-labelledby="new-token" {
                 h2 #new-token { "Your new token" }
                 (notice(true, "Token rotated. Copy it now: it is shown only once and the old token no longer works."))
+                p #token-expiry {
+                    @if let Some(at) = expires { "Expires " (when(at)) "." } @else { "Never expires." }
+                }
                 div.token-row {
                     input #token-value.mono type="text" readonly value=(t) aria-label="New token" spellcheck="false";
                     button.secondary type="button" data-copy="token-value" { "Copy" }
@@ -97,6 +121,12 @@ fn account_body(session: &Session, new_token: Option<&str>) -> Markup {
                 "other dashboard sessions are signed out." }
             form method="post" action="/account/token" {
                 (csrf(session))
+                label for="expires_in" { "New token expires after" }
+                select #expires_in name="expires_in" {
+                    @for (value, text) in LIFETIMES {
+                        option value=(value) { (text) }
+                    }
+                }
                 button.danger type="submit" { "Rotate token" }
             }
         }
@@ -109,7 +139,7 @@ pub(super) async fn account(session: Session) -> Response {
         "Account",
         Some(&session),
         Nav::Account,
-        &account_body(&session, None),
+        &account_body(&session, None, None),
     )
     .into_response()
 }
@@ -117,11 +147,27 @@ pub(super) async fn account(session: Session) -> Response {
 /// `POST /account/token`: a new token, shown once; the caller's other sessions end.
 pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Response {
     let s = &form.session;
+    let lifetime = match form.get("expires_in") {
+        "" => None,
+        text => match crate::credentials::parse_duration(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let body = account_body(s, None, Some(&e.to_string()));
+                return (
+                    StatusCode::BAD_REQUEST,
+                    page("Account", Some(s), Nav::Account, &body),
+                )
+                    .into_response();
+            }
+        },
+    };
     let token =
-        match crate::rotate_token(&state.store, &s.user.username, None, &s.user.username).await {
+        match crate::rotate_token(&state.store, &s.user.username, lifetime, &s.user.username).await
+        {
             Ok(t) => t,
             Err(e) => return internal(&e),
         };
+    let expires = lifetime.map(crate::credentials::expiry_after);
     if let Err(e) = db::delete_other_sessions(&state.store, &s.user.username, &s.id).await {
         return internal(&e);
     }
@@ -132,7 +178,14 @@ pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Respons
             "Account",
             Some(s),
             Nav::Account,
-            &account_body(s, Some(&token)),
+            &account_body(
+                s,
+                Some(&NewToken {
+                    token: &token,
+                    expires: expires.as_deref(),
+                }),
+                None,
+            ),
         ),
     )
         .into_response()

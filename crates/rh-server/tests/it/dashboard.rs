@@ -335,6 +335,67 @@ async fn a_form_post_without_the_csrf_token_is_refused() {
 }
 
 #[tokio::test]
+async fn the_account_page_rotates_the_token_with_an_expiry() {
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let alice = db.user("alice", None);
+        let s = db.serve();
+        let mut web = Web::new(&s);
+        let csrf = web.sign_in(&alice).await;
+        let form = web.get("/account").await;
+        for value in ["\"\"", "\"30d\"", "\"90d\"", "\"365d\""] {
+            assert!(
+                form.body.contains(&format!("value={value}")),
+                "option {value}"
+            );
+        }
+
+        // A lifetime that is not one: 400, and nothing changed.
+        let bad = web
+            .post("/account/token", &[("csrf", &csrf), ("expires_in", "soon")])
+            .await;
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(bad.body.contains("invalid duration"), "{}", bad.body);
+        assert_eq!(s.get("/user", &alice).await.0, 200, "old token still valid");
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM users WHERE token_expires_at IS NOT NULL")
+                .await,
+            0
+        );
+
+        let today = time::OffsetDateTime::now_utc();
+        let rotated = web
+            .post("/account/token", &[("csrf", &csrf), ("expires_in", "30d")])
+            .await;
+        assert_eq!(rotated.status, 200, "{}", rotated.body);
+        assert!(rotated.body.contains("Expires "), "{}", rotated.body);
+        assert_eq!(s.get("/user", &alice).await.0, 401, "old token replaced");
+        let expiry = db
+            .strings("SELECT token_expires_at FROM users WHERE username = 'alice'")
+            .await;
+        let days = |d: i64| (today + time::Duration::days(d)).date().to_string();
+        assert!(
+            expiry[0].starts_with(&days(30)) || expiry[0].starts_with(&days(31)),
+            "{expiry:?}"
+        );
+
+        // "Never" clears it again.
+        let never = web
+            .post("/account/token", &[("csrf", &csrf), ("expires_in", "")])
+            .await;
+        assert_eq!(never.status, 200, "{}", never.body);
+        assert!(never.body.contains("Never expires."), "{}", never.body);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM users WHERE token_expires_at IS NOT NULL")
+                .await,
+            0
+        );
+        s.stop();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn another_users_private_resource_is_not_found_by_url() {
     for kind in backends() {
         let db = TestDb::new(kind).await;
