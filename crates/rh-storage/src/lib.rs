@@ -113,7 +113,7 @@ pub struct PutOptions {
 #[derive(Debug, Clone, Copy)]
 pub struct TransferOptions {
     pub part_size: usize,
-    /// Parts uploaded at once; also the most ranged GETs of one split download (S3, see [`ReadSplit`]).
+    /// Parts uploaded at once.
     pub concurrency: usize,
     pub retry: RetryPolicy,
     pub read_split: ReadSplit,
@@ -132,18 +132,20 @@ impl Default for TransferOptions {
 
 /// When a download to a file ([`BlobStore::get_into_file`]) splits into parallel ranged GETs (S3).
 ///
-/// The read starts as one plain GET. Once it has run for `probe`, if it delivered less than `fast_enough`
-/// bytes per second and enough is left, the rest is cut into up to `TransferOptions::concurrency` contiguous
+/// The read starts as one plain GET. Once it has streamed for `probe` after its first byte, if it delivered
+/// less than `fast_enough` bytes per second meanwhile and enough is left, the rest is cut into up to `TransferOptions::concurrency` contiguous
 /// segments: the first GET keeps the first one and a ranged GET fetches each other. A fast single stream is
 /// kept because some servers (moto) copy the whole object for every ranged GET, so splitting there costs more
 /// than it gains; slow single streams (s3s-fs, AWS itself) gain from several connections.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadSplit {
+    /// The most GETs at once, the first one included.
+    pub segments: usize,
     /// Objects smaller than this are always one GET.
     pub min_size: u64,
     /// No segment is smaller than this.
     pub min_segment: u64,
-    /// How long the first GET runs alone before the split is decided.
+    /// How long the first GET streams alone (from its first byte) before the split is decided.
     pub probe: std::time::Duration,
     /// Bytes per second at which one stream is kept for the whole read.
     pub fast_enough: u64,
@@ -152,9 +154,10 @@ pub struct ReadSplit {
 impl Default for ReadSplit {
     fn default() -> Self {
         Self {
+            segments: 6,
             min_size: 64 * 1024 * 1024,
             min_segment: 8 * 1024 * 1024,
-            probe: std::time::Duration::from_millis(400),
+            probe: std::time::Duration::from_millis(150),
             fast_enough: 320 * 1024 * 1024,
         }
     }

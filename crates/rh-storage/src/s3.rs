@@ -607,7 +607,6 @@ impl BlobStore for S3Store {
             self.opener(path, meta.etag),
             file,
             progress,
-            self.transfer.concurrency,
             self.transfer.read_split,
         )
         .await

@@ -361,12 +361,8 @@ pub(crate) async fn write_stream_at(
 }
 
 /// Reads a whole object of `size` bytes into `file`, split as [`ReadSplit`] says: one plain GET first, and
-/// after `split.probe`, if that GET is slow and enough is left, up to `concurrency` contiguous segments read
+/// after `split.probe`, if that GET is slow and enough is left, up to `split.segments` contiguous segments read
 /// at once, each by its own resuming GET (`open` pins them all to one version) and written at its own offset.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one internal call site per backend"
-)]
 pub(crate) async fn read_into_file(
     location: String,
     size: u64,
@@ -374,12 +370,11 @@ pub(crate) async fn read_into_file(
     open: OpenRange,
     file: Arc<std::fs::File>,
     progress: &ProgressFn,
-    concurrency: usize,
     split: ReadSplit,
 ) -> Result<FileRead> {
     let mut main = resuming_stream(location.clone(), size, None, retry, open.clone())?;
     let mut w = AtWriter::new(file.clone(), 0, &location);
-    if size < split.min_size || concurrency < 2 {
+    if size < split.min_size || split.segments < 2 {
         let n = copy_into(&mut main, &mut w, size, progress).await?;
         w.finish().await?;
         return Ok(FileRead {
@@ -387,8 +382,10 @@ pub(crate) async fn read_into_file(
             segments: 1,
         });
     }
-    let started = std::time::Instant::now();
+    // The rate is measured from the first byte on: some servers take long to answer (moto prepares the whole
+    // object first, and copies it again for every ranged GET) and then stream fast.
     let mut pos = 0u64;
+    let mut first: Option<(std::time::Instant, u64)> = None;
     while pos < size {
         let Some(chunk) = main.next().await else {
             break;
@@ -397,18 +394,22 @@ pub(crate) async fn read_into_file(
         w.write(&chunk).await?;
         pos += chunk.len() as u64;
         progress(chunk.len() as u64);
-        if started.elapsed() >= split.probe {
+        let (since, _) = *first.get_or_insert((std::time::Instant::now(), pos));
+        if since.elapsed() >= split.probe {
             break;
         }
     }
-    let elapsed = started.elapsed();
+    let (since, at) = first.unwrap_or((std::time::Instant::now(), pos));
+    let elapsed = since.elapsed();
     let left = size - pos;
     let segments = usize::try_from(left / split.min_segment.max(1))
         .unwrap_or(usize::MAX)
-        .min(concurrency);
-    let fast = u128::from(pos) * 1_000_000 >= u128::from(split.fast_enough) * elapsed.as_micros();
+        .min(split.segments);
+    let rate = u128::from(pos - at) * 1_000_000 / elapsed.as_micros().max(1);
+    let fast = rate >= u128::from(split.fast_enough);
     tracing::debug!(
-        "read of {location}: {pos} bytes in {elapsed:?} by one GET; {}",
+        "read of {location}: {} bytes in {elapsed:?} after the first by one GET; {}",
+        pos - at,
         if fast || segments < 2 {
             "keeping one stream".to_owned()
         } else {

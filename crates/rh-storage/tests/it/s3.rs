@@ -40,8 +40,8 @@ async fn fresh_store(tag: &str) -> Option<S3Store> {
 /// A store that splits any download to a file of 1 MiB or more into segments of at least 4 MiB at once.
 async fn splitting_store(tag: &str) -> Option<S3Store> {
     let mut options = options(&testing::unique_bucket(tag))?;
-    options.transfer.concurrency = 4;
     options.transfer.read_split = ReadSplit {
+        segments: 4,
         min_size: 1024 * 1024,
         min_segment: 4 * 1024 * 1024,
         probe: Duration::ZERO,
