@@ -776,6 +776,12 @@ impl S3Store {
                 self.map_err(&e, Some(path))
             }
         })?;
+        // Some servers (s3s-fs) ignore If-Match: check the ETag the answer carries as well.
+        if let (Some(want), Some(got)) = (etag, out.e_tag())
+            && got.trim_matches('"') != want
+        {
+            return Err(Error::Changed { location: loc });
+        }
         Ok(futures::stream::unfold(out.body, move |mut body| {
             let loc = loc.clone();
             async move {
