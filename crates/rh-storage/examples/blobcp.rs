@@ -119,25 +119,29 @@ fn main() {
             ["down", url, file] => {
                 let (store, key) = open(url).await;
                 let key = key.unwrap_or_else(|| fail("URL has no key"));
-                let mut s = store
-                    .get_stream(&key, None)
-                    .await
-                    .unwrap_or_else(|e| fail(e));
-                let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = if file == "-" {
-                    Box::new(tokio::io::stdout())
-                } else {
-                    Box::new(
-                        tokio::fs::File::create(file)
+                if file == "-" {
+                    let mut s = store
+                        .get_stream(&key, None)
+                        .await
+                        .unwrap_or_else(|e| fail(e));
+                    let mut out = tokio::io::stdout();
+                    while let Some(chunk) = s.next().await {
+                        out.write_all(&chunk.unwrap_or_else(|e| fail(e)))
                             .await
-                            .unwrap_or_else(|e| fail(e)),
-                    )
-                };
-                while let Some(chunk) = s.next().await {
-                    out.write_all(&chunk.unwrap_or_else(|e| fail(e)))
+                            .unwrap_or_else(|e| fail(e));
+                    }
+                    out.flush().await.unwrap_or_else(|e| fail(e));
+                } else {
+                    // As `rh blob read -o FILE`, minus its temporary name, rename and fsync.
+                    let out = tokio::fs::File::create(file)
+                        .await
+                        .unwrap_or_else(|e| fail(e));
+                    let out = std::sync::Arc::new(out.into_std().await);
+                    store
+                        .get_into_file(&key, out, &|_| {})
                         .await
                         .unwrap_or_else(|e| fail(e));
                 }
-                out.flush().await.unwrap_or_else(|e| fail(e));
             }
             ["mb", url] => {
                 let (store, _) = open(url).await;

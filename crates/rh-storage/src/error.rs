@@ -49,6 +49,9 @@ pub enum Error {
         backend: &'static str,
         message: String,
     },
+    /// The object was replaced while it was being read (its ETag changed); the bytes read so far are void.
+    #[error("{location} changed while it was being read; read it again")]
+    Changed { location: String },
     /// The stored bytes do not match what was sent.
     #[error("integrity check failed for {location}: {detail}")]
     Integrity { location: String, detail: String },

@@ -29,6 +29,8 @@ pub mod s3;
 pub mod testing;
 
 use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -107,12 +109,14 @@ pub struct PutOptions {
 }
 
 /// Tuning shared by the remote backends: part size and parts in flight. Memory is about
-/// `part_size * (concurrency + 1)` per transfer.
+/// `part_size * (concurrency + 1)` per upload.
 #[derive(Debug, Clone, Copy)]
 pub struct TransferOptions {
     pub part_size: usize,
+    /// Parts uploaded at once.
     pub concurrency: usize,
     pub retry: RetryPolicy,
+    pub read_split: ReadSplit,
 }
 
 impl Default for TransferOptions {
@@ -121,8 +125,61 @@ impl Default for TransferOptions {
             part_size: 8 * 1024 * 1024,
             concurrency: 4,
             retry: RetryPolicy::default(),
+            read_split: ReadSplit::default(),
         }
     }
+}
+
+/// When a download to a file ([`BlobStore::get_into_file`]) splits into parallel ranged GETs (S3).
+///
+/// The read starts as one plain GET. Once it has streamed for `probe` after its first byte, if it delivered
+/// less than `fast_enough` bytes per second meanwhile and enough is left, the rest is cut into up to `TransferOptions::concurrency` contiguous
+/// segments: the first GET keeps the first one and a ranged GET fetches each other. A fast single stream is
+/// kept because some servers (moto) copy the whole object for every ranged GET, so splitting there costs more
+/// than it gains; slow single streams (s3s-fs, AWS itself) gain from several connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadSplit {
+    /// The most GETs at once, the first one included.
+    pub segments: usize,
+    /// Objects smaller than this are always one GET.
+    pub min_size: u64,
+    /// No segment is smaller than this.
+    pub min_segment: u64,
+    /// How long the first GET streams alone (from its first byte) before the split is decided.
+    pub probe: std::time::Duration,
+    /// Bytes per second at which one stream is kept for the whole read.
+    pub fast_enough: u64,
+}
+
+impl Default for ReadSplit {
+    fn default() -> Self {
+        Self {
+            segments: 6,
+            min_size: 64 * 1024 * 1024,
+            min_segment: 8 * 1024 * 1024,
+            probe: std::time::Duration::from_millis(150),
+            fast_enough: 320 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a download to a file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileRead {
+    /// Bytes written.
+    pub size: u64,
+    /// GETs that carried the bytes (1 for one stream), not counting resumes after a broken connection.
+    pub segments: usize,
+}
+
+/// Counts bytes as a download writes them (for a progress bar).
+pub type ProgressFn = dyn Fn(u64) + Send + Sync;
+
+/// The temporary file [`BlobStore::get_to_file`] writes beside `dest` before renaming it: `<dest>.rh-partial`.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    let mut tmp = dest.as_os_str().to_owned();
+    tmp.push(".rh-partial");
+    PathBuf::from(tmp)
 }
 
 /// One bucket (or container, or directory) of blobs.
@@ -195,6 +252,55 @@ pub trait BlobStore: Send + Sync + Debug {
     /// Reads a byte range into memory.
     async fn get_range(&self, path: &BlobPath, range: ByteRange) -> Result<Bytes> {
         collect(self.get_stream(path, Some(range)).await?).await
+    }
+
+    /// Writes the whole object into `file` from offset 0 with positioned writes, calling `progress` with each
+    /// count of bytes written. The default reads one stream ([`Self::get_stream`]); S3 may split a large object
+    /// into parallel ranged GETs (see [`ReadSplit`]). On error the file holds a partial object.
+    async fn get_into_file(
+        &self,
+        path: &BlobPath,
+        file: Arc<std::fs::File>,
+        progress: &ProgressFn,
+    ) -> Result<FileRead> {
+        let dest = self.location(Some(path));
+        let stream = self.get_stream(path, None).await?;
+        let size = stream::write_stream_at(stream, file, 0, &dest, progress).await?;
+        Ok(FileRead { size, segments: 1 })
+    }
+
+    /// Downloads the object to `dest` atomically: written to [`partial_path`]`(dest)` by
+    /// [`Self::get_into_file`], synced, then renamed over `dest`. On error the partial file is removed and
+    /// `dest` is untouched. (A caller that may drop this future removes the partial file itself.)
+    async fn get_to_file(
+        &self,
+        path: &BlobPath,
+        dest: &Path,
+        progress: &ProgressFn,
+    ) -> Result<FileRead> {
+        let tmp = partial_path(dest);
+        let shown = tmp.display().to_string();
+        let file = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(|e| Error::io(&shown, e))?;
+        let file = Arc::new(file.into_std().await);
+        let result = async {
+            let read = self.get_into_file(path, file.clone(), progress).await?;
+            let f = file.clone();
+            tokio::task::spawn_blocking(move || f.sync_all())
+                .await
+                .map_err(|e| Error::io(&shown, std::io::Error::other(e)))?
+                .map_err(|e| Error::io(&shown, e))?;
+            tokio::fs::rename(&tmp, dest)
+                .await
+                .map_err(|e| Error::io(&dest.display().to_string(), e))?;
+            Ok(read)
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
     }
 
     /// True when the object exists.

@@ -4,7 +4,8 @@
 //! reads no environment. Uploads above one part are multipart with CRC32 part checksums and
 //! `TransferOptions::concurrency` parts in flight; a failed or dropped upload is aborted. The body's SHA-256 is
 //! signed over plain HTTP only, as awscli does (see `signs_payload`). Downloads are one streamed GET pinned to the
-//! object's ETag, resumed from the last byte if the connection breaks.
+//! object's ETag, resumed from the last byte if the connection breaks; a large download to a file may split into
+//! a few parallel ranged GETs, all pinned to that ETag (see [`crate::ReadSplit`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,10 +23,10 @@ use bytes::Bytes;
 use futures::{FutureExt as _, StreamExt as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{OpenRange, Parts, resuming_stream, upload_bounded};
+use crate::stream::{OpenRange, Parts, read_into_file, resuming_stream, upload_bounded};
 use crate::{
-    BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
-    TransferOptions,
+    BlobPath, BlobStore, ByteRange, ByteStream, Error, FileRead, ObjectMeta, ProgressFn,
+    PutOptions, Result, TransferOptions,
 };
 
 const BACKEND: &str = "s3";
@@ -583,22 +584,32 @@ impl BlobStore for S3Store {
 
     async fn get_stream(&self, path: &BlobPath, range: Option<ByteRange>) -> Result<ByteStream> {
         let meta = self.head(path).await?;
-        let store = Arc::new(self.clone());
-        let key = path.clone();
-        let etag = meta.etag.clone();
-        let open: OpenRange = Arc::new(move |s, e, whole| {
-            let store = store.clone();
-            let key = key.clone();
-            let etag = etag.clone();
-            async move { store.open_range(&key, s, e, whole, etag.as_deref()).await }.boxed()
-        });
         resuming_stream(
             self.location(Some(path)),
             meta.size,
             range,
             self.transfer.retry,
-            open,
+            self.opener(path, meta.etag),
         )
+    }
+
+    async fn get_into_file(
+        &self,
+        path: &BlobPath,
+        file: Arc<std::fs::File>,
+        progress: &ProgressFn,
+    ) -> Result<FileRead> {
+        let meta = self.head(path).await?;
+        read_into_file(
+            self.location(Some(path)),
+            meta.size,
+            self.transfer.retry,
+            self.opener(path, meta.etag),
+            file,
+            progress,
+            self.transfer.read_split,
+        )
+        .await
     }
 
     async fn head(&self, path: &BlobPath) -> Result<ObjectMeta> {
@@ -715,6 +726,18 @@ impl BlobStore for S3Store {
 }
 
 impl S3Store {
+    /// Opens reads of `path`, every one pinned to `etag`.
+    fn opener(&self, path: &BlobPath, etag: Option<String>) -> OpenRange {
+        let store = Arc::new(self.clone());
+        let key = path.clone();
+        Arc::new(move |s, e, whole| {
+            let store = store.clone();
+            let key = key.clone();
+            let etag = etag.clone();
+            async move { store.open_range(&key, s, e, whole, etag.as_deref()).await }.boxed()
+        })
+    }
+
     /// One GET of `start..end`, streamed. A whole-object read sends no Range and has the SDK validate the
     /// object's checksum; every read is pinned to the ETag seen by `head`.
     async fn open_range(
@@ -742,8 +765,23 @@ impl S3Store {
         if let Some(etag) = etag {
             req = req.if_match(format!("\"{etag}\""));
         }
-        let out = req.send().await.map_err(|e| self.map_err(&e, Some(path)))?;
         let loc = self.location(Some(path));
+        let out = req.send().await.map_err(|e| {
+            // 412: the If-Match failed, the object was replaced since `head`.
+            if e.raw_response().map(|r| r.status().as_u16()) == Some(412) {
+                Error::Changed {
+                    location: loc.clone(),
+                }
+            } else {
+                self.map_err(&e, Some(path))
+            }
+        })?;
+        // Some servers (s3s-fs) ignore If-Match: check the ETag the answer carries as well.
+        if let (Some(want), Some(got)) = (etag, out.e_tag())
+            && got.trim_matches('"') != want
+        {
+            return Err(Error::Changed { location: loc });
+        }
         Ok(futures::stream::unfold(out.body, move |mut body| {
             let loc = loc.clone();
             async move {

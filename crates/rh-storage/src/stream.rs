@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 
-use crate::{ByteRange, ByteStream, Error, Result, RetryPolicy};
+use crate::{ByteRange, ByteStream, Error, FileRead, ProgressFn, ReadSplit, Result, RetryPolicy};
 
 /// Cuts a stream into parts of exactly `part_size` bytes (the last may be shorter).
 pub(crate) struct Parts {
@@ -246,6 +246,225 @@ impl Reader {
             tokio::time::sleep(self.retry.initial_backoff * self.failures).await;
         }
     }
+}
+
+/// Bytes gathered before one positioned write.
+const WRITE_BATCH: usize = 1024 * 1024;
+
+/// Positioned writes into a file from `pos` on, in batches of [`WRITE_BATCH`] written off the async threads,
+/// one batch in flight while the next fills (two batch buffers in all).
+struct AtWriter<'a> {
+    file: Arc<std::fs::File>,
+    pos: u64,
+    buf: Vec<u8>,
+    pending: Option<tokio::task::JoinHandle<(std::io::Result<()>, Vec<u8>)>>,
+    location: &'a str,
+}
+
+impl<'a> AtWriter<'a> {
+    fn new(file: Arc<std::fs::File>, pos: u64, location: &'a str) -> Self {
+        Self {
+            file,
+            pos,
+            buf: Vec::new(),
+            pending: None,
+            location,
+        }
+    }
+
+    async fn write(&mut self, data: &[u8]) -> Result<()> {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(WRITE_BATCH + data.len());
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= WRITE_BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight, then starts one of what is buffered.
+    async fn flush(&mut self) -> Result<()> {
+        let spare = self.wait().await?;
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut next = spare.unwrap_or_default();
+        next.clear();
+        let buf = std::mem::replace(&mut self.buf, next);
+        let (file, pos) = (self.file.clone(), self.pos);
+        self.pos += buf.len() as u64;
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt as _;
+            (file.write_all_at(&buf, pos), buf)
+        }));
+        Ok(())
+    }
+
+    /// Waits for the write in flight; gives back its buffer.
+    async fn wait(&mut self) -> Result<Option<Vec<u8>>> {
+        let Some(h) = self.pending.take() else {
+            return Ok(None);
+        };
+        let (r, buf) = h
+            .await
+            .map_err(|e| Error::io(self.location, std::io::Error::other(e)))?;
+        r.map_err(|e| Error::io(self.location, e))?;
+        Ok(Some(buf))
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        self.flush().await?;
+        self.wait().await?;
+        Ok(())
+    }
+}
+
+/// Copies up to `limit` bytes of `stream` into `w` (a longer stream is cut there); returns the bytes copied.
+async fn copy_into(
+    stream: &mut ByteStream,
+    w: &mut AtWriter<'_>,
+    limit: u64,
+    progress: &ProgressFn,
+) -> Result<u64> {
+    let mut n = 0u64;
+    while n < limit {
+        let Some(chunk) = stream.next().await else {
+            break;
+        };
+        let chunk = chunk?;
+        let room = usize::try_from(limit - n).unwrap_or(usize::MAX);
+        let chunk = if chunk.len() > room {
+            chunk.slice(..room)
+        } else {
+            chunk
+        };
+        w.write(&chunk).await?;
+        n += chunk.len() as u64;
+        progress(chunk.len() as u64);
+    }
+    Ok(n)
+}
+
+/// Writes all of `stream` into `file` from `offset`; returns the bytes written.
+pub(crate) async fn write_stream_at(
+    mut stream: ByteStream,
+    file: Arc<std::fs::File>,
+    offset: u64,
+    location: &str,
+    progress: &ProgressFn,
+) -> Result<u64> {
+    let mut w = AtWriter::new(file, offset, location);
+    let n = copy_into(&mut stream, &mut w, u64::MAX, progress).await?;
+    w.finish().await?;
+    Ok(n)
+}
+
+/// Reads a whole object of `size` bytes into `file`, split as [`ReadSplit`] says: one plain GET first, and
+/// after `split.probe`, if that GET is slow and enough is left, up to `split.segments` contiguous segments read
+/// at once, each by its own resuming GET (`open` pins them all to one version) and written at its own offset.
+pub(crate) async fn read_into_file(
+    location: String,
+    size: u64,
+    retry: RetryPolicy,
+    open: OpenRange,
+    file: Arc<std::fs::File>,
+    progress: &ProgressFn,
+    split: ReadSplit,
+) -> Result<FileRead> {
+    let mut main = resuming_stream(location.clone(), size, None, retry, open.clone())?;
+    let mut w = AtWriter::new(file.clone(), 0, &location);
+    if size < split.min_size || split.segments < 2 {
+        let n = copy_into(&mut main, &mut w, size, progress).await?;
+        w.finish().await?;
+        return Ok(FileRead {
+            size: n,
+            segments: 1,
+        });
+    }
+    // The rate is measured from the first byte on: some servers take long to answer (moto prepares the whole
+    // object first, and copies it again for every ranged GET) and then stream fast.
+    let mut pos = 0u64;
+    let mut first: Option<(std::time::Instant, u64)> = None;
+    while pos < size {
+        let Some(chunk) = main.next().await else {
+            break;
+        };
+        let chunk = chunk?;
+        w.write(&chunk).await?;
+        pos += chunk.len() as u64;
+        progress(chunk.len() as u64);
+        let (since, _) = *first.get_or_insert((std::time::Instant::now(), pos));
+        if since.elapsed() >= split.probe {
+            break;
+        }
+    }
+    let (since, at) = first.unwrap_or((std::time::Instant::now(), pos));
+    let elapsed = since.elapsed();
+    let left = size - pos;
+    let segments = usize::try_from(left / split.min_segment.max(1))
+        .unwrap_or(usize::MAX)
+        .min(split.segments);
+    let rate = u128::from(pos - at) * 1_000_000 / elapsed.as_micros().max(1);
+    let fast = rate >= u128::from(split.fast_enough);
+    tracing::debug!(
+        "read of {location}: {} bytes in {elapsed:?} after the first by one GET; {}",
+        pos - at,
+        if fast || segments < 2 {
+            "keeping one stream".to_owned()
+        } else {
+            format!("splitting the other {left} bytes into {segments} segments")
+        }
+    );
+    if fast || segments < 2 {
+        pos += copy_into(&mut main, &mut w, left, progress).await?;
+        w.finish().await?;
+        return Ok(FileRead {
+            size: pos,
+            segments: 1,
+        });
+    }
+    let seg = left.div_ceil(segments as u64);
+    let location = location.as_str();
+    let head = async {
+        let n = copy_into(&mut main, &mut w, seg, progress).await?;
+        drop(main);
+        w.finish().await?;
+        Ok::<_, Error>(n)
+    };
+    let rest = (1..segments as u64)
+        .map(|i| (pos + i * seg, (pos + (i + 1) * seg).min(size)))
+        .filter(|(a, b)| a < b)
+        .map(|(a, b)| {
+            let (open, file) = (open.clone(), file.clone());
+            async move {
+                let mut s = resuming_stream(
+                    location.to_owned(),
+                    size,
+                    Some(ByteRange::new(a, b)),
+                    retry,
+                    open,
+                )?;
+                let mut w = AtWriter::new(file, a, location);
+                let n = copy_into(&mut s, &mut w, b - a, progress).await?;
+                w.finish().await?;
+                Ok::<_, Error>(n)
+            }
+        });
+    let (n0, ns) = futures::future::try_join(head, futures::future::try_join_all(rest)).await?;
+    let total = pos + n0 + ns.iter().sum::<u64>();
+    if total != size {
+        return Err(Error::backend(
+            "io",
+            location,
+            true,
+            format!("read {total} of {size} bytes"),
+        ));
+    }
+    Ok(FileRead {
+        size,
+        segments: ns.len() + 1,
+    })
 }
 
 /// Passes a full-object stream through, checking its MD5 against `expected` (base64) at the end.

@@ -117,6 +117,48 @@ pub async fn conformance(store: &dyn BlobStore) {
         b"second",
         "{be}: refused put changed nothing"
     );
+
+    // get_to_file: the object lands at the destination, nothing beside it; a missing object writes nothing
+    let dir =
+        std::env::temp_dir().join(format!("rh-conformance-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dest = dir.join("out");
+    let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let c = counted.clone();
+    let read = store
+        .get_to_file(&a, &dest, &move |n| {
+            c.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        })
+        .await
+        .expect("get_to_file");
+    assert_eq!(read.size, 6, "{be}: get_to_file size");
+    assert_eq!(
+        std::fs::read(&dest).expect("downloaded file"),
+        b"second",
+        "{be}: get_to_file bytes"
+    );
+    assert_eq!(
+        counted.load(std::sync::atomic::Ordering::Relaxed),
+        6,
+        "{be}: get_to_file progress"
+    );
+    assert!(
+        !crate::partial_path(&dest).exists(),
+        "{be}: no partial file left"
+    );
+    let none = dir.join("none");
+    let missing = store
+        .get_to_file(&key(&pre, "missing"), &none, &|_| {})
+        .await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{be}: get_to_file of a missing object gives NotFound, got {missing:?}"
+    );
+    assert!(
+        !none.exists() && !crate::partial_path(&none).exists(),
+        "{be}: a failed get_to_file leaves no file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     let fresh = key(&pre, "fresh");
     store
         .put_stream(

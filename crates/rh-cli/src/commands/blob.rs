@@ -195,8 +195,8 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
             let size = target.store.head(&target.key).await?.size;
             let location = target.store.location(Some(&target.key));
             let progress = Progress::new(ctx, Some(size), &format!("read {name}"));
-            let mut stream = target.store.get_stream(&target.key, None).await?;
             if output.as_os_str() == "-" {
+                let mut stream = target.store.get_stream(&target.key, None).await?;
                 let copy = async {
                     let mut out = tokio::io::stdout();
                     while let Some(chunk) = stream.next().await {
@@ -217,31 +217,20 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
                     }
                 }
             } else {
-                // Write beside the destination, then rename, so a failed read leaves no partial file.
-                let mut tmp = output.clone().into_os_string();
-                tmp.push(".rh-partial");
-                let tmp = PathBuf::from(tmp);
-                let copy = async {
-                    let mut f = tokio::fs::File::create(&tmp).await?;
-                    while let Some(chunk) = stream.next().await {
-                        let chunk = chunk.map_err(std::io::Error::other)?;
-                        f.write_all(&chunk).await?;
-                        progress.inc(chunk.len());
-                    }
-                    f.sync_all().await?;
-                    tokio::fs::rename(&tmp, &output).await
-                };
+                // Written beside the destination, then renamed, so a failed read leaves no partial file; a large
+                // S3 object comes down as a few ranged GETs written at their offsets.
+                let bar = progress.clone();
+                let count = move |n: u64| bar.inc(usize::try_from(n).unwrap_or(usize::MAX));
                 let result = tokio::select! {
-                    r = copy => r,
+                    r = target.store.get_to_file(&target.key, &output, &count) => r,
                     code = interrupted() => {
                         progress.abandon();
-                        let _ = tokio::fs::remove_file(&tmp).await;
+                        let _ = tokio::fs::remove_file(rh_storage::partial_path(&output)).await;
                         stop(code, &format!("interrupted: the read of {location} stopped; {} was not written", output.display()));
                     }
                 };
                 if let Err(e) = result {
                     progress.abandon();
-                    let _ = tokio::fs::remove_file(&tmp).await;
                     bail!("cannot write {}: {e}", output.display());
                 }
                 progress.finish();

@@ -1,7 +1,14 @@
 //! The conformance suite and backend-specific checks for the S3 backend against the S3 server (moto).
 
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt as _;
 use rh_storage::s3::{S3Credentials, S3Options, S3Store};
-use rh_storage::{BlobPath, BlobStore, Error, testing};
+use rh_storage::{BlobPath, BlobStore, Error, PutOptions, ReadSplit, partial_path, testing};
 use rh_test::service_env;
 use secrecy::SecretString;
 
@@ -28,6 +35,136 @@ async fn fresh_store(tag: &str) -> Option<S3Store> {
     let store = S3Store::new(options(&testing::unique_bucket(tag))?).expect("store");
     store.create_bucket().await.expect("create bucket");
     Some(store)
+}
+
+/// A store that splits any download to a file of 1 MiB or more into segments of at least 4 MiB at once.
+async fn splitting_store(tag: &str) -> Option<S3Store> {
+    let mut options = options(&testing::unique_bucket(tag))?;
+    options.transfer.read_split = ReadSplit {
+        segments: 4,
+        min_size: 1024 * 1024,
+        min_segment: 4 * 1024 * 1024,
+        probe: Duration::ZERO,
+        fast_enough: u64::MAX,
+    };
+    let store = S3Store::new(options).expect("store");
+    store.create_bucket().await.expect("create bucket");
+    Some(store)
+}
+
+const SPLIT_SIZE: u64 = 20 * 1024 * 1024;
+
+async fn sha256_file(path: &Path) -> String {
+    let bytes = Bytes::from(std::fs::read(path).expect("downloaded file"));
+    let s = futures::stream::once(async { Ok(bytes) }).boxed();
+    testing::hash_stream(s).await.expect("hash").0
+}
+
+#[tokio::test]
+async fn s3_split_download_writes_every_segment_at_its_offset() {
+    let Some(store) = splitting_store("s3sp").await else {
+        return;
+    };
+    let key = BlobPath::new("split/obj").expect("key");
+    store
+        .put_stream(
+            &key,
+            testing::pattern_stream(SPLIT_SIZE, 100_003, 7),
+            &PutOptions::default(),
+        )
+        .await
+        .expect("put");
+    let want = testing::hash_stream(testing::pattern_stream(SPLIT_SIZE, 100_003, 7))
+        .await
+        .expect("hash")
+        .0;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("obj");
+    let counted = Arc::new(AtomicU64::new(0));
+    let c = counted.clone();
+    let read = store
+        .get_to_file(&key, &dest, &move |n| {
+            c.fetch_add(n, Ordering::Relaxed);
+        })
+        .await
+        .expect("download");
+    assert_eq!(read.size, SPLIT_SIZE);
+    assert!(
+        (3..=4).contains(&read.segments),
+        "20 MiB in segments of at least 4 MiB, at most 4: {read:?}"
+    );
+    assert_eq!(
+        counted.load(Ordering::Relaxed),
+        SPLIT_SIZE,
+        "progress counts every byte once"
+    );
+    assert_eq!(
+        sha256_file(&dest).await,
+        want,
+        "the file has the object's bytes"
+    );
+    assert!(!partial_path(&dest).exists());
+    store.delete(&key).await.expect("delete");
+    store.delete_bucket().await.expect("delete bucket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_object_replaced_mid_download_fails_and_writes_nothing() {
+    let Some(store) = splitting_store("s3ch").await else {
+        return;
+    };
+    let key = BlobPath::new("changing/obj").expect("key");
+    store
+        .put_stream(
+            &key,
+            testing::pattern_stream(SPLIT_SIZE, 100_003, 1),
+            &PutOptions::default(),
+        )
+        .await
+        .expect("put");
+    // The first bytes written hold the download until the object is replaced; the ranged GETs of the other
+    // segments open after that, pinned to the old ETag.
+    let (go, went) = tokio::sync::oneshot::channel::<()>();
+    let (replaced, wait_replaced) = std::sync::mpsc::channel::<()>();
+    let writer = store.clone();
+    let k = key.clone();
+    let replace = tokio::spawn(async move {
+        went.await.expect("first bytes");
+        writer
+            .put_stream(
+                &k,
+                testing::pattern_stream(SPLIT_SIZE, 100_003, 2),
+                &PutOptions::default(),
+            )
+            .await
+            .expect("replace");
+        replaced.send(()).expect("signal");
+    });
+    let go = Mutex::new(Some((go, wait_replaced)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("obj");
+    let read = store
+        .get_to_file(&key, &dest, &move |_| {
+            let first = go.lock().expect("lock").take();
+            if let Some((go, wait_replaced)) = first {
+                go.send(()).expect("signal");
+                wait_replaced
+                    .recv_timeout(Duration::from_mins(1))
+                    .expect("replaced in time");
+            }
+        })
+        .await;
+    replace.await.expect("replace task");
+    let err = read.expect_err("the object changed under the read");
+    assert!(matches!(err, Error::Changed { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("changed while it was being read"),
+        "{err}"
+    );
+    assert!(!dest.exists(), "no file");
+    assert!(!partial_path(&dest).exists(), "no partial file");
+    store.delete(&key).await.expect("delete");
+    store.delete_bucket().await.expect("delete bucket");
 }
 
 #[tokio::test]
