@@ -67,7 +67,8 @@ struct Transfer {
     server_s: Option<f64>,
 }
 
-/// Runs `inner` once under `/usr/bin/time`: wall time, peak RSS and CPU, and the CPU of `server` (a pid) meanwhile.
+/// Runs `inner` once under `/usr/bin/time`, after a `sync`: wall time, peak RSS and CPU, and the CPU of `server`
+/// (a pid) meanwhile.
 fn measure_once(inner: &Command, server: Option<u32>) -> Result<Transfer> {
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
@@ -80,6 +81,8 @@ fn measure_once(inner: &Command, server: Option<u32>) -> Result<Transfer> {
             None => cmd.env_remove(k),
         };
     }
+    // Dirty pages of the previous transfer (1 GiB and more) would be written back during this one: flush first.
+    let _ = Command::new("sync").status();
     let server_before = server.and_then(cpu_seconds);
     let start = Instant::now();
     let out = cmd.output().context("cannot run /usr/bin/time")?;
