@@ -124,10 +124,7 @@ pub async fn serve_state(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|source| Error::Io {
-            context: "server failed".to_owned(),
-            source,
-        })
+        .map_err(server_failed)
 }
 
 /// [`serve_state`] over TLS: every connection on `listener` must speak TLS with `tls`'s certificate.
@@ -145,8 +142,12 @@ pub async fn serve_state_tls(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|source| Error::Io {
-            context: "server failed".to_owned(),
-            source,
-        })
+        .map_err(server_failed)
+}
+
+fn server_failed(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "server failed".to_owned(),
+        source,
+    }
 }

@@ -467,21 +467,6 @@ impl Store {
         Ok(granted)
     }
 
-    /// Replaces a user's token hash.
-    pub async fn set_token_hash(&self, username: &str, token_hash: &str) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query("UPDATE users SET token_hash = $1 WHERE username = $2")
-            .bind(token_hash)
-            .bind(username)
-            .execute(&mut *w.tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::UserNotFound(username.to_owned()));
-        }
-        w.tx.commit().await?;
-        Ok(())
-    }
-
     /// The account whose token hashes to `token_hash`, unless that token has expired.
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
         let row = sqlx::query(

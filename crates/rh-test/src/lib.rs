@@ -227,3 +227,22 @@ fn regex_escape(s: &str) -> String {
     }
     out
 }
+
+/// A self-signed certificate for 127.0.0.1 and `localhost` (a leaf, not a CA, as webpki wants), made with the
+/// `openssl` CLI in `dir`; returns the certificate and key PEM paths.
+pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "openssl: {}", stderr(&out));
+    (cert, key)
+}

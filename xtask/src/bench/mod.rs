@@ -188,12 +188,11 @@ pub(crate) struct Timed {
     pub(crate) output: Output,
 }
 
-/// Runs `inner` once under `/usr/bin/time -f %M` (which reports the child's `ru_maxrss` from wait4); fails on
-/// a non-zero exit.
-pub(crate) fn time_once(inner: &Command) -> Result<Timed> {
+/// `inner` (program, arguments and environment changes) run by `/usr/bin/time -f format`.
+pub(crate) fn under_time(inner: &Command, format: &str) -> Command {
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
-        .arg("RHBENCH_RSS=%M")
+        .arg(format)
         .arg(inner.get_program())
         .args(inner.get_args());
     for (k, v) in inner.get_envs() {
@@ -202,6 +201,13 @@ pub(crate) fn time_once(inner: &Command) -> Result<Timed> {
             None => cmd.env_remove(k),
         };
     }
+    cmd
+}
+
+/// Runs `inner` once under `/usr/bin/time -f %M` (which reports the child's `ru_maxrss` from wait4); fails on
+/// a non-zero exit.
+pub(crate) fn time_once(inner: &Command) -> Result<Timed> {
+    let mut cmd = under_time(inner, "RHBENCH_RSS=%M");
     if let Some(dir) = inner.get_current_dir() {
         cmd.current_dir(dir);
     }

@@ -70,17 +70,7 @@ struct Transfer {
 /// Runs `inner` once under `/usr/bin/time`, after a `sync`: wall time, peak RSS and CPU, and the CPU of `server`
 /// (a pid) meanwhile.
 fn measure_once(inner: &Command, server: Option<u32>) -> Result<Transfer> {
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f")
-        .arg("RHBENCH_RSS=%M\nRHBENCH_CPU=%U %S")
-        .arg(inner.get_program())
-        .args(inner.get_args());
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
+    let mut cmd = super::under_time(inner, "RHBENCH_RSS=%M\nRHBENCH_CPU=%U %S");
     // Dirty pages of the previous transfer (1 GiB and more) would be written back during this one: flush first.
     let _ = Command::new("sync").status();
     let server_before = server.and_then(cpu_seconds);

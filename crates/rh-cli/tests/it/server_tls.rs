@@ -2,7 +2,7 @@
 //! `SSL_CERT_FILE` (as curl and the AWS CLI read it).
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use rh_test::{CliTest, stderr};
@@ -27,30 +27,6 @@ fn isolated(bin: &Path, root: &Path) -> Command {
         .env("HOME", root)
         .env("RUST_LOG", "warn");
     cmd
-}
-
-/// A self-signed certificate for 127.0.0.1 (a leaf, not a CA), made with the `openssl` CLI.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl");
-    assert!(out.status.success(), "openssl: {}", stderr(&out));
-    (cert, key)
 }
 
 fn start(dir: &Path, cert: &Path, key: &Path) -> (TlsServer, String) {
@@ -86,7 +62,7 @@ fn start(dir: &Path, cert: &Path, key: &Path) -> (TlsServer, String) {
 #[test]
 fn login_over_https_trusts_ssl_cert_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (cert, key) = self_signed(dir.path());
+    let (cert, key) = rh_test::self_signed_cert(dir.path());
     let (server, token) = start(dir.path(), &cert, &key);
 
     // Without the certificate trusted: one clear failure, nothing stored.

@@ -8,37 +8,6 @@ use serde_json::{Value, json};
 
 use crate::harness::{BIN, Server, TestDb, assert_error, backends, payload};
 
-/// A self-signed certificate for 127.0.0.1 (not a CA, as webpki wants for a leaf), made with `openssl`.
-pub(crate) fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl (the openssl CLI is needed for the TLS tests)");
-    assert!(out.status.success(), "openssl: {}", rh_test::stderr(&out));
-    (cert, key)
-}
-
 fn trusting(cert: &Path) -> reqwest::Client {
     let pem = std::fs::read(cert).expect("read cert");
     reqwest::Client::builder()
@@ -48,7 +17,7 @@ fn trusting(cert: &Path) -> reqwest::Client {
 }
 
 fn serve_tls(db: &TestDb) -> (Server, PathBuf) {
-    let (cert, key) = self_signed(db.tmp.path());
+    let (cert, key) = rh_test::self_signed_cert(db.tmp.path());
     let (c, k) = (cert.display().to_string(), key.display().to_string());
     let s = db.serve_with(&["--tls-cert", &c, "--tls-key", &k]);
     let s = s.with_http(trusting(&cert));
@@ -95,7 +64,7 @@ async fn tls_serves_https_and_refuses_plain_http() {
 #[tokio::test]
 async fn tls_flags_are_checked_with_one_line_errors() {
     let db = TestDb::new(crate::harness::Kind::Sqlite).await;
-    let (cert, key) = self_signed(db.tmp.path());
+    let (cert, key) = rh_test::self_signed_cert(db.tmp.path());
     let (c, k) = (cert.display().to_string(), key.display().to_string());
     let missing = db.tmp.path().join("missing.pem").display().to_string();
     let garbage = db.tmp.path().join("garbage.pem");
@@ -120,7 +89,7 @@ async fn tls_flags_are_checked_with_one_line_errors() {
     // A key that parses but belongs to another certificate.
     let other = db.tmp.path().join("other");
     std::fs::create_dir_all(&other).expect("dir");
-    let (_, other_key) = self_signed(&other);
+    let (_, other_key) = rh_test::self_signed_cert(&other);
     let o = other_key.display().to_string();
     let out = db.cli(&[
         "serve",
