@@ -9,6 +9,18 @@ use sqlx::Row as _;
 use crate::store::now;
 use crate::{Error, Result, Store, token};
 
+/// The default of `serve --max-token-lifetime`: the longest lifetime a user may give a token rotated from the
+/// dashboard.
+pub const DEFAULT_MAX_TOKEN_LIFETIME: time::Duration = time::Duration::days(365);
+
+/// Parses `--max-token-lifetime`: a duration as [`parse_duration`] reads it, or `never` for no cap.
+pub fn parse_lifetime_cap(text: &str) -> Result<Option<time::Duration>> {
+    if text.trim() == "never" {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some)
+}
+
 /// Parses a lifetime such as `30m`, `12h`, `90d` or `2w` (also `45s`); at least one second, at most 100 years.
 pub fn parse_duration(text: &str) -> Result<time::Duration> {
     let bad = || {
@@ -45,7 +57,8 @@ pub fn expiry_after(lifetime: time::Duration) -> String {
         .expect("a UTC time always formats")
 }
 
-/// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation.
+/// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation, and ends
+/// their dashboard sessions (each is bound to the token it was opened with; see [`rotate_in_session`]).
 pub async fn set_token(
     store: &Store,
     username: &str,
@@ -65,8 +78,117 @@ pub async fn set_token(
     if done.rows_affected() == 0 {
         return Err(Error::UserNotFound(username.to_owned()));
     }
+    sqlx::query("DELETE FROM sessions WHERE username = $1")
+        .bind(username)
+        .execute(&mut *w.tx)
+        .await?;
     w.tx.commit().await?;
     Ok(())
+}
+
+/// Rotates `username`'s token from their dashboard session `session_id_hash`, in one transaction: only if
+/// `current_token` is the account's token now (compared in constant time, then swapped only if unchanged),
+/// stores `new_hash` with its expiry (`None`: never), ends every other session of the account and binds this
+/// one to the new token, expiring no later than it. `false` (and nothing changed) when `current_token` is not
+/// the current token.
+pub(crate) async fn rotate_in_session(
+    store: &Store,
+    username: &str,
+    current_token: &str,
+    new_hash: &str,
+    expires_at: Option<&str>,
+    session_id_hash: &str,
+) -> Result<bool> {
+    let mut w = store.begin_write().await?;
+    let row = sqlx::query("SELECT token_hash FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    let Some(row) = row else {
+        return Err(Error::UserNotFound(username.to_owned()));
+    };
+    let stored: String = row.try_get(0)?;
+    if !token::constant_time_eq(token::hash(current_token).as_bytes(), stored.as_bytes()) {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "UPDATE users SET token_hash = $1, token_expires_at = $2, token_revoked_at = NULL \
+         WHERE username = $3 AND token_hash = $4",
+    )
+    .bind(new_hash)
+    .bind(expires_at)
+    .bind(username)
+    .bind(&stored)
+    .execute(&mut *w.tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM sessions WHERE username = $1 AND id_hash <> $2")
+        .bind(username)
+        .bind(session_id_hash)
+        .execute(&mut *w.tx)
+        .await?;
+    let row = sqlx::query("SELECT expires_at FROM sessions WHERE id_hash = $1")
+        .bind(session_id_hash)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    if let Some(row) = row {
+        let session_expires: String = row.try_get(0)?;
+        let until = match expires_at {
+            Some(e) if e < session_expires.as_str() => e.to_owned(),
+            _ => session_expires,
+        };
+        sqlx::query("UPDATE sessions SET token_hash = $1, expires_at = $2 WHERE id_hash = $3")
+            .bind(new_hash)
+            .bind(&until)
+            .bind(session_id_hash)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    w.tx.commit().await?;
+    Ok(true)
+}
+
+/// Whole seconds from now until `stamp` (a time in the format of [`now`]), rounded up, at least 0; `None` if it
+/// is not one.
+pub(crate) fn seconds_until(stamp: &str) -> Option<i64> {
+    let part = |from: usize, to: usize| stamp.get(from..to)?.parse::<u32>().ok();
+    let b = stamp.as_bytes();
+    let shape = b.len() == 27
+        && [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (26, b'Z'),
+        ]
+        .iter()
+        .all(|&(i, c)| b.get(i) == Some(&c));
+    if !shape {
+        return None;
+    }
+    let small = |v: u32| u8::try_from(v).ok();
+    let month = time::Month::try_from(small(part(5, 7)?)?).ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::try_from(part(0, 4)?).ok()?,
+        month,
+        small(part(8, 10)?)?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms_micro(
+        small(part(11, 13)?)?,
+        small(part(14, 16)?)?,
+        small(part(17, 19)?)?,
+        part(20, 26)?,
+    )
+    .ok()?;
+    let at = time::PrimitiveDateTime::new(date, clock).assume_utc();
+    let left = at - time::OffsetDateTime::now_utc();
+    let up = i64::from(left.subsec_nanoseconds() > 0);
+    Some((left.whole_seconds() + up).max(0))
 }
 
 /// Revokes `username`'s token and ends their dashboard sessions; the account and its data stay.
@@ -134,5 +256,17 @@ mod tests {
             assert!(e.contains("invalid duration"), "{e}");
         }
         assert!(expiry_after(time::Duration::days(1)) > now());
+        let day = seconds_until(&expiry_after(time::Duration::days(1))).expect("a stamp");
+        assert!((86_000..=86_400).contains(&day), "{day}");
+        assert_eq!(seconds_until(&now()), Some(0));
+        assert_eq!(seconds_until("2000-01-01T00:00:00.000000Z"), Some(0));
+        for bad in [
+            "",
+            "2026-13-01T00:00:00.000000Z",
+            "2026-01-01 00:00:00.000000Z",
+            "soon",
+        ] {
+            assert_eq!(seconds_until(bad), None, "{bad}");
+        }
     }
 }

@@ -81,8 +81,9 @@ pub async fn create_user(
     Ok((token, granted))
 }
 
-/// Gives an account a new token, invalidating the old one (and lifting a revocation). `actor` is who asked
-/// (for the audit log); with `expires_in`, the new token stops working after that long.
+/// Gives an account a new token, invalidating the old one (and lifting a revocation) and ending the account's
+/// dashboard sessions. `actor` is who asked (for the audit log); with `expires_in`, the new token stops working
+/// after that long. Not capped by `serve --max-token-lifetime`: that caps what users choose in the dashboard.
 pub async fn rotate_token(
     store: &Store,
     username: &str,
@@ -94,6 +95,35 @@ pub async fn rotate_token(
     credentials::set_token(store, username, &token::hash(&token), expires.as_deref()).await?;
     audit::record(store, actor, "user.token", username, None).await;
     Ok(token)
+}
+
+/// Rotates an account's token from its own dashboard session `session_id` (the cookie value), only if
+/// `current_token` is the account's token now: the account's other sessions end, this one continues bound to the
+/// new token. Returns the new token and its expiry (`None`: never), or `None` with nothing changed when
+/// `current_token` is not the current token.
+pub(crate) async fn rotate_token_from_session(
+    store: &Store,
+    username: &str,
+    current_token: &str,
+    expires_in: Option<time::Duration>,
+    session_id: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    let token = token::generate()?;
+    let expires = expires_in.map(credentials::expiry_after);
+    let swapped = credentials::rotate_in_session(
+        store,
+        username,
+        current_token,
+        &token::hash(&token),
+        expires.as_deref(),
+        &token::hash(session_id),
+    )
+    .await?;
+    if !swapped {
+        return Ok(None);
+    }
+    audit::record(store, username, "user.token", username, None).await;
+    Ok(Some((token, expires)))
 }
 
 /// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.

@@ -111,6 +111,10 @@ enum Command {
         /// on SQLite, and as soon as PostgreSQL notifies them (LISTEN/NOTIFY) on PostgreSQL.
         #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
         read_cache_ms: u16,
+        /// Longest lifetime users may give a token they rotate in the dashboard, e.g. 90d; `never` lifts the cap
+        /// (and offers "Never expires"). `user token --expires-in` (the administrator's) is not capped.
+        #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_lifetime_cap)]
+        max_token_lifetime: LifetimeCap,
         #[command(flatten)]
         security: SecurityArgs,
         #[command(flatten)]
@@ -235,6 +239,16 @@ fn parse_duration(text: &str) -> Result<time::Duration, String> {
     rh_server::credentials::parse_duration(text).map_err(|e| e.to_string())
 }
 
+/// `--max-token-lifetime`: a duration, or `None` for `never`.
+#[derive(Debug, Clone, Copy)]
+struct LifetimeCap(Option<time::Duration>);
+
+fn parse_lifetime_cap(text: &str) -> Result<LifetimeCap, String> {
+    rh_server::credentials::parse_lifetime_cap(text)
+        .map(LifetimeCap)
+        .map_err(|e| format!("{e} (or never)"))
+}
+
 fn target(db: DbArgs) -> Result<DatabaseTarget> {
     if let Some(url) = db.database_url {
         return Ok(DatabaseTarget::Url(url));
@@ -265,6 +279,7 @@ async fn run(cli: Cli) -> Result<()> {
             max_body_bytes,
             security,
             read_cache_ms,
+            max_token_lifetime,
             db,
             vault,
             smtp,
@@ -298,7 +313,8 @@ async fn run(cli: Cli) -> Result<()> {
                 "rh-server listening on {scheme}://{addr} ({:?})",
                 store.backend()
             );
-            let mut state = rh_server::AppState::new(store.clone());
+            let mut state = rh_server::AppState::new(store.clone())
+                .with_max_token_lifetime(max_token_lifetime.0);
             if let Some(v) = vault {
                 tracing::info!("secrets: Vault at {}", v.addr());
                 state = state.with_vault(v);

@@ -239,6 +239,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed(include_str!("../migrations/0004_outbox_delivery.sql")),
                 false,
             ),
+            Migration::new(
+                6,
+                Cow::Borrowed("dashboard sessions bound to their token"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0006_session_binding.sql")),
+                false,
+            ),
         ]),
         ..Migrator::DEFAULT
     }

@@ -31,12 +31,25 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     store: Store,
     vault: Option<std::sync::Arc<crate::vault::VaultProxy>>,
+    /// The longest token lifetime a user may choose when rotating from the dashboard (`None`: no cap).
+    max_token_lifetime: Option<time::Duration>,
 }
 
 impl AppState {
     /// State over an opened, migrated store.
     pub fn new(store: Store) -> Self {
-        Self { store, vault: None }
+        Self {
+            store,
+            vault: None,
+            max_token_lifetime: Some(crate::credentials::DEFAULT_MAX_TOKEN_LIFETIME),
+        }
+    }
+
+    /// Caps the lifetime of tokens rotated from the dashboard (`None`: "never expires" is allowed too).
+    #[must_use]
+    pub fn with_max_token_lifetime(mut self, cap: Option<time::Duration>) -> Self {
+        self.max_token_lifetime = cap;
+        self
     }
 
     /// Serves `/user/secret…` from this Vault (without one those routes answer 503).
@@ -113,6 +126,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .vault
                 .clone()
                 .map(|v| v as std::sync::Arc<dyn crate::dashboard::SecretVersions>),
+            state.max_token_lifetime,
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(

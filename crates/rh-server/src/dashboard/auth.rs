@@ -111,15 +111,29 @@ pub(super) async fn login(
         (Ok(a), Ok(b)) => format!("{a}{b}"),
         (Err(e), _) | (_, Err(e)) => return internal(&e),
     };
-    if let Err(e) = db::create_session(&state.store, &id, &user.username).await {
-        return internal(&e);
-    }
+    let full = db::SESSION_DAYS * 86_400;
+    let max_age = match db::create_session(&state.store, &id, &user.username, &hash).await {
+        // The cookie lasts no longer than the session, which lasts no longer than the token.
+        Ok(Some(expires)) => {
+            crate::credentials::seconds_until(&expires).map_or(full, |s| s.min(full))
+        }
+        // The token was rotated or revoked since the lookup above.
+        Ok(None) => {
+            return login_form(
+                StatusCode::UNAUTHORIZED,
+                secure,
+                Some("That token is not valid."),
+                None,
+            );
+        }
+        Err(e) => return internal(&e),
+    };
     tracing::info!("dashboard sign-in by {}", user.username);
     let mut res = Redirect::to("/").into_response();
     let h = res.headers_mut();
     h.append(
         header::SET_COOKIE,
-        cookie(SESSION_COOKIE, &id, "/", db::SESSION_DAYS * 86_400, secure),
+        cookie(SESSION_COOKIE, &id, "/", max_age, secure),
     );
     h.append(
         header::SET_COOKIE,

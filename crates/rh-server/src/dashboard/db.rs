@@ -42,32 +42,59 @@ fn later(days: i64) -> String {
         .expect("a UTC time always formats")
 }
 
-/// Stores a new session for `username`; `id` is the cookie value, only its hash is kept.
-pub(crate) async fn create_session(store: &Store, id: &str, username: &str) -> Result<()> {
+/// Stores a new session for `username`, bound to the token that hashes to `token_hash`; `id` is the cookie
+/// value, only its hash is kept. It expires after [`SESSION_DAYS`] or with the token, whichever comes first;
+/// returns that time, or `None` (nothing stored) when `token_hash` is no longer the account's valid token.
+pub(crate) async fn create_session(
+    store: &Store,
+    id: &str,
+    username: &str,
+    token_hash: &str,
+) -> Result<Option<String>> {
     let mut w = store.begin_write().await?;
     let now = now();
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
         .bind(&now)
         .execute(&mut *w.tx)
         .await?;
+    let row =
+        sqlx::query("SELECT token_expires_at FROM users WHERE username = $1 AND token_hash = $2")
+            .bind(username)
+            .bind(token_hash)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token_expires: Option<String> = row.try_get(0)?;
+    let mut expires = later(SESSION_DAYS);
+    if let Some(t) = token_expires {
+        if t <= now {
+            return Ok(None);
+        }
+        expires = expires.min(t);
+    }
     sqlx::query(
-        "INSERT INTO sessions (id_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (id_hash, username, created_at, expires_at, token_hash) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token::hash(id))
     .bind(username)
     .bind(&now)
-    .bind(later(SESSION_DAYS))
+    .bind(&expires)
+    .bind(token_hash)
     .execute(&mut *w.tx)
     .await?;
     w.tx.commit().await?;
-    Ok(())
+    Ok(Some(expires))
 }
 
-/// The account signed in with session `id`, if the session exists and has not expired.
+/// The account signed in with session `id`, checked on every request: the session exists and has not expired,
+/// and the token it was opened with is still the account's token (not rotated or revoked) and has not expired.
 pub(crate) async fn session_user(store: &Store, id: &str) -> Result<Option<User>> {
     let row = sqlx::query(
-        "SELECT u.username, u.email, u.config FROM sessions s JOIN users u ON u.username = s.username \
-         WHERE s.id_hash = $1 AND s.expires_at > $2",
+        "SELECT u.username, u.email, u.config FROM sessions s \
+         JOIN users u ON u.username = s.username AND u.token_hash = s.token_hash \
+         WHERE s.id_hash = $1 AND s.expires_at > $2 \
+         AND (u.token_expires_at IS NULL OR u.token_expires_at > $2)",
     )
     .bind(token::hash(id))
     .bind(now())
@@ -87,18 +114,6 @@ pub(crate) async fn delete_session(store: &Store, id: &str) -> Result<()> {
     let mut w = store.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(token::hash(id))
-        .execute(&mut *w.tx)
-        .await?;
-    w.tx.commit().await?;
-    Ok(())
-}
-
-/// Ends every session of `username` except `keep`.
-pub(crate) async fn delete_other_sessions(store: &Store, username: &str, keep: &str) -> Result<()> {
-    let mut w = store.begin_write().await?;
-    sqlx::query("DELETE FROM sessions WHERE username = $1 AND id_hash <> $2")
-        .bind(username)
-        .bind(token::hash(keep))
         .execute(&mut *w.tx)
         .await?;
     w.tx.commit().await?;

@@ -2,9 +2,12 @@
 //! little JavaScript embedded in the binary.
 //!
 //! Sign-in: a token (the API's) is exchanged for a session cookie (`rh_session`: HttpOnly, SameSite=Strict,
-//! Secure behind TLS); the database keeps only the SHA-256 of the session id. Every form carries a CSRF token
-//! derived from the session id and every POST is checked against it (403 otherwise). Authorization is the
-//! API's own ([`crate::api::resource::access`]): a resource the caller may not read is a 404, like a missing one.
+//! Secure behind TLS); the database keeps only the SHA-256 of the session id. A session is bound to the token it
+//! was opened with (its hash) and checked against it on every request: rotating or revoking the token, or the
+//! token's expiry, ends it; rotating here needs the current token and keeps only this session, rebound to the new
+//! token. Every form carries a CSRF token derived from the session id and every POST is checked against it (403
+//! otherwise). Authorization is the API's own ([`crate::api::resource::access`]): a resource the caller may not
+//! read is a 404, like a missing one.
 
 mod account;
 mod auth;
@@ -40,10 +43,17 @@ const LOGIN_COOKIE: &str = "rh_login";
 pub(crate) struct Dash {
     store: Store,
     secrets: Option<Arc<dyn SecretVersions>>,
+    /// The longest lifetime of a token rotated here (`None`: no cap).
+    max_token_lifetime: Option<time::Duration>,
 }
 
-/// The dashboard routes over `store`; `secrets` feeds the Secrets page when Vault is configured.
-pub fn router(store: Store, secrets: Option<Arc<dyn SecretVersions>>) -> Router {
+/// The dashboard routes over `store`; `secrets` feeds the Secrets page when Vault is configured;
+/// `max_token_lifetime` caps the lifetime of tokens rotated on the Account page (`None`: no cap).
+pub fn router(
+    store: Store,
+    secrets: Option<Arc<dyn SecretVersions>>,
+    max_token_lifetime: Option<time::Duration>,
+) -> Router {
     Router::new()
         .route("/", get(resources::list))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -64,7 +74,11 @@ pub fn router(store: Store, secrets: Option<Arc<dyn SecretVersions>>) -> Router 
         .route("/assets/dashboard.css", get(layout::css))
         .route("/assets/dashboard.js", get(layout::js))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(Dash { store, secrets })
+        .with_state(Dash {
+            store,
+            secrets,
+            max_token_lifetime,
+        })
 }
 
 /// Headers every dashboard answer carries: no framing, no sniffing, scripts and styles only from here.
@@ -124,12 +138,23 @@ fn csrf_for(session_id: &str) -> String {
 }
 
 /// A signed-in caller.
-#[derive(Debug)]
 pub(crate) struct Session {
     user: User,
     id: String,
     csrf: String,
     secure: bool,
+}
+
+/// The session id and its CSRF token are credentials: never shown.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user.username)
+            .field("id", &"<redacted>")
+            .field("csrf", &"<redacted>")
+            .field("secure", &self.secure)
+            .finish()
+    }
 }
 
 impl FromRequestParts<Dash> for Session {
@@ -240,5 +265,26 @@ mod tests {
         );
         assert_ne!(csrf_for("a"), csrf_for("b"));
         assert_ne!(csrf_for("a"), token::hash("a"));
+    }
+
+    #[test]
+    fn a_session_debugs_without_its_credentials() {
+        let id = "ab".repeat(32);
+        let s = Session {
+            user: User {
+                username: "alice".to_owned(),
+                email: None,
+                config: serde_json::Value::Null,
+            },
+            csrf: csrf_for(&id),
+            id: id.clone(),
+            secure: false,
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("alice") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains(&id) && !shown.contains(&s.csrf), "{shown}");
     }
 }

@@ -12,21 +12,21 @@ use serde_json::{Value, json};
 use crate::harness::{Server, TestDb, backends, payload};
 
 /// An HTTP client that follows no redirects and keeps one cookie jar by hand.
-struct Web {
+pub(crate) struct Web {
     base: String,
     http: reqwest::Client,
-    cookies: Vec<(String, String)>,
+    pub(crate) cookies: Vec<(String, String)>,
 }
 
 /// An answer: status, headers and body text.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -34,7 +34,7 @@ impl Page {
     }
 
     /// The `Set-Cookie` header for `name`.
-    fn set_cookie(&self, name: &str) -> String {
+    pub(crate) fn set_cookie(&self, name: &str) -> String {
         self.headers
             .get_all(SET_COOKIE)
             .iter()
@@ -45,7 +45,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let at = self
             .body
@@ -76,7 +76,7 @@ fn form_encode(fields: &[(&str, &str)]) -> String {
 }
 
 impl Web {
-    fn new(server: &Server) -> Self {
+    pub(crate) fn new(server: &Server) -> Self {
         Self {
             base: server.url.clone(),
             http: reqwest::Client::builder()
@@ -129,12 +129,12 @@ impl Web {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let req = self.http.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -144,7 +144,7 @@ impl Web {
     }
 
     /// Signs in with `token`; returns the session's CSRF token.
-    async fn sign_in(&mut self, token: &str) -> String {
+    pub(crate) async fn sign_in(&mut self, token: &str) -> String {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200);
         let csrf = form.csrf();
@@ -157,7 +157,7 @@ impl Web {
         home.csrf()
     }
 
-    fn session_cookie(&self) -> String {
+    pub(crate) fn session_cookie(&self) -> String {
         self.cookies
             .iter()
             .find(|(k, _)| k == "rh_session")
@@ -343,16 +343,27 @@ async fn the_account_page_rotates_the_token_with_an_expiry() {
         let mut web = Web::new(&s);
         let csrf = web.sign_in(&alice).await;
         let form = web.get("/account").await;
-        for value in ["\"\"", "\"30d\"", "\"90d\"", "\"365d\""] {
+        for value in ["\"30d\"", "\"90d\"", "\"365d\""] {
             assert!(
                 form.body.contains(&format!("value={value}")),
                 "option {value}"
             );
         }
+        assert!(
+            !form.body.contains("value=\"\""),
+            "no \"Never\" under the default --max-token-lifetime"
+        );
 
         // A lifetime that is not one: 400, and nothing changed.
         let bad = web
-            .post("/account/token", &[("csrf", &csrf), ("expires_in", "soon")])
+            .post(
+                "/account/token",
+                &[
+                    ("csrf", &csrf),
+                    ("current_token", &alice),
+                    ("expires_in", "soon"),
+                ],
+            )
             .await;
         assert_eq!(bad.status, 400, "{}", bad.body);
         assert!(bad.body.contains("invalid duration"), "{}", bad.body);
@@ -365,7 +376,14 @@ async fn the_account_page_rotates_the_token_with_an_expiry() {
 
         let today = time::OffsetDateTime::now_utc();
         let rotated = web
-            .post("/account/token", &[("csrf", &csrf), ("expires_in", "30d")])
+            .post(
+                "/account/token",
+                &[
+                    ("csrf", &csrf),
+                    ("current_token", &alice),
+                    ("expires_in", "30d"),
+                ],
+            )
             .await;
         assert_eq!(rotated.status, 200, "{}", rotated.body);
         assert!(rotated.body.contains("Expires "), "{}", rotated.body);
@@ -379,16 +397,27 @@ async fn the_account_page_rotates_the_token_with_an_expiry() {
             "{expiry:?}"
         );
 
-        // "Never" clears it again.
+        // "Never" is refused under the default cap (lifted with `--max-token-lifetime never`, see sessions.rs).
+        let marker = "readonly value=\"";
+        let at = rotated.body.find(marker).expect("the new token") + marker.len();
+        let new = rotated.body[at..]
+            .split('"')
+            .next()
+            .expect("value")
+            .to_owned();
         let never = web
-            .post("/account/token", &[("csrf", &csrf), ("expires_in", "")])
+            .post(
+                "/account/token",
+                &[("csrf", &csrf), ("current_token", &new), ("expires_in", "")],
+            )
             .await;
-        assert_eq!(never.status, 200, "{}", never.body);
-        assert!(never.body.contains("Never expires."), "{}", never.body);
+        assert_eq!(never.status, 400, "{}", never.body);
+        assert!(never.body.contains("at most 365 days"), "{}", never.body);
+        assert_eq!(s.get("/user", &new).await.0, 200, "nothing changed");
         assert_eq!(
-            db.count("SELECT COUNT(*) FROM users WHERE token_expires_at IS NOT NULL")
+            db.strings("SELECT token_expires_at FROM users WHERE username = 'alice'")
                 .await,
-            0
+            expiry
         );
         s.stop();
         db.cleanup().await;
@@ -955,6 +984,11 @@ async fn browser_walk_through_every_page() {
         "{acct}"
     );
     shots.take(&c, "account").await;
+    element(&c, "#current_token")
+        .await
+        .send_keys(&alice)
+        .await
+        .expect("type the current token");
     click(&c, "form[action='/account/token'] button").await;
     let new_token = element(&c, "#token-value")
         .await

@@ -18,4 +18,5 @@ mod protocol;
 mod read_cache;
 mod secrets;
 mod security;
+mod sessions;
 mod sharing;
