@@ -89,8 +89,8 @@ pub async fn set_token(
 /// Rotates `username`'s token from their dashboard session `session_id_hash`, in one transaction: only if
 /// `current_token` is the account's token now (compared in constant time, then swapped only if unchanged),
 /// stores `new_hash` with its expiry (`None`: never), ends every other session of the account and binds this
-/// one to the new token, expiring no later than it. `false` (and nothing changed) when `current_token` is not
-/// the current token.
+/// one to the new token, expiring no later than it. Returns when this session now expires, or `None` (and
+/// nothing changed) when `current_token` is not the current token.
 pub(crate) async fn rotate_in_session(
     store: &Store,
     username: &str,
@@ -98,7 +98,7 @@ pub(crate) async fn rotate_in_session(
     new_hash: &str,
     expires_at: Option<&str>,
     session_id_hash: &str,
-) -> Result<bool> {
+) -> Result<Option<String>> {
     let mut w = store.begin_write().await?;
     let row = sqlx::query("SELECT token_hash FROM users WHERE username = $1")
         .bind(username)
@@ -109,7 +109,7 @@ pub(crate) async fn rotate_in_session(
     };
     let stored: String = row.try_get(0)?;
     if !token::constant_time_eq(token::hash(current_token).as_bytes(), stored.as_bytes()) {
-        return Ok(false);
+        return Ok(None);
     }
     let done = sqlx::query(
         "UPDATE users SET token_hash = $1, token_expires_at = $2, token_revoked_at = NULL \
@@ -122,20 +122,23 @@ pub(crate) async fn rotate_in_session(
     .execute(&mut *w.tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     sqlx::query("DELETE FROM sessions WHERE username = $1 AND id_hash <> $2")
         .bind(username)
         .bind(session_id_hash)
         .execute(&mut *w.tx)
         .await?;
-    let row = sqlx::query("SELECT expires_at FROM sessions WHERE id_hash = $1")
+    let row = sqlx::query("SELECT expires_at FROM sessions WHERE id_hash = $1 AND username = $2")
         .bind(session_id_hash)
+        .bind(username)
         .fetch_optional(&mut *w.tx)
         .await?;
+    // Without the row (signed out meanwhile) the session is over: it "expires" now.
+    let mut until = now();
     if let Some(row) = row {
         let session_expires: String = row.try_get(0)?;
-        let until = match expires_at {
+        until = match expires_at {
             Some(e) if e < session_expires.as_str() => e.to_owned(),
             _ => session_expires,
         };
@@ -147,7 +150,7 @@ pub(crate) async fn rotate_in_session(
             .await?;
     }
     w.tx.commit().await?;
-    Ok(true)
+    Ok(Some(until))
 }
 
 /// Whole seconds from now until `stamp` (a time in the format of [`now`]), rounded up, at least 0; `None` if it

@@ -99,18 +99,18 @@ pub async fn rotate_token(
 
 /// Rotates an account's token from its own dashboard session `session_id` (the cookie value), only if
 /// `current_token` is the account's token now: the account's other sessions end, this one continues bound to the
-/// new token. Returns the new token and its expiry (`None`: never), or `None` with nothing changed when
-/// `current_token` is not the current token.
+/// new token. Returns the new token and the expiries, or `None` with nothing changed when `current_token` is not
+/// the current token.
 pub(crate) async fn rotate_token_from_session(
     store: &Store,
     username: &str,
     current_token: &str,
     expires_in: Option<time::Duration>,
     session_id: &str,
-) -> Result<Option<(String, Option<String>)>> {
+) -> Result<Option<Rotated>> {
     let token = token::generate()?;
     let expires = expires_in.map(credentials::expiry_after);
-    let swapped = credentials::rotate_in_session(
+    let session_expires = credentials::rotate_in_session(
         store,
         username,
         current_token,
@@ -119,11 +119,25 @@ pub(crate) async fn rotate_token_from_session(
         &token::hash(session_id),
     )
     .await?;
-    if !swapped {
+    let Some(session_expires) = session_expires else {
         return Ok(None);
-    }
+    };
     audit::record(store, username, "user.token", username, None).await;
-    Ok(Some((token, expires)))
+    Ok(Some(Rotated {
+        token,
+        expires,
+        session_expires,
+    }))
+}
+
+/// A token rotated from a dashboard session.
+pub(crate) struct Rotated {
+    /// The new token, shown once.
+    pub(crate) token: String,
+    /// When it expires (`None`: never).
+    pub(crate) expires: Option<String>,
+    /// When the rotating session now expires (no later than the token).
+    pub(crate) session_expires: String,
 }
 
 /// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.

@@ -1,13 +1,13 @@
 //! The Secrets page (versions from Vault, never values) and the Account page (rotate the token).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::layout::{Nav, csrf, notice, page, when};
 use super::secrets::ProviderVersions;
-use super::{CsrfForm, Dash, Session, internal};
+use super::{CsrfForm, Dash, SESSION_COOKIE, Session, cookie, db, internal};
 
 /// `GET /secrets`.
 pub(super) async fn secrets(State(state): State<Dash>, session: Session) -> Response {
@@ -255,8 +255,12 @@ pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Respons
     let rotated =
         crate::rotate_token_from_session(&state.store, &s.user.username, current, lifetime, &s.id)
             .await;
-    let (token, expires) = match rotated {
-        Ok(Some(t)) => t,
+    let crate::Rotated {
+        token,
+        expires,
+        session_expires,
+    } = match rotated {
+        Ok(Some(r)) => r,
         Ok(None) => {
             tracing::warn!(
                 "{} gave a wrong current token to rotate it from the dashboard",
@@ -279,11 +283,19 @@ pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Respons
         }),
         None,
     );
-    (
+    let mut res = (
         StatusCode::OK,
         page("Account", Some(s), Nav::Account, &body),
     )
-        .into_response()
+        .into_response();
+    // The cookie, too, lasts no longer than the new token.
+    let full = db::SESSION_DAYS * 86_400;
+    let max_age = crate::credentials::seconds_until(&session_expires).map_or(full, |v| v.min(full));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(SESSION_COOKIE, &s.id, "/", max_age, s.secure),
+    );
+    res
 }
 
 #[cfg(test)]

@@ -380,6 +380,38 @@ async fn dashboard_rotation_ends_other_sessions_and_keeps_this_one() {
             )
             .await;
         assert_eq!(again.status, 403, "the old token is not the current one");
+
+        // A new token shorter-lived than the session: the session and its cookie end with the token.
+        let short = web
+            .post(
+                "/account/token",
+                &[
+                    ("csrf", &csrf),
+                    ("current_token", &new),
+                    ("expires_in", "1h"),
+                ],
+            )
+            .await;
+        assert_eq!(short.status, 200, "{}", short.body);
+        let cookie = short.set_cookie("rh_session");
+        assert!(
+            cookie.starts_with(&format!("rh_session={here};")),
+            "{cookie}"
+        );
+        let max_age: i64 = cookie
+            .split("Max-Age=")
+            .nth(1)
+            .and_then(|v| v.split(';').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no Max-Age in {cookie}"));
+        assert!((3500..=3600).contains(&max_age), "{cookie}");
+        assert_eq!(
+            db.strings("SELECT expires_at FROM sessions WHERE username = 'bob'")
+                .await,
+            db.strings("SELECT token_expires_at FROM users WHERE username = 'bob'")
+                .await
+        );
+        assert!(works(&s, &here).await);
         printed(&db.cli(&["user", "token", "bob"]));
         assert!(!works(&s, &here).await, "session after user token");
         s.stop();
