@@ -86,6 +86,11 @@ pub trait Env: Send + Sync {
     fn non_empty(&self, key: &str) -> Option<String> {
         self.var(key).filter(|v| !v.is_empty())
     }
+
+    /// The names of the variables set (`rh run` removes rh's own from its child's environment).
+    fn names(&self) -> Vec<OsString> {
+        Vec::new()
+    }
 }
 
 /// The process environment.
@@ -99,6 +104,10 @@ impl Env for OsEnv {
     )]
     fn var(&self, key: &str) -> Option<String> {
         std::env::var_os(key).and_then(|v: OsString| v.into_string().ok())
+    }
+
+    fn names(&self) -> Vec<OsString> {
+        std::env::vars_os().map(|(k, _)| k).collect()
     }
 }
 
@@ -121,5 +130,9 @@ impl MapEnv {
 impl Env for MapEnv {
     fn var(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
+    }
+
+    fn names(&self) -> Vec<OsString> {
+        self.0.keys().map(OsString::from).collect()
     }
 }
