@@ -98,7 +98,10 @@ impl Provider for Gcp {
             .expose("universe_domain")
             .is_some_and(|u| u != "googleapis.com")
         {
-            return Err(invalid("universe_domain", "only googleapis.com is accepted"));
+            return Err(invalid(
+                "universe_domain",
+                "only googleapis.com is accepted",
+            ));
         }
         Ok(())
     }

@@ -144,7 +144,9 @@ impl Provider for Ssh {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
             {
-                return Err(bad("only letters, digits, `_`, `-`, `.` and `@` are allowed"));
+                return Err(bad(
+                    "only letters, digits, `_`, `-`, `.` and `@` are allowed",
+                ));
             }
             if read_by_ssh(name) {
                 return Err(bad(
@@ -174,8 +176,8 @@ impl Provider for Ssh {
         let recorded = recorded_names(ctx)?;
         for name in secrets.keys() {
             let stem = name.strip_suffix(".pub").unwrap_or(name);
-            let allowed = stem.starts_with("id_")
-                || recorded.iter().any(|r| r == name || r == stem);
+            let allowed =
+                stem.starts_with("id_") || recorded.iter().any(|r| r == name || r == stem);
             if !allowed {
                 return Err(Error::InvalidKeyName {
                     provider: "ssh".to_owned(),

@@ -185,7 +185,10 @@ fn ssh_names_that_are_not_key_files_are_refused_before_any_write() {
         "rc.pub",
     ] {
         let err = h
-            .save("ssh", &[("id_ok", "PRIVATE"), (name, "ssh-ed25519 AAAA attacker")])
+            .save(
+                "ssh",
+                &[("id_ok", "PRIVATE"), (name, "ssh-ed25519 AAAA attacker")],
+            )
             .unwrap_err()
             .to_string();
         assert!(
@@ -193,17 +196,26 @@ fn ssh_names_that_are_not_key_files_are_refused_before_any_write() {
             "{name}: {err}"
         );
         assert!(!h.path(".ssh").exists(), "{name}: something was written");
-        assert!(!h.paths.config_file().exists(), "{name}: config.yaml written");
+        assert!(
+            !h.paths.config_file().exists(),
+            "{name}: config.yaml written"
+        );
     }
     // `id_*`, and names recorded for this user under `secrets.ssh`, with their `.pub`, are key files.
-    h.save("ssh", &[("id_ok", "PRIVATE"), ("id_ok.pub", "ssh-ed25519 OK")])
-        .unwrap();
+    h.save(
+        "ssh",
+        &[("id_ok", "PRIVATE"), ("id_ok.pub", "ssh-ed25519 OK")],
+    )
+    .unwrap();
     h.put(
         ".rh/config.yaml",
         "secrets:\n  ssh:\n  - deploy\n  - deploy.pub\n  - rc\n",
     );
-    h.save("ssh", &[("deploy", "PRIVATE"), ("deploy.pub", "ssh-ed25519 D")])
-        .unwrap();
+    h.save(
+        "ssh",
+        &[("deploy", "PRIVATE"), ("deploy.pub", "ssh-ed25519 D")],
+    )
+    .unwrap();
     assert_eq!(h.read(".ssh/deploy.pub"), "ssh-ed25519 D\n");
     // A recorded name ssh reads as configuration stays refused.
     let err = h.save("ssh", &[("rc", "echo pwned")]).unwrap_err();
@@ -254,7 +266,11 @@ fn gcp_writes_only_the_keys_of_an_authorized_user_credential() {
     // The keys of an authorized_user credential are written.
     std::fs::remove_file(h.path(rel)).unwrap();
     let mut pairs = base.to_vec();
-    pairs.extend([("type", "authorized_user"), ("refresh_token", "rt"), ("quota_project_id", "p")]);
+    pairs.extend([
+        ("type", "authorized_user"),
+        ("refresh_token", "rt"),
+        ("quota_project_id", "p"),
+    ]);
     h.save("gcp", &pairs).unwrap();
     assert_eq!(
         h.read(rel),

@@ -340,7 +340,10 @@ fn ssh_pairs_read_write_detect_and_delete_is_refused() {
 
     let loaded = h.secrets().load(Some(&["ssh".to_owned()]), false).unwrap();
     let keys: Vec<&str> = loaded["ssh"].keys().collect();
-    assert_eq!(keys, ["id_rsa", "id_rsa.pub", "id_xkey-one", "id_xkey-one.pub"]);
+    assert_eq!(
+        keys,
+        ["id_rsa", "id_rsa.pub", "id_xkey-one", "id_xkey-one.pub"]
+    );
 
     let reports = h.secrets().delete_local(&["ssh".to_owned()]).unwrap();
     assert!(reports[0].warnings[0].contains("not supported"));
