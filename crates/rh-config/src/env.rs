@@ -75,6 +75,8 @@ impl EnvVars {
     pub const VAULT_TOKEN: &'static str = "VAULT_TOKEN";
     /// Vault Enterprise namespace.
     pub const VAULT_NAMESPACE: &'static str = "VAULT_NAMESPACE";
+    /// OpenBao's name for the Vault token: `rh run` redacts it from its child's output.
+    pub const BAO_TOKEN: &'static str = "BAO_TOKEN";
 }
 
 /// A source of environment variables.

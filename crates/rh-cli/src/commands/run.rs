@@ -46,7 +46,7 @@ pub(crate) struct RunArgs {
 const OWN_PREFIXES: [&str; 3] = ["RH_", "VAULT_", "BAO_"];
 
 /// What the child keeps of rh's own variables: where things are, never a credential.
-pub(crate) const KEPT_OWN_VARS: &[&str] = &[
+const KEPT_OWN_VARS: &[&str] = &[
     EnvVars::RH_CONFIG_DIR,
     EnvVars::RH_WORKDIR,
     EnvVars::RH_USERNAME,
@@ -120,7 +120,7 @@ fn own_tokens(ctx: &Context) -> Result<Vec<SecretString>> {
     if let Some(t) = config.get_str("token").filter(|t| !t.is_empty()) {
         out.push(SecretString::from(t));
     }
-    for var in [EnvVars::RH_TOKEN, EnvVars::VAULT_TOKEN, "BAO_TOKEN"] {
+    for var in [EnvVars::RH_TOKEN, EnvVars::VAULT_TOKEN, EnvVars::BAO_TOKEN] {
         if let Some(t) = ctx.env.non_empty(var) {
             out.push(SecretString::from(t));
         }
