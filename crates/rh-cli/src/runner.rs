@@ -5,11 +5,17 @@
 //! full-screen programs keep working, and rh's own terminal is put in raw mode meanwhile); otherwise
 //! stdout and stderr are pipes, redacted separately. The child's exit code is passed through
 //! (128 + signal number for a signal, as shells do).
+//!
+//! On a pseudo-terminal, bytes held back because they may start a secret are written after
+//! [`PTY_IDLE`] without new output, so a prompt such as `Password: ` is not stalled; if the value they
+//! began arrives later, the rest of it is still masked.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitCode, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use rh_secrets::redact::Redactor;
@@ -21,13 +27,26 @@ pub(crate) struct RunSpec {
     pub(crate) args: Vec<OsString>,
     /// Variables added to the child's environment.
     pub(crate) env: Vec<(String, SecretString)>,
+    /// Variables of rh's environment the child does not get.
+    pub(crate) remove: Vec<OsString>,
+    /// Further values to redact (rh's own tokens, secrets not exported).
+    pub(crate) redact: Vec<SecretString>,
 }
 
 impl RunSpec {
     fn redactor(&self) -> Redactor {
-        Redactor::new(self.env.iter().map(|(_, v)| v.expose_secret().as_bytes()))
+        Redactor::new(
+            self.env
+                .iter()
+                .map(|(_, v)| v)
+                .chain(&self.redact)
+                .map(|v| v.expose_secret().as_bytes()),
+        )
     }
 }
+
+/// How long a pseudo-terminal's output must be quiet before held-back bytes are written.
+pub(crate) const PTY_IDLE: Duration = Duration::from_millis(75);
 
 /// Runs the command to completion and returns its exit code.
 pub(crate) fn run(spec: &RunSpec) -> Result<ExitCode> {
@@ -57,6 +76,9 @@ fn run_pipes(spec: &RunSpec) -> Result<ExitStatus> {
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    for k in &spec.remove {
+        cmd.env_remove(k);
+    }
     for (k, v) in &spec.env {
         cmd.env(k, v.expose_secret());
     }
@@ -97,12 +119,62 @@ fn copy_redacted(
     to.flush()
 }
 
+/// [`copy_redacted`] for an interactive stream: reads happen on their own thread, and when the stream
+/// has been quiet for [`PTY_IDLE`] with bytes held back, they are written out.
+fn copy_redacted_idle(
+    from: impl Read + Send + 'static,
+    mut to: impl Write,
+    mut redactor: Redactor,
+) -> std::io::Result<()> {
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
+    std::thread::spawn(move || {
+        let mut from = from;
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let chunk = if redactor.has_pending() {
+            match rx.recv_timeout(PTY_IDLE) {
+                Ok(c) => c,
+                Err(RecvTimeoutError::Timeout) => {
+                    to.write_all(&redactor.release())?;
+                    to.flush()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(c) => c,
+                Err(_) => break,
+            }
+        };
+        to.write_all(&redactor.push(&chunk))?;
+        to.flush()?;
+    }
+    to.write_all(&redactor.finish())?;
+    to.flush()
+}
+
 fn run_pty(spec: &RunSpec) -> Result<ExitStatus> {
     let (pty, pts) = pty_process::blocking::open().context("cannot open a pseudo-terminal")?;
     if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout()) {
         let _ = pty.resize(pty_process::Size::new(size.ws_row, size.ws_col));
     }
     let mut cmd = pty_process::blocking::Command::new(&spec.program).args(&spec.args);
+    for k in &spec.remove {
+        cmd = cmd.env_remove(k);
+    }
     for (k, v) in &spec.env {
         cmd = cmd.env(k, v.expose_secret());
     }
@@ -117,7 +189,7 @@ fn run_pty(spec: &RunSpec) -> Result<ExitStatus> {
     let reader = {
         let pty = std::sync::Arc::clone(&pty);
         let redactor = spec.redactor();
-        std::thread::spawn(move || copy_redacted(&*pty, std::io::stdout(), redactor))
+        std::thread::spawn(move || copy_redacted_idle(SharedPty(pty), std::io::stdout(), redactor))
     };
     {
         // Keystrokes go to the child. This thread blocks on our stdin and ends with the process.
@@ -135,6 +207,15 @@ fn run_pty(spec: &RunSpec) -> Result<ExitStatus> {
     let status = child.wait().context("while waiting for the command")?;
     let _ = reader.join();
     Ok(status)
+}
+
+/// The pseudo-terminal's reading end, shared with the thread that writes keystrokes to it.
+struct SharedPty(std::sync::Arc<pty_process::blocking::Pty>);
+
+impl Read for SharedPty {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (&*self.0).read(buf)
+    }
 }
 
 /// Puts rh's own terminal in raw mode (if stdin is one) and restores it on drop.

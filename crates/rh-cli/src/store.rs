@@ -38,6 +38,11 @@ pub(crate) fn vault(ctx: &Context) -> Result<VaultStore> {
             ),
         }
     };
+    // The username is a path segment under `rh/`: the server's grammar keeps it one (no `../bob`). Which
+    // user's path a token may reach is Vault's policy to decide (README, Secrets in Vault).
+    if let Some(user) = settings.username.as_deref() {
+        rh_secrets::vault::validate_username(user)?;
+    }
     let mut options = VaultOptions::new(
         addr,
         SecretString::from(token),

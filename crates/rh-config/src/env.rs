@@ -75,6 +75,8 @@ impl EnvVars {
     pub const VAULT_TOKEN: &'static str = "VAULT_TOKEN";
     /// Vault Enterprise namespace.
     pub const VAULT_NAMESPACE: &'static str = "VAULT_NAMESPACE";
+    /// OpenBao's name for the Vault token: `rh run` redacts it from its child's output.
+    pub const BAO_TOKEN: &'static str = "BAO_TOKEN";
 }
 
 /// A source of environment variables.
@@ -85,6 +87,11 @@ pub trait Env: Send + Sync {
     /// The value of `key`, if set and not empty.
     fn non_empty(&self, key: &str) -> Option<String> {
         self.var(key).filter(|v| !v.is_empty())
+    }
+
+    /// The names of the variables set (`rh run` removes rh's own from its child's environment).
+    fn names(&self) -> Vec<OsString> {
+        Vec::new()
     }
 }
 
@@ -99,6 +106,10 @@ impl Env for OsEnv {
     )]
     fn var(&self, key: &str) -> Option<String> {
         std::env::var_os(key).and_then(|v: OsString| v.into_string().ok())
+    }
+
+    fn names(&self) -> Vec<OsString> {
+        std::env::vars_os().map(|(k, _)| k).collect()
     }
 }
 
@@ -121,5 +132,9 @@ impl MapEnv {
 impl Env for MapEnv {
     fn var(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
+    }
+
+    fn names(&self) -> Vec<OsString> {
+        self.0.keys().map(OsString::from).collect()
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rh_config::Env;
+use rh_config::{Env, RhPaths};
 use secrecy::{ExposeSecret, SecretSlice};
 
 use crate::{Error, ProviderSecrets, Result, fsio};
@@ -12,6 +12,7 @@ use crate::{Error, ProviderSecrets, Result, fsio};
 pub struct Ctx<'a> {
     home: &'a Path,
     env: &'a dyn Env,
+    paths: Option<&'a RhPaths>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -25,7 +26,26 @@ impl std::fmt::Debug for Ctx<'_> {
 impl<'a> Ctx<'a> {
     /// A context rooted at `home`, reading overrides from `env`.
     pub fn new(home: &'a Path, env: &'a dyn Env) -> Self {
-        Self { home, env }
+        Self {
+            home,
+            env,
+            paths: None,
+        }
+    }
+
+    /// A context rooted at `paths.home()` that also knows where rh's `config.yaml` is (its `secrets:`
+    /// map says which SSH key names were saved before).
+    pub fn with_paths(paths: &'a RhPaths, env: &'a dyn Env) -> Self {
+        Self {
+            home: paths.home(),
+            env,
+            paths: Some(paths),
+        }
+    }
+
+    /// rh's paths, when known.
+    pub(crate) fn paths(&self) -> Option<&'a RhPaths> {
+        self.paths
     }
 
     /// The home directory.

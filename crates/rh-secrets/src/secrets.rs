@@ -101,7 +101,7 @@ impl<'a> Secrets<'a> {
 
     /// Where providers look: the home directory and the environment.
     pub fn ctx(&self) -> Ctx<'a> {
-        Ctx::new(self.paths.home(), self.env)
+        Ctx::with_paths(self.paths, self.env)
     }
 
     /// The builtin provider called `name`, or an error listing the eight.

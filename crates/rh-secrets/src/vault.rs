@@ -51,6 +51,10 @@ pub enum Error {
     BadAddress { addr: String },
     #[error("secret at {path} is not a map of strings")]
     Malformed { path: String },
+    #[error(
+        "invalid username {name:?}: use 1-{MAX_USERNAME} letters, digits, '_', '-' or '.', starting with a letter or digit"
+    )]
+    InvalidUsername { name: String },
     #[error("cannot reach rh-server at {url}: {reason}")]
     ServerUnreachable { url: String, reason: String },
     #[error(
@@ -68,6 +72,30 @@ pub enum Error {
 
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest username, in bytes (rh-server's rule).
+pub const MAX_USERNAME: usize = 64;
+
+/// Checks a username with rh-server's grammar (1–64 ASCII letters, digits, `_`, `-`, `.`, starting with a
+/// letter or digit), so a name given to direct Vault access (`--username`, `RH_USERNAME`) is one path
+/// segment under `rh/` and can name no other path.
+///
+/// This is a copy of rh-server's `names::validate_username`: the client cannot depend on rh-server.
+pub fn validate_username(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_USERNAME
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidUsername {
+            name: name.to_owned(),
+        })
+    }
+}
 
 /// How to reach Vault.
 #[derive(Debug, Clone)]
@@ -509,6 +537,26 @@ mod tests {
         assert_ne!(a, fingerprint("s2", "k", &v));
         assert_ne!(a, fingerprint("s1", "k2", &v));
         assert_ne!(a, fingerprint("s1", "k", &SecretString::from("other")));
+    }
+
+    #[test]
+    fn usernames_follow_the_server_grammar() {
+        for ok in ["alice", "a", "bob-2", "x.y_z", "9lives", &"a".repeat(64)] {
+            assert!(validate_username(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../alice",
+            "a/b",
+            ".hidden",
+            "-x",
+            "al ice",
+            "é",
+            &"a".repeat(65),
+        ] {
+            let e = validate_username(bad).unwrap_err().to_string();
+            assert!(e.starts_with("invalid username"), "{e}");
+        }
     }
 
     #[test]

@@ -100,6 +100,7 @@ fn no_command_prints_a_secret_unless_asked() {
             "-c",
             "echo $AWS_SECRET_ACCESS_KEY; echo $HF_TOKEN >&2",
         ],
+        vec!["run", "--", "env"],
     ];
     let mut failures = Vec::new();
     for args in &quiet {
@@ -131,4 +132,98 @@ fn no_command_prints_a_secret_unless_asked() {
             .unwrap()
             .contains(CONFIG_TOKEN)
     );
+}
+
+/// Issue 15.1: `rh run -- env` shows the child's whole environment. rh's own credentials are not in it
+/// (direct Vault: `VAULT_TOKEN`, `BAO_TOKEN`, any other `RH_*`/`VAULT_*` variable; through rh-server:
+/// `RH_TOKEN`), a token passed on purpose with `--pass-env` is there but redacted, and rh's tokens
+/// from `--token`, config.yaml and `~/.vault-token` are redacted wherever the child prints them.
+#[test]
+fn rh_run_gives_the_child_none_of_rhs_own_tokens() {
+    if !rh_test::integration() {
+        return;
+    }
+    let vault_token = rh_test::service_env("VAULT_TOKEN").unwrap();
+    let user = format!(
+        "leak-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t.env("VAULT_ADDR", rh_test::service_env("VAULT_ADDR").unwrap())
+        .env("VAULT_TOKEN", &vault_token)
+        .env("RH_USERNAME", &user)
+        .env("BAO_TOKEN", "SENTINELbaotoken4T1x")
+        .env("RH_EXTRA_SECRET", "SENTINELrhextra5U2y")
+        .env("VAULT_ROLE_SECRET", "SENTINELvaultrole6V3z");
+    let sentinels = [
+        vault_token.as_str(),
+        "SENTINELbaotoken4T1x",
+        "SENTINELrhextra5U2y",
+        "SENTINELvaultrole6V3z",
+    ];
+    let out = t.run(["run", "--", "env"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let env = stdout(&out);
+    for s in sentinels {
+        assert!(!env.contains(s), "{s} reached the child's output:\n{env}");
+    }
+    for gone in [
+        "VAULT_TOKEN=",
+        "BAO_TOKEN=",
+        "RH_EXTRA_SECRET=",
+        "VAULT_ROLE_SECRET=",
+    ] {
+        assert!(
+            !env.lines().any(|l| l.starts_with(gone)),
+            "{gone} in:\n{env}"
+        );
+    }
+    // Addresses and names stay: they are not credentials.
+    assert!(env.lines().any(|l| l.starts_with("VAULT_ADDR=")), "{env}");
+    assert!(env.contains(&format!("RH_USERNAME={user}\n")), "{env}");
+
+    // Passed on purpose: the child has it, the output still masks it.
+    let out = t.run([
+        "run",
+        "--pass-env",
+        "VAULT_TOKEN",
+        "--",
+        "sh",
+        "-c",
+        &format!(r#"test "$VAULT_TOKEN" = '{vault_token}' && echo passed; echo "t=$VAULT_TOKEN b=$BAO_TOKEN""#),
+    ]);
+    assert_eq!(stdout(&out), "passed\nt=**** b=\n", "{}", stderr(&out));
+
+    // The Vault token from ~/.vault-token, read by the child itself, is masked too.
+    let mut t2 = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t2.env("VAULT_ADDR", rh_test::service_env("VAULT_ADDR").unwrap())
+        .env("RH_USERNAME", &user);
+    std::fs::write(t2.home().join(".vault-token"), format!("{vault_token}\n")).unwrap();
+    let out = t2.run(["run", "--", "sh", "-c", "cat \"$HOME/.vault-token\""]);
+    assert_eq!(stdout(&out), "****\n", "{}", stderr(&out));
+
+    // Through rh-server: the account token (env, flag or config.yaml) never reaches the child.
+    let server = rh_test::server::TestServer::start();
+    let token = server.create_user(&user, None);
+    let mut t3 = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t3.env("RH_TOKEN", &token)
+        .env("RH_API_SERVER_URL", server.url());
+    let out = t3.run(["run", "--", "env"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(&token), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("RH_TOKEN="), "{}", stdout(&out));
+    let echo = format!("echo {token}");
+    let out = t3.run(["run", "--", "sh", "-c", &echo]);
+    assert_eq!(stdout(&out), "****\n", "{}", stderr(&out));
+    let mut t4 = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t4.env("RH_API_SERVER_URL", server.url());
+    let out = t4.run(["--token", &token, "run", "--", "sh", "-c", &echo]);
+    assert_eq!(stdout(&out), "****\n", "{}", stderr(&out));
+    t4.ok(["config", "set", "token", &token]);
+    let out = t4.run(["run", "--", "sh", "-c", &echo]);
+    assert_eq!(stdout(&out), "****\n", "{}", stderr(&out));
 }

@@ -140,3 +140,140 @@ async fn a_missing_command_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+/// A test home whose `rh` uses a fresh Vault user seeded with `providers` (name, key, value).
+async fn seeded_with(providers: &[(&str, &str, &str)]) -> Option<CliTest> {
+    if !rh_test::integration() {
+        return None;
+    }
+    let addr = rh_test::service_env("VAULT_ADDR").unwrap();
+    let token = rh_test::service_env("VAULT_TOKEN").unwrap();
+    let user = format!("run-{}-{}", std::process::id(), rand_suffix());
+    let store = VaultStore::new(&VaultOptions::new(
+        &addr,
+        SecretString::from(token.clone()),
+        Some(&user),
+    ))
+    .unwrap();
+    let mut names: Vec<&str> = providers.iter().map(|(p, _, _)| *p).collect();
+    names.dedup();
+    for name in names {
+        let map = providers
+            .iter()
+            .filter(|(p, _, _)| *p == name)
+            .map(|(_, k, v)| ((*k).to_owned(), SecretString::from((*v).to_owned())))
+            .collect();
+        store.put(name, &map, None).await.unwrap();
+    }
+    let mut t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t.env("VAULT_ADDR", addr)
+        .env("VAULT_TOKEN", token)
+        .env("RH_USERNAME", user);
+    Some(t)
+}
+
+/// Issue 15.2: provider `ld` with key `preload` would be exported as `LD_PRELOAD`.
+#[tokio::test]
+async fn variables_that_change_how_programs_run_are_not_exported_unless_allowed() {
+    let Some(t) = seeded_with(&[
+        ("ld", "preload", "/nonexistent/SENTINEL-preload.so"),
+        ("python", "path", "/tmp/SENTINEL-pythonpath"),
+        ("mydb", "password", DB_PASS),
+    ])
+    .await
+    else {
+        return;
+    };
+    let script = r#"echo "ld=[$LD_PRELOAD] py=[$PYTHON_PATH] db=[$MYDB_PASSWORD]""#;
+    let out = t.run(["run", "--", "sh", "-c", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ld=[] py=[] db=[****]\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "not exporting LD_PRELOAD (ld key `preload`): it changes how programs load or run"
+        ) && err.contains("pass --allow-env LD_PRELOAD to export it"),
+        "{err}"
+    );
+    assert!(err.contains("not exporting PYTHON_PATH"), "{err}");
+    assert!(!err.contains("SENTINEL"), "{err}");
+
+    // Named with --allow-env, it is exported (and still redacted).
+    let out = t.run([
+        "run",
+        "--allow-env",
+        "LD_PRELOAD",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "ld=[$LD_PRELOAD] py=[$PYTHON_PATH]""#,
+    ]);
+    assert_eq!(stdout(&out), "ld=[****] py=[]\n", "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not exporting LD_PRELOAD"));
+    assert!(!stderr(&out).contains("SENTINEL"), "{}", stderr(&out));
+}
+
+/// Issue 15.6: under a terminal, a multi-line secret comes back with `\r\n` and must still be masked,
+/// and a prompt that ends like the start of a secret must reach the user while the command waits.
+#[tokio::test]
+async fn on_a_terminal_multi_line_values_are_masked_and_a_prompt_is_not_stalled() {
+    use std::io::Read as _;
+    use std::sync::{Arc, Mutex};
+
+    const KEY: &str = "-----BEGIN KEY-----\nSENTINELline1\nSENTINELline2\n-----END KEY-----";
+    let Some(t) = seeded_with(&[("mykey", "pem", KEY), ("mydb", "password", DB_PASS)]).await else {
+        return;
+    };
+    // The prompt ends with `db-`, the first bytes of DB_PASS: the redactor holds them back.
+    let script =
+        r#"printf '%s\n' "$MYKEY_PEM"; printf 'Password for db-'; sleep 2; echo; echo child-done"#;
+    let (pty, pts) = pty_process::blocking::open().expect("open a pty");
+    pty.resize(pty_process::Size::new(24, 100)).expect("resize");
+    let cmd = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_rh"))
+        .args(["run", "--", "sh", "-c", script])
+        .env_clear()
+        .envs(
+            t.command()
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .current_dir(t.work_dir());
+    let mut child = cmd.spawn(pts).expect("spawn rh on a pty");
+    let pty = Arc::new(pty);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let (pty, seen) = (Arc::clone(&pty), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut r = &*pty;
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Wait (generously) for the whole prompt; it must come while the child still sleeps.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let at_prompt = loop {
+        let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        if text.contains("Password for db-") || text.contains("child-done") {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "no prompt: {text:?}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let status = child.wait().expect("wait");
+    drop(pty);
+    let _ = reader.join();
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(
+        at_prompt.contains("Password for db-") && !at_prompt.contains("child-done"),
+        "the prompt arrived only when the command ended: {at_prompt:?}"
+    );
+    assert!(status.success(), "{text:?}");
+    assert!(text.contains("child-done"), "{text:?}");
+    assert!(!text.contains("SENTINEL"), "a value leaked: {text:?}");
+    assert!(text.contains("****"), "{text:?}");
+}

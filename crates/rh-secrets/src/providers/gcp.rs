@@ -9,6 +9,21 @@ use super::yaml_path;
 use crate::provider::{Ctx, Plan};
 use crate::{Error, Provider, ProviderSecrets, Result, fsio};
 
+/// The one credential `type` rh writes: what `gcloud auth application-default login` creates.
+const AUTHORIZED_USER: &str = "authorized_user";
+
+/// The keys of an `authorized_user` credential file, the only ones written into it. Endpoint keys
+/// (`token_uri`, …) are not among them: google-auth would send the refresh token to such a URL.
+const AUTHORIZED_USER_KEYS: &[&str] = &[
+    "type",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "quota_project_id",
+    "account",
+    "universe_domain",
+];
+
 /// Google Cloud Platform (application-default credentials).
 #[derive(Debug, Clone, Copy)]
 pub struct Gcp;
@@ -50,16 +65,66 @@ impl Provider for Gcp {
         Ok(Some(out))
     }
 
-    /// `client_id` and `client_secret` are required; other string keys (`refresh_token`, `type`, …)
-    /// are merged into the file too, since the whole file is the credential.
+    /// `client_id` and `client_secret` are required; the other keys of an `authorized_user`
+    /// credential (`refresh_token`, `type`, `quota_project_id`, …) are allowed and merged into the file
+    /// too, since the whole file is the credential. Any other key, another `type`, or a
+    /// `universe_domain` other than `googleapis.com` is refused.
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), self.keys(), &["*"], secrets)
+        super::require_keys(self.name(), self.keys(), AUTHORIZED_USER_KEYS, secrets).map_err(
+            |e| match e {
+                Error::UnknownKey { provider, key, .. } => Error::UnknownKey {
+                    provider,
+                    key,
+                    expected: format!(
+                        "the keys of an {AUTHORIZED_USER} credential: {}",
+                        AUTHORIZED_USER_KEYS.join(", ")
+                    ),
+                },
+                other => other,
+            },
+        )?;
+        let invalid = |key: &str, reason| Error::InvalidValue {
+            provider: self.name().to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        if secrets.expose("type").is_some_and(|t| t != AUTHORIZED_USER) {
+            return Err(invalid(
+                "type",
+                "rh writes only `authorized_user` credentials",
+            ));
+        }
+        if secrets
+            .expose("universe_domain")
+            .is_some_and(|u| u != "googleapis.com")
+        {
+            return Err(invalid(
+                "universe_domain",
+                "only googleapis.com is accepted",
+            ));
+        }
+        Ok(())
     }
 
     fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
         self.validate(secrets)?;
         let path = &self.paths(ctx)[0];
         let mut doc = read_object(path)?.unwrap_or_default();
+        // Merging an authorized_user secret into another kind of credential would mix the two.
+        match doc.get("type") {
+            None => {}
+            Some(Value::String(t)) if t == AUTHORIZED_USER => {}
+            Some(other) => {
+                let kind = other.as_str().unwrap_or("non-string").to_owned();
+                return Err(Error::NotSupported {
+                    provider: self.name().to_owned(),
+                    what: format!(
+                        "merging an {AUTHORIZED_USER} credential into {} (a `{kind}` credential)",
+                        path.display()
+                    ),
+                });
+            }
+        }
         for (key, value) in secrets.iter() {
             doc.insert(
                 key.to_owned(),

@@ -46,6 +46,37 @@ impl Ssh {
     }
 }
 
+/// True for the names ssh, sshd and tools around them read from `~/.ssh` as configuration (not keys),
+/// also with a suffix such as `authorized_keys2` or `known_hosts.old`: `rc` runs at every login.
+fn read_by_ssh(name: &str) -> bool {
+    const EXACT: &[&str] = &["rc"];
+    const PREFIXES: &[&str] = &[
+        "authorized_keys",
+        "authorized_principals",
+        "known_hosts",
+        "allowed_signers",
+        "config",
+        "environment",
+        "rc.",
+    ];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The SSH key names recorded under `secrets.ssh` in config.yaml (none when rh's paths are unknown).
+fn recorded_names(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+    let Some(paths) = ctx.paths() else {
+        return Ok(Vec::new());
+    };
+    let config = rh_config::Config::load(paths)?;
+    Ok(match config.get_stored("secrets.ssh") {
+        Some(serde_yaml::Value::Sequence(names)) => names
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 impl Provider for Ssh {
     fn name(&self) -> &'static str {
         "ssh"
@@ -109,8 +140,18 @@ impl Provider for Ssh {
             if name.starts_with('.') {
                 return Err(bad("it must not start with `.`"));
             }
-            if ["config", "known_hosts", "authorized_keys", "environment"].contains(&name) {
-                return Err(bad("that file is not a key"));
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
+            {
+                return Err(bad(
+                    "only letters, digits, `_`, `-`, `.` and `@` are allowed",
+                ));
+            }
+            if read_by_ssh(name) {
+                return Err(bad(
+                    "ssh or sshd reads that file as configuration, it is not a key",
+                ));
             }
             if secrecy::ExposeSecret::expose_secret(value)
                 .trim()
@@ -128,8 +169,24 @@ impl Provider for Ssh {
 
     /// Writes each pair (or single file) with mode 0600; a different existing key is never replaced
     /// unless `force`, and then it is backed up first.
+    /// Only key files are written: `id_*`, names recorded under `secrets.ssh` in config.yaml (saved
+    /// before), and their `.pub`; anything else, from a save or a pull, is refused before any write.
     fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, force: bool) -> Result<Plan> {
         self.validate(secrets)?;
+        let recorded = recorded_names(ctx)?;
+        for name in secrets.keys() {
+            let stem = name.strip_suffix(".pub").unwrap_or(name);
+            let allowed =
+                stem.starts_with("id_") || recorded.iter().any(|r| r == name || r == stem);
+            if !allowed {
+                return Err(Error::InvalidKeyName {
+                    provider: "ssh".to_owned(),
+                    name: name.to_owned(),
+                    reason: "only key files are written to ~/.ssh: `id_*`, names already recorded \
+                             under secrets.ssh in config.yaml, and their `.pub`",
+                });
+            }
+        }
         let dir = self.paths(ctx).remove(0);
         if dir.exists() && !dir.is_dir() {
             return Err(Error::Input {

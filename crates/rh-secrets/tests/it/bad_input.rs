@@ -167,3 +167,113 @@ fn reports_and_errors_never_show_values() {
     assert!(!format!("{loaded:?}").contains("SENTINEL"));
     assert!(!format!("{:?}", h.secrets().status()).contains("SENTINEL"));
 }
+
+/// Issue 15.2: a save (or a pull, which saves) writes only key files into `~/.ssh`; `rc` runs at every
+/// login, `authorized_keys2` grants access, `known_hosts2` trusts hosts.
+#[test]
+fn ssh_names_that_are_not_key_files_are_refused_before_any_write() {
+    let h = Home::new();
+    for name in [
+        "rc",
+        "authorized_keys",
+        "authorized_keys2",
+        "known_hosts2",
+        "known_hosts.old",
+        "config",
+        "environment",
+        "deploy",
+        "rc.pub",
+    ] {
+        let err = h
+            .save(
+                "ssh",
+                &[("id_ok", "PRIVATE"), (name, "ssh-ed25519 AAAA attacker")],
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("invalid ssh key name `{name}`: ")),
+            "{name}: {err}"
+        );
+        assert!(!h.path(".ssh").exists(), "{name}: something was written");
+        assert!(
+            !h.paths.config_file().exists(),
+            "{name}: config.yaml written"
+        );
+    }
+    // `id_*`, and names recorded for this user under `secrets.ssh`, with their `.pub`, are key files.
+    h.save(
+        "ssh",
+        &[("id_ok", "PRIVATE"), ("id_ok.pub", "ssh-ed25519 OK")],
+    )
+    .unwrap();
+    h.put(
+        ".rh/config.yaml",
+        "secrets:\n  ssh:\n  - deploy\n  - deploy.pub\n  - rc\n",
+    );
+    h.save(
+        "ssh",
+        &[("deploy", "PRIVATE"), ("deploy.pub", "ssh-ed25519 D")],
+    )
+    .unwrap();
+    assert_eq!(h.read(".ssh/deploy.pub"), "ssh-ed25519 D\n");
+    // A recorded name ssh reads as configuration stays refused.
+    let err = h.save("ssh", &[("rc", "echo pwned")]).unwrap_err();
+    assert!(err.to_string().contains("`rc`"), "{err}");
+    assert!(!h.path(".ssh/rc").exists());
+}
+
+/// Issue 15.2: only the keys of the credential's type reach application_default_credentials.json;
+/// `token_uri` would make google-auth send the refresh token elsewhere.
+#[test]
+fn gcp_writes_only_the_keys_of_an_authorized_user_credential() {
+    let h = Home::new();
+    let rel = ".config/gcloud/application_default_credentials.json";
+    let before = r#"{"type": "authorized_user", "refresh_token": "keepme", "client_id": "old"}"#;
+    h.put(rel, before);
+    let base = [("client_id", "cid"), ("client_secret", "cs")];
+    for (key, value) in [
+        ("token_uri", "https://evil.example/token"),
+        ("auth_uri", "https://evil.example/auth"),
+        ("credential_source", "x"),
+    ] {
+        let mut pairs = base.to_vec();
+        pairs.push((key, value));
+        let err = h.save("gcp", &pairs).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("gcp secrets have an unknown key `{key}`")),
+            "{err}"
+        );
+        assert_eq!(h.read(rel), before, "the file changed");
+    }
+    let mut pairs = base.to_vec();
+    pairs.push(("type", "external_account"));
+    let err = h.save("gcp", &pairs).unwrap_err().to_string();
+    assert!(err.contains("key `type`"), "{err}");
+    let mut pairs = base.to_vec();
+    pairs.push(("universe_domain", "evil.example"));
+    let err = h.save("gcp", &pairs).unwrap_err().to_string();
+    assert!(err.contains("key `universe_domain`"), "{err}");
+    assert_eq!(h.read(rel), before);
+
+    // Another kind of credential in the file is not merged into.
+    let sa = r#"{"type": "service_account", "client_email": "x@y", "token_uri": "https://oauth2.googleapis.com/token"}"#;
+    h.put(rel, sa);
+    let err = h.save("gcp", &base).unwrap_err().to_string();
+    assert!(err.contains("`service_account` credential"), "{err}");
+    assert_eq!(h.read(rel), sa);
+
+    // The keys of an authorized_user credential are written.
+    std::fs::remove_file(h.path(rel)).unwrap();
+    let mut pairs = base.to_vec();
+    pairs.extend([
+        ("type", "authorized_user"),
+        ("refresh_token", "rt"),
+        ("quota_project_id", "p"),
+    ]);
+    h.save("gcp", &pairs).unwrap();
+    assert_eq!(
+        h.read(rel),
+        "{\n  \"client_id\": \"cid\",\n  \"client_secret\": \"cs\",\n  \"quota_project_id\": \"p\",\n  \"refresh_token\": \"rt\",\n  \"type\": \"authorized_user\"\n}\n"
+    );
+}

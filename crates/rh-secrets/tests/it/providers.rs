@@ -316,8 +316,8 @@ fn ssh_pairs_read_write_detect_and_delete_is_refused() {
             &[
                 ("id_rsa", "DIFFERENT\n"),
                 ("id_rsa.pub", "ssh-rsa DIFFERENT\n"),
-                ("key-one", "ONE"),
-                ("key-one.pub", "ssh-ed25519 ONE"),
+                ("id_xkey-one", "ONE"),
+                ("id_xkey-one.pub", "ssh-ed25519 ONE"),
             ],
         )
         .unwrap();
@@ -329,23 +329,26 @@ fn ssh_pairs_read_write_detect_and_delete_is_refused() {
         ]
     );
     assert_eq!(h.read(".ssh/id_rsa"), "EXISTING\n");
-    assert_eq!(h.read(".ssh/key-one"), "ONE\n");
-    assert_eq!(mode(&h.path(".ssh/key-one")), 0o600);
+    assert_eq!(h.read(".ssh/id_xkey-one"), "ONE\n");
+    assert_eq!(mode(&h.path(".ssh/id_xkey-one")), 0o600);
     assert!(
         h.config()
-            .contains("ssh:\n  - id_rsa\n  - id_rsa.pub\n  - key-one\n  - key-one.pub\n"),
+            .contains("ssh:\n  - id_rsa\n  - id_rsa.pub\n  - id_xkey-one\n  - id_xkey-one.pub\n"),
         "{}",
         h.config()
     );
 
     let loaded = h.secrets().load(Some(&["ssh".to_owned()]), false).unwrap();
     let keys: Vec<&str> = loaded["ssh"].keys().collect();
-    assert_eq!(keys, ["id_rsa", "id_rsa.pub", "key-one", "key-one.pub"]);
+    assert_eq!(
+        keys,
+        ["id_rsa", "id_rsa.pub", "id_xkey-one", "id_xkey-one.pub"]
+    );
 
     let reports = h.secrets().delete_local(&["ssh".to_owned()]).unwrap();
     assert!(reports[0].warnings[0].contains("not supported"));
     assert!(
-        h.path(".ssh/key-one").exists(),
+        h.path(".ssh/id_xkey-one").exists(),
         "ssh keys are never deleted"
     );
     assert!(!h.config().contains("ssh"));
@@ -354,7 +357,7 @@ fn ssh_pairs_read_write_detect_and_delete_is_refused() {
 #[test]
 fn ssh_private_key_alone_is_reported_as_not_configured() {
     let h = Home::new();
-    let report = h.save("ssh", &[("deploy", "PRIVATE")]).unwrap();
+    let report = h.save("ssh", &[("id_deploy", "PRIVATE")]).unwrap();
     assert_eq!(report.undetected, ["ssh"]);
 }
 
