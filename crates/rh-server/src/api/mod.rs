@@ -48,12 +48,14 @@ impl AppState {
 }
 
 /// Server knobs that are not about the database.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Failed authentications allowed per client address ([`crate::ratelimit`]).
+    /// Failed authentications allowed per client ([`crate::ratelimit`]).
     pub auth: crate::ratelimit::AuthLimit,
+    /// Connection cap and timeouts ([`crate::connections`]).
+    pub conn: crate::connections::ConnLimits,
 }
 
 impl Default for Limits {
@@ -61,6 +63,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             auth: crate::ratelimit::AuthLimit::default(),
+            conn: crate::connections::ConnLimits::default(),
         }
     }
 }

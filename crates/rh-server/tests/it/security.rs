@@ -29,13 +29,30 @@ async fn tls_serves_https_and_refuses_plain_http() {
     for kind in backends() {
         let db = TestDb::new(kind).await;
         let alice = db.user("alice", None);
-        let (s, _) = serve_tls(&db);
+        let (s, cert) = serve_tls(&db);
         assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
         let (st, body) = s.get("/user", &alice).await;
         assert_eq!(
             (st, body["data"]["username"].as_str()),
             (200, Some("alice"))
         );
+        // HSTS on every answer under TLS, errors too.
+        let http = trusting(&cert);
+        for (path, status) in [("/health", 200), ("/user", 401), ("/nowhere", 404)] {
+            let res = http
+                .get(format!("{}{path}", s.url))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status().as_u16(), status, "{path}");
+            assert_eq!(
+                res.headers()
+                    .get("strict-transport-security")
+                    .and_then(|v| v.to_str().ok()),
+                Some("max-age=31536000"),
+                "{path}"
+            );
+        }
         assert_eq!(
             s.post("/resource", &alice, &payload("/alice/r", &json!({"n": 1})))
                 .await
@@ -120,10 +137,12 @@ async fn failed_authentications_are_limited_per_address() {
             let got = s.get("/user", &format!("rh_wrong{i}")).await;
             assert_error(&got, 401, "invalid token");
         }
-        // The 11th attempt is refused, a correct token too, with Retry-After.
+        // Past the limit a correct token is still served (others' failures never lock a user out) ...
+        assert_eq!(s.get("/user", &alice).await.0, 200);
+        // ... while the 11th failure is held and refused with Retry-After.
         let res = reqwest::Client::new()
             .get(format!("{}/user", s.url))
-            .bearer_auth(&alice)
+            .bearer_auth("rh_wrong_again")
             .send()
             .await
             .expect("request");
@@ -142,6 +161,7 @@ async fn failed_authentications_are_limited_per_address() {
         );
         // Requests without credentials are not authentication attempts.
         assert_eq!(s.call("GET", "/health", None, None).await.0, 200);
+        assert_eq!(s.get("/user", &alice).await.0, 200);
         s.stop();
         db.cleanup().await;
     }
@@ -185,11 +205,13 @@ async fn the_lockout_ends_with_its_window_and_counts_dashboard_logins() {
     }
     assert_error(&s.get("/user", "rh_wrong").await, 401, "invalid token");
     assert_error(
-        &s.get("/user", &alice).await,
+        &s.get("/user", "rh_wrong").await,
         429,
         "too many failed authentications",
     );
+    assert_eq!(s.get("/user", &alice).await.0, 200);
     tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_error(&s.get("/user", "rh_wrong").await, 401, "invalid token");
     assert_eq!(s.get("/user", &alice).await.0, 200);
     s.stop();
 }
