@@ -70,6 +70,12 @@ pub async fn create_user(
     expires_in: Option<time::Duration>,
 ) -> Result<(String, Vec<(String, String)>)> {
     names::validate_username(username)?;
+    if username == api::RESERVED_USERNAME {
+        return Err(Error::Invalid(format!(
+            "the account name `{username}` is reserved: rh uses rh/{username} in Vault when it talks to Vault \
+             directly without a username; choose another name"
+        )));
+    }
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
     let hash = token::hash(&token);

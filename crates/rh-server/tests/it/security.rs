@@ -461,3 +461,75 @@ async fn secret_changes_are_audited_by_provider_only() {
         db.cleanup().await;
     }
 }
+
+/// Runs the CLI under `umask 022` (the usual default), so a file mode not set by rh-server shows.
+fn cli_umask_022(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", "umask 022 && exec \"$0\" \"$@\"", BIN])
+        .args(args)
+        .args(db.args());
+    crate::harness::isolate(&mut cmd, &db.home());
+    cmd.output().expect("run rh-server")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn database_files_are_private_and_a_shared_data_dir_is_warned_about() {
+    let db = TestDb::new(crate::harness::Kind::Sqlite).await;
+    let out = cli_umask_022(&db, &["user", "create", "alice"]);
+    assert!(out.status.success(), "{}", rh_test::stderr(&out));
+    let alice = rh_test::stdout(&out).trim().to_owned();
+    assert!(
+        !rh_test::stderr(&out).contains("data dir"),
+        "a fresh data dir is private: {}",
+        rh_test::stderr(&out)
+    );
+    let dir = db.data_dir();
+    assert_eq!(mode(&dir), 0o700);
+    let s = db.serve();
+    assert_eq!(
+        s.post("/resource", &alice, &payload("/alice/r", &json!({"n": 1})))
+            .await
+            .0,
+        200
+    );
+    // While the server runs, the database and its WAL and shared-memory files exist: all 0600.
+    for name in ["rh-server.db", "rh-server.db-wal", "rh-server.db-shm"] {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+    // Plain HTTP answers carry no HSTS (that is for TLS only).
+    let res = reqwest::get(format!("{}/health", s.url))
+        .await
+        .expect("get");
+    assert!(res.headers().get("strict-transport-security").is_none());
+    s.stop();
+
+    // A data dir others may read, with a database file an older version made 0644.
+    let other = TestDb::new(crate::harness::Kind::Sqlite).await;
+    let dir = other.data_dir();
+    std::fs::create_dir_all(&dir).expect("dir");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::write(dir.join("rh-server.db"), b"").expect("an empty database");
+        let db_file = dir.join("rh-server.db");
+        std::fs::set_permissions(&db_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = cli_umask_022(&other, &["migrate"]);
+    assert!(out.status.success(), "{}", rh_test::stderr(&out));
+    let err = rh_test::stderr(&out);
+    assert!(
+        err.contains(&format!("the data dir {} has mode 755", dir.display())),
+        "{err}"
+    );
+    assert!(err.contains("chmod 700"), "{err}");
+    assert_eq!(mode(&dir.join("rh-server.db")), 0o600);
+}
