@@ -20,7 +20,10 @@ async fn connect(s: &Server) -> TcpStream {
 }
 
 /// Reads until the server closes the connection; `Err` when it is still open after `wait`.
-async fn closed_within(conn: &mut TcpStream, wait: Duration) -> Result<Vec<u8>, Vec<u8>> {
+async fn closed_within(
+    conn: &mut (impl tokio::io::AsyncRead + Unpin),
+    wait: Duration,
+) -> Result<Vec<u8>, Vec<u8>> {
     let mut got = Vec::new();
     let read = tokio::time::timeout(wait, async {
         let mut buf = [0u8; 4096];
@@ -203,4 +206,50 @@ fn the_binary_documents_the_connection_flags() {
         assert!(rh_test::stdout(&out).is_empty(), "{bad:?} started a server");
         assert!(rh_test::stderr(&out).contains(bad[0]), "{bad:?}");
     }
+}
+
+#[tokio::test]
+async fn under_tls_a_half_sent_header_is_cut_off_too() {
+    use std::sync::Arc;
+
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore, crypto::ring};
+
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (cert, key) = rh_test::self_signed_cert(db.tmp.path());
+    let (c, k) = (cert.display().to_string(), key.display().to_string());
+    let s = db.serve_with(&[
+        "--tls-cert",
+        &c,
+        "--tls-key",
+        &k,
+        "--header-timeout-secs",
+        "1",
+    ]);
+    let mut roots = RootCertStore::empty();
+    for der in CertificateDer::pem_file_iter(&cert).expect("pem") {
+        roots.add(der.expect("cert")).expect("root");
+    }
+    let config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(s.url.trim_start_matches("https://"))
+        .await
+        .expect("connect");
+    let name = ServerName::try_from("localhost").expect("name");
+    let mut tls = connector.connect(name, tcp).await.expect("handshake");
+    tls.write_all(b"GET /health HTTP/1.1\r\nHost: local")
+        .await
+        .expect("send");
+    let got = closed_within(&mut tls, PATIENCE).await;
+    assert_eq!(
+        got,
+        Ok(Vec::new()),
+        "a half-sent header held a TLS connection"
+    );
+    s.stop();
 }
