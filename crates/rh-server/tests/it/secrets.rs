@@ -624,3 +624,60 @@ async fn a_bulk_upload_that_partly_fails_says_what_was_written() {
         .send()
         .await;
 }
+
+#[tokio::test]
+async fn the_dashboard_does_not_show_vault_s_address_either() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let t = db.user(&unique("dashdown"), None);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let vault = format!("http://127.0.0.1:{port}");
+    let s = serve(&db, &vault_args(&db, &vault, "unused"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let form = http
+        .get(format!("{}/login", s.url))
+        .send()
+        .await
+        .expect("login page");
+    let login_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("rh_login=…")
+        .to_owned();
+    let csrf = login_cookie.split_once('=').expect("k=v").1.to_owned();
+    let signed = http
+        .post(format!("{}/login", s.url))
+        .header("cookie", &login_cookie)
+        .form(&[("csrf", csrf.as_str()), ("token", t.as_str())])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status().as_u16(), 303);
+    let session = signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rh_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let page = http
+        .get(format!("{}/secrets", s.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .expect("secrets page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("rh-server cannot reach its Vault"), "{page}");
+    assert!(!page.contains(&port.to_string()), "{page}");
+}
