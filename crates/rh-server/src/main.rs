@@ -337,13 +337,13 @@ async fn run(cli: Cli) -> Result<()> {
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
+            if let Some(warning) = rh_server::connections::plain_http_warning(addr, tls.is_some()) {
+                tracing::warn!("{warning}");
+            }
             tracing::info!(
                 "rh-server listening on {scheme}://{addr} ({:?})",
                 store.backend()
             );
-            if let Some(warning) = rh_server::connections::plain_http_warning(addr, tls.is_some()) {
-                tracing::warn!("{warning}");
-            }
             let mut state = rh_server::AppState::new(store.clone());
             if let Some(v) = vault {
                 tracing::info!("secrets: Vault at {}", v.addr());
