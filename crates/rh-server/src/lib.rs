@@ -9,6 +9,7 @@
 
 mod api;
 pub mod audit;
+pub mod connections;
 pub mod credentials;
 pub mod dashboard;
 mod error;
@@ -69,6 +70,12 @@ pub async fn create_user(
     expires_in: Option<time::Duration>,
 ) -> Result<(String, Vec<(String, String)>)> {
     names::validate_username(username)?;
+    if username == api::RESERVED_USERNAME {
+        return Err(Error::Invalid(format!(
+            "the account name `{username}` is reserved: rh uses rh/{username} in Vault when it talks to Vault \
+             directly without a username; choose another name"
+        )));
+    }
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
     let hash = token::hash(&token);
@@ -157,21 +164,21 @@ pub async fn serve(
     serve_state(listener, AppState::new(store), limits, shutdown).await
 }
 
-/// [`serve`] over a prepared [`AppState`] (e.g. one [`AppState::with_vault`]).
+/// [`serve`] over a prepared [`AppState`] (e.g. one [`AppState::with_vault`]), with the connection limits and
+/// timeouts of `limits.conn` ([`connections`]).
 pub async fn serve_state(
     listener: TcpListener,
     state: AppState,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(server_failed)
+    let conn = limits.conn;
+    connections::serve(listener, None, router(state, limits), conn, shutdown).await;
+    Ok(())
 }
 
-/// [`serve_state`] over TLS: every connection on `listener` must speak TLS with `tls`'s certificate.
+/// [`serve_state`] over TLS: every connection on `listener` must speak TLS with `tls`'s certificate, and every
+/// response carries `Strict-Transport-Security`.
 pub async fn serve_state_tls(
     listener: TcpListener,
     tls: &tls::TlsConfig,
@@ -179,19 +186,8 @@ pub async fn serve_state_tls(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    use axum::serve::ListenerExt as _;
-    // `tap_io` lends the listener axum's `SocketAddr` connect info.
-    let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
-    let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(server_failed)
-}
-
-fn server_failed(source: std::io::Error) -> Error {
-    Error::Io {
-        context: "server failed".to_owned(),
-        source,
-    }
+    let conn = limits.conn;
+    let app = router(state, limits);
+    connections::serve(listener, Some(tls.acceptor()), app, conn, shutdown).await;
+    Ok(())
 }

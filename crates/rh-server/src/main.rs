@@ -67,6 +67,40 @@ struct SecurityArgs {
     /// The window of --auth-fail-limit, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     auth_fail_window: u64,
+    /// A reverse proxy (address or CIDR block; repeat or comma-separate) whose X-Forwarded-For names the client
+    /// for --auth-fail-limit; from other peers the header is ignored.
+    #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+    trusted_proxy: Vec<rh_server::ratelimit::Cidr>,
+}
+
+/// Connection limits and timeouts of `serve` ([`rh_server::connections`]).
+#[derive(Debug, Args)]
+struct ConnArgs {
+    /// Seconds a client has to send a whole request header (from connecting, or from a later request's first
+    /// byte); then the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
+    /// Seconds a keep-alive connection may sit idle between requests before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    idle_timeout_secs: u64,
+    /// Seconds from a request's header to its response (body upload included); later: 408, connection closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout_secs: u64,
+    /// Connections served at once (TLS handshakes included); further ones wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    max_connections: u32,
+}
+
+impl ConnArgs {
+    fn limits(&self) -> rh_server::connections::ConnLimits {
+        use std::time::Duration;
+        rh_server::connections::ConnLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -97,6 +131,10 @@ impl std::fmt::Debug for SmtpArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at startup; `serve` has many flags"
+)]
 enum Command {
     /// Serve the HTTP API (migrates the database first). Prints the URL on stdout.
     Serve {
@@ -117,6 +155,8 @@ enum Command {
         max_token_lifetime: LifetimeCap,
         #[command(flatten)]
         security: SecurityArgs,
+        #[command(flatten)]
+        conn: ConnArgs,
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
@@ -278,6 +318,7 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
             max_body_bytes,
             security,
+            conn,
             read_cache_ms,
             max_token_lifetime,
             db,
@@ -298,7 +339,9 @@ async fn run(cli: Cli) -> Result<()> {
                 auth: rh_server::ratelimit::AuthLimit {
                     max_failures: security.auth_fail_limit,
                     window: std::time::Duration::from_secs(security.auth_fail_window),
+                    trusted_proxies: security.trusted_proxy,
                 },
+                conn: conn.limits(),
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let mailer = mailer(smtp)?;
@@ -309,6 +352,9 @@ async fn run(cli: Cli) -> Result<()> {
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
+            if let Some(warning) = rh_server::connections::plain_http_warning(addr, tls.is_some()) {
+                tracing::warn!("{warning}");
+            }
             tracing::info!(
                 "rh-server listening on {scheme}://{addr} ({:?})",
                 store.backend()

@@ -259,7 +259,10 @@ impl Store {
         let (url, backend) = match target {
             DatabaseTarget::DataDir(dir) => {
                 rh_config::ensure_private_dir(dir)?;
-                (sqlite_url(&dir.join(SQLITE_FILE)), Backend::Sqlite)
+                warn_if_shared_dir(dir);
+                let file = dir.join(SQLITE_FILE);
+                private_sqlite_file(&file)?;
+                (sqlite_url(&file), Backend::Sqlite)
             }
             DatabaseTarget::Url(url) => {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -269,6 +272,9 @@ impl Store {
                     let url = if url.contains('?') {
                         url.clone()
                     } else {
+                        if let Some(file) = sqlite_file_of(url) {
+                            private_sqlite_file(&file)?;
+                        }
                         format!("{url}?mode=rwc")
                     };
                     (url, Backend::Sqlite)
@@ -304,6 +310,14 @@ impl Store {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .fetch_optional(&pool)
                 .await?;
+            // SQLite gives -wal and -shm the database file's mode; files made by an older rh-server are narrowed.
+            if let Some(file) = sqlite_file_of(&url) {
+                for suffix in ["-wal", "-shm"] {
+                    let mut side = file.clone().into_os_string();
+                    side.push(suffix);
+                    narrow_to_owner(Path::new(&side));
+                }
+            }
         }
         Ok(Self {
             pool,
@@ -906,19 +920,80 @@ impl Store {
 fn hot_read(url: &str, backend: Backend) -> Option<HotRead> {
     match backend {
         Backend::Postgres => url.parse().ok().map(HotRead::postgres),
-        Backend::Sqlite => {
-            let rest = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))?;
-            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-            let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
-            (!in_memory).then(|| HotRead::sqlite(PathBuf::from(path)))
-        }
+        Backend::Sqlite => sqlite_file_of(url).map(HotRead::sqlite),
     }
 }
 
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// The file of a `sqlite:` URL; `None` for an in-memory database.
+fn sqlite_file_of(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
+/// Creates the SQLite file with mode 0600 when it is missing (so sqlx never creates it with the umask's mode),
+/// and narrows an existing one that group or others may read.
+fn private_sqlite_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            narrow_to_owner(path);
+            Ok(())
+        }
+        Err(source) => Err(Error::Io {
+            context: format!("cannot create the database file {}", path.display()),
+            source,
+        }),
+    }
+}
+
+/// Sets a regular file that group or others may access to 0600 (a warning when that is not allowed).
+fn narrow_to_owner(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    let shared = mode & 0o077;
+    if !meta.is_file() || shared == 0 {
+        return;
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        Ok(()) => tracing::info!("narrowed {} from mode {mode:o} to 600", path.display()),
+        Err(e) => tracing::warn!(
+            "{} has mode {mode:o} (group or others may read it) and cannot be narrowed to 600: {e}",
+            path.display()
+        ),
+    }
+}
+
+/// Warns when the data dir lets group or others in (the database holds token hashes, configs and history).
+fn warn_if_shared_dir(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = std::fs::metadata(dir) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "the data dir {} has mode {mode:o}: group or others may read it; `chmod 700 {}` keeps the \
+                 database (token hashes, configs, history) private",
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
 }
 
 /// PostgreSQL only: every statement that changes what `GET /resource/{uri}` reads notifies `rh_changes` at commit

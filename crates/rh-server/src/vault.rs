@@ -3,7 +3,7 @@
 //! Every user's secrets live at `<mount>/rh/<username>/<provider>` (the same place `rh` writes when it
 //! talks to Vault directly as that user); the prefix comes from the authenticated caller, never from the
 //! request, so one user cannot name another's path. Values pass through memory only: never the database,
-//! never a log line.
+//! never a log line. Vault's address and paths appear in the server log only, never in an answer.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -90,13 +90,13 @@ impl crate::dashboard::SecretVersions for VaultProxy {
     ) -> crate::dashboard::BoxFuture<'a, Result<Vec<crate::dashboard::ProviderVersions>, String>>
     {
         Box::pin(async move {
-            let store = self.for_user(username).map_err(|e| e.to_string())?;
+            let store = self.for_user(username).map_err(|e| shown(&e))?;
             let mut out = Vec::new();
-            for provider in store.list().await.map_err(|e| e.to_string())? {
+            for provider in store.list().await.map_err(|e| shown(&e))? {
                 let mut versions: Vec<crate::dashboard::SecretVersion> = store
                     .history(&provider)
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| shown(&e))?
                     .into_iter()
                     .map(|v| crate::dashboard::SecretVersion {
                         version: v.version,
@@ -111,4 +111,16 @@ impl crate::dashboard::SecretVersions for VaultProxy {
             Ok(out)
         })
     }
+}
+
+/// What a page may say about a Vault failure: never Vault's address or paths (those go to the log).
+fn shown(e: &rh_secrets::vault::Error) -> String {
+    use rh_secrets::vault::Error;
+    tracing::warn!("vault: {e}");
+    let what = match e {
+        Error::Unreachable { .. } | Error::BadAddress { .. } => "rh-server cannot reach its Vault",
+        Error::PermissionDenied { .. } => "Vault refused rh-server's token",
+        _ => "Vault error",
+    };
+    format!("{what}; the server admin can find the cause in rh-server's log")
 }

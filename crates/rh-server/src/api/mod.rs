@@ -26,6 +26,10 @@ use crate::token;
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The Vault folder rh uses without a username (`rh/local`): no account may have this name
+/// (`user create` refuses it) or reach that folder through the server.
+pub(crate) const RESERVED_USERNAME: &str = "local";
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -61,12 +65,14 @@ impl AppState {
 }
 
 /// Server knobs that are not about the database.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Failed authentications allowed per client address ([`crate::ratelimit`]).
+    /// Failed authentications allowed per client ([`crate::ratelimit`]).
     pub auth: crate::ratelimit::AuthLimit,
+    /// Connection cap and timeouts ([`crate::connections`]).
+    pub conn: crate::connections::ConnLimits,
 }
 
 impl Default for Limits {
@@ -74,6 +80,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             auth: crate::ratelimit::AuthLimit::default(),
+            conn: crate::connections::ConnLimits::default(),
         }
     }
 }
@@ -111,7 +118,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .route("/user/secret/{provider}/history", get(secret::history))
         .route("/user/secret/{provider}/metadata", get(secret::metadata))
-        .route("/user/secret/{provider}/rollback", post(secret::rollback));
+        .route("/user/secret/{provider}/rollback", post(secret::rollback))
+        .layer(middleware::map_response(no_store));
     Router::new()
         .route("/health", get(health))
         .merge(user)
@@ -135,6 +143,13 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         ))
         .layer(middleware::from_fn(crate::audit::with_client_ip))
         .layer(middleware::from_fn(log_request))
+}
+
+/// Secret answers (errors too) are never kept by a browser or a proxy cache.
+async fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 async fn health() -> Response {

@@ -1,14 +1,18 @@
 //! `/user/secret…`: the caller's provider secrets, kept in Vault under `rh/<username>` (spec §1.4 names).
 //!
 //! - `GET /user/secret` → `{"data": {provider: {k: v}}}`; with `?list=true` → `{"data": [provider, …]}`.
-//! - `PUT /user/secret`, body `{provider: {k: v}}` → `{"data": {provider: {"version": N}}}`.
+//! - `PUT /user/secret`, body `{provider: {k: v}}` → `{"data": {provider: {"version": N}}}`. When some providers
+//!   cannot be written, the first failure's status with `{"detail": …, "data": {provider: {"version": N} |
+//!   {"error": detail, "status": code}}}`: the written ones stay written.
 //! - `GET /user/secret/{p}` → `{"data": {p: {k: v}}, "version": N}`; `DELETE` → `{"data": {"deleted": true}}`.
 //! - `PUT /user/secret/{p}[?cas=N]`, body `{k: v}` → `{"data": {"version": N}}`; 409 when `cas` is stale.
 //! - `GET /user/secret/{p}/history` (metadata only), `GET /user/secret/{p}/metadata` (version, salted
 //!   fingerprints, salt), `POST /user/secret/{p}/rollback` with `{"version": N}`.
 //!
 //! A provider without secrets is a 404 whose detail starts with [`MISSING`]. No Vault configured: 503.
-//! Vault down or refusing the server's token: 503 / 502 with a one-line detail. Values are never logged.
+//! Vault down or refusing the server's token: 503 / 502 with a one-line detail that never names Vault's
+//! address or paths (those go to the log). Every answer carries `Cache-Control: no-store`. Values are never
+//! logged.
 
 use std::sync::Arc;
 
@@ -25,8 +29,6 @@ use super::{ApiError, AppState, Caller, JsonBody, UriParam, ok};
 
 /// How the detail of a "no secret" 404 starts (clients tell it from an unknown route by it).
 pub(crate) const MISSING: &str = "no secrets for";
-/// The Vault folder rh uses without a username (`rh/local`); no account may reach it through the server.
-const RESERVED_USER: &str = "local";
 
 fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> {
     let Some(proxy) = &state.vault else {
@@ -36,7 +38,7 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
              (--vault-token-file PATH or VAULT_TOKEN), or use Vault directly with VAULT_ADDR",
         ));
     };
-    if username == RESERVED_USER {
+    if username == super::RESERVED_USERNAME {
         // `rh/local` is where rh writes when it talks to Vault directly without a username.
         return Err(ApiError::forbidden(
             "the account name `local` is reserved for direct Vault use: its secrets cannot go through rh-server",
@@ -45,29 +47,35 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
     proxy.for_user(username).map_err(vault_error)
 }
 
+/// The client's answer for a Vault failure. Vault's address, mount and paths are the server's internals: they go
+/// to the server log, never into an answer.
 fn vault_error(e: VaultError) -> ApiError {
+    const SEE_LOG: &str = "the server admin can find the cause in rh-server's log";
     match e {
-        VaultError::NotFound { path } => ApiError::not_found(format!("no such version at {path}")),
-        e @ VaultError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        VaultError::NotFound { .. } => ApiError::not_found("no such version of the secret"),
+        VaultError::Conflict { expected, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "the secret changed in Vault since it was read (expected version {expected}); read it again, then retry"
+            ),
+        ),
         e @ (VaultError::Unreachable { .. } | VaultError::BadAddress { .. }) => {
             tracing::warn!("vault: {e}");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("rh-server cannot reach its Vault: {e}"),
+                format!("rh-server cannot reach its Vault; {SEE_LOG}"),
             )
         }
-        VaultError::PermissionDenied { path, .. } => {
-            tracing::error!("vault refused the server's token for {path}");
+        e @ VaultError::PermissionDenied { .. } => {
+            tracing::error!("vault refused the server's token: {e}");
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                format!(
-                    "Vault refused rh-server's token (403) for {path}; the server admin must fix its Vault token"
-                ),
+                "Vault refused rh-server's token (403); the server admin must fix its Vault token",
             )
         }
         other => {
             tracing::error!("vault: {other}");
-            ApiError::new(StatusCode::BAD_GATEWAY, format!("Vault error: {other}"))
+            ApiError::new(StatusCode::BAD_GATEWAY, format!("Vault error; {SEE_LOG}"))
         }
     }
 }
@@ -168,26 +176,50 @@ pub(super) async fn put_all(
         .map(|(p, s)| SecretStore::put(store.as_ref(), p, s, None))
         .collect();
     let mut data = Map::new();
-    let mut failed = None;
-    for ((provider, _), written) in parsed.iter().zip(join_all(futures).await) {
-        match written {
+    let (mut written, mut failed) = (Vec::new(), Vec::new());
+    let mut first_error: Option<ApiError> = None;
+    for ((provider, _), result) in parsed.iter().zip(join_all(futures).await) {
+        match result {
             Ok(version) => {
                 crate::audit::record(&state.store, &user.username, "secret.put", provider, None)
                     .await;
                 data.insert(provider.clone(), json!({ "version": version }));
+                written.push(provider.as_str());
             }
-            Err(e) => failed = failed.or(Some(e)),
+            Err(e) => {
+                let e = vault_error(e);
+                data.insert(
+                    provider.clone(),
+                    json!({ "error": e.detail, "status": e.status.as_u16() }),
+                );
+                failed.push(provider.as_str());
+                first_error.get_or_insert(e);
+            }
         }
-    }
-    if let Some(e) = failed {
-        return Err(vault_error(e));
     }
     tracing::info!(
         "{} wrote secrets for {} provider(s)",
         user.username,
-        data.len()
+        written.len()
     );
-    Ok(ok(Value::Object(data)))
+    let Some(e) = first_error else {
+        return Ok(ok(Value::Object(data)));
+    };
+    // The first failure's status, and what happened to each provider: the written ones stay written.
+    let detail = format!(
+        "not every provider was written: {} (written: {}; not written: {})",
+        e.detail,
+        if written.is_empty() {
+            "none".to_owned()
+        } else {
+            written.join(", ")
+        },
+        failed.join(", ")
+    );
+    Ok(super::json_response(
+        e.status,
+        &json!({ "detail": detail, "data": Value::Object(data) }),
+    ))
 }
 
 pub(super) async fn get_one(

@@ -29,13 +29,30 @@ async fn tls_serves_https_and_refuses_plain_http() {
     for kind in backends() {
         let db = TestDb::new(kind).await;
         let alice = db.user("alice", None);
-        let (s, _) = serve_tls(&db);
+        let (s, cert) = serve_tls(&db);
         assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
         let (st, body) = s.get("/user", &alice).await;
         assert_eq!(
             (st, body["data"]["username"].as_str()),
             (200, Some("alice"))
         );
+        // HSTS on every answer under TLS, errors too.
+        let http = trusting(&cert);
+        for (path, status) in [("/health", 200), ("/user", 401), ("/nowhere", 404)] {
+            let res = http
+                .get(format!("{}{path}", s.url))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status().as_u16(), status, "{path}");
+            assert_eq!(
+                res.headers()
+                    .get("strict-transport-security")
+                    .and_then(|v| v.to_str().ok()),
+                Some("max-age=31536000"),
+                "{path}"
+            );
+        }
         assert_eq!(
             s.post("/resource", &alice, &payload("/alice/r", &json!({"n": 1})))
                 .await
@@ -120,10 +137,12 @@ async fn failed_authentications_are_limited_per_address() {
             let got = s.get("/user", &format!("rh_wrong{i}")).await;
             assert_error(&got, 401, "invalid token");
         }
-        // The 11th attempt is refused, a correct token too, with Retry-After.
+        // Past the limit a correct token is still served (others' failures never lock a user out) ...
+        assert_eq!(s.get("/user", &alice).await.0, 200);
+        // ... while the 11th failure is held and refused with Retry-After.
         let res = reqwest::Client::new()
             .get(format!("{}/user", s.url))
-            .bearer_auth(&alice)
+            .bearer_auth("rh_wrong_again")
             .send()
             .await
             .expect("request");
@@ -142,6 +161,7 @@ async fn failed_authentications_are_limited_per_address() {
         );
         // Requests without credentials are not authentication attempts.
         assert_eq!(s.call("GET", "/health", None, None).await.0, 200);
+        assert_eq!(s.get("/user", &alice).await.0, 200);
         s.stop();
         db.cleanup().await;
     }
@@ -185,11 +205,13 @@ async fn the_lockout_ends_with_its_window_and_counts_dashboard_logins() {
     }
     assert_error(&s.get("/user", "rh_wrong").await, 401, "invalid token");
     assert_error(
-        &s.get("/user", &alice).await,
+        &s.get("/user", "rh_wrong").await,
         429,
         "too many failed authentications",
     );
+    assert_eq!(s.get("/user", &alice).await.0, 200);
     tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_error(&s.get("/user", "rh_wrong").await, 401, "invalid token");
     assert_eq!(s.get("/user", &alice).await.0, 200);
     s.stop();
 }
@@ -438,4 +460,76 @@ async fn secret_changes_are_audited_by_provider_only() {
         s.stop();
         db.cleanup().await;
     }
+}
+
+/// Runs the CLI under `umask 022` (the usual default), so a file mode not set by rh-server shows.
+fn cli_umask_022(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", "umask 022 && exec \"$0\" \"$@\"", BIN])
+        .args(args)
+        .args(db.args());
+    crate::harness::isolate(&mut cmd, &db.home());
+    cmd.output().expect("run rh-server")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn database_files_are_private_and_a_shared_data_dir_is_warned_about() {
+    let db = TestDb::new(crate::harness::Kind::Sqlite).await;
+    let out = cli_umask_022(&db, &["user", "create", "alice"]);
+    assert!(out.status.success(), "{}", rh_test::stderr(&out));
+    let alice = rh_test::stdout(&out).trim().to_owned();
+    assert!(
+        !rh_test::stderr(&out).contains("data dir"),
+        "a fresh data dir is private: {}",
+        rh_test::stderr(&out)
+    );
+    let dir = db.data_dir();
+    assert_eq!(mode(&dir), 0o700);
+    let s = db.serve();
+    assert_eq!(
+        s.post("/resource", &alice, &payload("/alice/r", &json!({"n": 1})))
+            .await
+            .0,
+        200
+    );
+    // While the server runs, the database and its WAL and shared-memory files exist: all 0600.
+    for name in ["rh-server.db", "rh-server.db-wal", "rh-server.db-shm"] {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+    // Plain HTTP answers carry no HSTS (that is for TLS only).
+    let res = reqwest::get(format!("{}/health", s.url))
+        .await
+        .expect("get");
+    assert!(res.headers().get("strict-transport-security").is_none());
+    s.stop();
+
+    // A data dir others may read, with a database file an older version made 0644.
+    let other = TestDb::new(crate::harness::Kind::Sqlite).await;
+    let dir = other.data_dir();
+    std::fs::create_dir_all(&dir).expect("dir");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::write(dir.join("rh-server.db"), b"").expect("an empty database");
+        let db_file = dir.join("rh-server.db");
+        std::fs::set_permissions(&db_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = cli_umask_022(&other, &["migrate"]);
+    assert!(out.status.success(), "{}", rh_test::stderr(&out));
+    let err = rh_test::stderr(&out);
+    assert!(
+        err.contains(&format!("the data dir {} has mode 755", dir.display())),
+        "{err}"
+    );
+    assert!(err.contains("chmod 700"), "{err}");
+    assert_eq!(mode(&dir.join("rh-server.db")), 0o600);
 }
