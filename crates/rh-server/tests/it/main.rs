@@ -19,3 +19,4 @@ mod read_cache;
 mod secrets;
 mod security;
 mod sharing;
+mod user_config;
