@@ -26,12 +26,30 @@ pub const DEFAULTS: &[(&str, &str)] = &[
 /// Keys whose values are secret: masked in listings, never uploaded.
 pub const SECRET_KEYS: &[&str] = &["token"];
 
-/// Keys that stay on this machine: `upload` strips them, as Runhouse's `upload_defaults` did.
-const LOCAL_ONLY_KEYS: &[&str] = &["token", "username", "secrets"];
+/// The user defaults an account's config on rh-server holds (Runhouse's defaults, spec §3.1, without the
+/// endpoints): the only keys `rh config upload` and `rh login --upload-config` send, the only keys a download
+/// merges into config.yaml, and the only keys rh-server stores. Endpoints (`api_server_url`,
+/// `dashboard_url`, `vault_addr`, `vault_mount`, buckets) and credentials (`token`, `secrets`) never travel,
+/// so an account's config cannot repoint the CLI.
+pub const ACCOUNT_KEYS: &[&str] = &[
+    "default_folder",
+    "default_provider",
+    "default_autostop",
+    "use_spot",
+    "use_local_configs",
+    "disable_data_collection",
+    "use_rns",
+    "default_blob_storage_folder",
+];
 
 /// True when the value of `key` must be masked.
 pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.contains(&key)
+}
+
+/// True when `key` is a user default an account's config may hold ([`ACCOUNT_KEYS`]).
+pub fn is_account_key(key: &str) -> bool {
+    ACCOUNT_KEYS.contains(&key)
 }
 
 /// The contents of `config.yaml` as stored, with the path it came from.
@@ -259,13 +277,26 @@ impl Config {
         out
     }
 
-    /// The map `rh config upload` sends: everything but the token, username and secrets map.
+    /// The map `rh config upload` sends: the stored [`ACCOUNT_KEYS`], in file order. Everything else
+    /// (token, username, secrets, endpoints, unknown keys) stays on this machine.
     pub fn upload_view(&self) -> Mapping {
-        let mut m = self.doc.clone();
-        for k in LOCAL_ONLY_KEYS {
-            m.shift_remove(*k);
-        }
-        m
+        self.doc
+            .iter()
+            .filter(|(k, _)| k.as_str().is_some_and(is_account_key))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The stored top-level keys [`Config::upload_view`] leaves out, in file order.
+    pub fn kept_local(&self) -> Vec<String> {
+        self.doc
+            .keys()
+            .map(|k| {
+                k.as_str()
+                    .map_or_else(|| "<non-string>".to_owned(), str::to_owned)
+            })
+            .filter(|k| !is_account_key(k))
+            .collect()
     }
 
     /// Writes the config atomically with mode 0600 (its directory 0700), because it may hold a token.
@@ -633,5 +664,37 @@ mod tests {
         let v = c.upload_view();
         assert_eq!(v.len(), 1);
         assert!(v.contains_key("use_spot"));
+    }
+
+    #[test]
+    fn upload_view_holds_only_account_keys() {
+        let (_d, path) = tmp_config(Some(
+            b"api_server_url: http://evil\ndefault_autostop: 5\nvault_addr: http://v\nvault_mount: m\n\
+              dashboard_url: http://d\ndefault_blob_bucket: b\nunknown: 1\ndefault_folder: /org\n",
+        ));
+        let c = Config::load_path(&path).unwrap();
+        let view = c.upload_view();
+        let keys: Vec<&str> = view.keys().filter_map(Value::as_str).collect();
+        assert_eq!(keys, ["default_autostop", "default_folder"]);
+        assert_eq!(
+            c.kept_local(),
+            [
+                "api_server_url",
+                "vault_addr",
+                "vault_mount",
+                "dashboard_url",
+                "default_blob_bucket",
+                "unknown"
+            ]
+        );
+        for k in [
+            "api_server_url",
+            "dashboard_url",
+            "vault_addr",
+            "token",
+            "secrets",
+        ] {
+            assert!(!is_account_key(k), "{k}");
+        }
     }
 }

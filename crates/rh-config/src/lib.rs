@@ -11,11 +11,15 @@ mod env;
 mod error;
 mod fs;
 mod paths;
+mod transport;
 mod value;
 
-pub use config::{Config, DEFAULTS, Overrides, SECRET_KEYS, Settings, is_secret_key};
+pub use config::{
+    ACCOUNT_KEYS, Config, DEFAULTS, Overrides, SECRET_KEYS, Settings, is_account_key, is_secret_key,
+};
 pub use env::{Env, EnvVars, MapEnv, OsEnv};
 pub use error::{Error, Result};
 pub use fs::{ensure_private_dir, write_atomic};
 pub use paths::RhPaths;
+pub use transport::{plain_http_warning, sends_token_in_clear};
 pub use value::{parse_value, render_value};

@@ -49,6 +49,23 @@ pub struct OnDemandSpec {
     pub region: Option<String>,
 }
 
+/// Refuses a cluster name whose last segment is one of Runhouse's system names ([`Cluster::RESERVED`]):
+/// `system: "s3"` must always mean the storage system, never a cluster called `s3` (spec §6.3).
+pub(crate) fn check_cluster_name(name: &ResourceName) -> Result<()> {
+    if Cluster::RESERVED.contains(&name.basename()) {
+        return Err(Error::InvalidArgument {
+            name: name.to_string(),
+            field: "name",
+            reason: format!(
+                "`{}` is reserved for a system; a cluster may not be named {}",
+                name.basename(),
+                Cluster::RESERVED.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Providers the launcher accepts.
 pub const PROVIDERS: &[&str] = &["aws", "gcp", "azure", "lambda", "cheapest"];
 
@@ -62,6 +79,7 @@ impl OnDemandCluster {
         spec: OnDemandSpec,
         settings: &ResourceSettings,
     ) -> Result<Self> {
+        check_cluster_name(&name)?;
         let provider = spec
             .provider
             .unwrap_or_else(|| settings.default_provider.clone());
@@ -212,17 +230,7 @@ impl Cluster {
 
     /// A new, unsaved cluster.
     pub fn new(name: ResourceName, ips: Vec<String>, ssh_creds: Option<SshCreds>) -> Result<Self> {
-        if Self::RESERVED.contains(&name.basename()) {
-            return Err(Error::InvalidArgument {
-                name: name.to_string(),
-                field: "name",
-                reason: format!(
-                    "`{}` is reserved ({})",
-                    name.basename(),
-                    Self::RESERVED.join(", ")
-                ),
-            });
-        }
+        check_cluster_name(&name)?;
         Ok(Self {
             name,
             ips,

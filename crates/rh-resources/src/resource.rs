@@ -134,6 +134,9 @@ impl Resource {
 
     /// Saves the resource; without `overwrite` an existing one is left untouched (`already exists`).
     pub async fn save(&self, rns: &dyn Rns, overwrite: bool) -> Result<()> {
+        if matches!(self, Self::OnDemandCluster(_) | Self::Cluster(_)) {
+            crate::cluster::check_cluster_name(self.name())?;
+        }
         rns.save(&self.to_record(), overwrite).await?;
         Ok(())
     }

@@ -72,6 +72,9 @@ impl ServerSecretStore {
         if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
             return Err(bad());
         }
+        if let Some(warning) = rh_config::plain_http_warning(base.as_str()) {
+            tracing::warn!("{warning}");
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))

@@ -63,7 +63,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
                     config.path().display()
                 );
             };
-            printer::line(&shown(&key, &value, show_secrets))?;
+            printer::line(&printer::clean(&shown(&key, &value, show_secrets)))?;
         }
         ConfigCommand::Set { key, value } => {
             let mut config = ctx.config()?;
@@ -95,7 +95,10 @@ pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
                 printer::json(&serde_json::Value::Object(map))?;
             } else {
                 for (k, v) in entries {
-                    printer::line(&format!("{k}: {}", shown(&k, &v, show_secrets)))?;
+                    printer::line(&printer::clean(&format!(
+                        "{k}: {}",
+                        shown(&k, &v, show_secrets)
+                    )))?;
                 }
             }
         }

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_yaml::{Mapping, Value as Yaml};
 
 use crate::context::Context;
+use crate::printer;
 
 #[derive(Debug, Args)]
 #[expect(
@@ -23,7 +24,9 @@ pub(crate) struct LoginArgs {
     /// stdin when piped, if not given.
     #[arg(value_name = "TOKEN")]
     token_arg: Option<String>,
-    /// Do not prompt: every choice not given by a flag is "yes" (as `runhouse login -y`).
+    /// Do not prompt: every choice not given by a flag takes its safe default. Download config: yes (only
+    /// user defaults are merged). Upload config, download secrets, upload secrets: no (each needs its flag:
+    /// `--upload-secrets` is the only way a non-interactive login sends SSH keys or credentials anywhere).
     #[arg(short, long)]
     yes: bool,
     /// Merge the account's config from rh-server into config.yaml (server values win).
@@ -109,18 +112,31 @@ fn typed(value: &serde_json::Value) -> Result<Yaml> {
 }
 
 /// Merges the account's stored config into `config` (server values win), with `username` and
-/// `default_folder`. Returns how many keys came from the server.
+/// `default_folder`. Only user defaults ([`rh_config::ACCOUNT_KEYS`]) are taken: any other key (an endpoint
+/// such as `api_server_url` or `vault_addr`, a credential, an unknown key) is skipped with a warning naming
+/// it, so an account's config cannot repoint this machine. Returns how many keys came from the server.
 pub(crate) fn merge_downloaded(
     config: &mut Config,
     username: &str,
     downloaded: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<usize> {
     let mut values = Mapping::new();
+    let mut skipped = Vec::new();
     for (k, v) in downloaded {
-        if matches!(k.as_str(), "token" | "username" | "secrets") {
+        if !rh_config::is_account_key(k) {
+            skipped.push(printer::clean(k).into_owned());
             continue;
         }
         values.insert(Yaml::String(k.clone()), typed(v)?);
+    }
+    if !skipped.is_empty() {
+        tracing::warn!(
+            "Skipped {} downloaded config key(s) that only this machine sets: {} (an account's config holds \
+             only user defaults: {})",
+            skipped.len(),
+            skipped.join(", "),
+            rh_config::ACCOUNT_KEYS.join(", ")
+        );
     }
     let n = values.len();
     config.set_many(&values);
@@ -132,8 +148,16 @@ pub(crate) fn merge_downloaded(
     Ok(n)
 }
 
-/// The config `rh config upload` and `rh login --upload-config` send.
+/// The config `rh config upload` and `rh login --upload-config` send: only the user defaults
+/// ([`Config::upload_view`]).
 pub(crate) fn upload_view(config: &Config) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let kept = config.kept_local();
+    if !kept.is_empty() {
+        tracing::debug!(
+            "not uploaded (they stay on this machine): {}",
+            printer::clean(&kept.join(", "))
+        );
+    }
     match serde_json::to_value(config.upload_view())
         .with_context(|| format!("{} cannot be sent as JSON", config.path().display()))?
     {
@@ -211,11 +235,13 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let mut download_secrets = choice(args.download_secrets, args.no_download_secrets);
     let mut upload_config = choice(args.upload_config, args.no_upload_config);
     let mut upload_secrets = choice(args.upload_secrets, args.no_upload_secrets);
-    let explicit_secrets = (download_secrets == Some(true), upload_secrets == Some(true));
+    let explicit_secrets = download_secrets == Some(true) || upload_secrets == Some(true);
     // Validate the token before asking anything else.
     let client = RemoteRns::new(&url, token.clone())?;
     let user = client.user().await?;
-    tracing::info!("Token is valid for {} at {url}", user.username);
+    // The username comes from the server: escaped before it reaches the terminal.
+    let shown_user = printer::clean(&user.username).into_owned();
+    tracing::info!("Token is valid for {shown_user} at {url}");
     if interactive {
         if download_config.is_none() {
             download_config = Some(ask(
@@ -236,17 +262,21 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             )?);
         }
     }
-    let default = args.yes;
-    let download_config = download_config.unwrap_or(default);
-    let upload_config = upload_config.unwrap_or(default && config.exists());
-    let download_secrets = download_secrets.unwrap_or(default);
-    let upload_secrets = upload_secrets.unwrap_or(default);
+    // Unanswered choices take their safe defaults: `--yes` downloads the account's user defaults and
+    // changes nothing else; without `--yes` (piped stdin) nothing happens that no flag asked for.
+    let download_config = download_config.unwrap_or(args.yes);
+    let upload_config = upload_config.unwrap_or(false);
+    let download_secrets = download_secrets.unwrap_or(false);
+    let upload_secrets = upload_secrets.unwrap_or(false);
 
-    // Check the secret store before anything is written: an explicit request must be possible.
+    // Secrets at login go through the server being logged into (its URL and this token), never an
+    // older token's server or `VAULT_ADDR`. Checked before anything is written: an explicit request must
+    // be possible.
+    let login_ctx = ctx.logged_in(&url, &token);
     let store_ok = if download_secrets || upload_secrets {
-        match crate::store::open(ctx) {
-            Ok(_) => true,
-            Err(e) if explicit_secrets.0 || explicit_secrets.1 => return Err(e),
+        match check_store(&login_ctx).await {
+            Ok(()) => true,
+            Err(e) if explicit_secrets => return Err(e),
             Err(e) => {
                 tracing::warn!("Skipping secrets: {e:#}");
                 false
@@ -290,13 +320,22 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     tracing::info!("Saved your token to {}", config.path().display());
 
     if store_ok && download_secrets {
-        crate::commands::secrets_vault::pull(ctx, &[], false, false).await?;
+        crate::commands::secrets_vault::pull(&login_ctx, &[], false, false).await?;
     }
     if store_ok && upload_secrets {
-        crate::commands::secrets_vault::push(ctx, &[], args.yes || !interactive, false).await?;
+        crate::commands::secrets_vault::push(&login_ctx, &[], args.yes || !interactive, false)
+            .await?;
     }
-    tracing::info!("Logged in to {url} as {}.", user.username);
+    tracing::info!("Logged in to {url} as {shown_user}.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the secret store the login's context sees (rh-server's Vault proxy) and asks it for its
+/// providers, so a server without a Vault is found before anything is written.
+async fn check_store(ctx: &Context) -> Result<()> {
+    let store = crate::store::open(ctx)?;
+    store.list().await?;
+    Ok(())
 }
 
 pub(crate) async fn logout(ctx: &Context, args: &LogoutArgs) -> Result<ExitCode> {

@@ -406,14 +406,25 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             if json {
                 printer::line(&rh_rns::to_python_json(&Value::Object(config)))?;
             } else {
-                printer::line(&format!("name: {}", resource.name()))?;
-                printer::line(&format!("type: {}", resource.kind()))?;
+                // Everything here may come from a server or a cloned repo: escaped (JSON stays exact).
+                printer::line(&format!(
+                    "name: {}",
+                    printer::clean(&resource.name().to_string())
+                ))?;
+                printer::line(&format!("type: {}", printer::clean(&resource.kind())))?;
                 if let Some(path) = rns.locate(&name).await? {
-                    printer::line(&format!("file: {}", path.display()))?;
+                    printer::line(&format!(
+                        "file: {}",
+                        printer::clean(&path.display().to_string())
+                    ))?;
                 }
                 for (k, v) in &config {
                     if !matches!(k.as_str(), "name" | "resource_type" | "resource_subtype") {
-                        printer::line(&format!("{k}: {}", render(v)))?;
+                        printer::line(&format!(
+                            "{}: {}",
+                            printer::clean(k),
+                            printer::clean(&render(v))
+                        ))?;
                     }
                 }
             }
@@ -430,7 +441,11 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             let rns = local.store(&folder)?;
             let listing = rns.list(&folder, recursive).await?;
             for s in &listing.skipped {
-                tracing::warn!("Skipping {}: {}", s.location, s.reason);
+                tracing::warn!(
+                    "Skipping {}: {}",
+                    printer::clean(&s.location),
+                    printer::clean(&s.reason)
+                );
             }
             if json {
                 let items: Vec<Value> = listing
@@ -446,19 +461,27 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                     .collect();
                 printer::json(&Value::Array(items))?;
             } else {
-                let width = listing
+                let rows: Vec<(String, String)> = listing
                     .entries
                     .iter()
-                    .map(|e| e.name.to_string().chars().count())
+                    .map(|e| {
+                        let kind = match &e.resource_subtype {
+                            Some(s) => format!("{}/{s}", e.resource_type),
+                            None => e.resource_type.clone(),
+                        };
+                        (
+                            printer::clean(&e.name.to_string()).into_owned(),
+                            printer::clean(&kind).into_owned(),
+                        )
+                    })
+                    .collect();
+                let width = rows
+                    .iter()
+                    .map(|(name, _)| name.chars().count())
                     .max()
                     .unwrap_or(0);
                 let mut out = String::new();
-                for e in &listing.entries {
-                    let kind = match &e.resource_subtype {
-                        Some(s) => format!("{}/{s}", e.resource_type),
-                        None => e.resource_type.clone(),
-                    };
-                    let name = e.name.to_string();
+                for (name, kind) in &rows {
                     let _ = writeln!(out, "{name:<width$}  {kind}");
                 }
                 printer::bytes(out.as_bytes())?;
@@ -534,17 +557,17 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 tracing::info!("No commits have changed {name} yet");
             } else {
                 for h in &entries {
-                    printer::line(&format!(
+                    printer::line(&printer::clean(&format!(
                         "{}  {}  {}  {}  ({})",
                         h.short_id, h.time, h.author, h.change, h.message
-                    ))?;
+                    )))?;
                 }
             }
         }
         ResourceCommand::Diff { name, rev } => {
             let (name, rns) = local.resolve(&name)?;
             let text = rns.diff(&name, rev.as_deref()).await?;
-            printer::bytes(text.as_bytes())?;
+            printer::bytes(printer::clean_lines(&text).as_bytes())?;
         }
         ResourceCommand::Restore { name, rev, commit } => {
             let (name, rns) = local.resolve(&name)?;
@@ -677,10 +700,12 @@ fn print_access(got: &rh_rns::remote::wire::AccessResult, json: bool) -> Result<
         return Ok(());
     }
     for (user, level) in &got.added_users {
-        printer::line(&format!("added {user}: {level}"))?;
+        printer::line(&printer::clean(&format!("added {user}: {level}")))?;
     }
     for (email, level) in &got.new_users {
-        printer::line(&format!("invited {email}: {level} (no account yet)"))?;
+        printer::line(&printer::clean(&format!(
+            "invited {email}: {level} (no account yet)"
+        )))?;
     }
     if got.added_users.is_empty() && got.new_users.is_empty() {
         tracing::info!("No access changed");

@@ -13,4 +13,5 @@ mod run;
 mod secrets;
 mod secrets_server;
 mod server_tls;
+mod trust;
 mod vault;

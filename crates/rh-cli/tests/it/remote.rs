@@ -208,7 +208,8 @@ fn config_upload_download_round_trip() {
     assert_eq!(v["default_autostop"], json!(30));
     assert_eq!(v["use_spot"], json!(true));
     assert_eq!(v["default_provider"], json!("gcp"));
-    assert_eq!(v["team"], json!({"region": "eu"}));
+    // `team.region` is not a user default: it stays on the first machine.
+    assert_eq!(v["team"], Value::Null);
     assert_eq!(v["keep_me"], json!("yes-please"));
     assert_eq!(v["username"], json!("alice"));
     assert_eq!(v["token"], json!(token));
@@ -381,23 +382,22 @@ fn remote_resources_history_and_sharing_between_two_users() {
 #[test]
 fn login_uploads_and_downloads_secrets_through_the_secret_store() {
     let server = TestServer::start();
-    // Without a secret store, an explicit request fails before anything is stored.
-    let token = server.create_user("nostore", None);
-    let t0 = t();
-    let err = fail(
-        &t0,
-        &[
-            "login",
-            &token,
-            "--api-server-url",
-            server.url(),
-            "--download-secrets",
-        ],
-    );
-    assert!(err.contains("no secret store configured"), "{err}");
-    assert!(!t0.config_file().exists());
-
     if !rh_test::integration() {
+        // The server has no Vault: an explicit request fails before anything is stored.
+        let token = server.create_user("nostore", None);
+        let t0 = t();
+        let err = fail(
+            &t0,
+            &[
+                "login",
+                &token,
+                "--api-server-url",
+                server.url(),
+                "--download-secrets",
+            ],
+        );
+        assert!(err.contains("503"), "{err}");
+        assert!(!t0.config_file().exists());
         return;
     }
     let addr = rh_test::service_env("VAULT_ADDR").expect("VAULT_ADDR");
@@ -546,8 +546,8 @@ async fn downloaded_values_are_typed_like_python_literals() {
         rh_rns::remote::RemoteRns::new(server.url(), secrecy::SecretString::from(token.clone()))
             .expect("client");
     let values = json!({
-        "use_spot": "True", "disable_data_collection": "False", "default_autostop": "-1",
-        "autostop_mins": "30", "default_provider": "cheapest", "region": "None",
+        "use_spot": "True", "disable_data_collection": "False", "default_autostop": "30",
+        "default_provider": "cheapest", "default_blob_storage_folder": "None",
         "default_folder": "~", "token": "never", "secrets": {"aws": "x"},
     });
     let serde_json::Value::Object(map) = values else {
@@ -562,10 +562,9 @@ async fn downloaded_values_are_typed_like_python_literals() {
         serde_json::from_str(&t.ok(["config", "list", "--json", "--show-secrets"])).expect("json");
     assert_eq!(v["use_spot"], json!(true));
     assert_eq!(v["disable_data_collection"], json!(false));
-    assert_eq!(v["default_autostop"], json!(-1));
-    assert_eq!(v["autostop_mins"], json!(30));
+    assert_eq!(v["default_autostop"], json!(30));
     assert_eq!(v["default_provider"], json!("cheapest"));
-    assert_eq!(v["region"], json!(null));
+    assert_eq!(v["default_blob_storage_folder"], json!(null));
     assert_eq!(
         v["default_folder"],
         json!("/alice"),
@@ -627,19 +626,17 @@ fn move_between_local_and_remote_and_restore_a_version() {
 }
 
 #[test]
-fn login_yes_answers_yes_and_skips_secrets_without_a_store() {
+fn login_yes_downloads_the_config_and_uploads_nothing() {
     let server = TestServer::start();
     let token = server.create_user("alice", None);
+    server_config(&server, &token);
     let first = t();
     first.ok(["config", "set", "default_provider", "aws"]);
     let out = first.run(["login", &token, "--api-server-url", server.url(), "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Skipping secrets"),
-        "{}",
-        stderr(&out)
-    );
-    // The config was uploaded: a second machine downloads it.
+    // Downloaded (a safe default: only user defaults are merged) ...
+    assert_eq!(first.ok(["config", "get", "default_autostop"]), "45\n");
+    // ... and nothing uploaded: a second machine downloads the account's config as it was.
     let second = t();
     second.ok([
         "login",
@@ -648,5 +645,19 @@ fn login_yes_answers_yes_and_skips_secrets_without_a_store() {
         server.url(),
         "--download-config",
     ]);
+    assert_eq!(
+        second.ok(["config", "get", "default_provider"]),
+        "cheapest\n"
+    );
+    // With the flag, the config goes up.
+    first.ok([
+        "login",
+        &token,
+        "--api-server-url",
+        server.url(),
+        "--yes",
+        "--upload-config",
+    ]);
+    second.ok(["config", "download"]);
     assert_eq!(second.ok(["config", "get", "default_provider"]), "aws\n");
 }

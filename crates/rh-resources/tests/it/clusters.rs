@@ -271,3 +271,47 @@ async fn byo_cluster_references_a_secret() {
         Err(Error::Rns(rh_rns::Error::NotFound { .. }))
     ));
 }
+
+#[tokio::test]
+async fn reserved_system_names_are_refused_for_every_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rns = LocalRns::new(dir.path());
+    let settings = ResourceSettings {
+        default_autostop: -1,
+        default_provider: "aws".to_owned(),
+        use_spot: false,
+    };
+    for reserved in Cluster::RESERVED {
+        for n in [format!("~/{reserved}"), format!("~/team/{reserved}")] {
+            let err = OnDemandCluster::new(name(&n), OnDemandSpec::default(), &settings)
+                .expect_err("reserved");
+            assert!(
+                err.to_string()
+                    .contains(&format!("`{reserved}` is reserved")),
+                "{err}"
+            );
+            assert!(Cluster::new(name(&n), vec![], None).is_err(), "{n}");
+        }
+    }
+    // A config saved under a reserved name (`rh resource save`) is refused too; other kinds may use it.
+    let config =
+        serde_json::json!({"resource_type": "cluster", "resource_subtype": "OnDemandCluster"});
+    let record =
+        rh_rns::ResourceRecord::new(name("~/s3"), config.as_object().expect("object").clone());
+    let cluster = Resource::from_record(&record, "test").expect("typed");
+    let err = cluster.save(&rns, false).await.expect_err("reserved");
+    assert!(err.to_string().contains("`s3` is reserved"), "{err}");
+    assert!(!dir.path().join("rh/s3").exists());
+    let notes = rh_rns::ResourceRecord::new(
+        name("~/s3"),
+        serde_json::json!({"resource_type": "notes"})
+            .as_object()
+            .expect("object")
+            .clone(),
+    );
+    Resource::from_record(&notes, "test")
+        .expect("typed")
+        .save(&rns, false)
+        .await
+        .expect("not a cluster: saved");
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use gix::bstr::{BStr, ByteSlice};
 
-use super::store::{WriteError, config_path, write_config};
+use super::store::{WriteError, resource_file, write_config};
 use super::{LocalRns, diff, require_local};
 use crate::{Error, HistoryEntry, ResourceName, ResourceRecord, Result};
 
@@ -115,6 +115,7 @@ pub(crate) fn history(
     limit: Option<usize>,
 ) -> Result<Vec<HistoryEntry>> {
     require_local(name, "history")?;
+    resource_file(rns, name, "read the history of")?;
     let repo = open(rns)?;
     let rela = repo.rela_path(rns, name)?;
     let Some(head) = repo.head_commit()? else {
@@ -203,7 +204,7 @@ pub(crate) fn diff(rns: &LocalRns, name: &ResourceName, rev: Option<&str>) -> Re
         },
     };
     let old = old.map(|id| repo.blob_bytes(id)).transpose()?;
-    let path = config_path(rns, name)?;
+    let path = resource_file(rns, name, "read")?;
     let new = match std::fs::read(&path) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -241,7 +242,7 @@ pub(crate) fn restore(rns: &LocalRns, name: &ResourceName, rev: &str) -> Result<
     let bytes = repo.blob_bytes(id)?;
     // Check before writing, so a corrupt old version never replaces a good current one.
     let record = ResourceRecord::from_json(name.clone(), &bytes, &format!("{rela} at {rev}"))?;
-    let path = config_path(rns, name)?;
+    let path = resource_file(rns, name, "write")?;
     write_config(&path, &bytes, true).map_err(|e| match e {
         WriteError::Io(action, p, source) => Error::io(action, p, source),
         WriteError::Exists => unreachable!("overwrite is on"),
@@ -281,7 +282,7 @@ pub(crate) fn commit(
     let mut changes = Vec::new();
     for name in names {
         let rela = repo.rela_path(rns, name)?;
-        let path = config_path(rns, name)?;
+        let path = resource_file(rns, name, "commit")?;
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let id = repo

@@ -25,6 +25,72 @@ pub(crate) fn config_path(rns: &LocalRns, name: &ResourceName) -> Result<PathBuf
     }
 }
 
+/// The `config.json` of a local name, after checking that nothing below `rh/` on the way to it is a symlink.
+pub(crate) fn resource_file(
+    rns: &LocalRns,
+    name: &ResourceName,
+    action: &'static str,
+) -> Result<PathBuf> {
+    let path = config_path(rns, name)?;
+    refuse_links(rns, &path, action)?;
+    Ok(path)
+}
+
+/// Refuses a symlink at any component below `rh/` down to `path` (a resource dir, a nested dir,
+/// `config.json` itself): a cloned repo's `rh/gcp/config.json -> ~/.config/gcloud/…` must not be read,
+/// uploaded or written through. The error names the link. `rh/` itself may be a link.
+pub(crate) fn refuse_links(rns: &LocalRns, path: &Path, action: &'static str) -> Result<()> {
+    let Ok(rel) = path.strip_prefix(&rns.rh_dir) else {
+        return Ok(());
+    };
+    let mut here = rns.rh_dir.clone();
+    for part in rel.components() {
+        here.push(part);
+        match std::fs::symlink_metadata(&here) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::io(action, here, symlink_error()));
+            }
+            Ok(_) => {}
+            // Missing (or unreadable): nothing further down exists to follow.
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+fn symlink_error() -> std::io::Error {
+    std::io::Error::other("it is a symbolic link, and rh never follows links below rh/")
+}
+
+/// Temp files older than this, beside a config, were left by a writer that was killed; newer ones may
+/// belong to a writer still running. The rule is rh-config's for its own temp files.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_mins(1);
+
+/// Removes the `.config.json.*.tmp` files a killed save left in `dir` (only stale ones, only regular
+/// files), so they never end up committed to the work tree.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if !(file_name.starts_with(".config.json.") && file_name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn folder_path(rns: &LocalRns, folder: &ResourceName) -> PathBuf {
     let mut path = rns.rh_dir.clone();
     path.extend(folder.segments());
@@ -34,7 +100,7 @@ fn folder_path(rns: &LocalRns, folder: &ResourceName) -> PathBuf {
 pub(crate) fn save(rns: &LocalRns, record: &ResourceRecord, overwrite: bool) -> Result<()> {
     let name = record.name();
     require_local(name, "saving")?;
-    let path = config_path(rns, name)?;
+    let path = resource_file(rns, name, "write")?;
     tracing::info!("Saving config for {name} to: {}", path.display());
     write_config(&path, &record.to_json_bytes(), overwrite).map_err(|e| match e {
         WriteError::Exists => Error::AlreadyExists {
@@ -89,6 +155,7 @@ pub(crate) fn write_config(
             }
         })?;
     }
+    remove_stale_temps(dir);
     Ok(())
 }
 
@@ -119,7 +186,7 @@ pub(crate) fn load(rns: &LocalRns, name: &ResourceName) -> Result<ResourceRecord
             name: name.to_string(),
         }),
         Scope::Local => {
-            let path = config_path(rns, name)?;
+            let path = resource_file(rns, name, "read")?;
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -140,14 +207,14 @@ pub(crate) fn exists(rns: &LocalRns, name: &ResourceName) -> Result<bool> {
     match name.scope() {
         Scope::Builtin => Ok(builtins::get(name.basename()).is_some()),
         Scope::Local if name.is_root() => Ok(false),
-        Scope::Local => Ok(config_path(rns, name)?.is_file()),
+        Scope::Local => Ok(resource_file(rns, name, "read")?.is_file()),
         Scope::Remote => Err(super::not_local(name)),
     }
 }
 
 pub(crate) fn delete(rns: &LocalRns, name: &ResourceName) -> Result<()> {
     require_local(name, "deleting")?;
-    let path = config_path(rns, name)?;
+    let path = resource_file(rns, name, "remove")?;
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -156,6 +223,9 @@ pub(crate) fn delete(rns: &LocalRns, name: &ResourceName) -> Result<()> {
             });
         }
         Err(e) => return Err(Error::io("remove", path, e)),
+    }
+    if let Some(dir) = path.parent() {
+        remove_stale_temps(dir);
     }
     prune_empty_dirs(rns, path.parent());
     Ok(())
@@ -195,6 +265,7 @@ pub(crate) fn list(rns: &LocalRns, folder: &ResourceName, recursive: bool) -> Re
         Scope::Local => {}
     }
     let dir = folder_path(rns, folder);
+    refuse_links(rns, &dir, "list")?;
     if !dir.is_dir() {
         if folder.is_root() {
             return Ok(listing);
@@ -210,13 +281,25 @@ pub(crate) fn list(rns: &LocalRns, folder: &ResourceName, recursive: bool) -> Re
 
 fn walk(dir: &Path, folder: &ResourceName, recursive: bool, out: &mut Listing) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
+    // A link to a dir is reported (it would have been listed); the link itself is never followed, only
+    // stat'ed. Links to files are not resources and are left alone (`config.json` is checked below).
     let mut children: Vec<_> = entries
         .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            e.file_type()
+                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && e.path().is_dir()))
+        })
         .collect();
     children.sort_by_key(std::fs::DirEntry::file_name);
     for child in children {
         let path = child.path();
+        if child.file_type().is_ok_and(|t| t.is_symlink()) {
+            out.skipped.push(Skipped {
+                location: path.display().to_string(),
+                reason: symlink_error().to_string(),
+            });
+            continue;
+        }
         let Some(segment) = child.file_name().to_str().map(str::to_owned) else {
             out.skipped.push(Skipped {
                 location: path.display().to_string(),
@@ -232,7 +315,16 @@ fn walk(dir: &Path, folder: &ResourceName, recursive: bool, out: &mut Listing) -
             continue;
         };
         let config = path.join(CONFIG);
-        if config.is_file() {
+        let config_type = std::fs::symlink_metadata(&config).map(|m| m.file_type());
+        if config_type
+            .as_ref()
+            .is_ok_and(std::fs::FileType::is_symlink)
+        {
+            out.skipped.push(Skipped {
+                location: config.display().to_string(),
+                reason: symlink_error().to_string(),
+            });
+        } else if config_type.is_ok_and(|t| t.is_file()) {
             match read_entry(&name, &config) {
                 Ok(entry) => out.entries.push(entry),
                 Err(reason) => out.skipped.push(Skipped {

@@ -85,6 +85,9 @@ impl RemoteRns {
                 reason: "the server url must start with http:// or https://".to_owned(),
             });
         }
+        if let Some(warning) = rh_config::plain_http_warning(&base_url) {
+            tracing::warn!("{warning}");
+        }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)

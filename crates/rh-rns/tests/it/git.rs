@@ -272,3 +272,41 @@ async fn commit_touches_only_the_resource() {
         " M README\nA  staged.txt\n"
     );
 }
+
+#[tokio::test]
+async fn history_diff_restore_and_commit_refuse_a_symlinked_config() {
+    let dir = repo();
+    let rns = LocalRns::new(dir.path());
+    rns.save(&cluster("~/c", 30), false).await.expect("save");
+    rns.commit(&[name("~/c")], "save c").await.expect("commit");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("token.json");
+    std::fs::write(&secret, r#"{"resource_type": "blob", "token": "SECRET"}"#).expect("write");
+    let link = dir.path().join("rh/c/config.json");
+    std::fs::remove_file(&link).expect("rm");
+    std::os::unix::fs::symlink(&secret, &link).expect("link");
+    let errors = [
+        rns.history(&name("~/c"), None).await.expect_err("history"),
+        rns.diff(&name("~/c"), None).await.expect_err("diff"),
+        rns.restore(&name("~/c"), "HEAD")
+            .await
+            .expect_err("restore"),
+        rns.commit(&[name("~/c")], "leak")
+            .await
+            .expect_err("commit"),
+    ];
+    for err in errors {
+        let text = err.to_string();
+        assert!(
+            text.contains(&link.display().to_string()) && text.contains("symbolic link"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"));
+    }
+    assert!(
+        std::fs::read_to_string(&secret)
+            .expect("read")
+            .contains("SECRET")
+    );
+    assert!(!git(dir.path(), &["log", "--format=%s"]).contains("leak"));
+}

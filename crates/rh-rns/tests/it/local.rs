@@ -207,3 +207,155 @@ fn workdir_search_on_real_trees() {
     });
     assert_eq!(rns.rh_dir(), root.join("elsewhere/rh"));
 }
+
+fn blob(n: &str) -> ResourceRecord {
+    ResourceRecord::new(
+        name(n),
+        serde_json::from_str(r#"{"resource_type": "blob"}"#).expect("json"),
+    )
+}
+
+#[track_caller]
+fn assert_link_error(err: &Error, link: &Path) {
+    let text = err.to_string();
+    assert!(
+        text.contains(&link.display().to_string()) && text.contains("symbolic link"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn symlinks_below_rh_are_refused_on_every_operation() {
+    let dir = tmp();
+    let outside = tmp();
+    let secret = outside.path().join("credentials.json");
+    std::fs::write(&secret, r#"{"resource_type": "blob", "token": "SECRET"}"#).expect("write");
+    let rns = LocalRns::new(dir.path());
+    let rh = dir.path().join("rh");
+    // config.json itself, a resource dir, and a nested dir are links.
+    std::fs::create_dir_all(rh.join("gcp")).expect("mkdir");
+    std::os::unix::fs::symlink(&secret, rh.join("gcp/config.json")).expect("link");
+    std::os::unix::fs::symlink(outside.path(), rh.join("linked")).expect("link");
+    std::fs::create_dir_all(rh.join("team")).expect("mkdir");
+    std::os::unix::fs::symlink(outside.path(), rh.join("team/sub")).expect("link");
+    let file_link = rh.join("gcp/config.json");
+    assert_link_error(
+        &rns.load(&name("~/gcp")).await.expect_err("load"),
+        &file_link,
+    );
+    assert_link_error(
+        &rns.exists(&name("~/gcp")).await.expect_err("exists"),
+        &file_link,
+    );
+    assert_link_error(
+        &rns.save(&blob("~/gcp"), true).await.expect_err("save"),
+        &file_link,
+    );
+    assert_link_error(
+        &rns.delete(&name("~/gcp")).await.expect_err("rm"),
+        &file_link,
+    );
+    assert_link_error(
+        &rns.rename(&name("~/gcp"), &name("~/moved"), false)
+            .await
+            .expect_err("mv"),
+        &file_link,
+    );
+    assert_link_error(
+        &rns.save(&blob("~/linked/x"), false)
+            .await
+            .expect_err("save"),
+        &rh.join("linked"),
+    );
+    assert_link_error(
+        &rns.save(&blob("~/team/sub/x"), false)
+            .await
+            .expect_err("save"),
+        &rh.join("team/sub"),
+    );
+    assert_link_error(
+        &rns.list(&name("~/linked"), false).await.expect_err("ls"),
+        &rh.join("linked"),
+    );
+    // Nothing was written through a link, the target is intact, the link is still there.
+    assert_eq!(
+        std::fs::read_dir(outside.path()).expect("ls").count(),
+        1,
+        "only the credentials file"
+    );
+    assert!(
+        std::fs::read_to_string(&secret)
+            .expect("read")
+            .contains("SECRET")
+    );
+    assert!(!rh.join("moved").exists());
+    // A listing skips the links, naming them, and lists the rest.
+    rns.save(&blob("~/real"), false).await.expect("save");
+    let listing = rns
+        .list(&ResourceName::local_root(), true)
+        .await
+        .expect("list");
+    let names: Vec<String> = listing.entries.iter().map(|e| e.name.to_string()).collect();
+    assert_eq!(names, ["~/real"]);
+    let mut skipped: Vec<&str> = listing
+        .skipped
+        .iter()
+        .map(|s| s.location.as_str())
+        .collect();
+    skipped.sort_unstable();
+    let expected = [
+        rh.join("gcp/config.json"),
+        rh.join("linked"),
+        rh.join("team/sub"),
+    ];
+    assert_eq!(
+        skipped,
+        expected
+            .iter()
+            .map(|p| p.to_str().expect("utf8"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        listing
+            .skipped
+            .iter()
+            .all(|s| s.reason.contains("symbolic link"))
+    );
+}
+
+#[tokio::test]
+async fn stale_temp_files_of_a_killed_save_are_removed() {
+    let dir = tmp();
+    let rns = LocalRns::new(dir.path());
+    rns.save(&blob("~/a"), false).await.expect("save");
+    let res_dir = dir.path().join("rh/a");
+    let stale = res_dir.join(".config.json.Xy12ab.tmp");
+    let fresh = res_dir.join(".config.json.Zz98cd.tmp");
+    let other = res_dir.join("notes.tmp");
+    for p in [&stale, &fresh, &other] {
+        std::fs::write(p, "{").expect("write");
+    }
+    let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_mins(2);
+    for p in [&stale, &other] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .expect("open")
+            .set_modified(two_minutes_ago)
+            .expect("mtime");
+    }
+    rns.save(&blob("~/a"), true).await.expect("save");
+    assert!(!stale.exists(), "a killed writer's temp file is cleaned");
+    assert!(fresh.exists(), "a running writer's temp file is kept");
+    assert!(other.exists(), "files that are not rh's temps are kept");
+    // Deleting the resource cleans them too, so its dir can go.
+    std::fs::File::options()
+        .write(true)
+        .open(&fresh)
+        .expect("open")
+        .set_modified(two_minutes_ago)
+        .expect("mtime");
+    std::fs::remove_file(&other).expect("rm");
+    rns.delete(&name("~/a")).await.expect("delete");
+    assert!(!res_dir.exists());
+}

@@ -28,6 +28,20 @@ pub(super) async fn put_config(
     for key in NEVER_STORED {
         config.remove(*key);
     }
+    // Only user defaults: a stored endpoint (`api_server_url`, `vault_addr`, …) would repoint every
+    // machine that downloads this config.
+    let refused: Vec<&str> = config
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !rh_config::is_account_key(k))
+        .collect();
+    if !refused.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "config keys not accepted: {} (an account config holds only user defaults: {})",
+            refused.join(", "),
+            rh_config::ACCOUNT_KEYS.join(", ")
+        )));
+    }
     let config = Value::Object(config);
     state.store.set_user_config(&user.username, &config).await?;
     crate::audit::record(

@@ -22,3 +22,4 @@ mod secrets;
 mod security;
 mod sessions;
 mod sharing;
+mod user_config;
