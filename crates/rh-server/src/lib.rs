@@ -72,12 +72,14 @@ pub async fn create_user(
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
     let hash = token::hash(&token);
-    let granted = store.create_user(username, email.as_deref(), &hash).await?;
+    let audit = audit::Audit::new(audit::CLI_ACTOR, "user.create", username);
+    let granted = store
+        .create_user(username, email.as_deref(), &hash, &audit)
+        .await?;
     if let Some(lifetime) = expires_in {
         let expires = credentials::expiry_after(lifetime);
         credentials::set_token(store, username, &hash, Some(&expires)).await?;
     }
-    audit::record(store, audit::CLI_ACTOR, "user.create", username, None).await;
     Ok((token, granted))
 }
 

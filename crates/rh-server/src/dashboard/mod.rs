@@ -58,6 +58,10 @@ pub fn router(store: Store, secrets: Option<Arc<dyn SecretVersions>>) -> Router 
         .route("/resources/{uri}/share", post(resources::share))
         .route("/resources/{uri}/revoke", post(resources::revoke))
         .route("/resources/{uri}/visibility", post(resources::visibility))
+        .route(
+            "/resources/{uri}/purge-history",
+            post(resources::purge_history),
+        )
         .route("/secrets", get(account::secrets))
         .route("/account", get(account::account))
         .route("/account/token", post(account::rotate))
