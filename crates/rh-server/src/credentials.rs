@@ -6,6 +6,7 @@
 
 use sqlx::Row as _;
 
+use crate::audit::Audit;
 use crate::store::now;
 use crate::{Error, Result, Store, token};
 
@@ -45,12 +46,14 @@ pub fn expiry_after(lifetime: time::Duration) -> String {
         .expect("a UTC time always formats")
 }
 
-/// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation.
+/// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation, with
+/// `audit`'s row in the same transaction.
 pub async fn set_token(
     store: &Store,
     username: &str,
     token_hash: &str,
     expires_at: Option<&str>,
+    audit: &Audit,
 ) -> Result<()> {
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
@@ -65,13 +68,14 @@ pub async fn set_token(
     if done.rows_affected() == 0 {
         return Err(Error::UserNotFound(username.to_owned()));
     }
+    audit.write(&mut w.tx).await?;
     w.tx.commit().await?;
     Ok(())
 }
 
-/// Revokes `username`'s token and ends their dashboard sessions; the account and its data stay.
-/// A new token can be issued with `rh-server user token`.
-pub async fn revoke(store: &Store, username: &str) -> Result<()> {
+/// Revokes `username`'s token and ends their dashboard sessions, with `audit`'s row; the account and its data
+/// stay. A new token can be issued with `rh-server user token`.
+pub async fn revoke(store: &Store, username: &str, audit: &Audit) -> Result<()> {
     let unusable = format!("revoked:{}", token::random_id()?);
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
@@ -90,6 +94,7 @@ pub async fn revoke(store: &Store, username: &str) -> Result<()> {
         .bind(username)
         .execute(&mut *w.tx)
         .await?;
+    audit.write(&mut w.tx).await?;
     w.tx.commit().await?;
     Ok(())
 }

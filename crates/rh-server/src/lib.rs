@@ -72,14 +72,17 @@ pub async fn create_user(
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
     let hash = token::hash(&token);
+    let expires = expires_in.map(credentials::expiry_after);
     let audit = audit::Audit::new(audit::CLI_ACTOR, "user.create", username);
     let granted = store
-        .create_user(username, email.as_deref(), &hash, &audit)
+        .create_user(
+            username,
+            email.as_deref(),
+            &hash,
+            expires.as_deref(),
+            &audit,
+        )
         .await?;
-    if let Some(lifetime) = expires_in {
-        let expires = credentials::expiry_after(lifetime);
-        credentials::set_token(store, username, &hash, Some(&expires)).await?;
-    }
     Ok((token, granted))
 }
 
@@ -93,15 +96,26 @@ pub async fn rotate_token(
 ) -> Result<String> {
     let token = token::generate()?;
     let expires = expires_in.map(credentials::expiry_after);
-    credentials::set_token(store, username, &token::hash(&token), expires.as_deref()).await?;
-    audit::record(store, actor, "user.token", username, None).await;
+    let audit = audit::Audit::new(actor, "user.token", username);
+    credentials::set_token(
+        store,
+        username,
+        &token::hash(&token),
+        expires.as_deref(),
+        &audit,
+    )
+    .await?;
     Ok(token)
 }
 
 /// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.
 pub async fn revoke_token(store: &Store, username: &str, actor: &str) -> Result<()> {
-    credentials::revoke(store, username).await?;
-    audit::record(store, actor, "user.revoke", username, None).await;
+    credentials::revoke(
+        store,
+        username,
+        &audit::Audit::new(actor, "user.revoke", username),
+    )
+    .await?;
     Ok(())
 }
 

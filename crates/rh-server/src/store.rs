@@ -455,13 +455,15 @@ impl Store {
 
     // ---- users ----
 
-    /// Creates an account and turns pending invitations for its email into grants, with `audit`'s row, in one
-    /// transaction. Returns the addresses and levels granted that way.
+    /// Creates an account (its token expiring at `expires_at`, if given) and turns pending invitations for its
+    /// email into grants, with `audit`'s row, in one transaction. Returns the addresses and levels granted
+    /// that way.
     pub async fn create_user(
         &self,
         username: &str,
         email: Option<&str>,
         token_hash: &str,
+        expires_at: Option<&str>,
         audit: &Audit,
     ) -> Result<Vec<(String, String)>> {
         let mut w = self.begin_write().await?;
@@ -484,13 +486,15 @@ impl Store {
         }
         let now = now();
         let inserted = sqlx::query(
-            "INSERT INTO users (username, email, token_hash, config, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(username)
         .bind(email)
         .bind(token_hash)
         .bind("{}")
         .bind(&now)
+        .bind(expires_at)
         .execute(&mut *w.tx)
         .await;
         match inserted {

@@ -88,6 +88,15 @@ async fn a_change_whose_audit_row_cannot_be_written_does_not_happen() {
         );
         let cli = db.cli(&["user", "create", "carol"]);
         assert!(!cli.status.success(), "{kind:?}: user create must fail");
+        for verb in ["token", "revoke"] {
+            let out = db.cli(&["user", verb, "alice"]);
+            assert!(!out.status.success(), "{kind:?}: user {verb} must fail");
+        }
+        assert_eq!(
+            s.get("/resource/alice:x", &alice).await.0,
+            200,
+            "{kind:?}: alice's token was neither replaced nor revoked"
+        );
 
         assert_eq!(
             (
