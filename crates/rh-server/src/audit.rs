@@ -45,7 +45,7 @@ pub struct AuditEntry {
     /// The username that made the change, or [`CLI_ACTOR`].
     pub actor: String,
     /// `resource.create`, `resource.update`, `resource.delete`, `resource.share`, `resource.revoke`,
-    /// `resource.visibility`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
+    /// `resource.visibility`, `resource.purge`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
     /// `user.token`, `user.revoke`.
     pub action: String,
     /// The resource address, secret provider or username changed.

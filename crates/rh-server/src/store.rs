@@ -1361,6 +1361,101 @@ mod tests {
         );
     }
 
+    /// Rows as migrations 1–4 left them: `alice:db` deleted once and re-created (versions 1–3, then 4–5, public,
+    /// read by bob since 5), `alice:gone` deleted.
+    const OLD_ROWS: &[&str] = &[
+        "INSERT INTO users (username, token_hash, config, created_at) VALUES ('alice', 'a', '{}', 't')",
+        "INSERT INTO users (username, token_hash, config, created_at) VALUES ('bob', 'b', '{}', 't')",
+        "INSERT INTO resources (uri, name, owner, visibility, config, version, created_at, updated_at) \
+         VALUES ('alice:db', '/alice/db', 'alice', 'public', '{}', 5, 't', 't')",
+        "INSERT INTO grants (uri, username, access_level, granted_by, created_at) \
+         VALUES ('alice:db', 'bob', 'read', 'alice', 't')",
+        "INSERT INTO resource_history (uri, version, action, author, config, created_at) VALUES \
+         ('alice:db', 1, 'create', 'alice', '{\"pw\": \"old\"}', 't'), \
+         ('alice:db', 2, 'update', 'alice', '{\"pw\": \"old2\"}', 't'), \
+         ('alice:db', 3, 'delete', 'alice', '{\"pw\": \"old2\"}', 't'), \
+         ('alice:db', 4, 'create', 'alice', '{}', 't'), ('alice:db', 5, 'update', 'alice', '{}', 't'), \
+         ('alice:gone', 1, 'create', 'alice', '{}', 't'), ('alice:gone', 2, 'delete', 'alice', '{}', 't')",
+    ];
+
+    async fn migrate_old_rows(store: &Store) {
+        let mut old = migrator();
+        old.migrations = Cow::Owned(old.migrations.iter().take(4).cloned().collect());
+        old.run(&store.pool).await.expect("migrations 1-4");
+        for sql in OLD_ROWS {
+            sqlx::query(sql).execute(&store.pool).await.expect(sql);
+        }
+        assert_eq!(store.migrate().await.expect("migration 5"), 1);
+        let versions = |scope: HistoryScope| async move {
+            let page = store
+                .history_page(&scope, None, 100, true)
+                .await
+                .expect("page");
+            page.entries.iter().map(|e| e.version).collect::<Vec<_>>()
+        };
+        let view = store
+            .history_view("alice:db", "bob")
+            .await
+            .expect("view")
+            .expect("the resource");
+        assert_eq!((view.open_since, view.grant_since), (Some(5), Some(5)));
+        let all = HistoryScope {
+            resource_id: view.resource_id.clone(),
+            from_version: 0,
+        };
+        assert_eq!(versions(all).await, [5, 4], "the current incarnation only");
+        let gone = store
+            .last_incarnation("alice:gone")
+            .await
+            .expect("query")
+            .expect("an incarnation");
+        let gone = HistoryScope {
+            resource_id: gone,
+            from_version: 0,
+        };
+        assert_eq!(
+            versions(gone).await,
+            [2, 1],
+            "a deleted resource's last one"
+        );
+        // The first incarnation of alice:db is no current resource's nor the newest at its address.
+        assert_eq!(
+            store.last_incarnation("alice:db").await.expect("query"),
+            Some(view.resource_id)
+        );
+    }
+
+    #[tokio::test]
+    async fn migration_5_keeps_each_current_resources_own_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = DatabaseTarget::DataDir(dir.path().join("data"));
+        let store = Store::open(&target).await.expect("open");
+        migrate_old_rows(&store).await;
+        store.close().await;
+        let Some(admin) = rh_test::service_env("DATABASE_URL").filter(|_| rh_test::integration())
+        else {
+            return;
+        };
+        let name = format!("rh_test_{}", token::random_id().expect("random"));
+        let admin_store = Store::open(&DatabaseTarget::Url(admin.clone()))
+            .await
+            .expect("pg");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin_store.pool)
+            .await
+            .expect("create database");
+        let base = admin.rsplit_once('/').expect("a database path").0;
+        let store = Store::open(&DatabaseTarget::Url(format!("{base}/{name}")))
+            .await
+            .expect("open pg");
+        migrate_old_rows(&store).await;
+        store.close().await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin_store.pool)
+            .await;
+        admin_store.close().await;
+    }
+
     #[test]
     fn timestamps_sort_as_text() {
         let a = now();
