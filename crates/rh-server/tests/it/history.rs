@@ -352,6 +352,27 @@ async fn history_is_paged_with_a_cursor() {
             400,
             "before",
         );
+        // The dashboard lists 100 versions a page, with a link to the older ones.
+        let mut web = Web::sign_in(&s, &alice).await;
+        let page = web.get("/resources/alice:many").await.1;
+        assert!(
+            page.contains("Compare from version 151") && !page.contains("Compare from version 150"),
+            "{kind:?}"
+        );
+        assert!(
+            page.contains("?before=151#history"),
+            "{kind:?}: a link to older versions"
+        );
+        let older = web.get("/resources/alice:many?before=151").await.1;
+        assert!(
+            older.contains("Compare from version 150") && older.contains("Compare from version 51"),
+            "{kind:?}"
+        );
+        // The diff page reads the two versions it shows (default: the current one and the one before).
+        let (st, diff) = web.get("/resources/alice:many/diff").await;
+        assert!(st == 200 && diff.contains("v249 → v250"), "{kind:?}: {st}");
+        let (st, diff) = web.get("/resources/alice:many/diff?from=1&to=250").await;
+        assert!(st == 200 && diff.contains("v1 → v250"), "{kind:?}: {st}");
         s.stop();
         db.cleanup().await;
     }
