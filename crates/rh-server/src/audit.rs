@@ -2,15 +2,17 @@
 //!
 //! Rows never hold values, configs or tokens: the target is a resource address, a secret provider or a
 //! username, and the detail at most names grantees, an access level, a visibility or a version number.
-//! A row is written right after its change succeeds; if that write fails the change stands and the failure
-//! is logged (the audit log is a record, not a gate).
+//! A row is written in the transaction of its change ([`Audit`], passed to the [`Store`] call that writes the
+//! change): both commit or neither does, so a change that cannot be audited does not happen. The one exception
+//! is a secret change, which lives in Vault: its row ([`record`]) is written right after the Vault write
+//! succeeds, and if that row fails the change stands and the failure is logged.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::store::now;
 use crate::{Result, Store, token};
@@ -43,7 +45,7 @@ pub struct AuditEntry {
     /// The username that made the change, or [`CLI_ACTOR`].
     pub actor: String,
     /// `resource.create`, `resource.update`, `resource.delete`, `resource.share`, `resource.revoke`,
-    /// `resource.visibility`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
+    /// `resource.visibility`, `resource.purge`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
     /// `user.token`, `user.revoke`.
     pub action: String,
     /// The resource address, secret provider or username changed.
@@ -54,38 +56,81 @@ pub struct AuditEntry {
     pub client_ip: Option<String>,
 }
 
-/// Records a change made by `actor` from the current request's address (if any). Never fails the caller.
-pub async fn record(store: &Store, actor: &str, action: &str, target: &str, detail: Option<&str>) {
-    let ip = CLIENT_IP.try_with(|ip| *ip).ok().flatten();
-    if let Err(e) = insert(store, actor, action, target, detail, ip).await {
-        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
+/// The audit row of one change, written by the [`Store`] call that makes the change, in its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    actor: String,
+    action: String,
+    target: String,
+    detail: Option<String>,
+    ip: Option<IpAddr>,
+}
+
+impl Audit {
+    /// A change made by `actor` from the current request's address (none outside a request).
+    pub fn new(actor: &str, action: &str, target: &str) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: None,
+            ip: CLIENT_IP.try_with(|ip| *ip).ok().flatten(),
+        }
+    }
+
+    /// With a detail (grantees and level, visibility, version; never a value).
+    #[must_use]
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub(crate) fn has_detail(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    /// Inserts the row inside `tx`; the caller's commit makes it and the change durable together.
+    pub(crate) async fn write(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+        self.write_with(tx, self.detail.as_deref()).await
+    }
+
+    /// [`Audit::write`] with another detail (e.g. the grantees a revoke really removed).
+    pub(crate) async fn write_with(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token::random_id()?)
+        .bind(now())
+        .bind(&self.actor)
+        .bind(&self.action)
+        .bind(&self.target)
+        .bind(detail)
+        .bind(self.ip.map(|ip| ip.to_string()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 }
 
-async fn insert(
-    store: &Store,
-    actor: &str,
-    action: &str,
-    target: &str,
-    detail: Option<&str>,
-    ip: Option<IpAddr>,
-) -> Result<()> {
-    let mut w = store.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(token::random_id()?)
-    .bind(now())
-    .bind(actor)
-    .bind(action)
-    .bind(target)
-    .bind(detail)
-    .bind(ip.map(|ip| ip.to_string()))
-    .execute(&mut *w.tx)
-    .await?;
-    w.tx.commit().await?;
-    Ok(())
+/// Records a change that lives outside the database (a secret in Vault) after it succeeded, from the current
+/// request's address (if any). Never fails the caller: the change has already happened.
+pub async fn record(store: &Store, actor: &str, action: &str, target: &str, detail: Option<&str>) {
+    let mut audit = Audit::new(actor, action, target);
+    audit.detail = detail.map(str::to_owned);
+    let written = async {
+        let mut w = store.begin_write().await?;
+        audit.write(&mut w.tx).await?;
+        w.tx.commit().await?;
+        Ok::<_, crate::Error>(())
+    };
+    if let Err(e) = written.await {
+        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
+    }
 }
 
 /// The newest `limit` rows, newest first, optionally only those by `actor`.

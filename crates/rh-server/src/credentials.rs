@@ -6,6 +6,7 @@
 
 use sqlx::Row as _;
 
+use crate::audit::Audit;
 use crate::store::now;
 use crate::{Error, Result, Store, token};
 
@@ -58,12 +59,14 @@ pub fn expiry_after(lifetime: time::Duration) -> String {
 }
 
 /// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation, and ends
-/// their dashboard sessions (each is bound to the token it was opened with; see [`rotate_in_session`]).
+/// their dashboard sessions (each is bound to the token it was opened with; see [`rotate_in_session`]), with
+/// `audit`'s row in the same transaction.
 pub async fn set_token(
     store: &Store,
     username: &str,
     token_hash: &str,
     expires_at: Option<&str>,
+    audit: &Audit,
 ) -> Result<()> {
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
@@ -82,6 +85,7 @@ pub async fn set_token(
         .bind(username)
         .execute(&mut *w.tx)
         .await?;
+    audit.write(&mut w.tx).await?;
     w.tx.commit().await?;
     Ok(())
 }
@@ -89,7 +93,7 @@ pub async fn set_token(
 /// Rotates `username`'s token from their dashboard session `session_id_hash`, in one transaction: only if
 /// `current_token` is the account's token now (compared in constant time, then swapped only if unchanged),
 /// stores `new_hash` with its expiry (`None`: never), ends every other session of the account and binds this
-/// one to the new token, expiring no later than it. Returns when this session now expires, or `None` (and
+/// one to the new token, expiring no later than it, with `audit`'s row. Returns when this session now expires, or `None` (and
 /// nothing changed) when `current_token` is not the current token.
 pub(crate) async fn rotate_in_session(
     store: &Store,
@@ -98,6 +102,7 @@ pub(crate) async fn rotate_in_session(
     new_hash: &str,
     expires_at: Option<&str>,
     session_id_hash: &str,
+    audit: &Audit,
 ) -> Result<Option<String>> {
     let mut w = store.begin_write().await?;
     let row = sqlx::query("SELECT token_hash FROM users WHERE username = $1")
@@ -149,6 +154,7 @@ pub(crate) async fn rotate_in_session(
             .execute(&mut *w.tx)
             .await?;
     }
+    audit.write(&mut w.tx).await?;
     w.tx.commit().await?;
     Ok(Some(until))
 }
@@ -194,9 +200,9 @@ pub(crate) fn seconds_until(stamp: &str) -> Option<i64> {
     Some((left.whole_seconds() + up).max(0))
 }
 
-/// Revokes `username`'s token and ends their dashboard sessions; the account and its data stay.
-/// A new token can be issued with `rh-server user token`.
-pub async fn revoke(store: &Store, username: &str) -> Result<()> {
+/// Revokes `username`'s token and ends their dashboard sessions, with `audit`'s row; the account and its data
+/// stay. A new token can be issued with `rh-server user token`.
+pub async fn revoke(store: &Store, username: &str, audit: &Audit) -> Result<()> {
     let unusable = format!("revoked:{}", token::random_id()?);
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
@@ -215,6 +221,7 @@ pub async fn revoke(store: &Store, username: &str) -> Result<()> {
         .bind(username)
         .execute(&mut *w.tx)
         .await?;
+    audit.write(&mut w.tx).await?;
     w.tx.commit().await?;
     Ok(())
 }

@@ -79,12 +79,17 @@ pub async fn create_user(
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;
     let hash = token::hash(&token);
-    let granted = store.create_user(username, email.as_deref(), &hash).await?;
-    if let Some(lifetime) = expires_in {
-        let expires = credentials::expiry_after(lifetime);
-        credentials::set_token(store, username, &hash, Some(&expires)).await?;
-    }
-    audit::record(store, audit::CLI_ACTOR, "user.create", username, None).await;
+    let expires = expires_in.map(credentials::expiry_after);
+    let audit = audit::Audit::new(audit::CLI_ACTOR, "user.create", username);
+    let granted = store
+        .create_user(
+            username,
+            email.as_deref(),
+            &hash,
+            expires.as_deref(),
+            &audit,
+        )
+        .await?;
     Ok((token, granted))
 }
 
@@ -99,8 +104,15 @@ pub async fn rotate_token(
 ) -> Result<String> {
     let token = token::generate()?;
     let expires = expires_in.map(credentials::expiry_after);
-    credentials::set_token(store, username, &token::hash(&token), expires.as_deref()).await?;
-    audit::record(store, actor, "user.token", username, None).await;
+    let audit = audit::Audit::new(actor, "user.token", username);
+    credentials::set_token(
+        store,
+        username,
+        &token::hash(&token),
+        expires.as_deref(),
+        &audit,
+    )
+    .await?;
     Ok(token)
 }
 
@@ -124,12 +136,12 @@ pub(crate) async fn rotate_token_from_session(
         &token::hash(&token),
         expires.as_deref(),
         &token::hash(session_id),
+        &audit::Audit::new(username, "user.token", username),
     )
     .await?;
     let Some(session_expires) = session_expires else {
         return Ok(None);
     };
-    audit::record(store, username, "user.token", username, None).await;
     Ok(Some(Rotated {
         token,
         expires,
@@ -149,8 +161,12 @@ pub(crate) struct Rotated {
 
 /// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.
 pub async fn revoke_token(store: &Store, username: &str, actor: &str) -> Result<()> {
-    credentials::revoke(store, username).await?;
-    audit::record(store, actor, "user.revoke", username, None).await;
+    credentials::revoke(
+        store,
+        username,
+        &audit::Audit::new(actor, "user.revoke", username),
+    )
+    .await?;
     Ok(())
 }
 

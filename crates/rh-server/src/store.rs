@@ -17,6 +17,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::audit::Audit;
 use crate::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
 use crate::read_cache::ReadCache;
 use crate::{Error, Result, token};
@@ -106,16 +107,67 @@ pub struct StoredResource {
 /// One entry of a resource's history.
 #[derive(Debug, Clone)]
 pub struct HistoryEntry {
-    /// Version number; versions only grow, across deletes and re-creates too.
+    /// Version number; versions only grow, across deletes and re-creates too (unless the history was purged).
     pub version: i64,
     /// `create`, `update` or `delete`.
     pub action: String,
     /// Username of who made the change.
     pub author: String,
-    /// The full config of that version (for a delete, the last config).
+    /// The full config of that version (for a delete, the last config); `Null` in a listing without configs.
     pub config: Value,
     /// RFC 3339 UTC time of the change.
     pub timestamp: String,
+}
+
+/// What deciding who sees which versions of a resource needs: the resource with the reader's grant, its
+/// incarnation and the versions from which the grant and its visibility let the reader read.
+#[derive(Debug, Clone)]
+pub struct HistoryView {
+    /// The resource.
+    pub resource: StoredResource,
+    /// The reader's grant on it (`read`/`write`), if any.
+    pub grant: Option<String>,
+    /// The incarnation: history is kept per incarnation, not per address.
+    pub resource_id: String,
+    /// The version from which everyone may read it (unlisted or public since then); `None` while private.
+    pub open_since: Option<i64>,
+    /// The version current when the reader's grant was made.
+    pub grant_since: Option<i64>,
+}
+
+/// Which history entries a reader sees: one incarnation, from one version on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryScope {
+    /// The incarnation.
+    pub resource_id: String,
+    /// The oldest version shown (0: all).
+    pub from_version: i64,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// The entries.
+    pub entries: Vec<HistoryEntry>,
+    /// When older entries exist: the `before` that reads the next page (the oldest version of this one).
+    pub next: Option<i64>,
+}
+
+/// Most bytes of configs one history page holds (at least one entry is always returned): the page size cap
+/// in memory, whatever `limit` asked for.
+pub const HISTORY_PAGE_BYTES: i64 = 32 * 1024 * 1024;
+
+/// Most notification mails, and separately most invitations of emails without an account, one user may queue
+/// per hour; a share beyond it is refused (429) and queues nothing.
+pub const INVITES_PER_HOUR: i64 = 200;
+
+/// How a [`Store::grant`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granted {
+    /// Grants, invitations and notifications are stored.
+    Done,
+    /// The sharer reached [`INVITES_PER_HOUR`]; nothing was stored.
+    HourlyCapReached,
 }
 
 /// The new state of a resource, as an update decided it.
@@ -237,6 +289,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed("outbox delivery"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0004_outbox_delivery.sql")),
+                false,
+            ),
+            Migration::new(
+                5,
+                Cow::Borrowed("history per incarnation, readers' first versions, outbox sender"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0005_incarnations.sql")),
                 false,
             ),
             Migration::new(
@@ -417,13 +476,16 @@ impl Store {
 
     // ---- users ----
 
-    /// Creates an account and turns pending invitations for its email into grants. Returns the addresses and
-    /// levels granted that way.
+    /// Creates an account (its token expiring at `expires_at`, if given) and turns pending invitations for its
+    /// email into grants, with `audit`'s row, in one transaction. Returns the addresses and levels granted
+    /// that way.
     pub async fn create_user(
         &self,
         username: &str,
         email: Option<&str>,
         token_hash: &str,
+        expires_at: Option<&str>,
+        audit: &Audit,
     ) -> Result<Vec<(String, String)>> {
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT username FROM users WHERE username = $1")
@@ -445,13 +507,15 @@ impl Store {
         }
         let now = now();
         let inserted = sqlx::query(
-            "INSERT INTO users (username, email, token_hash, config, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(username)
         .bind(email)
         .bind(token_hash)
         .bind("{}")
         .bind(&now)
+        .bind(expires_at)
         .execute(&mut *w.tx)
         .await;
         match inserted {
@@ -465,7 +529,7 @@ impl Store {
         let mut granted = Vec::new();
         if let Some(email) = email {
             let rows = sqlx::query(
-                "SELECT i.uri, i.access_level, i.invited_by, r.name FROM invitations i \
+                "SELECT i.uri, i.access_level, i.invited_by, r.name, r.version FROM invitations i \
                  JOIN resources r ON r.uri = i.uri WHERE i.email = $1 ORDER BY i.uri",
             )
             .bind(email)
@@ -476,7 +540,8 @@ impl Store {
                 let level: String = row.try_get(1)?;
                 let by: String = row.try_get(2)?;
                 let name: String = row.try_get(3)?;
-                upsert_grant(&mut w.tx, &uri, username, &level, &by, &now).await?;
+                let since: i64 = row.try_get(4)?;
+                upsert_grant(&mut w.tx, &uri, username, &level, &by, &now, since).await?;
                 granted.push((name, level));
             }
             sqlx::query("DELETE FROM invitations WHERE email = $1")
@@ -484,6 +549,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
+        audit.write(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(granted)
     }
@@ -524,14 +590,20 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// Replaces the user's stored defaults.
-    pub async fn set_user_config(&self, username: &str, config: &Value) -> Result<()> {
+    /// Replaces the user's stored defaults, with `audit`'s row.
+    pub async fn set_user_config(
+        &self,
+        username: &str,
+        config: &Value,
+        audit: &Audit,
+    ) -> Result<()> {
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
             .bind(config.to_string())
             .bind(username)
             .execute(&mut *w.tx)
             .await?;
+        audit.write(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -614,7 +686,8 @@ impl Store {
         Ok(Some((user, resource)))
     }
 
-    /// Creates a resource; `false` if one already exists at that address.
+    /// Creates a resource (a new incarnation, with a new `resource_id`) with `audit`'s row; `false` if one
+    /// already exists at that address.
     #[expect(
         clippy::too_many_arguments,
         reason = "one column each; a struct would only rename them"
@@ -628,7 +701,9 @@ impl Store {
         visibility: &str,
         config: &Value,
         author: &str,
+        audit: &Audit,
     ) -> Result<bool> {
+        let id = token::random_id()?;
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
             .bind(uri)
@@ -649,8 +724,8 @@ impl Store {
         let now = now();
         let text = config.to_string();
         let inserted = sqlx::query(
-            "INSERT INTO resources (uri, name, owner, resource_type, visibility, config, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "INSERT INTO resources (uri, name, owner, resource_type, visibility, config, version, created_at, \
+             updated_at, resource_id, open_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
         )
         .bind(uri)
         .bind(name)
@@ -660,6 +735,8 @@ impl Store {
         .bind(&text)
         .bind(version)
         .bind(&now)
+        .bind(&id)
+        .bind((visibility != "private").then_some(version))
         .execute(&mut *w.tx)
         .await;
         match inserted {
@@ -668,7 +745,8 @@ impl Store {
                 other?;
             }
         }
-        insert_history(&mut w.tx, uri, version, "create", author, &text, &now).await?;
+        insert_history(&mut w.tx, uri, &id, version, "create", author, &text, &now).await?;
+        audit.write(&mut w.tx).await?;
         match w.tx.commit().await {
             Err(e) if is_unique_violation(&e) => Ok(false),
             other => other.map(|()| true).map_err(Error::from),
@@ -676,13 +754,15 @@ impl Store {
     }
 
     /// Updates a resource under a row lock: reads it with `username`'s grant, lets `decide` check access and
-    /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry.
-    /// Returns the new version, or `None` if there is no such resource. Concurrent updates of one resource
-    /// queue instead of failing.
+    /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry and
+    /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
+    /// one resource queue instead of failing. A change from private to unlisted or public makes the new
+    /// version the first one everyone may see in the history; a change to private ends that.
     pub async fn update_locked<E: From<Error>>(
         &self,
         uri: &str,
         username: &str,
+        audit: &Audit,
         decide: impl FnOnce(&StoredResource, Option<&str>) -> Result<Change, E>,
     ) -> Result<Option<i64>, E> {
         let db = |e: sqlx::Error| E::from(Error::from(e));
@@ -700,44 +780,59 @@ impl Store {
             .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let (current, grant) = resource_from_row(&row, 0).map_err(E::from)?;
+        let id: String = row.try_get(5).map_err(db)?;
+        let open_since: Option<i64> = row.try_get(6).map_err(db)?;
         let change = decide(&current, grant.as_deref())?;
         let now = now();
         let text = change.config.to_string();
         let version = current.version + 1;
+        let open_since = match (current.visibility.as_str(), change.visibility.as_str()) {
+            (_, "private") => None,
+            ("private", _) => Some(version),
+            _ => open_since.or(Some(version)),
+        };
         sqlx::query(
             "UPDATE resources SET config = $1, visibility = $2, resource_type = $3, version = $4, \
-             updated_at = $5 WHERE uri = $6",
+             updated_at = $5, open_since = $6 WHERE uri = $7",
         )
         .bind(&text)
         .bind(&change.visibility)
         .bind(change.resource_type.as_deref())
         .bind(version)
         .bind(&now)
+        .bind(open_since)
         .bind(uri)
         .execute(&mut *w.tx)
         .await
         .map_err(db)?;
-        insert_history(&mut w.tx, uri, version, "update", username, &text, &now)
-            .await
-            .map_err(E::from)?;
+        insert_history(
+            &mut w.tx, uri, &id, version, "update", username, &text, &now,
+        )
+        .await
+        .map_err(E::from)?;
+        audit.write(&mut w.tx).await.map_err(E::from)?;
         w.tx.commit().await.map_err(db)?;
         Ok(Some(version))
     }
 
-    /// Deletes a resource with its grants and invitations, recording the deletion in its history.
-    /// `false` if it did not exist.
-    pub async fn delete_resource(&self, uri: &str, author: &str) -> Result<bool> {
+    /// Deletes a resource with its grants and invitations, recording the deletion in its history, with
+    /// `audit`'s row. `false` if it did not exist.
+    pub async fn delete_resource(&self, uri: &str, author: &str, audit: &Audit) -> Result<bool> {
         let mut w = self.begin_write().await?;
-        let row = sqlx::query("DELETE FROM resources WHERE uri = $1 RETURNING version, config")
-            .bind(uri)
-            .fetch_optional(&mut *w.tx)
-            .await?;
+        let row = sqlx::query(
+            "DELETE FROM resources WHERE uri = $1 RETURNING version, config, resource_id",
+        )
+        .bind(uri)
+        .fetch_optional(&mut *w.tx)
+        .await?;
         let Some(row) = row else { return Ok(false) };
         let version: i64 = row.try_get(0)?;
         let config: String = row.try_get(1)?;
+        let id: String = row.try_get(2)?;
         insert_history(
             &mut w.tx,
             uri,
+            &id,
             version + 1,
             "delete",
             author,
@@ -745,6 +840,7 @@ impl Store {
             &now(),
         )
         .await?;
+        audit.write(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(true)
     }
@@ -787,32 +883,176 @@ impl Store {
         Ok(out)
     }
 
-    /// The newest `limit` history entries of `uri`, newest first.
-    pub async fn history(&self, uri: &str, limit: Option<i64>) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT version, action, author, config, created_at FROM resource_history WHERE uri = $1 \
-             ORDER BY version DESC LIMIT $2",
+    /// The resource at `uri` with what deciding which versions `username` may see needs.
+    pub async fn history_view(&self, uri: &str, username: &str) -> Result<Option<HistoryView>> {
+        let row = sqlx::query(
+            "SELECT r.owner, r.visibility, r.config, r.version, g.access_level, r.resource_id, r.open_since, \
+             g.since_version FROM resources r LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 \
+             WHERE r.uri = $1",
         )
         .bind(uri)
-        .bind(limit.unwrap_or(i64::MAX))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (resource, grant) = resource_from_row(&row, 0)?;
+        Ok(Some(HistoryView {
+            resource,
+            grant,
+            resource_id: row.try_get(5)?,
+            open_since: row.try_get(6)?,
+            grant_since: row.try_get(7)?,
+        }))
+    }
+
+    /// The incarnation of the newest history entry at `uri` (for a deleted resource: its last incarnation).
+    pub async fn last_incarnation(&self, uri: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT resource_id FROM resource_history WHERE uri = $1 AND resource_id IS NOT NULL \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(uri)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Error::from)
+    }
+
+    /// One page of `scope`'s history, newest first: at most `limit` entries older than `before` (when given),
+    /// and no more than [`HISTORY_PAGE_BYTES`] of configs (at least one entry). Without `configs` the entries'
+    /// configs are `Null` and are not read.
+    pub async fn history_page(
+        &self,
+        scope: &HistoryScope,
+        before: Option<i64>,
+        limit: i64,
+        configs: bool,
+    ) -> Result<HistoryPage> {
+        // First the versions and sizes only, so a page never reads more configs than it returns.
+        let rows = sqlx::query(
+            "SELECT version, LENGTH(config), action, author, created_at FROM resource_history \
+             WHERE resource_id = $1 AND version >= $2 AND version < $3 ORDER BY version DESC LIMIT $4",
+        )
+        .bind(&scope.resource_id)
+        .bind(scope.from_version)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.saturating_add(1))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let config: String = row.try_get(3)?;
-                Ok(HistoryEntry {
-                    version: row.try_get(0)?,
-                    action: row.try_get(1)?,
-                    author: row.try_get(2)?,
-                    config: parse_json(&config),
-                    timestamp: row.try_get(4)?,
-                })
+        let mut entries = Vec::new();
+        let mut bytes = 0i64;
+        for row in &rows {
+            let size: Option<i64> = row.try_get(1)?;
+            bytes = bytes.saturating_add(size.unwrap_or(0));
+            let full = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= limit
+                || (configs && bytes > HISTORY_PAGE_BYTES);
+            if full && !entries.is_empty() {
+                break;
+            }
+            entries.push(HistoryEntry {
+                version: row.try_get(0)?,
+                action: row.try_get(2)?,
+                author: row.try_get(3)?,
+                config: Value::Null,
+                timestamp: row.try_get(4)?,
+            });
+        }
+        let next = (entries.len() < rows.len())
+            .then(|| entries.last().map(|e| e.version))
+            .flatten();
+        if configs && let (Some(newest), Some(oldest)) = (entries.first(), entries.last()) {
+            let rows = sqlx::query(
+                "SELECT version, config FROM resource_history WHERE resource_id = $1 \
+                 AND version >= $2 AND version <= $3",
+            )
+            .bind(&scope.resource_id)
+            .bind(oldest.version)
+            .bind(newest.version)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut by_version: std::collections::HashMap<i64, String> = rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+            for e in &mut entries {
+                if let Some(text) = by_version.remove(&e.version) {
+                    e.config = parse_json(&text);
+                }
+            }
+        }
+        Ok(HistoryPage { entries, next })
+    }
+
+    /// The entry of `version` in `scope` (with its config), if the scope shows it.
+    pub async fn history_version(
+        &self,
+        scope: &HistoryScope,
+        version: i64,
+    ) -> Result<Option<HistoryEntry>> {
+        if version < scope.from_version {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT version, action, author, config, created_at FROM resource_history \
+             WHERE resource_id = $1 AND version = $2",
+        )
+        .bind(&scope.resource_id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let config: String = row.try_get(3)?;
+            Ok(HistoryEntry {
+                version: row.try_get(0)?,
+                action: row.try_get(1)?,
+                author: row.try_get(2)?,
+                config: parse_json(&config),
+                timestamp: row.try_get(4)?,
             })
-            .collect()
+        })
+        .transpose()
+    }
+
+    /// Removes the history at `uri`, of every incarnation, except the entry of the current version of the
+    /// resource there (if it exists), with `audit`'s row. Returns how many entries were removed.
+    pub async fn purge_history(&self, uri: &str, audit: &Audit) -> Result<u64> {
+        let mut w = self.begin_write().await?;
+        let current: Option<(i64, String)> =
+            sqlx::query("SELECT version, resource_id FROM resources WHERE uri = $1")
+                .bind(uri)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .transpose()?;
+        let done = match &current {
+            Some((version, id)) => {
+                sqlx::query(
+                    "DELETE FROM resource_history WHERE uri = $1 \
+                     AND NOT (version = $2 AND resource_id = $3)",
+                )
+                .bind(uri)
+                .bind(version)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM resource_history WHERE uri = $1")
+                    .bind(uri)
+                    .execute(&mut *w.tx)
+                    .await?
+            }
+        };
+        let removed = done.rows_affected();
+        audit
+            .write_with(&mut w.tx, Some(&format!("{removed} entries")))
+            .await?;
+        w.tx.commit().await?;
+        Ok(removed)
     }
 
     /// Grants `level` to each grantee (accounts get grants, emails get invitations) and queues notifications,
-    /// all in one transaction.
+    /// with `audit`'s row, all in one transaction; unless that would take `by` over [`INVITES_PER_HOUR`]
+    /// mails or invitations in the last hour, when nothing is stored.
     pub async fn grant(
         &self,
         uri: &str,
@@ -820,13 +1060,26 @@ impl Store {
         level: &str,
         by: &str,
         notifications: &[Notification],
-    ) -> Result<()> {
+        audit: &Audit,
+    ) -> Result<Granted> {
         let mut w = self.begin_write().await?;
         let now = now();
+        let invites = grantees
+            .iter()
+            .filter(|g| matches!(g, Grantee::Email(_)))
+            .count();
+        if over_hourly_cap(&mut w.tx, by, notifications.len(), invites).await? {
+            return Ok(Granted::HourlyCapReached);
+        }
+        let since: i64 = sqlx::query("SELECT version FROM resources WHERE uri = $1")
+            .bind(uri)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get(0)?;
         for g in grantees {
             match g {
                 Grantee::User(username) => {
-                    upsert_grant(&mut w.tx, uri, username, level, by, &now).await?;
+                    upsert_grant(&mut w.tx, uri, username, level, by, &now, since).await?;
                 }
                 Grantee::Email(email) => {
                     sqlx::query(
@@ -846,22 +1099,32 @@ impl Store {
         }
         for n in notifications {
             sqlx::query(
-                "INSERT INTO outbox (id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO outbox (id, recipient, subject, body, created_at, queued_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(token::random_id()?)
             .bind(&n.recipient)
             .bind(&n.subject)
             .bind(&n.body)
             .bind(&now)
+            .bind(by)
             .execute(&mut *w.tx)
             .await?;
         }
+        audit.write(&mut w.tx).await?;
         w.tx.commit().await?;
         if !notifications.is_empty() {
             // Wakes this process's mail sender (if any) now rather than at its next poll.
             self.outbox_ready.notify_one();
         }
-        Ok(())
+        Ok(Granted::Done)
+    }
+
+    /// Whether queueing `mails` notifications and `invites` invitations would take `by` over
+    /// [`INVITES_PER_HOUR`] (a check before a change that precedes [`Store::grant`]; the grant checks again).
+    pub async fn over_hourly_cap(&self, by: &str, mails: usize, invites: usize) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        over_hourly_cap(&mut conn, by, mails, invites).await
     }
 
     /// Signalled when this process queues notifications; the mail sender waits on it between polls.
@@ -870,7 +1133,14 @@ impl Store {
     }
 
     /// Removes the grants and invitations of `grantees` (all of them when `None`). Returns what was removed.
-    pub async fn revoke(&self, uri: &str, grantees: Option<&[Grantee]>) -> Result<Vec<Grantee>> {
+    /// When something was, `audit`'s row is written in the same transaction (its detail, if it has none: the
+    /// removed usernames and emails).
+    pub async fn revoke(
+        &self,
+        uri: &str,
+        grantees: Option<&[Grantee]>,
+        audit: &Audit,
+    ) -> Result<Vec<Grantee>> {
         let mut w = self.begin_write().await?;
         let mut removed = Vec::new();
         match grantees {
@@ -909,6 +1179,17 @@ impl Store {
                         removed.push(g.clone());
                     }
                 }
+            }
+        }
+        if !removed.is_empty() {
+            if audit.has_detail() {
+                audit.write(&mut w.tx).await?;
+            } else {
+                let who: Vec<&str> = removed
+                    .iter()
+                    .map(|(Grantee::User(w) | Grantee::Email(w))| w.as_str())
+                    .collect();
+                audit.write_with(&mut w.tx, Some(&who.join(","))).await?;
             }
         }
         w.tx.commit().await?;
@@ -1015,8 +1296,9 @@ CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON grants
 ";
 
 /// A resource row with the caller's grant; `$1` is the uri, `$2` the username.
-const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level FROM resources r \
-     LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
+/// Then its `resource_id` and `open_since`.
+const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level, r.resource_id, \
+     r.open_since FROM resources r LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
 
 /// Reads owner, visibility, config, version and grant from five columns starting at `at`.
 fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<String>)> {
@@ -1041,6 +1323,36 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
     })
 }
 
+async fn over_hourly_cap(
+    conn: &mut sqlx::AnyConnection,
+    by: &str,
+    mails: usize,
+    invites: usize,
+) -> Result<bool> {
+    let hour_ago = crate::credentials::expiry_after(time::Duration::hours(-1));
+    let mut count = async |sql: &'static str| -> Result<i64> {
+        let row = sqlx::query(sql)
+            .bind(by)
+            .bind(&hour_ago)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(row.try_get(0)?)
+    };
+    let over = |before: i64, n: usize| {
+        n > 0 && before.saturating_add(i64::try_from(n).unwrap_or(i64::MAX)) > INVITES_PER_HOUR
+    };
+    let mails_before =
+        count("SELECT COUNT(*) FROM outbox WHERE queued_by = $1 AND created_at > $2").await?;
+    if over(mails_before, mails) {
+        return Ok(true);
+    }
+    let invites_before =
+        count("SELECT COUNT(*) FROM invitations WHERE invited_by = $1 AND created_at > $2").await?;
+    Ok(over(invites_before, invites))
+}
+
+/// A new grant shows its holder the history from `since` (the current version) on; changing the level of an
+/// existing grant keeps its first version.
 async fn upsert_grant(
     tx: &mut Transaction<'static, Any>,
     uri: &str,
@@ -1048,25 +1360,32 @@ async fn upsert_grant(
     level: &str,
     by: &str,
     now: &str,
+    since: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO grants (uri, username, access_level, granted_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (uri, username) DO UPDATE SET access_level = excluded.access_level, \
-         granted_by = excluded.granted_by",
+        "INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri, username) DO UPDATE SET \
+         access_level = excluded.access_level, granted_by = excluded.granted_by",
     )
     .bind(uri)
     .bind(username)
     .bind(level)
     .bind(by)
     .bind(now)
+    .bind(since)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; a struct would only rename them"
+)]
 async fn insert_history(
     tx: &mut Transaction<'static, Any>,
     uri: &str,
+    resource_id: &str,
     version: i64,
     action: &str,
     author: &str,
@@ -1074,10 +1393,11 @@ async fn insert_history(
     now: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO resource_history (uri, version, action, author, config, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO resource_history (uri, resource_id, version, action, author, config, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uri)
+    .bind(resource_id)
     .bind(version)
     .bind(action)
     .bind(author)
@@ -1121,6 +1441,101 @@ mod tests {
             kind("postgres://u:p@127.0.0.1:5433/db", Backend::Postgres).as_deref(),
             Some("HotRead::Postgres")
         );
+    }
+
+    /// Rows as migrations 1–4 left them: `alice:db` deleted once and re-created (versions 1–3, then 4–5, public,
+    /// read by bob since 5), `alice:gone` deleted.
+    const OLD_ROWS: &[&str] = &[
+        "INSERT INTO users (username, token_hash, config, created_at) VALUES ('alice', 'a', '{}', 't')",
+        "INSERT INTO users (username, token_hash, config, created_at) VALUES ('bob', 'b', '{}', 't')",
+        "INSERT INTO resources (uri, name, owner, visibility, config, version, created_at, updated_at) \
+         VALUES ('alice:db', '/alice/db', 'alice', 'public', '{}', 5, 't', 't')",
+        "INSERT INTO grants (uri, username, access_level, granted_by, created_at) \
+         VALUES ('alice:db', 'bob', 'read', 'alice', 't')",
+        "INSERT INTO resource_history (uri, version, action, author, config, created_at) VALUES \
+         ('alice:db', 1, 'create', 'alice', '{\"pw\": \"old\"}', 't'), \
+         ('alice:db', 2, 'update', 'alice', '{\"pw\": \"old2\"}', 't'), \
+         ('alice:db', 3, 'delete', 'alice', '{\"pw\": \"old2\"}', 't'), \
+         ('alice:db', 4, 'create', 'alice', '{}', 't'), ('alice:db', 5, 'update', 'alice', '{}', 't'), \
+         ('alice:gone', 1, 'create', 'alice', '{}', 't'), ('alice:gone', 2, 'delete', 'alice', '{}', 't')",
+    ];
+
+    async fn migrate_old_rows(store: &Store) {
+        let mut old = migrator();
+        old.migrations = Cow::Owned(old.migrations.iter().take(4).cloned().collect());
+        old.run(&store.pool).await.expect("migrations 1-4");
+        for sql in OLD_ROWS {
+            sqlx::query(sql).execute(&store.pool).await.expect(sql);
+        }
+        assert_eq!(store.migrate().await.expect("migration 5"), 1);
+        let versions = |scope: HistoryScope| async move {
+            let page = store
+                .history_page(&scope, None, 100, true)
+                .await
+                .expect("page");
+            page.entries.iter().map(|e| e.version).collect::<Vec<_>>()
+        };
+        let view = store
+            .history_view("alice:db", "bob")
+            .await
+            .expect("view")
+            .expect("the resource");
+        assert_eq!((view.open_since, view.grant_since), (Some(5), Some(5)));
+        let all = HistoryScope {
+            resource_id: view.resource_id.clone(),
+            from_version: 0,
+        };
+        assert_eq!(versions(all).await, [5, 4], "the current incarnation only");
+        let gone = store
+            .last_incarnation("alice:gone")
+            .await
+            .expect("query")
+            .expect("an incarnation");
+        let gone = HistoryScope {
+            resource_id: gone,
+            from_version: 0,
+        };
+        assert_eq!(
+            versions(gone).await,
+            [2, 1],
+            "a deleted resource's last one"
+        );
+        // The first incarnation of alice:db is no current resource's nor the newest at its address.
+        assert_eq!(
+            store.last_incarnation("alice:db").await.expect("query"),
+            Some(view.resource_id)
+        );
+    }
+
+    #[tokio::test]
+    async fn migration_5_keeps_each_current_resources_own_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = DatabaseTarget::DataDir(dir.path().join("data"));
+        let store = Store::open(&target).await.expect("open");
+        migrate_old_rows(&store).await;
+        store.close().await;
+        let Some(admin) = rh_test::service_env("DATABASE_URL").filter(|_| rh_test::integration())
+        else {
+            return;
+        };
+        let name = format!("rh_test_{}", token::random_id().expect("random"));
+        let admin_store = Store::open(&DatabaseTarget::Url(admin.clone()))
+            .await
+            .expect("pg");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin_store.pool)
+            .await
+            .expect("create database");
+        let base = admin.rsplit_once('/').expect("a database path").0;
+        let store = Store::open(&DatabaseTarget::Url(format!("{base}/{name}")))
+            .await
+            .expect("open pg");
+        migrate_old_rows(&store).await;
+        store.close().await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin_store.pool)
+            .await;
+        admin_store.close().await;
     }
 
     #[test]

@@ -180,23 +180,72 @@ impl RemoteRns {
         data(&bytes, &path)
     }
 
-    /// The raw history entries of `name`, newest first.
-    pub async fn history_items(
+    /// One page of the raw history entries of `name`, newest first: at most `limit` (the server's default
+    /// page without one), older than version `before` when given; and the `before` of the next page, if the
+    /// server says there is one (servers that do not page send all entries and no cursor).
+    pub async fn history_page(
         &self,
         name: &ResourceName,
         limit: Option<usize>,
-    ) -> Result<Vec<HistoryItem>> {
+        before: Option<i64>,
+    ) -> Result<(Vec<HistoryItem>, Option<i64>)> {
         let uri = remote_uri(name, "history")?;
         let mut path = format!("/resource/history/{uri}");
+        let mut sep = '?';
         if let Some(n) = limit {
-            let _ = write!(path, "?limit={}", n.clamp(1, 10_000));
+            let _ = write!(path, "{sep}limit={}", n.clamp(1, HISTORY_PAGE));
+            sep = '&';
+        }
+        if let Some(v) = before {
+            let _ = write!(path, "{sep}before={v}");
         }
         let (status, bytes) = self.send(Method::GET, &path, None).await?;
         if status == StatusCode::NOT_FOUND {
             return Err(not_found(name));
         }
         expect_ok(status, &bytes, &format!("read the history of {name}"))?;
-        data(&bytes, &path)
+        let page: HistoryPage = serde_json::from_slice(&bytes).map_err(|e| Error::Remote {
+            what: format!("answer {path}"),
+            status: 200,
+            detail: format!("unexpected answer ({e})"),
+        })?;
+        Ok((page.data, page.next))
+    }
+
+    /// The raw history entries of `name`, newest first: at most `limit`, or all of them, page by page.
+    pub async fn history_items(
+        &self,
+        name: &ResourceName,
+        limit: Option<usize>,
+    ) -> Result<Vec<HistoryItem>> {
+        let mut items = Vec::new();
+        let mut before = None;
+        loop {
+            let want = limit.map(|n| n.saturating_sub(items.len()));
+            let (page, next) = self
+                .history_page(name, want.map(|n| n.min(HISTORY_PAGE)), before)
+                .await?;
+            items.extend(page);
+            if let Some(n) = limit {
+                items.truncate(n);
+            }
+            match next {
+                Some(v) if limit.is_none_or(|n| items.len() < n) && before != Some(v) => {
+                    before = Some(v);
+                }
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The entry of version `rev` (`3` or `v3`) of `name`, read alone.
+    async fn history_version(&self, name: &ResourceName, rev: &str) -> Result<HistoryItem> {
+        let wanted = parse_version(rev)?;
+        let (items, _) = self
+            .history_page(name, Some(1), wanted.checked_add(1))
+            .await?;
+        // An older server ignores `before`: look through what it sent.
+        find_version(&items, rev).cloned()
     }
 
     async fn post(&self, record: &ResourceRecord, payload: &Value) -> Result<StatusCode> {
@@ -416,26 +465,53 @@ impl Rns for RemoteRns {
         name: &ResourceName,
         limit: Option<usize>,
     ) -> Result<Vec<HistoryEntry>> {
-        let items = self.history_items(name, limit).await?;
-        let configs: Vec<Option<Map<String, Value>>> = items.iter().map(item_config).collect();
-        Ok(items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let older = configs.get(i + 1).and_then(Option::as_ref);
-                history_entry(item, configs[i].as_ref(), older)
-            })
-            .collect())
+        // Page by page, keeping one page of configs in memory: each entry's summary needs only the next older
+        // config, and the first entry of the next page is that for the last of this one.
+        let mut entries = Vec::new();
+        let mut before = None;
+        let mut pending: Option<(HistoryItem, Option<Map<String, Value>>)> = None;
+        loop {
+            let want = limit.map(|n| (n + 1).saturating_sub(entries.len()).min(HISTORY_PAGE));
+            let (page, next) = self.history_page(name, want, before).await?;
+            for item in page {
+                let config = item_config(&item);
+                if let Some((newer, newer_config)) = pending.take() {
+                    entries.push(history_entry(
+                        &newer,
+                        newer_config.as_ref(),
+                        config.as_ref(),
+                    ));
+                }
+                pending = Some((item, config));
+            }
+            let enough = limit.is_some_and(|n| entries.len() >= n);
+            match next {
+                Some(v) if !enough && before != Some(v) => before = Some(v),
+                _ => break,
+            }
+        }
+        if let Some((item, config)) = pending {
+            entries.push(history_entry(&item, config.as_ref(), None));
+        }
+        if let Some(n) = limit {
+            entries.truncate(n);
+        }
+        Ok(entries)
     }
 
     async fn diff(&self, name: &ResourceName, rev: Option<&str>) -> Result<String> {
-        let items = self.history_items(name, None).await?;
         let current = self.load(name).await.ok();
         let old = match rev {
             // The latest recorded version is the current one; compare with the one before it.
-            None => items.get(1),
-            Some(r) => Some(find_version(&items, r)?),
+            None => self
+                .history_page(name, Some(2), None)
+                .await?
+                .0
+                .into_iter()
+                .nth(1),
+            Some(r) => Some(self.history_version(name, r).await?),
         };
+        let old = old.as_ref();
         let render = |c: Option<&Map<String, Value>>| {
             c.map(|m| crate::to_python_json(&Value::Object(m.clone())))
                 .unwrap_or_default()
@@ -455,14 +531,24 @@ impl Rns for RemoteRns {
     }
 
     async fn restore(&self, name: &ResourceName, rev: &str) -> Result<ResourceRecord> {
-        let items = self.history_items(name, None).await?;
-        let item = find_version(&items, rev)?;
-        let Some(config) = item_config(item) else {
+        let item = self.history_version(name, rev).await?;
+        let Some(mut config) = item_config(&item) else {
             return Err(Error::Revision {
                 rev: rev.to_owned(),
                 reason: format!("holds no config of {name}"),
             });
         };
+        // A restore brings back the config, not the visibility it had then: the current one stays.
+        if let Ok(current) = self.load(name).await {
+            match current.config().get("visibility") {
+                Some(v) => {
+                    config.insert("visibility".to_owned(), v.clone());
+                }
+                None => {
+                    config.remove("visibility");
+                }
+            }
+        }
         let record = ResourceRecord::from_config(name.clone(), config, &format!("{name}@{rev}"))?;
         self.save(&record, true).await?;
         Ok(record)
@@ -483,14 +569,28 @@ fn unified(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
     }
 }
 
-fn find_version<'a>(items: &'a [HistoryItem], rev: &str) -> Result<&'a HistoryItem> {
-    let wanted: i64 = rev
-        .trim_start_matches('v')
+/// Most entries one history request asks for (rh-server's page cap).
+const HISTORY_PAGE: usize = 1_000;
+
+/// One page of `GET /resource/history/{uri}`: the entries, and rh-server's cursor to the next page.
+#[derive(serde::Deserialize)]
+struct HistoryPage {
+    data: Vec<HistoryItem>,
+    #[serde(default)]
+    next: Option<i64>,
+}
+
+fn parse_version(rev: &str) -> Result<i64> {
+    rev.trim_start_matches('v')
         .parse()
         .map_err(|_| Error::Revision {
             rev: rev.to_owned(),
             reason: "is not a version number (see `rh resource history`)".to_owned(),
-        })?;
+        })
+}
+
+fn find_version<'a>(items: &'a [HistoryItem], rev: &str) -> Result<&'a HistoryItem> {
+    let wanted = parse_version(rev)?;
     items
         .iter()
         .find(|i| i.version == Some(wanted))

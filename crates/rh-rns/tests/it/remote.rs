@@ -298,3 +298,48 @@ async fn idempotent_requests_are_retried_with_backoff_and_post_is_not() {
         "POST is never retried"
     );
 }
+
+#[tokio::test]
+async fn history_diff_and_restore_follow_the_pages_and_a_restore_keeps_the_visibility() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let rns = client(&server, &token);
+    let n = name("/alice/paged");
+    let record = |i: usize, visibility: &str| {
+        ResourceRecord::new(
+            n.clone(),
+            config(json!({"resource_type": "blob", "n": i, "visibility": visibility})),
+        )
+    };
+    // 230 versions: more than the server's default page of 100. v1 was public, the rest private.
+    rns.save(&record(1, "public"), true).await.expect("save v1");
+    for i in 2..=230 {
+        rns.save(&record(i, "private"), true).await.expect("save");
+    }
+    let all = rns.history(&n, None).await.expect("history");
+    assert_eq!(all.len(), 230, "every page is followed");
+    assert_eq!((all[0].id.as_str(), all[229].id.as_str()), ("230", "1"));
+    assert_eq!(
+        all[100].change, "changed n",
+        "summaries across a page boundary"
+    );
+    assert_eq!(
+        rns.history(&n, Some(150)).await.expect("history").len(),
+        150
+    );
+    // diff and restore read the one version they need, far past the first page.
+    let diff = rns.diff(&n, Some("1")).await.expect("diff");
+    assert!(diff.contains("-    \"n\": 1,"), "{diff}");
+    let restored = rns.restore(&n, "1").await.expect("restore");
+    assert_eq!(restored.config()["n"], json!(1));
+    let (_, now) = raw_get(&server, &token, "/resource/alice:paged").await;
+    assert_eq!(
+        (&now["data"]["data"]["n"], &now["data"]["visibility"]),
+        (&json!(1), &json!("private")),
+        "the restore keeps the current visibility"
+    );
+    assert!(matches!(
+        rns.restore(&n, "999").await,
+        Err(Error::Revision { .. })
+    ));
+}

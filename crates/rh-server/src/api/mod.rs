@@ -100,7 +100,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     let resource = Router::new()
         .route("/resource", post(resource::create).get(resource::list))
         .route("/resource/", post(resource::create))
-        .route("/resource/history/{uri}", get(resource::history))
+        .route(
+            "/resource/history/{uri}",
+            get(resource::history).delete(resource::purge_history),
+        )
         .route(
             "/resource/{uri}",
             get(resource::read)

@@ -3,6 +3,11 @@
 //! Who may do what: the owner (first address segment) and `write` grantees may update, share and delete;
 //! `read` grantees and everyone (for `public`/`unlisted` resources) may read. A caller who may not read a
 //! resource gets the same 404 as for a missing one; a caller who may read but not change it gets 403.
+//!
+//! History belongs to one incarnation of a resource (a delete and re-create starts a new one) and shows each
+//! reader only the versions they could read: the owner all of them; anyone else the versions from the one
+//! current when they got access on: their grant, or the resource becoming unlisted or public (the newest of
+//! those transitions, so a private spell in between is never shown). Only the owner may purge it.
 
 use std::collections::HashMap;
 
@@ -12,13 +17,20 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::{ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, ok, rejected_token};
+use crate::audit::Audit;
 use crate::names::{ResourceName, normalize_email, validate_username};
-use crate::store::{Change, Grantee, Notification, StoredResource, User};
+use crate::store::{
+    Change, Granted, Grantee, HistoryScope, HistoryView, Notification, StoredResource, User,
+};
 
 /// Accepted `visibility` values; the first is the default.
 const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
-/// Most history entries one request returns.
-const MAX_HISTORY: i64 = 10_000;
+/// History entries a request without `limit` returns.
+pub(crate) const DEFAULT_HISTORY: i64 = 100;
+/// Most history entries one request returns (a larger `limit` is cut to it; `next` reads on).
+pub(crate) const MAX_HISTORY: i64 = 1_000;
+/// Most users and emails one share request names.
+pub(crate) const MAX_SHARE_RECIPIENTS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Access {
@@ -37,6 +49,28 @@ pub(crate) fn access(caller: &User, res: &StoredResource, grant: Option<&str>) -
         _ if res.visibility == "public" || res.visibility == "unlisted" => Access::Read,
         _ => Access::None,
     }
+}
+
+/// The history `caller` may see of the resource in `view`: its incarnation, from the first version they could
+/// read on; `None` if they may not read it.
+pub(crate) fn history_scope(caller: &User, view: &HistoryView) -> Option<HistoryScope> {
+    let res = &view.resource;
+    let from_version = match access(caller, res, view.grant.as_deref()) {
+        Access::None => return None,
+        _ if caller.username == res.owner => 0,
+        _ => {
+            // Missing markers (never written since migration 5) count as "from the current version".
+            let granted = matches!(view.grant.as_deref(), Some("read" | "write"))
+                .then(|| view.grant_since.unwrap_or(res.version));
+            let open =
+                (res.visibility != "private").then(|| view.open_since.unwrap_or(res.version));
+            granted.into_iter().chain(open).min().unwrap_or(res.version)
+        }
+    };
+    Some(HistoryScope {
+        resource_id: view.resource_id.clone(),
+        from_version,
+    })
 }
 
 fn not_found(name: &ResourceName) -> ApiError {
@@ -197,6 +231,7 @@ pub(super) async fn create(
             p.visibility.as_deref().unwrap_or(VISIBILITIES[0]),
             &p.config,
             &caller.username,
+            &audit(&caller, "resource.create", &p.name),
         )
         .await?;
     if !created {
@@ -205,7 +240,6 @@ pub(super) async fn create(
             format!("resource {} already exists", p.name),
         ));
     }
-    audit(&state, &caller, "resource.create", &p.name, None).await;
     // 200, not 201: the original client treats anything else as a failure.
     Ok(ok(p.config))
 }
@@ -221,33 +255,35 @@ pub(super) async fn update(
     let p = parse_payload(body, Some(&name))?;
     let updated = state
         .store
-        .update_locked(&name.uri(), &caller.username, |res, grant| {
-            match access(&caller, res, grant) {
-                Access::None => return Err(not_found(&name)),
-                Access::Read => return Err(read_only(&name)),
-                Access::Write => {}
-            }
-            if res.config == p.config {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("config for {name} has not changed, nothing to update"),
-                ));
-            }
-            Ok(Change {
-                resource_type: p.resource_type.clone(),
-                visibility: p
-                    .visibility
-                    .clone()
-                    .unwrap_or_else(|| res.visibility.clone()),
-                config: p.config.clone(),
-            })
-        })
+        .update_locked(
+            &name.uri(),
+            &caller.username,
+            &audit(&caller, "resource.update", &name),
+            |res, grant| {
+                match access(&caller, res, grant) {
+                    Access::None => return Err(not_found(&name)),
+                    Access::Read => return Err(read_only(&name)),
+                    Access::Write => {}
+                }
+                if res.config == p.config {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("config for {name} has not changed, nothing to update"),
+                    ));
+                }
+                Ok(Change {
+                    resource_type: p.resource_type.clone(),
+                    visibility: p
+                        .visibility
+                        .clone()
+                        .unwrap_or_else(|| res.visibility.clone()),
+                    config: p.config.clone(),
+                })
+            },
+        )
         .await?;
     match updated {
-        Some(_) => {
-            audit(&state, &caller, "resource.update", &name, None).await;
-            Ok(ok(p.config))
-        }
+        Some(_) => Ok(ok(p.config)),
         None => Err(not_found(&name)),
     }
 }
@@ -270,12 +306,12 @@ pub(super) async fn delete(
         Access::None => Err(not_found(&name)),
         Access::Read => Err(read_only(&name)),
         Access::Write => {
+            let audit = audit(&caller, "resource.delete", &name);
             if state
                 .store
-                .delete_resource(&name.uri(), &caller.username)
+                .delete_resource(&name.uri(), &caller.username, &audit)
                 .await?
             {
-                audit(&state, &caller, "resource.delete", &name, None).await;
                 Ok(ok(json!({ "deleted": name.address() })))
             } else {
                 Err(not_found(&name))
@@ -341,20 +377,63 @@ pub(super) async fn list(
     Ok(ok(Value::Array(items)))
 }
 
-fn parse_limit(query: &HashMap<String, String>) -> Result<Option<i64>, ApiError> {
+fn parse_limit(query: &HashMap<String, String>) -> Result<i64, ApiError> {
     let raw = query.get("limit").or_else(|| query.get("num_entries"));
     let Some(raw) = raw.filter(|s| !s.is_empty() && *s != "None" && *s != "null") else {
-        return Ok(None);
+        return Ok(DEFAULT_HISTORY);
     };
     match raw.parse::<i64>() {
-        Ok(n) if (1..=MAX_HISTORY).contains(&n) => Ok(Some(n)),
+        Ok(n) if n >= 1 => Ok(n.min(MAX_HISTORY)),
+        // Larger than any i64: a page of the most there is.
+        Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(MAX_HISTORY),
         _ => Err(ApiError::bad_request(format!(
-            "invalid history limit {raw:?}: use a whole number from 1 to {MAX_HISTORY}"
+            "invalid history limit {raw:?}: use a whole number from 1 (at most {MAX_HISTORY} a page)"
         ))),
     }
 }
 
-/// `GET /resource/history/{uri}?num_entries=N` (or `?limit=N`): newest first.
+fn parse_before(query: &HashMap<String, String>) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = query
+        .get("before")
+        .filter(|s| !s.is_empty() && *s != "None" && *s != "null")
+    else {
+        return Ok(None);
+    };
+    match raw.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(ApiError::bad_request(format!(
+            "invalid history cursor before={raw:?}: use the version number of a `next` answer"
+        ))),
+    }
+}
+
+/// The history `caller` may see at `name`: the current resource's, or for its owner the last incarnation of
+/// a deleted one. `None` (answered 404) otherwise.
+async fn scope_for(
+    state: &AppState,
+    caller: &User,
+    name: &ResourceName,
+) -> Result<Option<HistoryScope>, ApiError> {
+    let uri = name.uri();
+    Ok(
+        match state.store.history_view(&uri, &caller.username).await? {
+            Some(view) => history_scope(caller, &view),
+            None if name.owner() == caller.username => state
+                .store
+                .last_incarnation(&uri)
+                .await?
+                .map(|resource_id| HistoryScope {
+                    resource_id,
+                    from_version: 0,
+                }),
+            None => None,
+        },
+    )
+}
+
+/// `GET /resource/history/{uri}?num_entries=N` (or `?limit=N`, default 100, at most 1,000; and
+/// `&before=VERSION`): newest first, one page. `data` is the list of entries, as the original client reads it;
+/// `next` (top level, `null` on the last page) is the `before` of the next page.
 pub(super) async fn history(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -365,23 +444,19 @@ pub(super) async fn history(
     let Query(query) =
         query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
     let limit = parse_limit(&query)?;
-    let visible = match state
-        .store
-        .resource_for(&name.uri(), &caller.username)
-        .await?
-    {
-        Some((res, grant)) => access(&caller, &res, grant.as_deref()) >= Access::Read,
-        // The owner still sees the history of a deleted resource.
-        None => name.owner() == caller.username,
+    let before = parse_before(&query)?;
+    let Some(scope) = scope_for(&state, &caller, &name).await? else {
+        return Err(not_found(&name));
     };
-    if !visible {
+    let page = state
+        .store
+        .history_page(&scope, before, limit, true)
+        .await?;
+    if page.entries.is_empty() && before.is_none() {
         return Err(not_found(&name));
     }
-    let entries = state.store.history(&name.uri(), limit).await?;
-    if entries.is_empty() {
-        return Err(not_found(&name));
-    }
-    let list: Vec<Value> = entries
+    let list: Vec<Value> = page
+        .entries
         .into_iter()
         .map(|e| {
             json!({
@@ -395,7 +470,41 @@ pub(super) async fn history(
             })
         })
         .collect();
-    Ok(ok(Value::Array(list)))
+    Ok(super::json_response(
+        StatusCode::OK,
+        &json!({ "data": list, "next": page.next }),
+    ))
+}
+
+/// `DELETE /resource/history/{uri}`: the owner removes the history at that address, of every incarnation, but
+/// the entry of the current version. An rh addition.
+pub(super) async fn purge_history(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UriParam(uri): UriParam,
+) -> Result<Response, ApiError> {
+    let name = parse_uri(&uri)?;
+    if name.owner() != caller.username {
+        // Anyone else: the same answers as for a change they may not make.
+        return match state
+            .store
+            .resource_for(&name.uri(), &caller.username)
+            .await?
+        {
+            Some((res, grant)) if access(&caller, &res, grant.as_deref()) >= Access::Read => {
+                Err(ApiError::forbidden(format!(
+                    "only {} can purge the history of {name}",
+                    name.owner()
+                )))
+            }
+            _ => Err(not_found(&name)),
+        };
+    }
+    let removed = state
+        .store
+        .purge_history(&name.uri(), &audit(&caller, "resource.purge", &name))
+        .await?;
+    Ok(ok(json!({ "purged": removed })))
 }
 
 /// The parsed body of `PUT /resource/{uri}/users/access`.
@@ -413,6 +522,12 @@ fn parse_share(body: Value) -> Result<ShareRequest, ApiError> {
         ));
     };
     let users = match map.get("users") {
+        Some(Value::Array(items)) if items.len() > MAX_SHARE_RECIPIENTS => {
+            return Err(ApiError::bad_request(format!(
+                "too many users: a share request names at most {MAX_SHARE_RECIPIENTS} users or emails, not {}",
+                items.len()
+            )));
+        }
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(vec![s.clone()]),
         Some(Value::Array(items)) => Some(
@@ -538,6 +653,30 @@ pub(super) async fn share(
         Some(users) => Some(resolve_users(&state, users).await?),
         None => None,
     };
+    if req.level != "denied"
+        && let Some(r) = &resolved
+    {
+        // Checked before the visibility changes too, so a refused share changes nothing.
+        let others = || {
+            r.iter()
+                .filter(|r| r.grantee != Grantee::User(name.owner().to_owned()))
+        };
+        let mails = if req.notify {
+            others().filter(|r| r.email.is_some()).count()
+        } else {
+            0
+        };
+        let invites = others()
+            .filter(|r| matches!(r.grantee, Grantee::Email(_)))
+            .count();
+        if state
+            .store
+            .over_hourly_cap(&caller.username, mails, invites)
+            .await?
+        {
+            return Err(hourly_cap());
+        }
+    }
     if let Some(visibility) = req.visibility.as_deref().filter(|v| *v != res.visibility) {
         set_visibility(&state, &caller, &name, visibility).await?;
     }
@@ -547,22 +686,16 @@ pub(super) async fn share(
         let list: Option<Vec<Grantee>> = resolved
             .as_ref()
             .map(|r| r.iter().map(|r| r.grantee.clone()).collect());
-        for g in state.store.revoke(&name.uri(), list.as_deref()).await? {
+        let audit = audit(&caller, "resource.revoke", &name);
+        for g in state
+            .store
+            .revoke(&name.uri(), list.as_deref(), &audit)
+            .await?
+        {
             match g {
                 Grantee::User(u) => added.insert(u, json!("denied")),
                 Grantee::Email(e) => new.insert(e, json!("denied")),
             };
-        }
-        if !added.is_empty() || !new.is_empty() {
-            let who = added.keys().chain(new.keys()).cloned().collect::<Vec<_>>();
-            audit(
-                &state,
-                &caller,
-                "resource.revoke",
-                &name,
-                Some(&who.join(",")),
-            )
-            .await;
         }
     } else {
         let owner = name.owner().to_owned();
@@ -591,16 +724,40 @@ pub(super) async fn share(
         }
         let grantees: Vec<Grantee> = targets.into_iter().map(|r| r.grantee).collect();
         if !grantees.is_empty() {
-            state
-                .store
-                .grant(&name.uri(), &grantees, &req.level, &caller.username, &notes)
-                .await?;
             let who = added.keys().chain(new.keys()).cloned().collect::<Vec<_>>();
             let detail = format!("{}:{}", who.join(","), req.level);
-            audit(&state, &caller, "resource.share", &name, Some(&detail)).await;
+            let audit = audit(&caller, "resource.share", &name).detail(detail);
+            let granted = state
+                .store
+                .grant(
+                    &name.uri(),
+                    &grantees,
+                    &req.level,
+                    &caller.username,
+                    &notes,
+                    &audit,
+                )
+                .await?;
+            if granted == Granted::HourlyCapReached {
+                return Err(hourly_cap());
+            }
         }
     }
     Ok(ok(json!({ "added_users": added, "new_users": new })))
+}
+
+/// Why a share over [`crate::store::INVITES_PER_HOUR`] was refused.
+pub(crate) fn hourly_cap_text() -> String {
+    let n = crate::store::INVITES_PER_HOUR;
+    format!(
+        "too many invitations: a user queues at most {n} notification mails and {n} invitations of new emails \
+         an hour; nothing was shared, try again later"
+    )
+}
+
+/// The 429 of a share over [`crate::store::INVITES_PER_HOUR`].
+fn hourly_cap() -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, hourly_cap_text())
 }
 
 pub(crate) fn notification(
@@ -627,9 +784,10 @@ async fn set_visibility(
     name: &ResourceName,
     visibility: &str,
 ) -> Result<(), ApiError> {
+    let audit = audit(caller, "resource.visibility", name).detail(visibility);
     let updated = state
         .store
-        .update_locked(&name.uri(), &caller.username, |res, grant| {
+        .update_locked(&name.uri(), &caller.username, &audit, |res, grant| {
             if access(caller, res, grant) < Access::Write {
                 return Err(read_only(name));
             }
@@ -648,29 +806,13 @@ async fn set_visibility(
         })
         .await;
     match updated {
-        Ok(Some(_)) => {
-            audit(state, caller, "resource.visibility", name, Some(visibility)).await;
-            Ok(())
-        }
+        Ok(Some(_)) => Ok(()),
         Ok(None) => Err(not_found(name)),
         Err(e) => Err(e),
     }
 }
 
-/// Writes the audit row of a change `caller` made to `name`.
-async fn audit(
-    state: &AppState,
-    caller: &User,
-    action: &str,
-    name: &ResourceName,
-    detail: Option<&str>,
-) {
-    crate::audit::record(
-        &state.store,
-        &caller.username,
-        action,
-        &name.address(),
-        detail,
-    )
-    .await;
+/// The audit row of a change `caller` makes to `name`, written in the change's transaction.
+fn audit(caller: &User, action: &str, name: &ResourceName) -> Audit {
+    Audit::new(&caller.username, action, &name.address())
 }

@@ -43,15 +43,11 @@ pub(super) async fn put_config(
         )));
     }
     let config = Value::Object(config);
-    state.store.set_user_config(&user.username, &config).await?;
-    crate::audit::record(
-        &state.store,
-        &user.username,
-        "user.config",
-        &user.username,
-        None,
-    )
-    .await;
+    let audit = crate::audit::Audit::new(&user.username, "user.config", &user.username);
+    state
+        .store
+        .set_user_config(&user.username, &config, &audit)
+        .await?;
     Ok(ok(config))
 }
 

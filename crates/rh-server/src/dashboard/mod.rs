@@ -68,6 +68,10 @@ pub fn router(
         .route("/resources/{uri}/share", post(resources::share))
         .route("/resources/{uri}/revoke", post(resources::revoke))
         .route("/resources/{uri}/visibility", post(resources::visibility))
+        .route(
+            "/resources/{uri}/purge-history",
+            post(resources::purge_history),
+        )
         .route("/secrets", get(account::secrets))
         .route("/account", get(account::account))
         .route("/account/token", post(account::rotate))

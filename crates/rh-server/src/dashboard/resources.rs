@@ -14,13 +14,21 @@ use super::diff::{RowKind, side_by_side};
 use super::layout::{Nav, badge, csrf, not_found, notice, page, when};
 use super::mask::{pretty_masked, pretty_pair};
 use super::{CsrfForm, Dash, Session, enc, internal};
-use crate::api::resource::{Access, access, notification};
+use crate::api::resource::{Access, access, history_scope, hourly_cap_text, notification};
+use crate::audit::Audit;
 use crate::names::{ResourceName, normalize_email, validate_username};
-use crate::store::{Change, Grantee, HistoryEntry, StoredResource};
+use crate::store::{
+    Change, Granted, Grantee, HistoryEntry, HistoryPage, HistoryScope, StoredResource,
+};
 
-/// Most history entries a resource page lists.
-const PAGE_HISTORY: i64 = 500;
+/// History entries a resource page lists (older ones are on the next page, `?before=`).
+const PAGE_HISTORY: i64 = 100;
 const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
+/// Shown on the visibility form of a private resource, before a change.
+const VISIBILITY_NOTE: &str = "Before you make it unlisted or public: everyone will be able to read the \
+     current configuration and every version of its history from that change on. Earlier versions stay \
+     visible only to you and to the people you share with (from their grant on); purge the history first if the \
+     current configuration holds anything only they may see.";
 
 type Params = Query<HashMap<String, String>>;
 
@@ -37,6 +45,7 @@ fn done_text(code: &str) -> Option<&'static str> {
         "revoked" => "Access revoked.",
         "visibility" => "Visibility updated.",
         "deleted" => "Resource deleted.",
+        "purged" => "History purged: only the current version is left.",
         _ => return None,
     })
 }
@@ -139,6 +148,8 @@ struct Loaded {
     name: ResourceName,
     res: StoredResource,
     access: Access,
+    /// The history the caller may see.
+    scope: HistoryScope,
 }
 
 async fn load(state: &Dash, session: &Session, uri: &str) -> Result<Loaded, Response> {
@@ -147,23 +158,21 @@ async fn load(state: &Dash, session: &Session, uri: &str) -> Result<Loaded, Resp
     };
     let found = state
         .store
-        .resource_for(&name.uri(), &session.user.username)
+        .history_view(&name.uri(), &session.user.username)
         .await
         .map_err(|e| internal(&e))?;
-    match found {
-        Some((res, grant)) => {
-            let level = access(&session.user, &res, grant.as_deref());
-            if level == Access::None {
-                Err(not_found(session, &name.address()))
-            } else {
-                Ok(Loaded {
-                    name,
-                    res,
-                    access: level,
-                })
-            }
-        }
-        None => Err(not_found(session, &name.address())),
+    let Some(view) = found else {
+        return Err(not_found(session, &name.address()));
+    };
+    let level = access(&session.user, &view.resource, view.grant.as_deref());
+    match history_scope(&session.user, &view) {
+        Some(scope) if level != Access::None => Ok(Loaded {
+            name,
+            res: view.resource,
+            access: level,
+            scope,
+        }),
+        _ => Err(not_found(session, &name.address())),
     }
 }
 
@@ -194,7 +203,8 @@ pub(super) async fn show(
         .get("done")
         .and_then(|d| done_text(d))
         .map(|t| (true, t.to_owned()));
-    render_resource(&state, &session, &l, banner, StatusCode::OK).await
+    let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
+    render_page(&state, &session, &l, banner, StatusCode::OK, before).await
 }
 
 async fn render_resource(
@@ -204,8 +214,24 @@ async fn render_resource(
     banner: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
+    render_page(state, session, l, banner, status, None).await
+}
+
+async fn render_page(
+    state: &Dash,
+    session: &Session,
+    l: &Loaded,
+    banner: Option<(bool, String)>,
+    status: StatusCode,
+    before: Option<i64>,
+) -> Response {
     let uri = l.name.uri();
-    let history = match state.store.history(&uri, Some(PAGE_HISTORY)).await {
+    // The listing needs no configs: a page reads only versions, authors and times.
+    let history = match state
+        .store
+        .history_page(&l.scope, before, PAGE_HISTORY, false)
+        .await
+    {
         Ok(h) => h,
         Err(e) => return internal(&e),
     };
@@ -243,11 +269,12 @@ fn resource_type(config: &Value) -> Option<&str> {
 fn resource_body(
     session: &Session,
     l: &Loaded,
-    history: &[HistoryEntry],
+    page: &HistoryPage,
     times: Option<&(String, String)>,
     shares: Option<&(Vec<Share>, Vec<Share>)>,
     banner: Option<&(bool, String)>,
 ) -> Markup {
+    let history: &[HistoryEntry] = &page.entries;
     let owner = l.res.owner == session.user.username;
     let writable = l.access == Access::Write;
     let address = l.name.address();
@@ -256,6 +283,7 @@ fn resource_body(
         .iter()
         .find(|e| e.version < current && e.action != "delete")
         .map(|e| e.version);
+    let private = l.res.visibility == "private";
     html! {
         nav.crumbs aria-label="Breadcrumb" { a href="/" { "Resources" } " / " span { (address) } }
         div.head {
@@ -330,6 +358,12 @@ fn resource_body(
                 @if history.len() > 1 {
                     button.primary type="submit" form="diff-form" { "Compare A → B" }
                 }
+                @if let Some(next) = page.next {
+                    p { a.button.secondary #older href={ (href(&l.name, "")) "?before=" (next) "#history" } { "Older versions" } }
+                }
+                @if !owner {
+                    p.muted.small { "You see the versions from the one current when you got access on." }
+                }
             }
             @if let Some((grants, invitations)) = shares {
                 section.card #sharing aria-labelledby="sharing-h" {
@@ -375,10 +409,11 @@ fn resource_body(
                         }
                         div.actions { button.primary type="submit" { "Share" } }
                     }
+                    p.muted.small { "They see the current version and later ones; not the history before." }
                 }
                 section.card #settings aria-labelledby="settings-h" {
                     h2 #settings-h { "Settings" }
-                    form.inline method="post" action=(href(&l.name, "/visibility")) {
+                    form.inline #visibility-form method="post" action=(href(&l.name, "/visibility")) {
                         (csrf(session))
                         div.field {
                             label for="visibility" { "Visibility" }
@@ -389,9 +424,23 @@ fn resource_body(
                         div.actions { button.primary type="submit" { "Save visibility" } }
                     }
                     p.muted.small { "private: you and people you share with · unlisted: anyone with the name · public: anyone." }
+                    @if private {
+                        p.small #visibility-warning { (VISIBILITY_NOTE) }
+                    }
+                    @if owner {
+                        div.danger-zone {
+                            h3 { "Purge the history" }
+                            p.muted.small { "Removes every earlier version, also of resources deleted at this name; the current version stays." }
+                            form.inline method="post" action=(href(&l.name, "/purge-history"))
+                                data-confirm="Remove every earlier version of this resource for good?" {
+                                (csrf(session))
+                                button.danger #purge type="submit" { "Purge history" }
+                            }
+                        }
+                    }
                     div.danger-zone {
                         h3 { "Delete this resource" }
-                        p.muted.small { "Its history is kept; sharing is removed." }
+                        p.muted.small { "Sharing is removed. Its history stays visible to you until you purge it; a new resource at this name starts a new history." }
                         a.button.danger href=(href(&l.name, "/delete")) { "Delete…" }
                     }
                 }
@@ -421,17 +470,24 @@ pub(super) async fn diff(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let history = match state.store.history(&l.name.uri(), None).await {
-        Ok(h) => h,
-        Err(e) => return internal(&e),
+    let given = |key: &str| query.get(key).and_then(|v| v.parse::<i64>().ok());
+    // Only the two versions compared are read: B (default: the current one), A (default: the one before B).
+    let to = given("to").unwrap_or(l.res.version);
+    let from = match given("from") {
+        Some(v) => Some(v),
+        None => match state.store.history_page(&l.scope, Some(to), 1, false).await {
+            Ok(p) => Some(p.entries.first().map_or(to, |e| e.version)),
+            Err(e) => return internal(&e),
+        },
     };
-    let pick = |key: &str, fallback: usize| -> Option<&HistoryEntry> {
-        match query.get(key).and_then(|v| v.parse::<i64>().ok()) {
-            Some(v) => history.iter().find(|e| e.version == v),
-            None => history.get(fallback).or(history.first()),
+    let mut pair = Vec::with_capacity(2);
+    for v in [from.unwrap_or(to), to] {
+        match state.store.history_version(&l.scope, v).await {
+            Ok(e) => pair.push(e),
+            Err(e) => return internal(&e),
         }
-    };
-    let (Some(va), Some(vb)) = (pick("from", 1), pick("to", 0)) else {
+    }
+    let (Some(va), Some(vb)) = (pair[0].as_ref(), pair[1].as_ref()) else {
         return not_found(&session, &format!("{} (that version)", l.name.address()));
     };
     let (left, right) = pretty_pair(&va.config, &vb.config);
@@ -500,7 +556,8 @@ async fn load_writable(state: &Dash, form: &CsrfForm, uri: &str) -> Result<Loade
     Ok(l)
 }
 
-/// `POST /resources/{uri}/restore`: the config of `version` becomes a new version.
+/// `POST /resources/{uri}/restore`: the config of `version` becomes a new version. The visibility stays the
+/// current one unless the form names one (`visibility`).
 pub(super) async fn restore(
     State(state): State<Dash>,
     Path(uri): Path<String>,
@@ -520,11 +577,20 @@ pub(super) async fn restore(
         )
         .await;
     };
-    let history = match state.store.history(&l.name.uri(), None).await {
+    let asked = match form.get("visibility") {
+        "" => None,
+        v if VISIBILITIES.contains(&v) => Some(v.to_owned()),
+        _ => {
+            let b = (false, "Choose private, unlisted or public.".to_owned());
+            return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST)
+                .await;
+        }
+    };
+    let found = match state.store.history_version(&l.scope, version).await {
         Ok(h) => h,
         Err(e) => return internal(&e),
     };
-    let Some(entry) = history.iter().find(|e| e.version == version) else {
+    let Some(entry) = found.filter(|e| e.action != "delete") else {
         return render_resource(
             &state,
             &form.session,
@@ -534,39 +600,66 @@ pub(super) async fn restore(
         )
         .await;
     };
-    if entry.config == l.res.config {
+    let visibility = asked.unwrap_or_else(|| l.res.visibility.clone());
+    let config = with_visibility(entry.config, &visibility);
+    if config == l.res.config {
         return back(&l.name, "unchanged", "history");
     }
-    let config = entry.config.clone();
     let user = &form.session.user;
+    let audit = Audit::new(&user.username, "resource.update", &l.name.address())
+        .detail(format!("restored version {version}"));
     let updated = state
         .store
-        .update_locked(&l.name.uri(), &user.username, |res, grant| {
+        .update_locked(&l.name.uri(), &user.username, &audit, |res, grant| {
             if access(user, res, grant) < Access::Write {
                 return Err(crate::Error::Invalid("read-only".to_owned()));
             }
-            let visibility = config
-                .get("visibility")
-                .and_then(Value::as_str)
-                .filter(|v| VISIBILITIES.contains(v))
-                .map_or_else(|| res.visibility.clone(), str::to_owned);
             Ok(Change {
                 resource_type: resource_type(&config).map(str::to_owned),
-                visibility,
+                visibility: visibility.clone(),
                 config: config.clone(),
             })
         })
         .await;
     match updated {
-        Ok(Some(_)) => {
-            let detail = format!("restored version {version}");
-            let who = &user.username;
-            let target = l.name.address();
-            crate::audit::record(&state.store, who, "resource.update", &target, Some(&detail))
-                .await;
-            back(&l.name, "restored", "history")
-        }
+        Ok(Some(_)) => back(&l.name, "restored", "history"),
         Ok(None) => not_found(&form.session, &l.name.address()),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `config` with its `visibility` key set to `visibility` (a config without one keeps none when private).
+fn with_visibility(mut config: Value, visibility: &str) -> Value {
+    if let Value::Object(map) = &mut config
+        && (map.contains_key("visibility") || visibility != "private")
+    {
+        map.insert("visibility".to_owned(), json!(visibility));
+    }
+    config
+}
+
+/// `POST /resources/{uri}/purge-history`: the owner removes every version but the current one.
+pub(super) async fn purge_history(
+    State(state): State<Dash>,
+    Path(uri): Path<String>,
+    form: CsrfForm,
+) -> Response {
+    let l = match load_writable(&state, &form, &uri).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let user = &form.session.user;
+    if l.res.owner != user.username {
+        return super::layout::message(
+            StatusCode::FORBIDDEN,
+            Some(user),
+            "Owner only",
+            "Only the owner can purge the history of this resource.",
+        );
+    }
+    let audit = Audit::new(&user.username, "resource.purge", &l.name.address());
+    match state.store.purge_history(&l.name.uri(), &audit).await {
+        Ok(_) => back(&l.name, "purged", "history"),
         Err(e) => internal(&e),
     }
 }
@@ -632,15 +725,23 @@ pub(super) async fn share(
         Grantee::User(u) => format!("{u}:{level}"),
         Grantee::Email(e) => format!("{e}:{level}"),
     };
+    let audit = Audit::new(by, "resource.share", &l.name.address()).detail(detail);
     match state
         .store
-        .grant(&l.name.uri(), &[g], level, by, &notes)
+        .grant(&l.name.uri(), &[g], level, by, &notes, &audit)
         .await
     {
-        Ok(()) => {
-            let target = l.name.address();
-            crate::audit::record(&state.store, by, "resource.share", &target, Some(&detail)).await;
-            back(&l.name, "shared", "sharing")
+        Ok(Granted::Done) => back(&l.name, "shared", "sharing"),
+        Ok(Granted::HourlyCapReached) => {
+            let b = fail(hourly_cap_text());
+            render_resource(
+                &state,
+                &form.session,
+                &l,
+                Some(b),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
         }
         Err(e) => internal(&e),
     }
@@ -665,16 +766,13 @@ pub(super) async fn revoke(
                 .await;
         }
     };
-    match state.store.revoke(&l.name.uri(), Some(&[g])).await {
-        Ok(removed) => {
-            for g in removed {
-                let (Grantee::User(who) | Grantee::Email(who)) = g;
-                let (by, target) = (&form.session.user.username, l.name.address());
-                crate::audit::record(&state.store, by, "resource.revoke", &target, Some(&who))
-                    .await;
-            }
-            back(&l.name, "revoked", "sharing")
-        }
+    let audit = Audit::new(
+        &form.session.user.username,
+        "resource.revoke",
+        &l.name.address(),
+    );
+    match state.store.revoke(&l.name.uri(), Some(&[g]), &audit).await {
+        Ok(_) => back(&l.name, "revoked", "sharing"),
         Err(e) => internal(&e),
     }
 }
@@ -698,9 +796,10 @@ pub(super) async fn visibility(
         return back(&l.name, "visibility", "settings");
     }
     let user = &form.session.user;
+    let audit = Audit::new(&user.username, "resource.visibility", &l.name.address()).detail(&v);
     let updated = state
         .store
-        .update_locked(&l.name.uri(), &user.username, |res, grant| {
+        .update_locked(&l.name.uri(), &user.username, &audit, |res, grant| {
             if access(user, res, grant) < Access::Write {
                 return Err(crate::Error::Invalid("read-only".to_owned()));
             }
@@ -716,18 +815,7 @@ pub(super) async fn visibility(
         })
         .await;
     match updated {
-        Ok(Some(_)) => {
-            let target = l.name.address();
-            crate::audit::record(
-                &state.store,
-                &user.username,
-                "resource.visibility",
-                &target,
-                Some(&v),
-            )
-            .await;
-            back(&l.name, "visibility", "settings")
-        }
+        Ok(Some(_)) => back(&l.name, "visibility", "settings"),
         Ok(None) => not_found(&form.session, &l.name.address()),
         Err(e) => internal(&e),
     }
@@ -751,7 +839,7 @@ pub(super) async fn confirm_delete(
         section.card.narrow {
             h1 { "Delete " span.name { (address) } "?" }
             @if l.access == Access::Write {
-                p { "The resource and its sharing are removed. Its history is kept, and the name can be used again." }
+                p { "The resource and its sharing are removed. Its history stays visible to you until you purge it; the name can be used again, and a new resource there starts a new history." }
                 form.inline method="post" action=(href(&l.name, "/delete")) {
                     (csrf(&session))
                     div.actions {
@@ -783,16 +871,10 @@ pub(super) async fn delete(
         Ok(l) => l,
         Err(r) => return r,
     };
-    match state
-        .store
-        .delete_resource(&l.name.uri(), &form.session.user.username)
-        .await
-    {
-        Ok(true) => {
-            let (by, target) = (&form.session.user.username, l.name.address());
-            crate::audit::record(&state.store, by, "resource.delete", &target, None).await;
-            Redirect::to("/?done=deleted").into_response()
-        }
+    let by = &form.session.user.username;
+    let audit = Audit::new(by, "resource.delete", &l.name.address());
+    match state.store.delete_resource(&l.name.uri(), by, &audit).await {
+        Ok(true) => Redirect::to("/?done=deleted").into_response(),
         Ok(false) => not_found(&form.session, &l.name.address()),
         Err(e) => internal(&e),
     }

@@ -3,6 +3,7 @@
 //! Every scenario runs once per backend ([`harness::backends`]); the PostgreSQL half needs the services of
 //! `cargo xtask test` (`RH_TEST_INTEGRATION=1`, `DATABASE_URL`) and is skipped without them.
 
+mod audit_tx;
 mod authz;
 mod bad_input;
 mod dashboard;
@@ -10,6 +11,7 @@ mod dashboard;
 mod driver;
 mod faults;
 mod harness;
+mod history;
 mod hot_read;
 mod lifecycle;
 mod limits;

@@ -168,3 +168,77 @@ async fn visibility_public_lets_everyone_read_and_sharing_validates_users() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_share_names_at_most_100_recipients_and_queues_at_most_200_invitations_an_hour() {
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let alice = db.user("alice", Some("alice@example.com"));
+        let s = db.serve();
+        assert_eq!(
+            s.post("/resource", &alice, &payload("/alice/x", &json!({})))
+                .await
+                .0,
+            200
+        );
+        let emails = |from: usize, n: usize| -> Vec<String> {
+            (from..from + n)
+                .map(|i| format!("guest{i}@example.com"))
+                .collect()
+        };
+        let share = |users: Vec<String>| json!({"users": users, "notify_users": true});
+        let queued = "SELECT COUNT(*) FROM outbox";
+        let invited = "SELECT COUNT(*) FROM invitations";
+
+        // 101 recipients in one request: refused before anything is resolved or stored.
+        assert_error(
+            &s.put(
+                "/resource/alice:x/users/access",
+                &alice,
+                &share(emails(0, 101)),
+            )
+            .await,
+            400,
+            "at most 100",
+        );
+        assert_eq!((db.count(queued).await, db.count(invited).await), (0, 0));
+
+        // 2 × 100 invitations with mail are within the hourly cap; one more is not, and stores nothing.
+        for from in [0, 100] {
+            let (st, body) = s
+                .put(
+                    "/resource/alice:x/users/access",
+                    &alice,
+                    &share(emails(from, 100)),
+                )
+                .await;
+            assert_eq!(st, 200, "{kind:?}: {body}");
+        }
+        assert_eq!(
+            (db.count(queued).await, db.count(invited).await),
+            (200, 200)
+        );
+        let mut over_cap = share(emails(200, 1));
+        over_cap["visibility"] = json!("public");
+        let over = s
+            .put("/resource/alice:x/users/access", &alice, &over_cap)
+            .await;
+        assert_error(&over, 429, "at most 200");
+        assert_eq!(
+            (db.count(queued).await, db.count(invited).await),
+            (200, 200)
+        );
+        assert_eq!(
+            db.strings("SELECT visibility FROM resources").await,
+            ["private"],
+            "a refused share changes nothing"
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'resource.share'")
+                .await,
+            2
+        );
+        s.stop();
+        db.cleanup().await;
+    }
+}

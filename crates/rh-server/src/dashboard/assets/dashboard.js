@@ -5,6 +5,12 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const el of document.querySelectorAll("select[data-autosubmit]")) {
     el.addEventListener("change", () => el.form && el.form.requestSubmit());
   }
+  // Forms that change what others can see ask first: data-confirm holds the question.
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (ev) => {
+      if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
+    });
+  }
   // Copy buttons: data-copy names the input whose value to copy.
   for (const btn of document.querySelectorAll("button[data-copy]")) {
     btn.addEventListener("click", async () => {
