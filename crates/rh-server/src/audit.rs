@@ -8,12 +8,14 @@
 //! succeeds, and if that row fails the change stands and the failure is logged.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use sqlx::{Any, Row as _, Transaction};
 
+use crate::ratelimit::{Cidr, client_ip};
 use crate::store::now;
 use crate::{Result, Store, token};
 
@@ -31,9 +33,15 @@ pub(crate) fn peer_ip(req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// Middleware: makes the request's peer address visible to [`record`] for the rest of the request.
-pub(crate) async fn with_client_ip(req: Request, next: Next) -> Response {
-    let ip = peer_ip(&req);
+/// Middleware: makes the request's client address visible to [`Audit::new`] and [`record`] for the rest of the
+/// request: the peer, or behind a `trusted` proxy the client it forwards for (the rule the failed-auth limiter
+/// uses, [`crate::ratelimit::client_ip`]).
+pub(crate) async fn with_client_ip(
+    State(trusted): State<Arc<[Cidr]>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ip = peer_ip(&req).map(|peer| client_ip(peer, req.headers(), &trusted));
     CLIENT_IP.scope(ip, next.run(req)).await
 }
 

@@ -141,10 +141,13 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(
+            limits.auth.trusted_proxies.clone().into(),
+            crate::audit::with_client_ip,
+        ))
+        .layer(middleware::from_fn_with_state(
             crate::ratelimit::AuthLimiter::new(limits.auth),
             crate::ratelimit::limit_failed_auth,
         ))
-        .layer(middleware::from_fn(crate::audit::with_client_ip))
         .layer(middleware::from_fn(log_request))
 }
 

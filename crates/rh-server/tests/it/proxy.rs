@@ -77,3 +77,37 @@ async fn from_an_untrusted_peer_forwarded_for_is_ignored() {
     assert_eq!(get_user(&s, &alice, Some("198.51.100.201")).await, 200);
     s.stop();
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_audit_log_names_the_forwarded_client() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let alice = db.user("alice", None);
+    let put_config = |s: &Server, xff: Option<&'static str>| {
+        let mut req = reqwest::Client::new()
+            .put(format!("{}/user/config", s.url))
+            .bearer_auth(&alice)
+            .json(&serde_json::json!({"default_autostop": 30}));
+        if let Some(x) = xff {
+            req = req.header("x-forwarded-for", x);
+        }
+        req.send()
+    };
+    let s = db.serve_with(&["--trusted-proxy", "127.0.0.1"]);
+    let r = put_config(&s, Some("198.51.100.9, 203.0.113.7"))
+        .await
+        .expect("put");
+    assert_eq!(r.status().as_u16(), 200);
+    s.stop();
+    // From an untrusted peer the header is ignored: the row names the peer.
+    let s = db.serve_with(&["--trusted-proxy", "10.0.0.0/8"]);
+    let r = put_config(&s, Some("203.0.113.8")).await.expect("put");
+    assert_eq!(r.status().as_u16(), 200);
+    s.stop();
+    let rows = db
+        .strings(
+            "SELECT COALESCE(client_ip, '-') FROM audit_log WHERE action = 'user.config' \
+             ORDER BY created_at, id",
+        )
+        .await;
+    assert_eq!(rows, ["203.0.113.7", "127.0.0.1"]);
+}
