@@ -8,9 +8,18 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Installs the stderr logger. `RUST_LOG` wins over `-v`/`-q`; the default level is INFO.
 pub(crate) fn init(verbose: u8, quiet: u8) {
+    let _ = subscriber(verbose, quiet, std::io::stderr).try_init();
+}
+
+/// The logger [`init`] installs, writing to `writer`.
+fn subscriber<W>(verbose: u8, quiet: u8, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let level = match (verbose, quiet) {
         (0, 0) => "info",
         (1, _) => "debug",
@@ -32,11 +41,11 @@ pub(crate) fn init(verbose: u8, quiet: u8) {
         });
     let color = env.var(EnvVars::NO_COLOR).is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .event_format(RhFormat { color })
-        .try_init();
+        .finish()
 }
 
 struct RhFormat {
@@ -69,6 +78,8 @@ where
             (true, _) => ("\x1b[2m", "\x1b[0m"),
         };
         write!(w, "{start}{name}{end} | {} | ", timestamp())?;
+        // A message may quote a server's answer, a file name from a cloned repo or an object key: the field
+        // formatter (tracing-subscriber >= 0.3.20) escapes terminal controls in it, as the test below checks.
         ctx.field_format().format_fields(w.by_ref(), event)?;
         writeln!(w)
     }
@@ -80,4 +91,53 @@ fn timestamp() -> String {
         "[year]-[month]-[day] [hour]:[minute]:[second],[subsecond digits:3]"
     );
     now.format(&fmt).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buffer {
+        type Writer = Self;
+        fn make_writer(&'w self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn terminal_controls_in_log_lines_are_escaped() {
+        let buffer = Buffer::default();
+        let subscriber = super::subscriber(0, 0, buffer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(
+                "Skipping {}: bad\ttab",
+                "rh/\x1b]52;c;cHduZWQ=\x07/config.json"
+            );
+            tracing::info!("two\nlines \u{9b}2J");
+        });
+        let text = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("utf-8");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\u{9b}') && !text.contains('\x07'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("Skipping rh/\\x1b]52;c;cHduZWQ=\\x07/config.json: bad\ttab"),
+            "{text:?}"
+        );
+        assert!(text.contains("two\nlines \\u{9b}2J"), "{text:?}");
+    }
 }
