@@ -38,11 +38,15 @@ pub(crate) fn resource_file(
 
 /// Refuses a symlink at any component below `rh/` down to `path` (a resource dir, a nested dir,
 /// `config.json` itself): a cloned repo's `rh/gcp/config.json -> ~/.config/gcloud/…` must not be read,
-/// uploaded or written through. The error names the link. `rh/` itself may be a link.
+/// uploaded or written through. The error names the link. `rh/` itself must not be a link either: a cloned
+/// repo's `rh -> ../..` would make every name reach into the home directory.
 pub(crate) fn refuse_links(rns: &LocalRns, path: &Path, action: &'static str) -> Result<()> {
     let Ok(rel) = path.strip_prefix(&rns.rh_dir) else {
         return Ok(());
     };
+    if std::fs::symlink_metadata(&rns.rh_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::io(action, rns.rh_dir.clone(), symlink_error()));
+    }
     let mut here = rns.rh_dir.clone();
     for part in rel.components() {
         here.push(part);

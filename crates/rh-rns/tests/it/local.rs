@@ -225,6 +225,36 @@ fn assert_link_error(err: &Error, link: &Path) {
 }
 
 #[tokio::test]
+async fn a_symlinked_rh_dir_is_refused_too() {
+    let dir = tmp();
+    let outside = tmp();
+    // A cloned repo's `rh -> <somewhere else>`: its `x/config.json` must be neither read nor listed nor written.
+    std::fs::create_dir_all(outside.path().join("x")).expect("mkdir");
+    let secret = outside.path().join("x/config.json");
+    std::fs::write(&secret, r#"{"resource_type": "blob", "token": "SECRET"}"#).expect("write");
+    let rh = dir.path().join("rh");
+    std::os::unix::fs::symlink(outside.path(), &rh).expect("link");
+    let rns = LocalRns::new(dir.path());
+    assert_link_error(&rns.load(&name("~/x")).await.expect_err("load"), &rh);
+    assert_link_error(
+        &rns.list(&ResourceName::local_root(), true)
+            .await
+            .expect_err("ls"),
+        &rh,
+    );
+    assert_link_error(
+        &rns.save(&blob("~/new"), false).await.expect_err("save"),
+        &rh,
+    );
+    assert_link_error(&rns.delete(&name("~/x")).await.expect_err("rm"), &rh);
+    assert!(
+        !outside.path().join("new").exists(),
+        "nothing written through the link"
+    );
+    assert!(secret.exists(), "nothing deleted through the link");
+}
+
+#[tokio::test]
 async fn symlinks_below_rh_are_refused_on_every_operation() {
     let dir = tmp();
     let outside = tmp();
