@@ -160,15 +160,29 @@ const REFUSED_VARS: &[&str] = &[
     "SUDO_ASKPASS", "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS", "LOCALDOMAIN",
     "KUBECONFIG", "DOCKER_HOST", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE",
     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "GOOGLE_APPLICATION_CREDENTIALS", "ZDOTDIR",
-    "INPUTRC",
+    "INPUTRC", "GNUPGHOME", "GOFLAGS", "GOPROXY", "GOPATH", "GOROOT", "GOTOOLCHAIN", "HF_HOME",
+    "KRB5_CONFIG", "KRB5CCNAME", "NETRC", "WGETRC", "CURL_HOME", "JAVA_HOME",
 ];
 
-/// Families of such variables (and rh's own); `*_PROXY` is refused too.
+/// Families of such variables (and rh's own).
 #[rustfmt::skip]
 const REFUSED_PREFIXES: &[&str] = &[
     "LD_", "DYLD_", "BASH_FUNC_", "PYTHON", "PERL5", "PERL_", "GIT_", "LUA_", "GEM_", "BUNDLE_",
     "NPM_CONFIG_", "MALLOC_", "GLIBC_", "SSL_CERT_", "XDG_", "RH_", "VAULT_", "BAO_",
-    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL", "OPENSSL_", "CLOUDSDK_", "RUSTC_", "RUSTUP_", "CARGO_", "PIP_", "UV_",
+    "CONDA_", "DOCKER_", "BOTO_", "SYSTEMD_", "TF_CLI_", "GPG_",
+];
+
+/// Endings of variables that say where a client connects or what it trusts (`OPENAI_BASE_URL` would
+/// send the OpenAI key elsewhere, `HF_ENDPOINT` the Hugging Face token).
+const REFUSED_SUFFIXES: &[&str] = &[
+    "_PROXY",
+    "_ENDPOINT",
+    "_ENDPOINT_URL",
+    "_BASE_URL",
+    "_API_BASE",
+    "_CA_BUNDLE",
+    "_CA_CERTS",
 ];
 
 const BAD_NAME: &str = "not a variable name (A-Z, 0-9 and `_`, starting with a letter)";
@@ -185,7 +199,7 @@ fn refusal(var: &str) -> Option<&'static str> {
     }
     let dangerous = REFUSED_VARS.contains(&var)
         || REFUSED_PREFIXES.iter().any(|p| var.starts_with(p))
-        || var.ends_with("_PROXY");
+        || REFUSED_SUFFIXES.iter().any(|x| var.ends_with(x));
     dangerous
         .then_some("it changes how programs load or run, where they connect or what they trust")
 }
@@ -228,7 +242,15 @@ mod tests {
 
     #[test]
     fn exported_names_are_checked() {
-        for ok in ["MYDB_PASSWORD", "SNOWFLAKE_USER", "A1_B2", "LDAP_PASSWORD"] {
+        for ok in [
+            "MYDB_PASSWORD",
+            "SNOWFLAKE_USER",
+            "A1_B2",
+            "LDAP_PASSWORD",
+            "GITLAB_TOKEN",
+            "OPENAI_API_KEY",
+            "DATABASE_URL",
+        ] {
             assert_eq!(refusal(ok), None, "{ok}");
         }
         for bad in [
@@ -250,6 +272,23 @@ mod tests {
             "GIT_CONFIG_PARAMETERS",
             "SSH_ASKPASS",
             "HTTPS_PROXY",
+            "OPENSSL_CONF",
+            "CLOUDSDK_PYTHON",
+            "RUSTC_WRAPPER",
+            "CARGO_HOME",
+            "PIP_INDEX_URL",
+            "UV_INDEX_URL",
+            "CONDA_PREFIX",
+            "JAVA_HOME",
+            "DOCKER_CONFIG",
+            "BOTO_CONFIG",
+            "SYSTEMD_PAGER",
+            "TF_CLI_ARGS",
+            "GNUPGHOME",
+            "GOFLAGS",
+            "OPENAI_BASE_URL",
+            "OPENAI_API_BASE",
+            "HF_ENDPOINT",
             "RH_TOKEN",
             "VAULT_TOKEN",
             "BAO_TOKEN",
