@@ -40,8 +40,14 @@ pub(crate) fn clean_lines(text: &str) -> Cow<'_, str> {
     escape(text, |c| c == '\n' || c == '\t')
 }
 
-/// Writes one line of data to stdout. A closed pipe surfaces as an `io::Error` the caller propagates.
+/// Writes one line of human output to stdout, with terminal controls other than newline and tab escaped
+/// ([`clean_lines`]): whatever a caller forgot to [`clean`], an ESC or OSC sequence in a name from Vault or a
+/// server never reaches the terminal raw. A closed pipe surfaces as an `io::Error` the caller propagates.
 pub(crate) fn line(text: &str) -> std::io::Result<()> {
+    raw_line(&clean_lines(text))
+}
+
+fn raw_line(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.write_all(b"\n")?;
@@ -58,7 +64,7 @@ pub(crate) fn bytes(data: &[u8]) -> std::io::Result<()> {
 
 /// Writes a JSON value, pretty-printed, to stdout.
 pub(crate) fn json(value: &serde_json::Value) -> std::io::Result<()> {
-    line(&serde_json::to_string_pretty(value).expect("a JSON value always serialises"))
+    raw_line(&serde_json::to_string_pretty(value).expect("a JSON value always serialises"))
 }
 
 /// Prints the final `error: …` line on stderr (controls escaped: an error may quote a server's answer).

@@ -263,6 +263,46 @@ fn dry_runs_print_the_plan_and_change_nothing() {
 }
 
 #[test]
+fn key_names_from_vault_cannot_drive_the_terminal() {
+    let Some(v) = VaultTest::new("controls") else {
+        return;
+    };
+    let hostile = "k\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J";
+    // Written straight to KV v2 (rh's own client would refuse such a key in its metadata), as anyone with
+    // write access to the path could.
+    let body = serde_json::json!({"data": {hostile: "value-SENTINEL"}}).to_string();
+    let url = format!("{}/v1/secret/data/rh/{}/custom1", v.addr, v.user);
+    let put = Command::new("curl")
+        .args(["-sSf", "-X", "POST", "-H"])
+        .arg(format!("X-Vault-Token: {}", v.token))
+        .args(["--data-binary", &body, &url])
+        .output()
+        .expect("curl");
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    for args in [
+        &["secrets", "diff"][..],
+        &["secrets", "pull", "--dry-run"][..],
+    ] {
+        let out = v.ok(args);
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            !text
+                .chars()
+                .any(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}')),
+            "{args:?} printed a raw control character: {text:?}"
+        );
+        assert!(
+            text.contains("k\\x1b]52;c;cHduZWQ=\\x07\\u{9b}2J"),
+            "{args:?}: {text:?}"
+        );
+    }
+}
+
+#[test]
 fn diff_shows_every_state_from_metadata_only() {
     let Some(v) = VaultTest::new("diff") else {
         return;
