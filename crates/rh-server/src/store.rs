@@ -327,8 +327,16 @@ impl Store {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
                     (url.clone(), Backend::Postgres)
                 } else if url.starts_with("sqlite:") {
-                    // Create the file if it is missing, as the data-dir form does.
-                    let url = if url.contains('?') {
+                    // Create the file if it is missing, as the data-dir form does; with a query of its own, only
+                    // when that query lets SQLite create it (`mode=rwc`), else an existing file is narrowed.
+                    let url = if let Some((_, query)) = url.split_once('?') {
+                        if let Some(file) = sqlite_file_of(url) {
+                            if query.split('&').any(|p| p == "mode=rwc") {
+                                private_sqlite_file(&file)?;
+                            } else {
+                                narrow_to_owner(&file);
+                            }
+                        }
                         url.clone()
                     } else {
                         if let Some(file) = sqlite_file_of(url) {

@@ -532,4 +532,21 @@ async fn database_files_are_private_and_a_shared_data_dir_is_warned_about() {
     );
     assert!(err.contains("chmod 700"), "{err}");
     assert_eq!(mode(&dir.join("rh-server.db")), 0o600);
+
+    // A `--database-url sqlite:FILE?…` with its own query string gets the same private file.
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, query) in [
+        ("rwc.db", "?mode=rwc"),
+        ("cache.db", "?mode=rwc&cache=shared"),
+    ] {
+        let file = dir.path().join(name);
+        let url = format!("sqlite:{}{query}", file.display());
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "umask 022 && exec \"$0\" \"$@\"", BIN])
+            .args(["migrate", "--database-url", &url]);
+        crate::harness::isolate(&mut cmd, dir.path());
+        let out = cmd.output().expect("run rh-server");
+        assert!(out.status.success(), "{url}: {}", rh_test::stderr(&out));
+        assert_eq!(mode(&file), 0o600, "{url}");
+    }
 }
