@@ -27,8 +27,8 @@ const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
 /// Shown on the visibility form of a private resource, before a change.
 const VISIBILITY_NOTE: &str = "Before you make it unlisted or public: everyone will be able to read the \
      current configuration and every version of its history from that change on. Earlier versions stay \
-     visible only to you and to the people you share with (from their grant on); purge the history first if the \
-     current configuration holds anything only they may see.";
+     visible only to you and to the people you share with (from their grant on). If the current configuration \
+     holds anything only they may see, change it first: purging the history keeps the current version.";
 
 type Params = Query<HashMap<String, String>>;
 
