@@ -12,6 +12,7 @@ mod error;
 mod fs;
 mod paths;
 mod transport;
+mod username;
 mod value;
 
 pub use config::{
@@ -22,4 +23,5 @@ pub use error::{Error, Result};
 pub use fs::{ensure_private_dir, write_atomic};
 pub use paths::RhPaths;
 pub use transport::{plain_http_warning, sends_token_in_clear};
+pub use username::{MAX_USERNAME, is_valid_username};
 pub use value::{parse_value, render_value};

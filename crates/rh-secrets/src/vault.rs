@@ -52,7 +52,8 @@ pub enum Error {
     #[error("secret at {path} is not a map of strings")]
     Malformed { path: String },
     #[error(
-        "invalid username {name:?}: use 1-{MAX_USERNAME} letters, digits, '_', '-' or '.', starting with a letter or digit"
+        "invalid username {name:?}: use 1-{max} letters, digits, '_', '-' or '.', starting with a letter or digit",
+        max = rh_config::MAX_USERNAME
     )]
     InvalidUsername { name: String },
     #[error("cannot reach rh-server at {url}: {reason}")]
@@ -73,22 +74,10 @@ pub enum Error {
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Longest username, in bytes (rh-server's rule).
-pub const MAX_USERNAME: usize = 64;
-
-/// Checks a username with rh-server's grammar (1–64 ASCII letters, digits, `_`, `-`, `.`, starting with a
-/// letter or digit), so a name given to direct Vault access (`--username`, `RH_USERNAME`) is one path
-/// segment under `rh/` and can name no other path.
-///
-/// This is a copy of rh-server's `names::validate_username`: the client cannot depend on rh-server.
+/// Checks a username with rh-server's grammar ([`rh_config::is_valid_username`]), so a name given to direct
+/// Vault access (`--username`, `RH_USERNAME`) is one path segment under `rh/` and can name no other path.
 pub fn validate_username(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_USERNAME
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
+    if rh_config::is_valid_username(name) {
         Ok(())
     } else {
         Err(Error::InvalidUsername {

@@ -2,24 +2,18 @@
 
 use std::fmt;
 
+use rh_config::MAX_USERNAME;
+
 use crate::{Error, Result};
 
-/// Longest username, in bytes.
-const MAX_USERNAME: usize = 64;
 /// Longest resource address, in bytes.
 const MAX_ADDRESS: usize = 1024;
 /// Longest single address segment, in bytes.
 const MAX_SEGMENT: usize = 255;
 
-/// Checks a username: 1–64 ASCII letters, digits, `_`, `-`, `.`, starting with a letter or digit.
+/// Checks a username with the grammar the CLI shares ([`rh_config::is_valid_username`]).
 pub fn validate_username(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_USERNAME
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
+    if rh_config::is_valid_username(name) {
         Ok(())
     } else {
         Err(Error::Invalid(format!(
