@@ -312,3 +312,14 @@ stop_services() {
   done
   _SVC_STARTED=()
 }
+
+# ---------------- The Python package's build and test tools (maturin, pytest; from PyPI) ----------------
+# Not a server: a venv with maturin and pytest, made once under $SVC_HOME, whose paths `cargo xtask test` uses to
+# build crates/rh-py's wheel and run its pytest suite in a fresh virtualenv of its own.
+start_python_pkg() {
+  local v
+  v=$(_svc_venv py maturin==1.16.0 pytest==9.2.0) || return 1
+  export RH_TEST_MATURIN=$v/bin/maturin RH_TEST_PYTEST_VENV=$v
+  echo "$v"
+}
+stop_python_pkg() { :; }
