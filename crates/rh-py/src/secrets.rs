@@ -69,6 +69,8 @@ pub(crate) fn save_provider_secrets(
     }
     let report = py
         .detach(|| {
+            // The save rewrites config.yaml's `secrets:` map.
+            let _guard = crate::config::lock();
             let paths = RhPaths::from_env(&OsEnv)?;
             let secrets = Secrets::new(&paths, &OsEnv);
             let options = SaveOptions {
