@@ -314,12 +314,16 @@ stop_services() {
 }
 
 # ---------------- The Python package's build and test tools (maturin, pytest; from PyPI) ----------------
-# Not a server: a venv with maturin and pytest, made once under $SVC_HOME, whose paths `cargo xtask test` uses to
-# build crates/rh-py's wheel and run its pytest suite in a fresh virtualenv of its own.
+# Not a server: a venv with maturin and pytest, made once under $SVC_HOME, plus pytest's wheels kept beside it, so
+# `cargo xtask test` can build crates/rh-py's wheel and install it with pytest into a fresh virtualenv offline.
 start_python_pkg() {
   local v
   v=$(_svc_venv py maturin==1.16.0 pytest==9.2.0) || return 1
-  export RH_TEST_MATURIN=$v/bin/maturin RH_TEST_PYTEST_VENV=$v
+  if [[ ! -f $v/wheels/.downloaded ]]; then
+    "$v/bin/pip" download -q --disable-pip-version-check -d "$v/wheels" pytest==9.2.0 >&2 && touch "$v/wheels/.downloaded" ||
+      { _svc_log "pip download pytest failed"; return 1; }
+  fi
+  export RH_TEST_MATURIN=$v/bin/maturin RH_TEST_PY_PIP=$v/bin/pip RH_TEST_PY_WHEELS=$v/wheels
   echo "$v"
 }
 stop_python_pkg() { :; }

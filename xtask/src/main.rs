@@ -212,7 +212,8 @@ const PYTHON_TESTS: &str = r#"echo '== the Python package (crates/rh-py): pytest
 py_t=${CARGO_TARGET_DIR:-$PWD/target}; py_out=$py_t/rh-py-wheel; py_venv=$py_t/rh-py-venv
 rm -rf "$py_out" "$py_venv"
 if "$RH_TEST_MATURIN" build --quiet -m crates/rh-py/Cargo.toml --out "$py_out" -i python3 2>&1 &&
-  python3 -m venv "$py_venv" && "$py_venv/bin/pip" install -q --disable-pip-version-check "$py_out"/*.whl pytest==9.2.0 2>&1; then
+  python3 -m venv --without-pip "$py_venv" && "$RH_TEST_PY_PIP" --python "$py_venv/bin/python" install -q \
+    --disable-pip-version-check --no-index --find-links "$RH_TEST_PY_WHEELS" "$py_out"/*.whl pytest==9.2.0 2>&1; then
   (cd crates/rh-py/tests && RH_TEST_RH_BIN=$py_t/debug/rh PYTHONDONTWRITEBYTECODE=1 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider 2>&1)
   py_rc=$?
   if ((py_rc != 0)); then echo "pytest exited with $py_rc (5: no test collected)"; rc=1; fi
