@@ -230,7 +230,8 @@ fn parse_result_line(line: &str) -> Option<(u64, u64)> {
     let line = line.trim();
     let rest = line
         .strip_prefix("test result: ")
-        .or_else(|| line.strip_prefix("tutorial result: "))?;
+        .or_else(|| line.strip_prefix("tutorial result: "))
+        .or_else(|| line.strip_prefix("python result: "))?;
     let mut passed = None;
     let mut failed = None;
     for part in rest.split(['.', ';']) {
@@ -367,6 +368,12 @@ mod tests {
         );
         assert_eq!(parse_result_line("no tests ran in 0.01s"), None);
         assert_eq!(parse_result_line("copied 3 files in 2s"), None);
+        assert_eq!(
+            parse_result_line(
+                "python result: FAILED. 0 passed; 1 failed (the wheel did not build)"
+            ),
+            Some((0, 1))
+        );
     }
 
     /// Tidy: every Rust file starts with a `//!` doc, and no `dbg!` or bare ignore attribute slipped in.
