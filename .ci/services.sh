@@ -312,3 +312,18 @@ stop_services() {
   done
   _SVC_STARTED=()
 }
+
+# ---------------- The Python package's build and test tools (maturin, pytest; from PyPI) ----------------
+# Not a server: a venv with maturin and pytest, made once under $SVC_HOME, plus pytest's wheels kept beside it, so
+# `cargo xtask test` can build crates/rh-py's wheel and install it with pytest into a fresh virtualenv offline.
+start_python_pkg() {
+  local v
+  v=$(_svc_venv py maturin==1.16.0 pytest==9.2.0) || return 1
+  if [[ ! -f $v/wheels/.downloaded ]]; then
+    "$v/bin/pip" download -q --disable-pip-version-check -d "$v/wheels" pytest==9.2.0 >&2 && touch "$v/wheels/.downloaded" ||
+      { _svc_log "pip download pytest failed"; return 1; }
+  fi
+  export RH_TEST_MATURIN=$v/bin/maturin RH_TEST_PY_PIP=$v/bin/pip RH_TEST_PY_WHEELS=$v/wheels
+  echo "$v"
+}
+stop_python_pkg() { :; }

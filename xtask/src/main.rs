@@ -33,7 +33,14 @@ mod load;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
 const SERVICES: &[&str] = &[
-    "vault", "s3", "gcs", "azurite", "postgres", "tools", "chromium",
+    "vault",
+    "s3",
+    "gcs",
+    "azurite",
+    "postgres",
+    "tools",
+    "chromium",
+    "python_pkg",
 ];
 
 fn main() -> Result<()> {
@@ -157,12 +164,13 @@ fn test(extra: &[String]) -> Result<()> {
     ];
     test_args.extend(extra.iter().cloned());
     let script = format!(
-        "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n\
+        "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n{}\n\
          echo '== the tutorial, end to end'\n\
          if cargo run --quiet --package xtask -- tutorial-steps 2>&1; then echo 'tutorial result: ok. 1 passed; 0 failed'; \
          else echo 'tutorial result: FAILED. 0 passed; 1 failed'; rc=1; fi\nexit $rc\n",
         starts.join("\n"),
-        test_args.join(" ")
+        test_args.join(" "),
+        PYTHON_TESTS,
     );
     eprintln!(
         "$ cargo {} (with services: {})",
@@ -196,12 +204,34 @@ fn test(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Reads `test result: ok. 12 passed; 0 failed; …` (and the tutorial's `tutorial result: …`) into (passed, failed).
+/// The Python package's step of `test`, after cargo test: builds crates/rh-py's wheel with maturin (debug
+/// profile), installs it with pytest into a fresh virtualenv, and runs its pytest suite against the real `rh`
+/// binary. pytest's closing line (`31 passed in 2.00s`) is counted; a failed build, a failed test or a run that
+/// collected nothing (pytest's exit 5) fails the step.
+const PYTHON_TESTS: &str = r#"echo '== the Python package (crates/rh-py): pytest against the built wheel'
+py_t=${CARGO_TARGET_DIR:-$PWD/target}; py_out=$py_t/rh-py-wheel; py_venv=$py_t/rh-py-venv
+rm -rf "$py_out" "$py_venv"
+if "$RH_TEST_MATURIN" build --quiet -m crates/rh-py/Cargo.toml --out "$py_out" -i python3 2>&1 &&
+  python3 -m venv --without-pip "$py_venv" && "$RH_TEST_PY_PIP" --python "$py_venv/bin/python" install -q \
+    --disable-pip-version-check --no-index --find-links "$RH_TEST_PY_WHEELS" "$py_out"/*.whl pytest==9.2.0 2>&1; then
+  (cd crates/rh-py/tests && RH_TEST_RH_BIN=$py_t/debug/rh PYTHONDONTWRITEBYTECODE=1 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider 2>&1)
+  py_rc=$?
+  if ((py_rc != 0)); then echo "pytest exited with $py_rc (5: no test collected)"; rc=1; fi
+else
+  echo 'python result: FAILED. 0 passed; 1 failed (the wheel did not build or install)'; rc=1
+fi"#;
+
+/// Reads `test result: ok. 12 passed; 0 failed; …` (and the tutorial's `tutorial result: …`, pytest's
+/// `2 failed, 29 passed in 6.48s`) into (passed, failed).
 fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+    if let Some(counts) = parse_pytest_line(line) {
+        return Some(counts);
+    }
     let line = line.trim();
     let rest = line
         .strip_prefix("test result: ")
-        .or_else(|| line.strip_prefix("tutorial result: "))?;
+        .or_else(|| line.strip_prefix("tutorial result: "))
+        .or_else(|| line.strip_prefix("python result: "))?;
     let mut passed = None;
     let mut failed = None;
     for part in rest.split(['.', ';']) {
@@ -215,6 +245,27 @@ fn parse_result_line(line: &str) -> Option<(u64, u64)> {
         }
     }
     Some((passed?, failed?))
+}
+
+/// pytest's closing line, `[=== ]2 failed, 29 passed, 1 error in 6.48s[ ===]`: errors count as failures.
+fn parse_pytest_line(line: &str) -> Option<(u64, u64)> {
+    let line = line.trim().trim_matches('=').trim();
+    let (counts, time) = line.rsplit_once(" in ")?;
+    time.strip_suffix('s')?.parse::<f64>().ok()?;
+    let (mut passed, mut failed) = (0, 0);
+    let mut any = false;
+    for part in counts.split(", ") {
+        let (n, what) = part.split_once(' ')?;
+        let n: u64 = n.parse().ok()?;
+        match what {
+            "passed" => passed += n,
+            "failed" | "error" | "errors" => failed += n,
+            "skipped" | "deselected" | "xfailed" | "xpassed" | "warning" | "warnings" => {}
+            _ => return None,
+        }
+        any = true;
+    }
+    any.then_some((passed, failed))
 }
 
 /// Runs each fuzz target for a while with cargo-fuzz (installed on first use). Stable rustc is told to
@@ -310,6 +361,19 @@ mod tests {
             Some((3, 2))
         );
         assert_eq!(parse_result_line("running 3 tests"), None);
+        assert_eq!(parse_result_line("31 passed in 2.00s"), Some((31, 0)));
+        assert_eq!(
+            parse_result_line("==== 2 failed, 29 passed, 1 error, 3 warnings in 6.48s ===="),
+            Some((29, 3))
+        );
+        assert_eq!(parse_result_line("no tests ran in 0.01s"), None);
+        assert_eq!(parse_result_line("copied 3 files in 2s"), None);
+        assert_eq!(
+            parse_result_line(
+                "python result: FAILED. 0 passed; 1 failed (the wheel did not build)"
+            ),
+            Some((0, 1))
+        );
     }
 
     /// Tidy: every Rust file starts with a `//!` doc, and no `dbg!` or bare ignore attribute slipped in.

@@ -1,0 +1,39 @@
+"""rh: Runhouse's Python API over rh's Rust core.
+
+``import rh`` in place of ``import runhouse as rh``. Every operation runs in the Rust crates (the native
+module ``rh._rh``); this package only gives them Python shapes. Available so far:
+
+- ``rh.Secrets.builtin_providers(as_str=False)`` and ``rh.Secrets.save_provider_secrets(...)``;
+- ``rh.configs.get(key, default=None)``, ``rh.configs.set(key, value)``, ``rh.configs.delete(key)``;
+- the exceptions ``rh.RhError`` and its subclasses (``rh.exceptions``);
+- log lines on the ``logging`` logger ``rh``.
+"""
+
+from rh import _logging
+from rh._rh import __version__
+from rh._configs import Configs, configs
+from rh.exceptions import (
+    RhConnectionError,
+    RhError,
+    RhFileNotFoundError,
+    RhKeyError,
+    RhPermissionError,
+    RhValueError,
+)
+from rh._secrets import Provider, Secrets
+
+_logging.install()
+
+__all__ = [
+    "Provider",
+    "RhConnectionError",
+    "RhError",
+    "RhFileNotFoundError",
+    "RhKeyError",
+    "RhPermissionError",
+    "RhValueError",
+    "Configs",
+    "Secrets",
+    "__version__",
+    "configs",
+]
