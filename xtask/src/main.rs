@@ -125,6 +125,16 @@ fn dag() -> Result<()> {
         ("rh-storage", "rh-resources"),
         ("rh-resources", "clap"),
         ("rh-resources", "rh-cli"),
+        // The operations layer sits between the front ends and the libraries: no library reaches up
+        // into it, and it holds no argument parsing and no server.
+        ("rh-config", "rh-ops"),
+        ("rh-secrets", "rh-ops"),
+        ("rh-rns", "rh-ops"),
+        ("rh-resources", "rh-ops"),
+        ("rh-storage", "rh-ops"),
+        ("rh-ops", "clap"),
+        ("rh-ops", "rh-server"),
+        ("rh-ops", "rh-cli"),
     ];
     for (krate, dep) in forbidden {
         let out = Command::new("cargo")

@@ -88,7 +88,7 @@ pub(crate) enum BlobCommand {
 }
 
 /// Name resolution and the RNS holding a name: the same as `rh resource`.
-type Names = super::resource::Local;
+use rh_ops::Names;
 
 /// A store and the key of one object in it.
 struct Target {
@@ -97,8 +97,7 @@ struct Target {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
-    let settings = ctx.settings()?;
-    let names = Names::with_settings(ctx, &settings)?;
+    let names = ctx.ops.names()?;
     match cmd {
         BlobCommand::Write {
             name,
@@ -258,9 +257,13 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
         } => {
             let bucket = match bucket {
                 Some(b) => b,
-                None if system == "file" => {
-                    ctx.paths.config_dir().join("blobs").display().to_string()
-                }
+                None if system == "file" => ctx
+                    .ops
+                    .paths()
+                    .config_dir()
+                    .join("blobs")
+                    .display()
+                    .to_string(),
                 None => default_bucket(ctx, &system)?,
             };
             let store = store_for(ctx, &system, &bucket, Path::new(&bucket)).await?;
@@ -435,7 +438,7 @@ async fn store_for(
     bucket: &str,
     dir: &Path,
 ) -> Result<Box<dyn BlobStore>> {
-    let env = ctx.env.as_ref();
+    let env = ctx.ops.env();
     Ok(match system {
         "file" => Box::new(FileStore::new(dir)),
         "s3" => {
@@ -456,7 +459,7 @@ async fn store_for(
                         (PathBuf::from(&f), f)
                     } else {
                         (
-                            ctx.paths.home().join(".aws/credentials"),
+                            ctx.ops.paths().home().join(".aws/credentials"),
                             "~/.aws/credentials".to_owned(),
                         )
                     };
@@ -480,7 +483,8 @@ async fn store_for(
                 (None, GcsAuth::CredentialsFile { path, shown_as: p })
             } else {
                 let path = ctx
-                    .paths
+                    .ops
+                    .paths()
                     .home()
                     .join(".config/gcloud/application_default_credentials.json");
                 let shown_as = "~/.config/gcloud/application_default_credentials.json".to_owned();
@@ -521,7 +525,7 @@ async fn store_for(
 
 /// `default_blob_bucket` from config.yaml.
 fn default_bucket(ctx: &Context, system: &str) -> Result<String> {
-    ctx.config()?.get_str(BUCKET_KEY).filter(|b| !b.is_empty()).with_context(|| {
+    ctx.ops.config()?.get_str(BUCKET_KEY).filter(|b| !b.is_empty()).with_context(|| {
         format!("no bucket for the {system} blob: pass --path BUCKET/KEY or set `{BUCKET_KEY}` (rh config set {BUCKET_KEY} BUCKET)")
     })
 }
@@ -535,7 +539,13 @@ fn default_path(ctx: &Context, system: &str, name: &ResourceName) -> Result<Stri
         None => full.trim_start_matches('/').to_owned(),
     };
     if system == "file" {
-        let dir = ctx.paths.config_dir().join("blobs").join(&id).join(&owned);
+        let dir = ctx
+            .ops
+            .paths()
+            .config_dir()
+            .join("blobs")
+            .join(&id)
+            .join(&owned);
         return Ok(dir.display().to_string());
     }
     let bucket = default_bucket(ctx, system)?;

@@ -7,11 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
-use rh_config::EnvVars;
+use rh_ops::Names;
 use rh_resources::{Cluster, OnDemandCluster, OnDemandSpec, Resource, ResourceSettings, SshCreds};
-use rh_rns::local::{LocalRns, WorkdirOptions};
-use rh_rns::remote::RemoteRns;
-use rh_rns::{NameContext, ResourceName, ResourceRecord, Rns, Scope};
+use rh_rns::{ResourceName, ResourceRecord, Scope};
 use serde_json::{Map, Value, json};
 
 use crate::context::Context;
@@ -220,150 +218,32 @@ pub(crate) struct CommitArgs {
     message: Option<String>,
 }
 
-/// The stores and name resolution for one invocation: the local `rh/` folder, and rh-server when logged in.
-pub(crate) struct Local {
-    rns: LocalRns,
-    remote: Option<std::result::Result<RemoteRns, String>>,
-    names: NameContext,
-    home: PathBuf,
-}
-
-impl Local {
-    fn new(ctx: &Context) -> Result<Self> {
-        Self::with_settings(ctx, &ctx.settings()?)
+/// Commits the local names of a change when `--commit` was given.
+async fn commit_change(
+    local: &Names,
+    args: &CommitArgs,
+    names: &[ResourceName],
+    default: String,
+) -> Result<()> {
+    if !args.commit {
+        return Ok(());
     }
-
-    /// As [`Local::new`], with settings the caller already resolved.
-    pub(crate) fn with_settings(ctx: &Context, settings: &rh_config::Settings) -> Result<Self> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let home = ctx.paths.home().to_path_buf();
-        let rns = LocalRns::discover(&WorkdirOptions {
-            cwd,
-            home: Some(home.clone()),
-            workdir_override: ctx.env.non_empty(EnvVars::RH_WORKDIR).map(PathBuf::from),
-        });
-        tracing::debug!("working dir {}", rns.workdir().display());
-        let default_folder: ResourceName = settings.default_folder.parse().with_context(|| {
-            format!(
-                "default_folder `{}` in config.yaml",
-                settings.default_folder
-            )
-        })?;
-        let remote = settings.token.clone().map(|token| {
-            RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
-        });
-        Ok(Self {
-            rns,
-            remote,
-            names: NameContext::with_default_folder(default_folder),
-            home,
-        })
-    }
-
-    /// The store holding `name`: rh-server for `/…` names (when logged in), else the local one.
-    fn store(&self, name: &ResourceName) -> Result<&dyn Rns> {
-        if name.scope() != Scope::Remote {
-            return Ok(&self.rns);
-        }
-        match &self.remote {
-            Some(Ok(r)) => Ok(r),
-            Some(Err(e)) => bail!("{e}"),
-            None => bail!(
-                "{name} is a remote name; log in with `rh login` first (or use a `~/` name for the local store)"
-            ),
-        }
-    }
-
-    /// The rh-server client for a remote name.
-    fn remote(&self, name: &ResourceName) -> Result<&RemoteRns> {
-        if name.scope() != Scope::Remote {
-            bail!(
-                "{name} is a local name; only remote (`/<user>/…`) resources can be shared: save it under /<user>/… first"
-            );
-        }
-        match &self.remote {
-            Some(Ok(r)) => Ok(r),
-            Some(Err(e)) => bail!("{e}"),
-            None => bail!("{name} is a remote name; log in with `rh login` first"),
-        }
-    }
-
-    /// Parses a name. The shell turns an unquoted `~/x` into `$HOME/x`; that is taken back to `~/x`.
-    fn name(&self, input: &str) -> Result<ResourceName> {
-        let home = self.home.to_string_lossy();
-        let input = if input == home {
-            "~".to_owned()
-        } else if let Some(rest) = input.strip_prefix(&*home).and_then(|r| r.strip_prefix('/')) {
-            format!("~/{rest}")
-        } else {
-            input.to_owned()
-        };
-        Ok(ResourceName::parse_with(&input, &self.names)?)
-    }
-
-    /// The working dir's `rh/` parent and the home directory, for `file` paths.
-    pub(crate) fn local_paths(&self) -> rh_resources::LocalPaths {
-        rh_resources::LocalPaths {
-            workdir: self.rns.workdir().to_path_buf(),
-            home: self.home.clone(),
-        }
-    }
-
-    /// A name and the store that holds it.
-    pub(crate) fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
-        let name = self.name(input)?;
-        let rns = self.store(&name)?;
-        Ok((name, rns))
-    }
-
-    async fn commit(
-        &self,
-        args: &CommitArgs,
-        names: &[ResourceName],
-        default: String,
-    ) -> Result<()> {
-        if !args.commit {
-            return Ok(());
-        }
-        let names: Vec<ResourceName> = names
-            .iter()
-            .filter(|n| n.scope() != Scope::Remote)
-            .cloned()
-            .collect();
-        if names.is_empty() {
-            tracing::warn!("--commit applies to local names only; rh-server keeps its own history");
-            return Ok(());
-        }
-        let names = names.as_slice();
-        let message = args.message.clone().unwrap_or(default);
-        if let Some(info) = self.rns.commit(names, &message).await? {
-            tracing::info!("Committed {} to git: {message}", info.short_id);
-        } else {
-            tracing::info!("Nothing to commit for {}", join(names));
-        }
-        Ok(())
-    }
-}
-
-fn join(names: &[ResourceName]) -> String {
-    names
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let message = args.message.clone().unwrap_or(default);
+    local.commit(names, &message).await?;
+    Ok(())
 }
 
 fn resource_settings(ctx: &Context) -> Result<ResourceSettings> {
-    let s = ctx.settings()?;
+    let s = ctx.ops.settings()?;
     Ok(ResourceSettings {
         default_autostop: s.default_autostop,
-        default_provider: s.default_provider,
+        default_provider: s.default_provider.clone(),
         use_spot: s.use_spot,
     })
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode> {
-    let local = Local::new(ctx)?;
+    let local = ctx.ops.names()?;
     match cmd {
         ResourceCommand::Save {
             name,
@@ -391,13 +271,13 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             let record = ResourceRecord::from_config(name.clone(), config, &origin)?;
             let resource = Resource::from_record(&record, &origin)?;
             resource.save(rns, write.overwrite).await?;
-            local
-                .commit(
-                    &write.commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: save {name}"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &write.commit,
+                std::slice::from_ref(&name),
+                format!("rh: save {name}"),
+            )
+            .await?;
         }
         ResourceCommand::Show { name, json } => {
             let (name, rns) = local.resolve(&name)?;
@@ -436,7 +316,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
         } => {
             let folder = match folder {
                 Some(f) => local.name(&f)?,
-                None => local.names.current_folder.clone(),
+                None => local.current_folder().clone(),
             };
             let rns = local.store(&folder)?;
             let listing = rns.list(&folder, recursive).await?;
@@ -491,13 +371,13 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             let (name, rns) = local.resolve(&name)?;
             rns.delete(&name).await?;
             tracing::info!("Deleted {name}");
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: remove {name}"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: remove {name}"),
+            )
+            .await?;
         }
         ResourceCommand::Mv { from, to, write } => {
             let (from, src) = local.resolve(&from)?;
@@ -512,13 +392,13 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 src.delete(&from).await?;
             }
             tracing::info!("Moved {from} to {to}");
-            local
-                .commit(
-                    &write.commit,
-                    &[from.clone(), to.clone()],
-                    format!("rh: move {from} to {to}"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &write.commit,
+                &[from.clone(), to.clone()],
+                format!("rh: move {from} to {to}"),
+            )
+            .await?;
         }
         ResourceCommand::Locate { name } => {
             let (name, rns) = local.resolve(&name)?;
@@ -526,7 +406,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                 bail!("{name} has no file on disk: rh-server keeps it");
             }
             if name.is_root() {
-                printer::line(&local.rns.rh_dir().display().to_string())?;
+                printer::line(&local.local().rh_dir().display().to_string())?;
             } else {
                 match rns.locate(&name).await? {
                     Some(path) => printer::line(&path.display().to_string())?,
@@ -573,13 +453,13 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             let (name, rns) = local.resolve(&name)?;
             rns.restore(&name, &rev).await?;
             tracing::info!("Restored {name} to its config at {rev}");
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: restore {name} to {rev}"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: restore {name} to {rev}"),
+            )
+            .await?;
         }
         ResourceCommand::Share {
             name,
@@ -629,7 +509,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
 }
 
 pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<ExitCode> {
-    let local = Local::new(ctx)?;
+    let local = ctx.ops.names()?;
     match cmd {
         ClusterCommand::Create(args) => {
             let args = *args;
@@ -662,13 +542,13 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
                 Resource::Cluster(Cluster::new(name.clone(), args.ips, creds)?)
             };
             resource.save(rns, args.write.overwrite).await?;
-            local
-                .commit(
-                    &args.write.commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: save {name}"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &args.write.commit,
+                std::slice::from_ref(&name),
+                format!("rh: save {name}"),
+            )
+            .await?;
         }
         ClusterCommand::KeepWarm {
             name,
@@ -681,13 +561,13 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
                 Resource::Cluster(c) => c.keep_warm(),
                 other => bail!("{name} is a `{}` resource, not a cluster", other.kind()),
             }
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: keep {name} warm"),
-                )
-                .await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: keep {name} warm"),
+            )
+            .await?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -176,7 +176,7 @@ pub(crate) enum SecretsCommand {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let secrets = ctx.ops.secrets();
     match cmd {
         SecretsCommand::Providers { json } => providers(&secrets, json)?,
         SecretsCommand::Status { json } => status(&secrets, json)?,
@@ -232,43 +232,43 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
             } else {
                 PutSource::Pairs(&values)
             };
-            vault::put(ctx, &provider, source).await?;
+            vault::put(&ctx.ops, &provider, source).await?;
         }
         SecretsCommand::Get {
             provider,
             save,
             reveal,
             json,
-        } => vault::get(ctx, &provider, save, reveal, json).await?,
+        } => vault::get(&ctx.ops, &provider, save, reveal, json).await?,
         SecretsCommand::Pull {
             providers,
             dry_run,
             force,
-        } => vault::pull(ctx, &providers, dry_run, force).await?,
+        } => vault::pull(&ctx.ops, &providers, dry_run, force).await?,
         SecretsCommand::Push {
             providers,
             yes,
             dry_run,
-        } => vault::push(ctx, &providers, yes, dry_run).await?,
+        } => vault::push(&ctx.ops, &providers, yes, dry_run).await?,
         SecretsCommand::Update { provider, values } => {
-            vault::update(ctx, &provider, &values).await?;
+            vault::update(&ctx.ops, &provider, &values).await?;
         }
         SecretsCommand::Delete {
             providers,
             local,
             remote,
             yes,
-        } => vault::delete(ctx, &providers, local, remote, yes).await?,
+        } => vault::delete(&ctx.ops, &providers, local, remote, yes).await?,
         SecretsCommand::History { provider, json } => {
-            vault::history(ctx, &provider, json).await?;
+            vault::history(&ctx.ops, &provider, json).await?;
         }
         SecretsCommand::Rollback {
             provider,
             to_version,
         } => {
-            vault::rollback(ctx, &provider, to_version).await?;
+            vault::rollback(&ctx.ops, &provider, to_version).await?;
         }
-        SecretsCommand::Diff { providers, json } => vault::diff(ctx, &providers, json).await?,
+        SecretsCommand::Diff { providers, json } => vault::diff(&ctx.ops, &providers, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

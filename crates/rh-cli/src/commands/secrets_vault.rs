@@ -14,8 +14,8 @@ use rh_secrets::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::context::Context;
 use crate::printer;
+use rh_ops::Session;
 
 /// Where `put` takes the values from.
 pub(crate) enum PutSource<'a> {
@@ -29,8 +29,8 @@ pub(crate) enum PutSource<'a> {
     Local,
 }
 
-fn open(ctx: &Context) -> Result<Box<dyn SecretStore>> {
-    crate::store::open(ctx)
+fn open(ctx: &Session) -> Result<Box<dyn SecretStore>> {
+    Ok(ctx.secret_store()?)
 }
 
 fn log_requests(store: &dyn SecretStore) {
@@ -44,9 +44,9 @@ fn check_name(name: &str) -> Result<String> {
     Ok(builtin_provider(name).map_or_else(|| name.to_owned(), |p| p.name().to_owned()))
 }
 
-pub(crate) async fn put(ctx: &Context, provider: &str, source: PutSource<'_>) -> Result<()> {
+pub(crate) async fn put(ctx: &Session, provider: &str, source: PutSource<'_>) -> Result<()> {
     let provider = check_name(provider)?;
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let secrets = ctx.secrets();
     let builtin = builtin_provider(&provider);
     let values = match (source, builtin) {
         (PutSource::Pairs(pairs), _) => super::secrets::parse_pairs(pairs)?,
@@ -121,7 +121,7 @@ fn json_values(values: &ProviderSecrets, reveal: bool) -> serde_json::Value {
 }
 
 pub(crate) async fn get(
-    ctx: &Context,
+    ctx: &Session,
     provider: &str,
     save: bool,
     reveal: bool,
@@ -141,7 +141,7 @@ pub(crate) async fn get(
             tracing::info!("Saving secrets for {provider} to local config");
             let mut map = SecretsMap::new();
             map.insert(provider.clone(), values.clone());
-            Secrets::new(&ctx.paths, ctx.env.as_ref())
+            ctx.secrets()
                 .save_provider_secrets(&map, SaveOptions::default())?;
         } else {
             tracing::warn!(
@@ -162,15 +162,15 @@ pub(crate) async fn get(
     Ok(())
 }
 
-fn display_path(ctx: &Context, p: &std::path::Path) -> String {
-    match p.strip_prefix(ctx.paths.home()) {
+fn display_path(ctx: &Session, p: &std::path::Path) -> String {
+    match p.strip_prefix(ctx.paths().home()) {
         Ok(rest) => format!("~/{}", rest.display()),
         Err(_) => p.display().to_string(),
     }
 }
 
 pub(crate) async fn pull(
-    ctx: &Context,
+    ctx: &Session,
     providers: &[String],
     dry_run: bool,
     force: bool,
@@ -180,7 +180,7 @@ pub(crate) async fn pull(
         .map(|p| check_name(p))
         .collect::<Result<Vec<_>>>()?;
     let store = open(ctx)?;
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let secrets = ctx.secrets();
     tracing::info!("Getting secrets from Vault.");
     let plan = sync::plan_pull(
         store.as_ref(),
@@ -305,12 +305,12 @@ fn confirm(question: &str) -> Result<Option<bool>> {
 }
 
 pub(crate) async fn push(
-    ctx: &Context,
+    ctx: &Session,
     providers: &[String],
     yes: bool,
     dry_run: bool,
 ) -> Result<()> {
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let secrets = ctx.secrets();
     let names: Option<Vec<String>> = if providers.is_empty() {
         None
     } else {
@@ -395,7 +395,7 @@ pub(crate) async fn push(
     }
 }
 
-pub(crate) async fn update(ctx: &Context, provider: &str, pairs: &[String]) -> Result<()> {
+pub(crate) async fn update(ctx: &Session, provider: &str, pairs: &[String]) -> Result<()> {
     let provider = check_name(provider)?;
     let new = super::secrets::parse_pairs(pairs)?;
     let store = open(ctx)?;
@@ -418,7 +418,7 @@ pub(crate) async fn update(ctx: &Context, provider: &str, pairs: &[String]) -> R
 }
 
 pub(crate) async fn delete(
-    ctx: &Context,
+    ctx: &Session,
     providers: &[String],
     local: bool,
     remote: bool,
@@ -433,7 +433,7 @@ pub(crate) async fn delete(
         .iter()
         .map(|p| check_name(p))
         .collect::<Result<Vec<_>>>()?;
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let secrets = ctx.secrets();
     // Local plans first: a bad name or file stops everything before Vault is touched.
     let local_plans = if local {
         let config = ctx.config()?;
@@ -481,7 +481,7 @@ pub(crate) async fn delete(
     Ok(())
 }
 
-pub(crate) async fn history(ctx: &Context, provider: &str, json: bool) -> Result<()> {
+pub(crate) async fn history(ctx: &Session, provider: &str, json: bool) -> Result<()> {
     let provider = check_name(provider)?;
     let store = open(ctx)?;
     let versions = store.history(&provider).await?;
@@ -512,7 +512,7 @@ pub(crate) async fn history(ctx: &Context, provider: &str, json: bool) -> Result
     Ok(())
 }
 
-pub(crate) async fn rollback(ctx: &Context, provider: &str, version: u64) -> Result<()> {
+pub(crate) async fn rollback(ctx: &Session, provider: &str, version: u64) -> Result<()> {
     let provider = check_name(provider)?;
     let store = open(ctx)?;
     let new = store.rollback(&provider, version).await?;
@@ -521,8 +521,8 @@ pub(crate) async fn rollback(ctx: &Context, provider: &str, version: u64) -> Res
     Ok(())
 }
 
-pub(crate) async fn diff(ctx: &Context, providers: &[String], json: bool) -> Result<()> {
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+pub(crate) async fn diff(ctx: &Session, providers: &[String], json: bool) -> Result<()> {
+    let secrets = ctx.secrets();
     let store = open(ctx)?;
     let names: Vec<String> = if providers.is_empty() {
         let mut all: Vec<String> = secrets

@@ -1,0 +1,80 @@
+//! The error type of rh-ops.
+
+use std::path::PathBuf;
+
+/// What can go wrong in an operation.
+///
+/// The lower crates' errors pass through unchanged (`transparent`: same message, same causes), so every
+/// front end shows the same one line. Own variants name the file, key or resource, never a secret value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] rh_config::Error),
+    #[error(transparent)]
+    Secrets(#[from] rh_secrets::Error),
+    #[error(transparent)]
+    Vault(#[from] rh_secrets::vault::Error),
+    #[error(transparent)]
+    Rns(#[from] rh_rns::Error),
+    #[error(transparent)]
+    Resource(#[from] rh_resources::Error),
+    #[error("not logged in: run `rh login` (or set RH_TOKEN) first")]
+    NotLoggedIn,
+    #[error("not logged in: there is no token to revoke")]
+    NothingToRevoke,
+    #[error(
+        "no secret store configured: set VAULT_ADDR (and VAULT_TOKEN) to use Vault directly, \
+         or `rh config set vault_addr URL`, or log in to an rh-server (`rh login`, or RH_TOKEN \
+         and RH_API_SERVER_URL) to keep secrets in its Vault"
+    )]
+    NoSecretStore,
+    #[error("no Vault token: set VAULT_TOKEN or write it to {}", path.display())]
+    NoVaultToken { path: PathBuf },
+    #[error("cannot read the current directory")]
+    CurrentDir(#[source] std::io::Error),
+    #[error("default_folder `{folder}` in config.yaml")]
+    DefaultFolder {
+        folder: String,
+        #[source]
+        source: rh_rns::Error,
+    },
+    /// The rh-server client could not be built (a bad `api_server_url`); the message is the client's.
+    #[error("{0}")]
+    Remote(String),
+    #[error(
+        "{name} is a remote name; log in with `rh login` first (or use a `~/` name for the local store)"
+    )]
+    RemoteNameLoggedOut { name: String },
+    #[error("{name} is a remote name; log in with `rh login` first")]
+    ShareLoggedOut { name: String },
+    #[error(
+        "{name} is a local name; only remote (`/<user>/…`) resources can be shared: save it under /<user>/… first"
+    )]
+    LocalNameNotShareable { name: String },
+    #[error("config key `{key}` is not set in {}", path.display())]
+    KeyNotSet { key: String, path: PathBuf },
+    #[error("{} cannot be sent as JSON", path.display())]
+    ConfigNotJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot convert a downloaded config value")]
+    ConfigValue(#[source] serde_yaml::Error),
+}
+
+/// Result with [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes joined by `: ` (as `anyhow`'s `{:#}` prints them), for a log line.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
