@@ -52,6 +52,22 @@ pub enum Error {
         "{name} is a local name; only remote (`/<user>/…`) resources can be shared: save it under /<user>/… first"
     )]
     LocalNameNotShareable { name: String },
+    #[error("{origin}: expected a JSON object")]
+    NotAnObject { origin: String },
+    #[error("{origin}: not valid JSON ({message})")]
+    NotJson { origin: String, message: String },
+    #[error("give a NAME: {origin} has no `name`")]
+    NoName { origin: String },
+    #[error("{name} has no file on disk: rh-server keeps it")]
+    RemoteHasNoFile { name: String },
+    #[error("{name} has no file on disk (builtins are shipped inside rh)")]
+    BuiltinHasNoFile { name: String },
+    #[error(
+        "Unable to share a local blob. Please make sure the blob is located on a cluster or a remote system."
+    )]
+    LocalBlobShare,
+    #[error("{name} is a `{kind}` resource, not a cluster")]
+    NotACluster { name: String, kind: String },
     #[error("config key `{key}` is not set in {}", path.display())]
     KeyNotSet { key: String, path: PathBuf },
     #[error("{} cannot be sent as JSON", path.display())]

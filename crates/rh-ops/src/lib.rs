@@ -10,11 +10,13 @@
 //!   and the stores built from them (secret store, rh-server client, local and remote RNS).
 //! - [`config`]: `config.yaml` get/set/unset/list, and its upload to and download from rh-server.
 //! - [`login`]: the token check, the config transfers and config.yaml writes of login and logout.
+//! - [`resource`]: save, load, ls, mv, rm, history, diff, restore, share, revoke; clusters.
 //! - [`text`]: making foreign text safe for a terminal or a log line.
 
 pub mod config;
 pub mod error;
 pub mod login;
+pub mod resource;
 pub mod session;
 pub mod text;
 

@@ -1,16 +1,17 @@
-//! `rh resource …` and `rh cluster …`: the local RNS and typed resources.
+//! `rh resource …` and `rh cluster …`: arguments and output; the operations are [`rh_ops::resource`]'s.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use rh_ops::Names;
-use rh_resources::{Cluster, OnDemandCluster, OnDemandSpec, Resource, ResourceSettings, SshCreds};
-use rh_rns::{ResourceName, ResourceRecord, Scope};
-use serde_json::{Map, Value, json};
+use rh_ops::resource::{self as ops, ClusterSpec};
+use rh_resources::{OnDemandSpec, Resource};
+use rh_rns::ResourceName;
+use serde_json::{Value, json};
 
 use crate::context::Context;
 use crate::printer;
@@ -233,15 +234,6 @@ async fn commit_change(
     Ok(())
 }
 
-fn resource_settings(ctx: &Context) -> Result<ResourceSettings> {
-    let s = ctx.ops.settings()?;
-    Ok(ResourceSettings {
-        default_autostop: s.default_autostop,
-        default_provider: s.default_provider.clone(),
-        use_spot: s.use_spot,
-    })
-}
-
 pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode> {
     let local = ctx.ops.names()?;
     match cmd {
@@ -257,20 +249,8 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                     .with_context(|| format!("cannot read {}", from_json.display()))?
             };
             let origin = from_json.display().to_string();
-            let config: Map<String, Value> = match serde_json::from_str(&text) {
-                Ok(Value::Object(m)) => m,
-                Ok(_) => bail!("{origin}: expected a JSON object"),
-                Err(e) => bail!("{origin}: not valid JSON ({e})"),
-            };
-            let name = match (name, config.get("name").and_then(Value::as_str)) {
-                (Some(n), _) => n,
-                (None, Some(n)) => n.to_owned(),
-                (None, None) => bail!("give a NAME: {origin} has no `name`"),
-            };
-            let (name, rns) = local.resolve(&name)?;
-            let record = ResourceRecord::from_config(name.clone(), config, &origin)?;
-            let resource = Resource::from_record(&record, &origin)?;
-            resource.save(rns, write.overwrite).await?;
+            let config = ops::parse_config(&origin, &text)?;
+            let name = ops::save(&local, name.as_deref(), config, &origin, write.overwrite).await?;
             commit_change(
                 &local,
                 &write.commit,
@@ -280,8 +260,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             .await?;
         }
         ResourceCommand::Show { name, json } => {
-            let (name, rns) = local.resolve(&name)?;
-            let resource = Resource::load(rns, &name).await?;
+            let (name, resource) = ops::load(&local, &name).await?;
             let config = resource.to_config();
             if json {
                 printer::line(&rh_rns::to_python_json(&Value::Object(config)))?;
@@ -292,7 +271,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                     printer::clean(&resource.name().to_string())
                 ))?;
                 printer::line(&format!("type: {}", printer::clean(&resource.kind())))?;
-                if let Some(path) = rns.locate(&name).await? {
+                if let Some(path) = ops::file_of(&local, &name).await? {
                     printer::line(&format!(
                         "file: {}",
                         printer::clean(&path.display().to_string())
@@ -314,19 +293,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             recursive,
             json,
         } => {
-            let folder = match folder {
-                Some(f) => local.name(&f)?,
-                None => local.current_folder().clone(),
-            };
-            let rns = local.store(&folder)?;
-            let listing = rns.list(&folder, recursive).await?;
-            for s in &listing.skipped {
-                tracing::warn!(
-                    "Skipping {}: {}",
-                    printer::clean(&s.location),
-                    printer::clean(&s.reason)
-                );
-            }
+            let listing = ops::list(&local, folder.as_deref(), recursive).await?;
             if json {
                 let items: Vec<Value> = listing
                     .entries
@@ -368,9 +335,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Rm { name, commit } => {
-            let (name, rns) = local.resolve(&name)?;
-            rns.delete(&name).await?;
-            tracing::info!("Deleted {name}");
+            let name = ops::rm(&local, &name).await?;
             commit_change(
                 &local,
                 &commit,
@@ -380,18 +345,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             .await?;
         }
         ResourceCommand::Mv { from, to, write } => {
-            let (from, src) = local.resolve(&from)?;
-            let (to, dst) = local.resolve(&to)?;
-            if (from.scope() == Scope::Remote) == (to.scope() == Scope::Remote) {
-                src.rename(&from, &to, write.overwrite).await?;
-            } else {
-                // Between the local store and rh-server: copy, then delete the source.
-                let record = src.load(&from).await?;
-                dst.save(&record.renamed(to.clone()), write.overwrite)
-                    .await?;
-                src.delete(&from).await?;
-            }
-            tracing::info!("Moved {from} to {to}");
+            let (from, to) = ops::mv(&local, &from, &to, write.overwrite).await?;
             commit_change(
                 &local,
                 &write.commit,
@@ -401,22 +355,11 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             .await?;
         }
         ResourceCommand::Locate { name } => {
-            let (name, rns) = local.resolve(&name)?;
-            if name.scope() == Scope::Remote {
-                bail!("{name} has no file on disk: rh-server keeps it");
-            }
-            if name.is_root() {
-                printer::line(&local.local().rh_dir().display().to_string())?;
-            } else {
-                match rns.locate(&name).await? {
-                    Some(path) => printer::line(&path.display().to_string())?,
-                    None => bail!("{name} has no file on disk (builtins are shipped inside rh)"),
-                }
-            }
+            let path = ops::locate(&local, &name).await?;
+            printer::line(&path.display().to_string())?;
         }
         ResourceCommand::History { name, limit, json } => {
-            let (name, rns) = local.resolve(&name)?;
-            let entries = rns.history(&name, limit).await?;
+            let (name, entries) = ops::history(&local, &name, limit).await?;
             if json {
                 let items: Vec<Value> = entries
                     .iter()
@@ -445,14 +388,11 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Diff { name, rev } => {
-            let (name, rns) = local.resolve(&name)?;
-            let text = rns.diff(&name, rev.as_deref()).await?;
+            let text = ops::diff(&local, &name, rev.as_deref()).await?;
             printer::bytes(printer::clean_lines(&text).as_bytes())?;
         }
         ResourceCommand::Restore { name, rev, commit } => {
-            let (name, rns) = local.resolve(&name)?;
-            rns.restore(&name, &rev).await?;
-            tracing::info!("Restored {name} to its config at {rev}");
+            let name = ops::restore(&local, &name, &rev).await?;
             commit_change(
                 &local,
                 &commit,
@@ -468,16 +408,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             no_notify,
             json,
         } => {
-            let name = local.name(&name)?;
-            let remote = local.remote(&name)?;
-            if let Ok(Resource::Blob(b)) = Resource::load(remote, &name).await
-                && b.system == rh_resources::System::file()
-            {
-                bail!(
-                    "Unable to share a local blob. Please make sure the blob is located on a cluster or a remote system."
-                );
-            }
-            let got = remote.share(&name, &users, &access, !no_notify).await?;
+            let got = ops::share(&local, &name, &users, &access, !no_notify).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::Revoke {
@@ -486,12 +417,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             all,
             json,
         } => {
-            let name = local.name(&name)?;
             let users = (!all).then_some(users.as_slice());
-            let got = local.remote(&name)?.revoke(&name, users).await?;
+            let got = ops::revoke(&local, &name, users).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::BenchLoad { name, iterations } => {
+            // Resolved once: the bench times the loads alone.
             let (name, rns) = local.resolve(&name)?;
             let start = Instant::now();
             for _ in 0..iterations {
@@ -513,35 +444,30 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
     match cmd {
         ClusterCommand::Create(args) => {
             let args = *args;
-            let (name, rns) = local.resolve(&args.name)?;
-            let resource = if args.ips.is_empty() {
+            let spec = if args.ips.is_empty() {
                 let use_spot = match (args.use_spot, args.no_spot) {
                     (true, _) => Some(true),
                     (_, true) => Some(false),
                     _ => None,
                 };
-                Resource::OnDemandCluster(OnDemandCluster::new(
-                    name.clone(),
-                    OnDemandSpec {
-                        instance_type: args.instance_type,
-                        num_instances: args.num_instances,
-                        provider: args.provider,
-                        autostop_mins: args.autostop_mins,
-                        use_spot,
-                        image_id: args.image_id,
-                        region: args.region,
-                    },
-                    &resource_settings(ctx)?,
-                )?)
+                ClusterSpec::OnDemand(OnDemandSpec {
+                    instance_type: args.instance_type,
+                    num_instances: args.num_instances,
+                    provider: args.provider,
+                    autostop_mins: args.autostop_mins,
+                    use_spot,
+                    image_id: args.image_id,
+                    region: args.region,
+                })
             } else {
-                // The secret is named like a resource (and the shell may have expanded its `~` too).
-                let creds = args
-                    .ssh_creds
-                    .map(|s| local.name(&s).map(|n| SshCreds::Secret(n.to_string())))
-                    .transpose()?;
-                Resource::Cluster(Cluster::new(name.clone(), args.ips, creds)?)
+                ClusterSpec::Static {
+                    ips: args.ips,
+                    ssh_creds: args.ssh_creds,
+                }
             };
-            resource.save(rns, args.write.overwrite).await?;
+            let name =
+                ops::create_cluster(&ctx.ops, &local, &args.name, spec, args.write.overwrite)
+                    .await?;
             commit_change(
                 &local,
                 &args.write.commit,
@@ -555,12 +481,7 @@ pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<Ex
             autostop_mins,
             commit,
         } => {
-            let (name, rns) = local.resolve(&name)?;
-            match Resource::load(rns, &name).await? {
-                Resource::OnDemandCluster(mut c) => c.keep_warm(rns, autostop_mins).await?,
-                Resource::Cluster(c) => c.keep_warm(),
-                other => bail!("{name} is a `{}` resource, not a cluster", other.kind()),
-            }
+            let name = ops::keep_warm(&local, &name, autostop_mins).await?;
             commit_change(
                 &local,
                 &commit,
