@@ -16,6 +16,8 @@ pub enum Error {
     #[error(transparent)]
     Vault(#[from] rh_secrets::vault::Error),
     #[error(transparent)]
+    Sync(#[from] rh_secrets::sync::SyncError),
+    #[error(transparent)]
     Rns(#[from] rh_rns::Error),
     #[error(transparent)]
     Resource(#[from] rh_resources::Error),
@@ -68,6 +70,48 @@ pub enum Error {
     LocalBlobShare,
     #[error("{name} is a `{kind}` resource, not a cluster")]
     NotACluster { name: String, kind: String },
+    #[error("argument {index} is not KEY=VALUE (it has no `=`)")]
+    PairNoEquals { index: usize },
+    #[error("argument {index} has an empty key")]
+    PairEmptyKey { index: usize },
+    #[error("key `{key}` is given twice")]
+    PairTwice { key: String },
+    #[error("cannot read the value of `{key}` from {path}")]
+    PairValueFile {
+        key: String,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}")]
+    ReadFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no {provider} secrets in {path}")]
+    NoSecretsInFile { provider: String, path: String },
+    #[error(
+        "No secrets dict found or provided for {provider}. Please make sure the credentials \
+         file exists in its default location, or give KEY=VALUE pairs"
+    )]
+    NoSecretsDict { provider: String },
+    #[error("{provider} is a custom provider: give its values as KEY=VALUE pairs or --file JSON")]
+    CustomNeedsValues { provider: String },
+    #[error("no values given for {provider}")]
+    NoValues { provider: String },
+    #[error("No secrets found in Vault for {provider} (at {location})")]
+    NotInStore { provider: String, location: String },
+    #[error("No secrets found in Vault for {provider} (at {location}); use `rh secrets put` first")]
+    NothingToUpdate { provider: String, location: String },
+    #[error(
+        "no provider secrets found on this machine; run `rh secrets status` to see what each provider is missing"
+    )]
+    NothingToPush,
+    #[error("{count} providers were not uploaded: {detail}")]
+    PushFailed { count: usize, detail: String },
+    #[error("no {provider} secrets found: {reason}")]
+    NoLocalSecrets { provider: String, reason: String },
     #[error("config key `{key}` is not set in {}", path.display())]
     KeyNotSet { key: String, path: PathBuf },
     #[error("{} cannot be sent as JSON", path.display())]
