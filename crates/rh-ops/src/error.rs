@@ -20,6 +20,8 @@ pub enum Error {
     #[error(transparent)]
     Rns(#[from] rh_rns::Error),
     #[error(transparent)]
+    Storage(#[from] rh_storage::Error),
+    #[error(transparent)]
     Resource(#[from] rh_resources::Error),
     #[error("not logged in: run `rh login` (or set RH_TOKEN) first")]
     NotLoggedIn,
@@ -112,6 +114,28 @@ pub enum Error {
     PushFailed { count: usize, detail: String },
     #[error("no {provider} secrets found: {reason}")]
     NoLocalSecrets { provider: String, reason: String },
+    #[error("{name} already exists; pass --overwrite to replace it")]
+    BlobExists { name: String },
+    #[error("bucket not found: {location}; create it or pass --create-bucket")]
+    BucketNotFound { location: String },
+    #[error("no blob named {name}")]
+    NoBlob { name: String },
+    #[error("{name} lives on a cluster; rh reads blobs on file, s3, gs or azure only")]
+    BlobOnCluster { name: String },
+    #[error("blob path {path} names no file")]
+    PathNamesNoFile { path: String },
+    #[error("blob path {path} has no key: expected /BUCKET/KEY")]
+    PathHasNoKey { path: String },
+    #[error(
+        "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"
+    )]
+    NoAzureCredentials,
+    #[error("unknown system {system}: expected s3, gs, azure or file")]
+    UnknownSystem { system: String },
+    #[error(
+        "no bucket for the {system} blob: pass --path BUCKET/KEY or set `default_blob_bucket` (rh config set default_blob_bucket BUCKET)"
+    )]
+    NoBucket { system: String },
     #[error("config key `{key}` is not set in {}", path.display())]
     KeyNotSet { key: String, path: PathBuf },
     #[error("{} cannot be sent as JSON", path.display())]

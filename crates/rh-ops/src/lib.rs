@@ -8,12 +8,14 @@
 //! Modules:
 //! - [`session`]: the resolved inputs of one invocation (env, paths, flags, config.yaml and the settings),
 //!   and the stores built from them (secret store, rh-server client, local and remote RNS).
+//! - [`blob`]: blob stores (systems, credentials), default paths, write-then-save, read, ls, rm.
 //! - [`config`]: `config.yaml` get/set/unset/list, and its upload to and download from rh-server.
 //! - [`login`]: the token check, the config transfers and config.yaml writes of login and logout.
 //! - [`resource`]: save, load, ls, mv, rm, history, diff, restore, share, revoke; clusters.
 //! - [`secrets`]: provider secrets on this machine and in the secret store (Vault or rh-server).
 //! - [`text`]: making foreign text safe for a terminal or a log line.
 
+pub mod blob;
 pub mod config;
 pub mod error;
 pub mod login;
