@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use rh_config::EnvVars;
 use rh_resources::{Blob, Resource, System};
 use rh_rns::{ResourceName, Rns};
-use rh_storage::azure::{AzureAuth, AzureOptions, AzureStore};
+use rh_storage::azure::AzureAuth;
 use rh_storage::file::FileStore;
-use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
-use rh_storage::s3::{S3Credentials, S3Options, S3Store};
-use rh_storage::{BlobPath, BlobStore, ObjectMeta};
+use rh_storage::gcs::GcsAuth;
+use rh_storage::s3::S3Credentials;
+use rh_storage::{Access, BlobPath, BlobStore, ObjectMeta, S3Auth};
 use secrecy::SecretString;
 
 use crate::{Error, Names, Result, Session};
@@ -23,7 +23,7 @@ use crate::{Error, Names, Result, Session};
 pub const BUCKET_KEY: &str = "default_blob_bucket";
 
 /// The systems blobs can live in (in the order the CLI's help lists them).
-pub const SYSTEMS: &[&str] = &["s3", "gs", "azure", "file"];
+pub use rh_storage::SYSTEMS;
 
 /// A store and the key of one object in it.
 #[derive(Debug)]
@@ -39,97 +39,111 @@ impl Target {
     }
 }
 
-/// One bucket of `system` (`dir` for `file`), with credentials found the way each ecosystem looks for
-/// them.
+/// The endpoints and credentials of each system, the way each ecosystem looks for them: environment
+/// variables first, else the provider's credentials file where rh-secrets says it lives
+/// (`AWS_SHARED_CREDENTIALS_FILE` / `~/.aws/credentials`, `GOOGLE_APPLICATION_CREDENTIALS` /
+/// `~/.config/gcloud/application_default_credentials.json`). Files are read only when a store of their
+/// system is opened.
+pub fn access(session: &Session) -> Access {
+    let env = session.env();
+    let secrets = session.secrets();
+    // The file a provider's credentials live in, and how messages show it (the variable's value as
+    // given, else the default `~/…` path).
+    let credentials_file = |provider: &str, var: &str, default: &str| -> (PathBuf, String) {
+        let path = secrets
+            .provider_paths(provider)
+            .ok()
+            .and_then(|p| p.into_iter().next())
+            .unwrap_or_else(|| {
+                session
+                    .paths()
+                    .home()
+                    .join(default.trim_start_matches("~/"))
+            });
+        let shown = env.non_empty(var).unwrap_or_else(|| default.to_owned());
+        (path, shown)
+    };
+    let s3_auth = if let (Some(id), Some(secret)) = (
+        env.non_empty(EnvVars::AWS_ACCESS_KEY_ID),
+        env.non_empty(EnvVars::AWS_SECRET_ACCESS_KEY),
+    ) {
+        S3Auth::Keys(S3Credentials::new(
+            id,
+            SecretString::from(secret),
+            env.non_empty(EnvVars::AWS_SESSION_TOKEN)
+                .map(SecretString::from),
+            "environment variables",
+        ))
+    } else {
+        let (path, shown_as) = credentials_file(
+            "aws",
+            EnvVars::AWS_SHARED_CREDENTIALS_FILE,
+            "~/.aws/credentials",
+        );
+        S3Auth::SharedFile {
+            path,
+            profile: "default".to_owned(),
+            shown_as,
+        }
+    };
+    let (gcs_endpoint, gcs_auth) = if let Some(host) = env.non_empty(EnvVars::STORAGE_EMULATOR_HOST)
+    {
+        (Some(host), GcsAuth::Anonymous)
+    } else {
+        let (path, shown_as) = credentials_file(
+            "gcp",
+            EnvVars::GOOGLE_APPLICATION_CREDENTIALS,
+            "~/.config/gcloud/application_default_credentials.json",
+        );
+        (None, GcsAuth::CredentialsFile { path, shown_as })
+    };
+    let azure = if let Some(cs) = env.non_empty(EnvVars::AZURE_STORAGE_CONNECTION_STRING) {
+        Some((
+            AzureAuth::ConnectionString(SecretString::from(cs)),
+            "environment variable AZURE_STORAGE_CONNECTION_STRING".to_owned(),
+        ))
+    } else if let (Some(account), Some(key)) = (
+        env.non_empty(EnvVars::AZURE_STORAGE_ACCOUNT),
+        env.non_empty(EnvVars::AZURE_STORAGE_KEY),
+    ) {
+        Some((
+            AzureAuth::AccountKey {
+                account,
+                key: SecretString::from(key),
+                endpoint: None,
+            },
+            "environment variables AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY".to_owned(),
+        ))
+    } else {
+        None
+    };
+    let mut access = Access::new(s3_auth, gcs_auth);
+    access.s3_region = env
+        .non_empty(EnvVars::AWS_REGION)
+        .or_else(|| env.non_empty(EnvVars::AWS_DEFAULT_REGION))
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    access.s3_endpoint = env.non_empty(EnvVars::AWS_ENDPOINT_URL);
+    access.gcs_endpoint = gcs_endpoint;
+    access.azure = azure;
+    "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and \
+     AZURE_STORAGE_KEY"
+        .clone_into(&mut access.azure_missing);
+    access
+}
+
+/// One bucket of `system` (`dir` for `file`), with the session's [`access`].
 pub async fn open_store(
     session: &Session,
     system: &str,
     bucket: &str,
     dir: &Path,
 ) -> Result<Box<dyn BlobStore>> {
-    let env = session.env();
-    Ok(match system {
-        "file" => Box::new(FileStore::new(dir)),
-        "s3" => {
-            let creds = if let (Some(id), Some(secret)) = (
-                env.non_empty(EnvVars::AWS_ACCESS_KEY_ID),
-                env.non_empty(EnvVars::AWS_SECRET_ACCESS_KEY),
-            ) {
-                S3Credentials::new(
-                    id,
-                    SecretString::from(secret),
-                    env.non_empty(EnvVars::AWS_SESSION_TOKEN)
-                        .map(SecretString::from),
-                    "environment variables",
-                )
-            } else {
-                let (file, shown) =
-                    if let Some(f) = env.non_empty(EnvVars::AWS_SHARED_CREDENTIALS_FILE) {
-                        (PathBuf::from(&f), f)
-                    } else {
-                        (
-                            session.paths().home().join(".aws/credentials"),
-                            "~/.aws/credentials".to_owned(),
-                        )
-                    };
-                S3Credentials::from_shared_file(&file, "default", &shown)?
-            };
-            let region = env
-                .non_empty(EnvVars::AWS_REGION)
-                .or_else(|| env.non_empty(EnvVars::AWS_DEFAULT_REGION))
-                .unwrap_or_else(|| "us-east-1".to_owned());
-            let endpoint = env.non_empty(EnvVars::AWS_ENDPOINT_URL);
-            Box::new(S3Store::new(S3Options::new(
-                bucket, region, endpoint, creds,
-            ))?)
-        }
-        "gs" => {
-            let (endpoint, auth) = if let Some(host) = env.non_empty(EnvVars::STORAGE_EMULATOR_HOST)
-            {
-                (Some(host), GcsAuth::Anonymous)
-            } else if let Some(p) = env.non_empty(EnvVars::GOOGLE_APPLICATION_CREDENTIALS) {
-                let path = PathBuf::from(&p);
-                (None, GcsAuth::CredentialsFile { path, shown_as: p })
-            } else {
-                let path = session
-                    .paths()
-                    .home()
-                    .join(".config/gcloud/application_default_credentials.json");
-                let shown_as = "~/.config/gcloud/application_default_credentials.json".to_owned();
-                (None, GcsAuth::CredentialsFile { path, shown_as })
-            };
-            Box::new(GcsStore::new(GcsOptions::new(bucket, endpoint, auth)).await?)
-        }
-        "azure" => {
-            let (auth, source) =
-                if let Some(cs) = env.non_empty(EnvVars::AZURE_STORAGE_CONNECTION_STRING) {
-                    (
-                        AzureAuth::ConnectionString(SecretString::from(cs)),
-                        "environment variable AZURE_STORAGE_CONNECTION_STRING",
-                    )
-                } else if let (Some(account), Some(key)) = (
-                    env.non_empty(EnvVars::AZURE_STORAGE_ACCOUNT),
-                    env.non_empty(EnvVars::AZURE_STORAGE_KEY),
-                ) {
-                    (
-                        AzureAuth::AccountKey {
-                            account,
-                            key: SecretString::from(key),
-                            endpoint: None,
-                        },
-                        "environment variables AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY",
-                    )
-                } else {
-                    return Err(Error::NoAzureCredentials);
-                };
-            Box::new(AzureStore::new(AzureOptions::new(bucket, auth, source))?)
-        }
-        other => {
-            return Err(Error::UnknownSystem {
-                system: other.to_owned(),
-            });
-        }
-    })
+    if system == "file" {
+        return Ok(Box::new(FileStore::new(dir)));
+    }
+    Ok(rh_storage::open(system, bucket, &access(session))
+        .await?
+        .store)
 }
 
 /// The store and key for a stored `path` (`/BUCKET/KEY`, or a file path for `file`).

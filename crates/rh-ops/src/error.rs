@@ -127,12 +127,6 @@ pub enum Error {
     #[error("blob path {path} has no key: expected /BUCKET/KEY")]
     PathHasNoKey { path: String },
     #[error(
-        "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"
-    )]
-    NoAzureCredentials,
-    #[error("unknown system {system}: expected s3, gs, azure or file")]
-    UnknownSystem { system: String },
-    #[error(
         "no bucket for the {system} blob: pass --path BUCKET/KEY or set `default_blob_bucket` (rh config set default_blob_bucket BUCKET)"
     )]
     NoBucket { system: String },
