@@ -360,3 +360,79 @@ pub async fn ls(
     let store = open_store(session, system, &bucket, Path::new(&bucket)).await?;
     Ok(store.list(prefix).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use rh_config::{MapEnv, Overrides, RhPaths};
+
+    use super::*;
+
+    fn session(home: &Path, vars: &[(&str, &str)]) -> Session {
+        let env = MapEnv(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        );
+        Session::with_paths(
+            Arc::new(env),
+            RhPaths::new(home, home.join(".rh")),
+            Overrides::default(),
+        )
+    }
+
+    /// The credentials files come from rh-secrets, which expands `~/` in the variables the same way for
+    /// `rh secrets` and for blobs.
+    #[test]
+    fn credentials_files_are_where_rh_secrets_says() {
+        let home = Path::new("/home/u");
+        let s = session(
+            home,
+            &[
+                ("AWS_SHARED_CREDENTIALS_FILE", "~/creds/aws"),
+                ("GOOGLE_APPLICATION_CREDENTIALS", "~/creds/gcp.json"),
+            ],
+        );
+        let a = access(&s);
+        let S3Auth::SharedFile { path, shown_as, .. } = &a.s3_auth else {
+            panic!("expected the shared credentials file");
+        };
+        assert_eq!(path, &home.join("creds/aws"));
+        assert_eq!(shown_as, "~/creds/aws");
+        let GcsAuth::CredentialsFile { path, shown_as } = &a.gcs_auth else {
+            panic!("expected a credentials file");
+        };
+        assert_eq!(path, &home.join("creds/gcp.json"));
+        assert_eq!(shown_as, "~/creds/gcp.json");
+
+        let a = access(&session(home, &[]));
+        let S3Auth::SharedFile { path, shown_as, .. } = &a.s3_auth else {
+            panic!("expected the shared credentials file");
+        };
+        assert_eq!(path, &home.join(".aws/credentials"));
+        assert_eq!(shown_as, "~/.aws/credentials");
+        assert!(a.azure.is_none());
+        assert_eq!(a.s3_region, "us-east-1");
+    }
+
+    #[test]
+    fn env_keys_beat_the_file_and_name_their_source() {
+        let s = session(
+            Path::new("/home/u"),
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "never-shown"),
+                ("AWS_DEFAULT_REGION", "eu-west-3"),
+                ("STORAGE_EMULATOR_HOST", "http://127.0.0.1:4443"),
+            ],
+        );
+        let a = access(&s);
+        assert!(matches!(a.s3_auth, S3Auth::Keys(_)));
+        assert_eq!(a.s3_region, "eu-west-3");
+        assert!(matches!(a.gcs_auth, GcsAuth::Anonymous));
+        assert_eq!(a.gcs_endpoint.as_deref(), Some("http://127.0.0.1:4443"));
+        assert!(!format!("{a:?}").contains("never-shown"));
+    }
+}

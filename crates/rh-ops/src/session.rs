@@ -331,3 +331,81 @@ pub fn join(names: &[ResourceName]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use rh_config::MapEnv;
+
+    use super::*;
+
+    fn session(dir: &Path, vars: &[(&str, &str)], token_flag: Option<&str>) -> Session {
+        let env = MapEnv(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        );
+        Session::with_paths(
+            Arc::new(env),
+            RhPaths::new(dir, dir.join(".rh")),
+            Overrides {
+                token: token_flag.map(str::to_owned),
+                ..Overrides::default()
+            },
+        )
+    }
+
+    #[test]
+    fn settings_follow_flag_env_file_default_and_are_resolved_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".rh")).unwrap();
+        std::fs::write(
+            dir.path().join(".rh/config.yaml"),
+            "token: from-file\nusername: alice\napi_server_url: http://127.0.0.1:1/file\n",
+        )
+        .unwrap();
+        let s = session(
+            dir.path(),
+            &[("RH_API_SERVER_URL", "http://127.0.0.1:1/env")],
+            Some("from-flag"),
+        );
+        let settings = s.settings().unwrap();
+        assert_eq!(
+            settings.token.as_ref().unwrap().expose_secret(),
+            "from-flag"
+        );
+        assert_eq!(settings.api_server_url, "http://127.0.0.1:1/env");
+        assert_eq!(settings.username.as_deref(), Some("alice"));
+        assert_eq!(settings.default_folder, "/alice");
+        // Resolved once: a later change to the file does not change this session's settings.
+        std::fs::write(dir.path().join(".rh/config.yaml"), "username: bob\n").unwrap();
+        assert_eq!(s.settings().unwrap().username.as_deref(), Some("alice"));
+        // A logged-in session resolves afresh, its token and URL beating every other source.
+        let after = s.logged_in("http://127.0.0.1:1/login", &SecretString::from("t2"));
+        let settings = after.settings().unwrap();
+        assert_eq!(settings.username.as_deref(), Some("bob"));
+        assert_eq!(settings.token.as_ref().unwrap().expose_secret(), "t2");
+        assert_eq!(settings.api_server_url, "http://127.0.0.1:1/login");
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path(), &[], Some("sekrit-token-value"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("sekrit-token-value"), "{shown}");
+        assert!(shown.contains("token_given: true"), "{shown}");
+    }
+
+    #[test]
+    fn malformed_config_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".rh")).unwrap();
+        std::fs::write(dir.path().join(".rh/config.yaml"), "token: [unclosed\n").unwrap();
+        let s = session(dir.path(), &[], None);
+        let err = s.settings().unwrap_err().to_string();
+        assert!(err.contains("config.yaml"), "{err}");
+        assert!(!err.contains("unclosed"), "{err}");
+    }
+}
