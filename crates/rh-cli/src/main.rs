@@ -11,7 +11,6 @@ mod context;
 mod logging;
 mod printer;
 mod runner;
-mod store;
 
 use args::Cli;
 

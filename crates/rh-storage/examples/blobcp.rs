@@ -14,11 +14,10 @@
 use std::io::Write as _;
 
 use futures::StreamExt as _;
-use rh_storage::azure::{AzureAuth, AzureOptions, AzureStore};
-use rh_storage::file::FileStore;
-use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
-use rh_storage::s3::{S3Credentials, S3Options, S3Store};
-use rh_storage::{BlobPath, BlobStore, PutOptions};
+use rh_storage::azure::AzureAuth;
+use rh_storage::gcs::GcsAuth;
+use rh_storage::s3::S3Credentials;
+use rh_storage::{Access, BlobPath, BlobStore, PutOptions, S3Auth};
 use secrecy::SecretString;
 use tokio::io::AsyncWriteExt as _;
 
@@ -39,52 +38,41 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
-async fn open(url: &str) -> (Box<dyn BlobStore>, Option<BlobPath>) {
-    let (scheme, rest) = url
-        .split_once("://")
-        .unwrap_or_else(|| fail("URL needs a scheme"));
-    if scheme == "file" {
-        let (dir, key) = rest
-            .rsplit_once('/')
-            .unwrap_or_else(|| fail("file URL needs /dir/key"));
-        let key = BlobPath::new(key).ok();
-        return (Box::new(FileStore::new(dir)), key);
-    }
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    let key = (!key.is_empty()).then(|| BlobPath::new(key).unwrap_or_else(|e| fail(e)));
-    let store: Box<dyn BlobStore> = match scheme {
-        "s3" => {
-            let creds = S3Credentials::new(
-                var("AWS_ACCESS_KEY_ID").unwrap_or_else(|| fail("AWS_ACCESS_KEY_ID is not set")),
-                SecretString::from(var("AWS_SECRET_ACCESS_KEY").unwrap_or_default()),
-                var("AWS_SESSION_TOKEN").map(SecretString::from),
-                "environment variables",
-            );
-            let o = S3Options::new(
-                bucket,
-                var("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
-                var("AWS_ENDPOINT_URL"),
-                creds,
-            );
-            Box::new(S3Store::new(o).unwrap_or_else(|e| fail(e)))
-        }
-        "gs" => {
-            let o = GcsOptions::new(bucket, var("STORAGE_EMULATOR_HOST"), GcsAuth::Anonymous);
-            Box::new(GcsStore::new(o).await.unwrap_or_else(|e| fail(e)))
-        }
-        "azure" => {
-            let cs = var("AZURE_STORAGE_CONNECTION_STRING")
-                .unwrap_or_else(|| fail("AZURE_STORAGE_CONNECTION_STRING is not set"));
-            let o = AzureOptions::new(
-                bucket,
-                AzureAuth::ConnectionString(SecretString::from(cs)),
-                "environment variable AZURE_STORAGE_CONNECTION_STRING",
-            );
-            Box::new(AzureStore::new(o).unwrap_or_else(|e| fail(e)))
-        }
-        other => fail(format!("unknown scheme {other}")),
+/// The endpoints and credentials from the usual variables (this example's own, minimal lookup; the rh
+/// CLI's is `rh_ops::blob::access`).
+fn access() -> Access {
+    let s3_auth = match var("AWS_ACCESS_KEY_ID") {
+        Some(id) => S3Auth::Keys(S3Credentials::new(
+            id,
+            SecretString::from(var("AWS_SECRET_ACCESS_KEY").unwrap_or_default()),
+            var("AWS_SESSION_TOKEN").map(SecretString::from),
+            "environment variables",
+        )),
+        None => S3Auth::SharedFile {
+            path: std::path::Path::new(&var("HOME").unwrap_or_default()).join(".aws/credentials"),
+            profile: "default".into(),
+            shown_as: "~/.aws/credentials".into(),
+        },
     };
-    (store, key)
+    let mut access = Access::new(s3_auth, GcsAuth::Anonymous);
+    access.s3_region = var("AWS_REGION").unwrap_or_else(|| "us-east-1".into());
+    access.s3_endpoint = var("AWS_ENDPOINT_URL");
+    access.gcs_endpoint = var("STORAGE_EMULATOR_HOST");
+    access.azure = var("AZURE_STORAGE_CONNECTION_STRING").map(|cs| {
+        (
+            AzureAuth::ConnectionString(SecretString::from(cs)),
+            "environment variable AZURE_STORAGE_CONNECTION_STRING".to_owned(),
+        )
+    });
+    access.azure_missing = "AZURE_STORAGE_CONNECTION_STRING is not set".into();
+    access
+}
+
+async fn open(url: &str) -> (Box<dyn BlobStore>, Option<BlobPath>) {
+    let opened = rh_storage::open(url, "", &access())
+        .await
+        .unwrap_or_else(|e| fail(e));
+    (opened.store, opened.key)
 }
 
 fn main() {

@@ -49,6 +49,12 @@ pub enum Error {
         backend: &'static str,
         message: String,
     },
+    /// No credentials were found for a system; the message says what to set.
+    #[error("{message}")]
+    MissingCredentials { message: String },
+    /// A system (or URL scheme) no backend of this build serves.
+    #[error("unknown system {system}: expected s3, gs, azure or file")]
+    UnknownSystem { system: String },
     /// The object was replaced while it was being read (its ETag changed); the bytes read so far are void.
     #[error("{location} changed while it was being read; read it again")]
     Changed { location: String },

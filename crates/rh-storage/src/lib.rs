@@ -13,6 +13,8 @@
 
 mod cleanup;
 mod error;
+#[cfg(all(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
+mod open;
 mod path;
 mod retry;
 mod stream;
@@ -41,6 +43,8 @@ use tokio::io::AsyncRead;
 
 pub use cleanup::finish_cleanups;
 pub use error::{BoxError, Error, Result};
+#[cfg(all(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
+pub use open::{Access, Opened, S3Auth, SYSTEMS, open};
 pub use path::BlobPath;
 pub use retry::RetryPolicy;
 

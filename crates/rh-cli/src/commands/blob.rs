@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::task::Poll;
@@ -13,22 +13,12 @@ use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rh_config::EnvVars;
-use rh_resources::{Blob, System};
-use rh_rns::ResourceName;
-use rh_storage::azure::{AzureAuth, AzureOptions, AzureStore};
-use rh_storage::file::FileStore;
-use rh_storage::gcs::{GcsAuth, GcsOptions, GcsStore};
-use rh_storage::s3::{S3Credentials, S3Options, S3Store};
-use rh_storage::{BlobPath, BlobStore, PutOptions};
-use secrecy::SecretString;
+use rh_ops::blob as ops;
+use rh_storage::PutOptions;
 use tokio::io::{AsyncRead, AsyncWriteExt as _, ReadBuf};
 
 use crate::context::Context;
 use crate::printer;
-
-/// The config key naming the bucket new s3/gs/azure blobs go in when no `--path` is given.
-const BUCKET_KEY: &str = "default_blob_bucket";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BlobCommand {
@@ -40,7 +30,7 @@ pub(crate) enum BlobCommand {
         #[arg(default_value = "-")]
         file: PathBuf,
         /// Where the bytes go.
-        #[arg(long, value_parser = ["s3", "gs", "azure", "file"])]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ops::SYSTEMS))]
         system: String,
         /// `BUCKET/KEY` (a file path for `file`); default: a new key in `default_blob_bucket`.
         #[arg(long)]
@@ -74,7 +64,7 @@ pub(crate) enum BlobCommand {
         #[arg(default_value = "")]
         prefix: String,
         /// The store.
-        #[arg(long, value_parser = ["s3", "gs", "azure", "file"])]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ops::SYSTEMS))]
         system: String,
         /// The bucket (default: `default_blob_bucket`; for `file`, a directory).
         #[arg(long)]
@@ -87,18 +77,8 @@ pub(crate) enum BlobCommand {
     },
 }
 
-/// Name resolution and the RNS holding a name: the same as `rh resource`.
-type Names = super::resource::Local;
-
-/// A store and the key of one object in it.
-struct Target {
-    store: Box<dyn BlobStore>,
-    key: BlobPath,
-}
-
 pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
-    let settings = ctx.settings()?;
-    let names = Names::with_settings(ctx, &settings)?;
+    let names = ctx.ops.names()?;
     match cmd {
         BlobCommand::Write {
             name,
@@ -108,23 +88,18 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
             create_bucket,
             overwrite,
         } => {
-            let (name, rns) = names.resolve(&name)?;
-            if !overwrite && rns.exists(&name).await? {
-                bail!("{name} already exists; pass --overwrite to replace it");
-            }
-            let path = match path {
-                Some(p) if system == "file" => p,
-                Some(p) => format!("/{}", p.trim_start_matches('/')),
-                None => default_path(ctx, &system, &name)?,
-            };
-            let target = open(ctx, &names, &system, &path).await?;
-            let folder = path.rsplit_once('/').map_or(path.as_str(), |(dir, _)| dir);
-            tracing::info!(
-                "Creating new {system} folder if it does not already exist in path: {folder}"
-            );
-            if create_bucket || system == "file" {
-                target.store.create_bucket().await?;
-            }
+            let write = ops::prepare_write(
+                &ctx.ops,
+                &names,
+                &name,
+                &system,
+                path,
+                create_bucket,
+                overwrite,
+            )
+            .await?;
+            let name = write.name.clone();
+            let target = &write.target;
             let (reader, size): (Box<dyn tokio::io::AsyncRead + Send + Unpin>, _) =
                 if file.as_os_str() == "-" {
                     (Box::new(tokio::io::stdin()), None)
@@ -165,33 +140,15 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
                 }
                 Err(e) => {
                     progress.abandon();
-                    match e {
-                        rh_storage::Error::NotFound { what: "bucket", .. } => bail!(
-                            "bucket not found: {}; create it or pass --create-bucket",
-                            target.store.location(None)
-                        ),
-                        e => return Err(e.into()),
-                    }
+                    return Err(write.upload_error(e).into());
                 }
             };
-            let blob = Blob::new(name.clone(), path, System::Name(system));
-            if let Err(e) = rh_resources::Resource::Blob(blob)
-                .save(rns, overwrite)
-                .await
-            {
-                // Keep data and metadata together: no config, no orphaned object.
-                let _ = target.store.delete(&target.key).await;
-                return Err(e.into());
-            }
-            tracing::info!(
-                "Saved {name} ({} bytes at {})",
-                meta.size,
-                target.store.location(Some(&target.key))
-            );
+            // Keep data and metadata together: no config, no orphaned object.
+            write.save(&meta).await?;
         }
         BlobCommand::Read { name, output } => {
-            let target = target_of(ctx, &names, &name).await?;
-            let (name, _) = names.resolve(&name)?;
+            let target = ops::target_of(&ctx.ops, &names, &name).await?;
+            let name = names.name(&name)?;
             let size = target.store.head(&target.key).await?.size;
             let location = target.store.location(Some(&target.key));
             let progress = Progress::new(ctx, Some(size), &format!("read {name}"));
@@ -237,42 +194,21 @@ pub(crate) async fn run(ctx: &Context, cmd: BlobCommand) -> Result<ExitCode> {
             }
         }
         BlobCommand::Rm { name, data_only } => {
-            let (rname, rns) = names.resolve(&name)?;
-            let target = target_of(ctx, &names, &name).await?;
-            match target.store.delete(&target.key).await {
-                Ok(()) => {}
-                Err(rh_storage::Error::NotFound { .. }) => {
-                    tracing::warn!("No data at {}", target.store.location(Some(&target.key)));
-                }
-                Err(e) => return Err(e.into()),
-            }
-            if !data_only {
-                rns.delete(&rname).await?;
-            }
-            tracing::info!("Deleted {rname}");
+            ops::rm(&ctx.ops, &names, &name, data_only).await?;
         }
         BlobCommand::Ls {
             prefix,
             system,
             bucket,
         } => {
-            let bucket = match bucket {
-                Some(b) => b,
-                None if system == "file" => {
-                    ctx.paths.config_dir().join("blobs").display().to_string()
-                }
-                None => default_bucket(ctx, &system)?,
-            };
-            let store = store_for(ctx, &system, &bucket, Path::new(&bucket)).await?;
             let mut out = String::new();
-            for m in store.list(&prefix).await? {
+            for m in ops::ls(&ctx.ops, &system, bucket, &prefix).await? {
                 let _ = writeln!(out, "{}\t{}", m.size, m.path.as_str());
             }
             printer::bytes(out.as_bytes())?;
         }
         BlobCommand::Exists { name } => {
-            let target = target_of(ctx, &names, &name).await?;
-            let exists = target.store.exists(&target.key).await?;
+            let exists = ops::exists(&ctx.ops, &names, &name).await?;
             printer::line(if exists { "true" } else { "false" })?;
             if !exists {
                 return Ok(ExitCode::FAILURE);
@@ -392,152 +328,4 @@ fn stop(code: u8, message: &str) -> ! {
         reason = "a pending stdin read would keep the runtime from shutting down"
     )]
     std::process::exit(i32::from(code));
-}
-
-/// Loads the blob config of `name` and opens its store.
-async fn target_of(ctx: &Context, names: &Names, input: &str) -> Result<Target> {
-    let (name, rns) = names.resolve(input)?;
-    if !rns.exists(&name).await? {
-        bail!("no blob named {name}");
-    }
-    let blob = Blob::from_name(rns, &name).await?;
-    let System::Name(system) = &blob.system else {
-        bail!("{name} lives on a cluster; rh reads blobs on file, s3, gs or azure only");
-    };
-    open(ctx, names, system, &blob.path).await
-}
-
-/// The store and key for a stored `path` (`/BUCKET/KEY`, or a file path for `file`).
-async fn open(ctx: &Context, names: &Names, system: &str, path: &str) -> Result<Target> {
-    if system == "file" {
-        let full = names.local_paths().resolve(path);
-        let (Some(dir), Some(file)) = (full.parent(), full.file_name()) else {
-            bail!("blob path {path} names no file");
-        };
-        let key = BlobPath::new(file.to_string_lossy().into_owned())?;
-        return Ok(Target {
-            store: Box::new(FileStore::new(dir)),
-            key,
-        });
-    }
-    let Some((bucket, key)) = path.trim_start_matches('/').split_once('/') else {
-        bail!("blob path {path} has no key: expected /BUCKET/KEY");
-    };
-    let key = BlobPath::new(key)?;
-    let store = store_for(ctx, system, bucket, Path::new(bucket)).await?;
-    Ok(Target { store, key })
-}
-
-/// One bucket of `system`, with credentials found the way each ecosystem looks for them.
-async fn store_for(
-    ctx: &Context,
-    system: &str,
-    bucket: &str,
-    dir: &Path,
-) -> Result<Box<dyn BlobStore>> {
-    let env = ctx.env.as_ref();
-    Ok(match system {
-        "file" => Box::new(FileStore::new(dir)),
-        "s3" => {
-            let creds = if let (Some(id), Some(secret)) = (
-                env.non_empty(EnvVars::AWS_ACCESS_KEY_ID),
-                env.non_empty(EnvVars::AWS_SECRET_ACCESS_KEY),
-            ) {
-                S3Credentials::new(
-                    id,
-                    SecretString::from(secret),
-                    env.non_empty(EnvVars::AWS_SESSION_TOKEN)
-                        .map(SecretString::from),
-                    "environment variables",
-                )
-            } else {
-                let (file, shown) =
-                    if let Some(f) = env.non_empty(EnvVars::AWS_SHARED_CREDENTIALS_FILE) {
-                        (PathBuf::from(&f), f)
-                    } else {
-                        (
-                            ctx.paths.home().join(".aws/credentials"),
-                            "~/.aws/credentials".to_owned(),
-                        )
-                    };
-                S3Credentials::from_shared_file(&file, "default", &shown)?
-            };
-            let region = env
-                .non_empty(EnvVars::AWS_REGION)
-                .or_else(|| env.non_empty(EnvVars::AWS_DEFAULT_REGION))
-                .unwrap_or_else(|| "us-east-1".to_owned());
-            let endpoint = env.non_empty(EnvVars::AWS_ENDPOINT_URL);
-            Box::new(S3Store::new(S3Options::new(
-                bucket, region, endpoint, creds,
-            ))?)
-        }
-        "gs" => {
-            let (endpoint, auth) = if let Some(host) = env.non_empty(EnvVars::STORAGE_EMULATOR_HOST)
-            {
-                (Some(host), GcsAuth::Anonymous)
-            } else if let Some(p) = env.non_empty(EnvVars::GOOGLE_APPLICATION_CREDENTIALS) {
-                let path = PathBuf::from(&p);
-                (None, GcsAuth::CredentialsFile { path, shown_as: p })
-            } else {
-                let path = ctx
-                    .paths
-                    .home()
-                    .join(".config/gcloud/application_default_credentials.json");
-                let shown_as = "~/.config/gcloud/application_default_credentials.json".to_owned();
-                (None, GcsAuth::CredentialsFile { path, shown_as })
-            };
-            Box::new(GcsStore::new(GcsOptions::new(bucket, endpoint, auth)).await?)
-        }
-        "azure" => {
-            let (auth, source) = if let Some(cs) =
-                env.non_empty(EnvVars::AZURE_STORAGE_CONNECTION_STRING)
-            {
-                (
-                    AzureAuth::ConnectionString(SecretString::from(cs)),
-                    "environment variable AZURE_STORAGE_CONNECTION_STRING",
-                )
-            } else if let (Some(account), Some(key)) = (
-                env.non_empty(EnvVars::AZURE_STORAGE_ACCOUNT),
-                env.non_empty(EnvVars::AZURE_STORAGE_KEY),
-            ) {
-                (
-                    AzureAuth::AccountKey {
-                        account,
-                        key: SecretString::from(key),
-                        endpoint: None,
-                    },
-                    "environment variables AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY",
-                )
-            } else {
-                bail!(
-                    "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"
-                );
-            };
-            Box::new(AzureStore::new(AzureOptions::new(bucket, auth, source))?)
-        }
-        other => bail!("unknown system {other}: expected s3, gs, azure or file"),
-    })
-}
-
-/// `default_blob_bucket` from config.yaml.
-fn default_bucket(ctx: &Context, system: &str) -> Result<String> {
-    ctx.config()?.get_str(BUCKET_KEY).filter(|b| !b.is_empty()).with_context(|| {
-        format!("no bucket for the {system} blob: pass --path BUCKET/KEY or set `{BUCKET_KEY}` (rh config set {BUCKET_KEY} BUCKET)")
-    })
-}
-
-/// A fresh path for `name`: `/BUCKET/runhouse-blob/<uuid>/<user or local>/<name>`, or under `~/.rh/blobs/`.
-fn default_path(ctx: &Context, system: &str, name: &ResourceName) -> Result<String> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let full = name.to_string();
-    let owned = match full.strip_prefix("~/") {
-        Some(rest) => format!("local/{rest}"),
-        None => full.trim_start_matches('/').to_owned(),
-    };
-    if system == "file" {
-        let dir = ctx.paths.config_dir().join("blobs").join(&id).join(&owned);
-        return Ok(dir.display().to_string());
-    }
-    let bucket = default_bucket(ctx, system)?;
-    Ok(format!("/{bucket}/runhouse-blob/{id}/{owned}"))
 }

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
-use rh_config::{EnvVars, is_secret_key, render_value};
+use rh_config::{is_secret_key, render_value};
+use rh_ops::config as ops;
 use serde_yaml::Value;
 
-use crate::commands::login;
 use crate::context::Context;
 use crate::printer;
 
@@ -53,35 +53,18 @@ pub(crate) enum ConfigCommand {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
+    let session = &ctx.ops;
     match cmd {
         ConfigCommand::Get { key, show_secrets } => {
-            let config = ctx.config()?;
-            let value = env_override(ctx, &key).or_else(|| config.get(&key));
-            let Some(value) = value else {
-                bail!(
-                    "config key `{key}` is not set in {}",
-                    config.path().display()
-                );
-            };
+            let value = ops::get(session, &key)?;
             printer::line(&printer::clean(&shown(&key, &value, show_secrets)))?;
         }
-        ConfigCommand::Set { key, value } => {
-            let mut config = ctx.config()?;
-            config.set_str(&key, &value)?;
-            config.save()?;
-            tracing::debug!("saved {key} to {}", config.path().display());
-        }
+        ConfigCommand::Set { key, value } => ops::set(session, &key, &value)?,
         ConfigCommand::Unset { key } => {
-            let mut config = ctx.config()?;
-            if config.unset(&key)? {
-                config.save()?;
-            } else {
-                tracing::warn!("{key} was not set in {}", config.path().display());
-            }
+            ops::unset(session, &key)?;
         }
         ConfigCommand::List { json, show_secrets } => {
-            let config = ctx.config()?;
-            let entries = config.entries();
+            let entries = ops::list(session)?;
             if json {
                 let mut map = serde_json::Map::new();
                 for (k, v) in entries {
@@ -103,47 +86,16 @@ pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
             }
         }
         ConfigCommand::Path => {
-            printer::line(&ctx.paths.config_file().display().to_string())?;
+            printer::line(&session.paths().config_file().display().to_string())?;
         }
         ConfigCommand::Upload => {
-            let client = login::require_client(ctx)?;
-            let config = ctx.config()?;
-            let view = login::upload_view(&config)?;
-            client.put_config(&view).await?;
-            tracing::info!(
-                "Uploaded {} key(s) from {} to {}",
-                view.len(),
-                config.path().display(),
-                client.base_url()
-            );
+            ops::upload(session).await?;
         }
         ConfigCommand::Download => {
-            let client = login::require_client(ctx)?;
-            let user = client.user().await?;
-            let mut config = ctx.config()?;
-            let n = login::merge_downloaded(&mut config, &user.username, &user.config)?;
-            config.save()?;
-            tracing::info!(
-                "Downloaded {n} key(s) from {} into {}",
-                client.base_url(),
-                config.path().display()
-            );
+            ops::download(session).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Env variables that override a stored key, so `get` prints what rh will actually use.
-fn env_override(ctx: &Context, key: &str) -> Option<Value> {
-    let (flag, var) = match key {
-        "token" => (&ctx.overrides.token, EnvVars::RH_TOKEN),
-        "username" => (&ctx.overrides.username, EnvVars::RH_USERNAME),
-        "api_server_url" => (&ctx.overrides.api_server_url, EnvVars::RH_API_SERVER_URL),
-        _ => return None,
-    };
-    flag.clone()
-        .or_else(|| ctx.env.non_empty(var))
-        .map(Value::String)
 }
 
 fn shown(key: &str, value: &Value, show_secrets: bool) -> String {

@@ -1,18 +1,15 @@
-//! `rh login` and `rh logout` (spec §2), and the rh-server client every remote command builds.
+//! `rh login` and `rh logout` (spec §2): flags, questions and the token prompt; the flows are
+//! [`rh_ops::login`]'s.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use rh_config::{Config, parse_value};
-use rh_rns::remote::RemoteRns;
-use rh_secrets::Secrets;
-use secrecy::{ExposeSecret as _, SecretString};
-use serde_yaml::{Mapping, Value as Yaml};
+use rh_ops::login::{self as ops, LoginChoices};
+use secrecy::SecretString;
 
 use crate::context::Context;
-use crate::printer;
 
 #[derive(Debug, Args)]
 #[expect(
@@ -80,92 +77,6 @@ fn choice(yes: bool, no: bool) -> Option<bool> {
     }
 }
 
-/// The rh-server client for the logged-in account; `None` when there is no token.
-pub(crate) fn client(ctx: &Context) -> Result<Option<RemoteRns>> {
-    let settings = ctx.settings()?;
-    match settings.token {
-        Some(token) => Ok(Some(RemoteRns::new(&settings.api_server_url, token)?)),
-        None => Ok(None),
-    }
-}
-
-/// The rh-server client, or an error saying how to log in.
-pub(crate) fn require_client(ctx: &Context) -> Result<RemoteRns> {
-    match client(ctx)? {
-        Some(c) => Ok(c),
-        None => bail!("not logged in: run `rh login` (or set RH_TOKEN) first"),
-    }
-}
-
-/// A downloaded config value, typed: strings like `True`, `-1` or `30` become bools and numbers, as the
-/// original client's literal parser did.
-fn typed(value: &serde_json::Value) -> Result<Yaml> {
-    Ok(match value {
-        serde_json::Value::String(s) => match s.as_str() {
-            "True" => Yaml::Bool(true),
-            "False" => Yaml::Bool(false),
-            "None" => Yaml::Null,
-            _ => parse_value(s),
-        },
-        other => serde_yaml::to_value(other).context("cannot convert a downloaded config value")?,
-    })
-}
-
-/// Merges the account's stored config into `config` (server values win), with `username` and
-/// `default_folder`. Only user defaults ([`rh_config::ACCOUNT_KEYS`]) are taken: any other key (an endpoint
-/// such as `api_server_url` or `vault_addr`, a credential, an unknown key) is skipped with a warning naming
-/// it, so an account's config cannot repoint this machine. Returns how many keys came from the server.
-pub(crate) fn merge_downloaded(
-    config: &mut Config,
-    username: &str,
-    downloaded: &serde_json::Map<String, serde_json::Value>,
-) -> Result<usize> {
-    let mut values = Mapping::new();
-    let mut skipped = Vec::new();
-    for (k, v) in downloaded {
-        if !rh_config::is_account_key(k) {
-            skipped.push(printer::clean(k).into_owned());
-            continue;
-        }
-        values.insert(Yaml::String(k.clone()), typed(v)?);
-    }
-    if !skipped.is_empty() {
-        tracing::warn!(
-            "Skipped {} downloaded config key(s) that only this machine sets: {} (an account's config holds \
-             only user defaults: {})",
-            skipped.len(),
-            skipped.join(", "),
-            rh_config::ACCOUNT_KEYS.join(", ")
-        );
-    }
-    let n = values.len();
-    config.set_many(&values);
-    config.set("username", Yaml::String(username.to_owned()))?;
-    let folder = config.get_str("default_folder");
-    if folder.as_deref().is_none_or(|f| f.is_empty() || f == "~") {
-        config.set("default_folder", Yaml::String(format!("/{username}")))?;
-    }
-    Ok(n)
-}
-
-/// The config `rh config upload` and `rh login --upload-config` send: only the user defaults
-/// ([`Config::upload_view`]).
-pub(crate) fn upload_view(config: &Config) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let kept = config.kept_local();
-    if !kept.is_empty() {
-        tracing::debug!(
-            "not uploaded (they stay on this machine): {}",
-            printer::clean(&kept.join(", "))
-        );
-    }
-    match serde_json::to_value(config.upload_view())
-        .with_context(|| format!("{} cannot be sent as JSON", config.path().display()))?
-    {
-        serde_json::Value::Object(m) => Ok(m),
-        _ => unreachable!("a mapping serialises to an object"),
-    }
-}
-
 /// Asks a y/N question on stderr and reads the answer from the terminal.
 fn ask(question: &str) -> Result<bool> {
     let mut err = std::io::stderr();
@@ -219,13 +130,11 @@ fn read_token(interactive: bool, dashboard: &str) -> Result<SecretString> {
 
 pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let interactive = !args.yes && std::io::stdin().is_terminal();
-    let config = ctx.config()?;
-    let settings = config.resolve(ctx.env.as_ref(), &ctx.overrides);
-    let url = settings.api_server_url.clone();
+    let settings = ctx.ops.settings()?;
     let token = match args
         .token_arg
         .clone()
-        .or_else(|| ctx.overrides.token.clone())
+        .or_else(|| ctx.ops.overrides().token.clone())
     {
         Some(t) if !t.trim().is_empty() => SecretString::from(t.trim().to_owned()),
         Some(_) => bail!("the token is empty"),
@@ -237,11 +146,10 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let mut upload_secrets = choice(args.upload_secrets, args.no_upload_secrets);
     let explicit_secrets = download_secrets == Some(true) || upload_secrets == Some(true);
     // Validate the token before asking anything else.
-    let client = RemoteRns::new(&url, token.clone())?;
-    let user = client.user().await?;
+    let checked = ops::check_token(&ctx.ops, token).await?;
     // The username comes from the server: escaped before it reaches the terminal.
-    let shown_user = printer::clean(&user.username).into_owned();
-    tracing::info!("Token is valid for {shown_user} at {url}");
+    let shown_user = checked.shown_username();
+    let url = checked.url().to_owned();
     if interactive {
         if download_config.is_none() {
             download_config = Some(ask(
@@ -253,7 +161,7 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
                 "Download secrets from your secret store to this machine?",
             )?);
         }
-        if upload_config.is_none() && config.exists() {
+        if upload_config.is_none() && checked.config_exists() {
             upload_config = Some(ask("Upload your local config to rh-server?")?);
         }
         if upload_secrets.is_none() {
@@ -264,101 +172,36 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     }
     // Unanswered choices take their safe defaults: `--yes` downloads the account's user defaults and
     // changes nothing else; without `--yes` (piped stdin) nothing happens that no flag asked for.
-    let download_config = download_config.unwrap_or(args.yes);
-    let upload_config = upload_config.unwrap_or(false);
-    let download_secrets = download_secrets.unwrap_or(false);
-    let upload_secrets = upload_secrets.unwrap_or(false);
-
-    // Secrets at login go through the server being logged into (its URL and this token), never an
-    // older token's server or `VAULT_ADDR`. Checked before anything is written: an explicit request must
-    // be possible.
-    let login_ctx = ctx.logged_in(&url, &token);
-    let store_ok = if download_secrets || upload_secrets {
-        match check_store(&login_ctx).await {
-            Ok(()) => true,
-            Err(e) if explicit_secrets => return Err(e),
-            Err(e) => {
-                tracing::warn!("Skipping secrets: {e:#}");
-                false
-            }
-        }
-    } else {
-        false
+    let choices = LoginChoices {
+        download_config: download_config.unwrap_or(args.yes),
+        upload_config: upload_config.unwrap_or(false),
+        download_secrets: download_secrets.unwrap_or(false),
+        upload_secrets: upload_secrets.unwrap_or(false),
+        explicit_secrets,
     };
-
-    if upload_config {
-        client.put_config(&upload_view(&config)?).await?;
-        tracing::info!("Uploaded {} to rh-server", config.path().display());
+    let done = ops::finish(&ctx.ops, checked, choices).await?;
+    if done.secrets_ok && choices.download_secrets {
+        crate::commands::secrets_vault::pull(&done.session, &[], false, false).await?;
     }
-    let mut config = config;
-    if download_config {
-        let n = merge_downloaded(&mut config, &user.username, &user.config)?;
-        tracing::info!("Downloaded {n} config value(s) from rh-server");
-    }
-    config.set("token", Yaml::String(token.expose_secret().to_owned()))?;
-    config.set("username", Yaml::String(user.username.clone()))?;
-    // A folder stored on the account (`/org/team`) wins over `/<username>` when the config was downloaded.
-    let account_folder = download_config
-        && user
-            .config
-            .get("default_folder")
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|f| !f.is_empty() && f != "~");
-    if !account_folder {
-        config.set(
-            "default_folder",
-            Yaml::String(format!("/{}", user.username)),
-        )?;
-    }
-    if let Some(given) = &ctx.overrides.api_server_url {
-        config.set(
-            "api_server_url",
-            Yaml::String(given.trim_end_matches('/').to_owned()),
-        )?;
-    }
-    config.save()?;
-    tracing::info!("Saved your token to {}", config.path().display());
-
-    if store_ok && download_secrets {
-        crate::commands::secrets_vault::pull(&login_ctx, &[], false, false).await?;
-    }
-    if store_ok && upload_secrets {
-        crate::commands::secrets_vault::push(&login_ctx, &[], args.yes || !interactive, false)
+    if done.secrets_ok && choices.upload_secrets {
+        crate::commands::secrets_vault::push(&done.session, &[], args.yes || !interactive, false)
             .await?;
     }
     tracing::info!("Logged in to {url} as {shown_user}.");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens the secret store the login's context sees (rh-server's Vault proxy) and asks it for its
-/// providers, so a server without a Vault is found before anything is written.
-async fn check_store(ctx: &Context) -> Result<()> {
-    let store = crate::store::open(ctx)?;
-    store.list().await?;
-    Ok(())
-}
-
 pub(crate) async fn logout(ctx: &Context, args: &LogoutArgs) -> Result<ExitCode> {
     if args.revoke {
         // Before any local change: if the server refuses, nothing here is touched.
-        let Some(remote) = client(ctx)? else {
-            bail!("not logged in: there is no token to revoke");
-        };
-        remote.revoke_token().await?;
-        tracing::info!("Revoked your token on {}", remote.base_url());
+        ops::revoke(&ctx.ops).await?;
     }
     let interactive = !args.yes && std::io::stdin().is_terminal();
-    let config = ctx.config()?;
     // Local credentials files: only with the flag or a "yes"; SSH keys are never deleted.
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
     let mut delete = Vec::new();
     let mut forget = Vec::new();
-    for (k, _) in config.secrets_map() {
-        let Some(provider) = k.as_str().map(str::to_owned) else {
-            continue;
-        };
-        if provider == "ssh" {
-            tracing::info!("Keeping the SSH keys: rh never deletes them (remove them by hand)");
+    for provider in ops::recorded_providers(&ctx.ops)? {
+        if ops::keeps_files(&provider) {
             continue;
         }
         let yes = args.delete_secrets_files
@@ -369,29 +212,13 @@ pub(crate) async fn logout(ctx: &Context, args: &LogoutArgs) -> Result<ExitCode>
             forget.push(provider);
         }
     }
-    if !delete.is_empty() {
-        secrets.delete_local(&delete)?;
-    }
-    let mut config = ctx.config()?;
-    for provider in &forget {
-        config.remove_secret_path(provider)?;
-    }
+    ops::delete_secrets_files(&ctx.ops, &delete)?;
     let delete_config = args.delete_config
-        || (interactive && config.exists() && ask("Delete your local rh config file?")?);
+        || (interactive && ctx.ops.config()?.exists() && ask("Delete your local rh config file?")?);
     if delete_config {
-        config.delete_file()?;
-        tracing::info!(
-            "Deleted rh config file from path: {}",
-            config.path().display()
-        );
+        ops::delete_config(&ctx.ops)?;
     } else {
-        let mut changed = !forget.is_empty();
-        for key in ["token", "username", "default_folder"] {
-            changed |= config.unset(key)?;
-        }
-        if changed {
-            config.save()?;
-        }
+        ops::forget_login(&ctx.ops, &forget)?;
     }
     tracing::info!("Successfully logged out.");
     Ok(ExitCode::SUCCESS)

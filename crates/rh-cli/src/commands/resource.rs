@@ -1,18 +1,17 @@
-//! `rh resource …` and `rh cluster …`: the local RNS and typed resources.
+//! `rh resource …` and `rh cluster …`: arguments and output; the operations are [`rh_ops::resource`]'s.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use rh_config::EnvVars;
-use rh_resources::{Cluster, OnDemandCluster, OnDemandSpec, Resource, ResourceSettings, SshCreds};
-use rh_rns::local::{LocalRns, WorkdirOptions};
-use rh_rns::remote::RemoteRns;
-use rh_rns::{NameContext, ResourceName, ResourceRecord, Rns, Scope};
-use serde_json::{Map, Value, json};
+use rh_ops::Names;
+use rh_ops::resource::{self as ops, ClusterSpec};
+use rh_resources::{OnDemandSpec, Resource};
+use rh_rns::ResourceName;
+use serde_json::{Value, json};
 
 use crate::context::Context;
 use crate::printer;
@@ -220,150 +219,23 @@ pub(crate) struct CommitArgs {
     message: Option<String>,
 }
 
-/// The stores and name resolution for one invocation: the local `rh/` folder, and rh-server when logged in.
-pub(crate) struct Local {
-    rns: LocalRns,
-    remote: Option<std::result::Result<RemoteRns, String>>,
-    names: NameContext,
-    home: PathBuf,
-}
-
-impl Local {
-    fn new(ctx: &Context) -> Result<Self> {
-        Self::with_settings(ctx, &ctx.settings()?)
+/// Commits the local names of a change when `--commit` was given.
+async fn commit_change(
+    local: &Names,
+    args: &CommitArgs,
+    names: &[ResourceName],
+    default: String,
+) -> Result<()> {
+    if !args.commit {
+        return Ok(());
     }
-
-    /// As [`Local::new`], with settings the caller already resolved.
-    pub(crate) fn with_settings(ctx: &Context, settings: &rh_config::Settings) -> Result<Self> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let home = ctx.paths.home().to_path_buf();
-        let rns = LocalRns::discover(&WorkdirOptions {
-            cwd,
-            home: Some(home.clone()),
-            workdir_override: ctx.env.non_empty(EnvVars::RH_WORKDIR).map(PathBuf::from),
-        });
-        tracing::debug!("working dir {}", rns.workdir().display());
-        let default_folder: ResourceName = settings.default_folder.parse().with_context(|| {
-            format!(
-                "default_folder `{}` in config.yaml",
-                settings.default_folder
-            )
-        })?;
-        let remote = settings.token.clone().map(|token| {
-            RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
-        });
-        Ok(Self {
-            rns,
-            remote,
-            names: NameContext::with_default_folder(default_folder),
-            home,
-        })
-    }
-
-    /// The store holding `name`: rh-server for `/…` names (when logged in), else the local one.
-    fn store(&self, name: &ResourceName) -> Result<&dyn Rns> {
-        if name.scope() != Scope::Remote {
-            return Ok(&self.rns);
-        }
-        match &self.remote {
-            Some(Ok(r)) => Ok(r),
-            Some(Err(e)) => bail!("{e}"),
-            None => bail!(
-                "{name} is a remote name; log in with `rh login` first (or use a `~/` name for the local store)"
-            ),
-        }
-    }
-
-    /// The rh-server client for a remote name.
-    fn remote(&self, name: &ResourceName) -> Result<&RemoteRns> {
-        if name.scope() != Scope::Remote {
-            bail!(
-                "{name} is a local name; only remote (`/<user>/…`) resources can be shared: save it under /<user>/… first"
-            );
-        }
-        match &self.remote {
-            Some(Ok(r)) => Ok(r),
-            Some(Err(e)) => bail!("{e}"),
-            None => bail!("{name} is a remote name; log in with `rh login` first"),
-        }
-    }
-
-    /// Parses a name. The shell turns an unquoted `~/x` into `$HOME/x`; that is taken back to `~/x`.
-    fn name(&self, input: &str) -> Result<ResourceName> {
-        let home = self.home.to_string_lossy();
-        let input = if input == home {
-            "~".to_owned()
-        } else if let Some(rest) = input.strip_prefix(&*home).and_then(|r| r.strip_prefix('/')) {
-            format!("~/{rest}")
-        } else {
-            input.to_owned()
-        };
-        Ok(ResourceName::parse_with(&input, &self.names)?)
-    }
-
-    /// The working dir's `rh/` parent and the home directory, for `file` paths.
-    pub(crate) fn local_paths(&self) -> rh_resources::LocalPaths {
-        rh_resources::LocalPaths {
-            workdir: self.rns.workdir().to_path_buf(),
-            home: self.home.clone(),
-        }
-    }
-
-    /// A name and the store that holds it.
-    pub(crate) fn resolve(&self, input: &str) -> Result<(ResourceName, &dyn Rns)> {
-        let name = self.name(input)?;
-        let rns = self.store(&name)?;
-        Ok((name, rns))
-    }
-
-    async fn commit(
-        &self,
-        args: &CommitArgs,
-        names: &[ResourceName],
-        default: String,
-    ) -> Result<()> {
-        if !args.commit {
-            return Ok(());
-        }
-        let names: Vec<ResourceName> = names
-            .iter()
-            .filter(|n| n.scope() != Scope::Remote)
-            .cloned()
-            .collect();
-        if names.is_empty() {
-            tracing::warn!("--commit applies to local names only; rh-server keeps its own history");
-            return Ok(());
-        }
-        let names = names.as_slice();
-        let message = args.message.clone().unwrap_or(default);
-        if let Some(info) = self.rns.commit(names, &message).await? {
-            tracing::info!("Committed {} to git: {message}", info.short_id);
-        } else {
-            tracing::info!("Nothing to commit for {}", join(names));
-        }
-        Ok(())
-    }
-}
-
-fn join(names: &[ResourceName]) -> String {
-    names
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn resource_settings(ctx: &Context) -> Result<ResourceSettings> {
-    let s = ctx.settings()?;
-    Ok(ResourceSettings {
-        default_autostop: s.default_autostop,
-        default_provider: s.default_provider,
-        use_spot: s.use_spot,
-    })
+    let message = args.message.clone().unwrap_or(default);
+    local.commit(names, &message).await?;
+    Ok(())
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode> {
-    let local = Local::new(ctx)?;
+    let local = ctx.ops.names()?;
     match cmd {
         ResourceCommand::Save {
             name,
@@ -377,31 +249,18 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                     .with_context(|| format!("cannot read {}", from_json.display()))?
             };
             let origin = from_json.display().to_string();
-            let config: Map<String, Value> = match serde_json::from_str(&text) {
-                Ok(Value::Object(m)) => m,
-                Ok(_) => bail!("{origin}: expected a JSON object"),
-                Err(e) => bail!("{origin}: not valid JSON ({e})"),
-            };
-            let name = match (name, config.get("name").and_then(Value::as_str)) {
-                (Some(n), _) => n,
-                (None, Some(n)) => n.to_owned(),
-                (None, None) => bail!("give a NAME: {origin} has no `name`"),
-            };
-            let (name, rns) = local.resolve(&name)?;
-            let record = ResourceRecord::from_config(name.clone(), config, &origin)?;
-            let resource = Resource::from_record(&record, &origin)?;
-            resource.save(rns, write.overwrite).await?;
-            local
-                .commit(
-                    &write.commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: save {name}"),
-                )
-                .await?;
+            let config = ops::parse_config(&origin, &text)?;
+            let name = ops::save(&local, name.as_deref(), config, &origin, write.overwrite).await?;
+            commit_change(
+                &local,
+                &write.commit,
+                std::slice::from_ref(&name),
+                format!("rh: save {name}"),
+            )
+            .await?;
         }
         ResourceCommand::Show { name, json } => {
-            let (name, rns) = local.resolve(&name)?;
-            let resource = Resource::load(rns, &name).await?;
+            let (name, resource) = ops::load(&local, &name).await?;
             let config = resource.to_config();
             if json {
                 printer::line(&rh_rns::to_python_json(&Value::Object(config)))?;
@@ -412,7 +271,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
                     printer::clean(&resource.name().to_string())
                 ))?;
                 printer::line(&format!("type: {}", printer::clean(&resource.kind())))?;
-                if let Some(path) = rns.locate(&name).await? {
+                if let Some(path) = ops::file_of(&local, &name).await? {
                     printer::line(&format!(
                         "file: {}",
                         printer::clean(&path.display().to_string())
@@ -434,19 +293,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             recursive,
             json,
         } => {
-            let folder = match folder {
-                Some(f) => local.name(&f)?,
-                None => local.names.current_folder.clone(),
-            };
-            let rns = local.store(&folder)?;
-            let listing = rns.list(&folder, recursive).await?;
-            for s in &listing.skipped {
-                tracing::warn!(
-                    "Skipping {}: {}",
-                    printer::clean(&s.location),
-                    printer::clean(&s.reason)
-                );
-            }
+            let listing = ops::list(&local, folder.as_deref(), recursive).await?;
             if json {
                 let items: Vec<Value> = listing
                     .entries
@@ -488,55 +335,31 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Rm { name, commit } => {
-            let (name, rns) = local.resolve(&name)?;
-            rns.delete(&name).await?;
-            tracing::info!("Deleted {name}");
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: remove {name}"),
-                )
-                .await?;
+            let name = ops::rm(&local, &name).await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: remove {name}"),
+            )
+            .await?;
         }
         ResourceCommand::Mv { from, to, write } => {
-            let (from, src) = local.resolve(&from)?;
-            let (to, dst) = local.resolve(&to)?;
-            if (from.scope() == Scope::Remote) == (to.scope() == Scope::Remote) {
-                src.rename(&from, &to, write.overwrite).await?;
-            } else {
-                // Between the local store and rh-server: copy, then delete the source.
-                let record = src.load(&from).await?;
-                dst.save(&record.renamed(to.clone()), write.overwrite)
-                    .await?;
-                src.delete(&from).await?;
-            }
-            tracing::info!("Moved {from} to {to}");
-            local
-                .commit(
-                    &write.commit,
-                    &[from.clone(), to.clone()],
-                    format!("rh: move {from} to {to}"),
-                )
-                .await?;
+            let (from, to) = ops::mv(&local, &from, &to, write.overwrite).await?;
+            commit_change(
+                &local,
+                &write.commit,
+                &[from.clone(), to.clone()],
+                format!("rh: move {from} to {to}"),
+            )
+            .await?;
         }
         ResourceCommand::Locate { name } => {
-            let (name, rns) = local.resolve(&name)?;
-            if name.scope() == Scope::Remote {
-                bail!("{name} has no file on disk: rh-server keeps it");
-            }
-            if name.is_root() {
-                printer::line(&local.rns.rh_dir().display().to_string())?;
-            } else {
-                match rns.locate(&name).await? {
-                    Some(path) => printer::line(&path.display().to_string())?,
-                    None => bail!("{name} has no file on disk (builtins are shipped inside rh)"),
-                }
-            }
+            let path = ops::locate(&local, &name).await?;
+            printer::line(&path.display().to_string())?;
         }
         ResourceCommand::History { name, limit, json } => {
-            let (name, rns) = local.resolve(&name)?;
-            let entries = rns.history(&name, limit).await?;
+            let (name, entries) = ops::history(&local, &name, limit).await?;
             if json {
                 let items: Vec<Value> = entries
                     .iter()
@@ -565,21 +388,18 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             }
         }
         ResourceCommand::Diff { name, rev } => {
-            let (name, rns) = local.resolve(&name)?;
-            let text = rns.diff(&name, rev.as_deref()).await?;
+            let text = ops::diff(&local, &name, rev.as_deref()).await?;
             printer::bytes(printer::clean_lines(&text).as_bytes())?;
         }
         ResourceCommand::Restore { name, rev, commit } => {
-            let (name, rns) = local.resolve(&name)?;
-            rns.restore(&name, &rev).await?;
-            tracing::info!("Restored {name} to its config at {rev}");
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: restore {name} to {rev}"),
-                )
-                .await?;
+            let name = ops::restore(&local, &name, &rev).await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: restore {name} to {rev}"),
+            )
+            .await?;
         }
         ResourceCommand::Share {
             name,
@@ -588,16 +408,7 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             no_notify,
             json,
         } => {
-            let name = local.name(&name)?;
-            let remote = local.remote(&name)?;
-            if let Ok(Resource::Blob(b)) = Resource::load(remote, &name).await
-                && b.system == rh_resources::System::file()
-            {
-                bail!(
-                    "Unable to share a local blob. Please make sure the blob is located on a cluster or a remote system."
-                );
-            }
-            let got = remote.share(&name, &users, &access, !no_notify).await?;
+            let got = ops::share(&local, &name, &users, &access, !no_notify).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::Revoke {
@@ -606,12 +417,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             all,
             json,
         } => {
-            let name = local.name(&name)?;
             let users = (!all).then_some(users.as_slice());
-            let got = local.remote(&name)?.revoke(&name, users).await?;
+            let got = ops::revoke(&local, &name, users).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::BenchLoad { name, iterations } => {
+            // Resolved once: the bench times the loads alone.
             let (name, rns) = local.resolve(&name)?;
             let start = Instant::now();
             for _ in 0..iterations {
@@ -629,65 +440,55 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
 }
 
 pub(crate) async fn run_cluster(ctx: &Context, cmd: ClusterCommand) -> Result<ExitCode> {
-    let local = Local::new(ctx)?;
+    let local = ctx.ops.names()?;
     match cmd {
         ClusterCommand::Create(args) => {
             let args = *args;
-            let (name, rns) = local.resolve(&args.name)?;
-            let resource = if args.ips.is_empty() {
+            let spec = if args.ips.is_empty() {
                 let use_spot = match (args.use_spot, args.no_spot) {
                     (true, _) => Some(true),
                     (_, true) => Some(false),
                     _ => None,
                 };
-                Resource::OnDemandCluster(OnDemandCluster::new(
-                    name.clone(),
-                    OnDemandSpec {
-                        instance_type: args.instance_type,
-                        num_instances: args.num_instances,
-                        provider: args.provider,
-                        autostop_mins: args.autostop_mins,
-                        use_spot,
-                        image_id: args.image_id,
-                        region: args.region,
-                    },
-                    &resource_settings(ctx)?,
-                )?)
+                ClusterSpec::OnDemand(OnDemandSpec {
+                    instance_type: args.instance_type,
+                    num_instances: args.num_instances,
+                    provider: args.provider,
+                    autostop_mins: args.autostop_mins,
+                    use_spot,
+                    image_id: args.image_id,
+                    region: args.region,
+                })
             } else {
-                // The secret is named like a resource (and the shell may have expanded its `~` too).
-                let creds = args
-                    .ssh_creds
-                    .map(|s| local.name(&s).map(|n| SshCreds::Secret(n.to_string())))
-                    .transpose()?;
-                Resource::Cluster(Cluster::new(name.clone(), args.ips, creds)?)
+                ClusterSpec::Static {
+                    ips: args.ips,
+                    ssh_creds: args.ssh_creds,
+                }
             };
-            resource.save(rns, args.write.overwrite).await?;
-            local
-                .commit(
-                    &args.write.commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: save {name}"),
-                )
-                .await?;
+            let name =
+                ops::create_cluster(&ctx.ops, &local, &args.name, spec, args.write.overwrite)
+                    .await?;
+            commit_change(
+                &local,
+                &args.write.commit,
+                std::slice::from_ref(&name),
+                format!("rh: save {name}"),
+            )
+            .await?;
         }
         ClusterCommand::KeepWarm {
             name,
             autostop_mins,
             commit,
         } => {
-            let (name, rns) = local.resolve(&name)?;
-            match Resource::load(rns, &name).await? {
-                Resource::OnDemandCluster(mut c) => c.keep_warm(rns, autostop_mins).await?,
-                Resource::Cluster(c) => c.keep_warm(),
-                other => bail!("{name} is a `{}` resource, not a cluster", other.kind()),
-            }
-            local
-                .commit(
-                    &commit,
-                    std::slice::from_ref(&name),
-                    format!("rh: keep {name} warm"),
-                )
-                .await?;
+            let name = ops::keep_warm(&local, &name, autostop_mins).await?;
+            commit_change(
+                &local,
+                &commit,
+                std::slice::from_ref(&name),
+                format!("rh: keep {name} warm"),
+            )
+            .await?;
         }
     }
     Ok(ExitCode::SUCCESS)

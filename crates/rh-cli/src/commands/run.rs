@@ -58,7 +58,7 @@ const KEPT_OWN_VARS: &[&str] = &[
 ];
 
 pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
-    let store = crate::store::open(ctx)?;
+    let store = ctx.ops.secret_store()?;
     let providers = if args.providers.is_empty() {
         store.list().await?
     } else {
@@ -93,7 +93,7 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
             }
         }
     }
-    let remove = removed_vars(&ctx.env.names(), &args.pass_env);
+    let remove = removed_vars(&ctx.ops.env().names(), &args.pass_env);
     tracing::debug!(
         "running with {} secret variables from {}; {} of rh's own variables removed",
         env.len(),
@@ -114,18 +114,17 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
 /// rh's own credentials, which must never show in the child's output: the account token (flag, env or
 /// config.yaml) and the Vault token (`VAULT_TOKEN`, `BAO_TOKEN`, `~/.vault-token`).
 fn own_tokens(ctx: &Context) -> Result<Vec<SecretString>> {
-    let config = ctx.config()?;
-    let settings = config.resolve(ctx.env.as_ref(), &ctx.overrides);
-    let mut out: Vec<SecretString> = settings.token.into_iter().collect();
+    let config = ctx.ops.config()?;
+    let mut out: Vec<SecretString> = ctx.ops.settings()?.token.clone().into_iter().collect();
     if let Some(t) = config.get_str("token").filter(|t| !t.is_empty()) {
         out.push(SecretString::from(t));
     }
     for var in [EnvVars::RH_TOKEN, EnvVars::VAULT_TOKEN, EnvVars::BAO_TOKEN] {
-        if let Some(t) = ctx.env.non_empty(var) {
+        if let Some(t) = ctx.ops.env().non_empty(var) {
             out.push(SecretString::from(t));
         }
     }
-    if let Ok(t) = std::fs::read_to_string(ctx.paths.home().join(".vault-token"))
+    if let Ok(t) = std::fs::read_to_string(ctx.ops.paths().home().join(".vault-token"))
         && !t.trim().is_empty()
     {
         out.push(SecretString::from(t.trim().to_owned()));

@@ -6,10 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
-use rh_secrets::{
-    Provider, ProviderSecrets, SaveOptions, Secrets, SecretsMap, Source, builtin_providers, mask,
-    parse_provider_json, parse_secrets_json,
-};
+use rh_ops::Session;
+use rh_ops::secrets::{self as ops, Provider, builtin_providers, mask};
+use rh_secrets::{Secrets, SecretsMap, Source, parse_provider_json, parse_secrets_json};
 use secrecy::ExposeSecret;
 
 use super::secrets_vault::{self as vault, PutSource};
@@ -176,10 +175,10 @@ pub(crate) enum SecretsCommand {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> {
-    let secrets = Secrets::new(&ctx.paths, ctx.env.as_ref());
+    let session = &ctx.ops;
     match cmd {
-        SecretsCommand::Providers { json } => providers(&secrets, json)?,
-        SecretsCommand::Status { json } => status(&secrets, json)?,
+        SecretsCommand::Providers { json } => providers(session, json)?,
+        SecretsCommand::Status { json } => status(session, json)?,
         SecretsCommand::Save {
             provider,
             values,
@@ -187,22 +186,16 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
             from_env,
             force,
         } => {
-            let input = gather(&secrets, provider, &values, from_json.as_deref(), from_env)?;
-            secrets.save_provider_secrets(
-                &input,
-                SaveOptions {
-                    force,
-                    ..SaveOptions::default()
-                },
-            )?;
+            let input = gather(session, provider, &values, from_json.as_deref(), from_env)?;
+            ops::save(session, &input, force)?;
         }
         SecretsCommand::Show {
             provider,
             reveal,
             json,
-        } => show(&secrets, &provider, reveal, json)?,
+        } => show(session, &provider, reveal, json)?,
         SecretsCommand::DeleteLocal { providers, yes } => {
-            let plans = secrets.plan_delete_local(&providers)?;
+            let plans = ops::plan_delete_local(session, &providers)?;
             if !yes {
                 let mut any = false;
                 for p in &plans {
@@ -215,7 +208,7 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
                     bail!("nothing deleted; pass --yes to delete");
                 }
             }
-            secrets.apply_delete_local(plans)?;
+            ops::apply_delete_local(session, plans)?;
         }
         SecretsCommand::Put {
             provider,
@@ -232,48 +225,48 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
             } else {
                 PutSource::Pairs(&values)
             };
-            vault::put(ctx, &provider, source).await?;
+            vault::put(&ctx.ops, &provider, source).await?;
         }
         SecretsCommand::Get {
             provider,
             save,
             reveal,
             json,
-        } => vault::get(ctx, &provider, save, reveal, json).await?,
+        } => vault::get(&ctx.ops, &provider, save, reveal, json).await?,
         SecretsCommand::Pull {
             providers,
             dry_run,
             force,
-        } => vault::pull(ctx, &providers, dry_run, force).await?,
+        } => vault::pull(&ctx.ops, &providers, dry_run, force).await?,
         SecretsCommand::Push {
             providers,
             yes,
             dry_run,
-        } => vault::push(ctx, &providers, yes, dry_run).await?,
+        } => vault::push(&ctx.ops, &providers, yes, dry_run).await?,
         SecretsCommand::Update { provider, values } => {
-            vault::update(ctx, &provider, &values).await?;
+            vault::update(&ctx.ops, &provider, &values).await?;
         }
         SecretsCommand::Delete {
             providers,
             local,
             remote,
             yes,
-        } => vault::delete(ctx, &providers, local, remote, yes).await?,
+        } => vault::delete(&ctx.ops, &providers, local, remote, yes).await?,
         SecretsCommand::History { provider, json } => {
-            vault::history(ctx, &provider, json).await?;
+            vault::history(&ctx.ops, &provider, json).await?;
         }
         SecretsCommand::Rollback {
             provider,
             to_version,
         } => {
-            vault::rollback(ctx, &provider, to_version).await?;
+            vault::rollback(&ctx.ops, &provider, to_version).await?;
         }
-        SecretsCommand::Diff { providers, json } => vault::diff(ctx, &providers, json).await?,
+        SecretsCommand::Diff { providers, json } => vault::diff(&ctx.ops, &providers, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn providers(secrets: &Secrets<'_>, json: bool) -> Result<()> {
+fn providers(session: &Session, json: bool) -> Result<()> {
     if !json {
         for p in builtin_providers() {
             printer::line(p.name())?;
@@ -283,9 +276,7 @@ fn providers(secrets: &Secrets<'_>, json: bool) -> Result<()> {
     let list: Vec<serde_json::Value> = builtin_providers()
         .iter()
         .map(|p| {
-            let paths = secrets
-                .provider_paths(p.name())
-                .unwrap_or_default()
+            let paths = ops::provider_paths(session, p.name())
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>();
@@ -301,8 +292,8 @@ fn providers(secrets: &Secrets<'_>, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn status(secrets: &Secrets<'_>, json: bool) -> Result<()> {
-    let all = secrets.status();
+fn status(session: &Session, json: bool) -> Result<()> {
+    let all = ops::status(session);
     if json {
         let list: Vec<serde_json::Value> = all
             .iter()
@@ -339,7 +330,7 @@ fn status(secrets: &Secrets<'_>, json: bool) -> Result<()> {
 
 /// Builds the `{provider: {key: value}}` input of `save` from the arguments.
 fn gather(
-    secrets: &Secrets<'_>,
+    session: &Session,
     provider: Option<String>,
     values: &[String],
     from_json: Option<&str>,
@@ -365,7 +356,7 @@ fn gather(
     };
     let p: &dyn Provider = Secrets::provider(&provider)?;
     let values = if from_env {
-        secrets.read_env(p.name())?
+        ops::read_env(session, p.name())?
     } else {
         if values.is_empty() {
             bail!(
@@ -378,33 +369,9 @@ fn gather(
                 }
             );
         }
-        parse_pairs(values)?
+        ops::parse_pairs(values)?
     };
     out.insert(p.name().to_owned(), values);
-    Ok(out)
-}
-
-/// `key=value` pairs; `key=@FILE` reads the value from FILE. Errors name the key, never the value.
-pub(crate) fn parse_pairs(pairs: &[String]) -> Result<ProviderSecrets> {
-    let mut out = ProviderSecrets::new();
-    for (i, pair) in pairs.iter().enumerate() {
-        let Some((key, value)) = pair.split_once('=') else {
-            bail!("argument {} is not KEY=VALUE (it has no `=`)", i + 1);
-        };
-        let key = key.trim();
-        if key.is_empty() {
-            bail!("argument {} has an empty key", i + 1);
-        }
-        if out.contains_key(key) {
-            bail!("key `{key}` is given twice");
-        }
-        let value = match value.strip_prefix('@') {
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the value of `{key}` from {path}"))?,
-            None => value.to_owned(),
-        };
-        out.insert(key, value);
-    }
     Ok(out)
 }
 
@@ -421,17 +388,8 @@ fn read_input(source: &str) -> Result<(String, String)> {
     Ok((source.to_owned(), text))
 }
 
-fn show(secrets: &Secrets<'_>, provider: &str, reveal: bool, json: bool) -> Result<()> {
-    let p = Secrets::provider(provider)?;
-    let Some((values, source)) = secrets.load_provider(p.name())? else {
-        let reason = secrets
-            .status()
-            .into_iter()
-            .find(|s| s.provider == p.name())
-            .map(|s| s.detection.reason)
-            .unwrap_or_default();
-        bail!("no {} secrets found: {reason}", p.name());
-    };
+fn show(session: &Session, provider: &str, reveal: bool, json: bool) -> Result<()> {
+    let (name, values, source) = ops::show(session, provider)?;
     let shown = |v: &secrecy::SecretString| {
         if reveal {
             v.expose_secret().to_owned()
@@ -445,7 +403,7 @@ fn show(secrets: &Secrets<'_>, provider: &str, reveal: bool, json: bool) -> Resu
             map.insert(k.to_owned(), serde_json::Value::String(shown(v)));
         }
         printer::json(&serde_json::json!({
-            "provider": p.name(),
+            "provider": name,
             "source": source.kind(),
             "locations": source.locations(),
             "values": map,
@@ -453,7 +411,7 @@ fn show(secrets: &Secrets<'_>, provider: &str, reveal: bool, json: bool) -> Resu
     } else {
         tracing::debug!(
             "{} secrets from {} {}",
-            p.name(),
+            name,
             source.kind(),
             source.locations().join(", ")
         );
