@@ -50,12 +50,7 @@ pub fn parse_duration(text: &str) -> Result<time::Duration> {
 
 /// The RFC 3339 time `lifetime` from now, in the format of [`now`].
 pub fn expiry_after(lifetime: time::Duration) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    (time::OffsetDateTime::now_utc() + lifetime)
-        .format(&format)
-        .expect("a UTC time always formats")
+    crate::store::stamp(time::OffsetDateTime::now_utc() + lifetime)
 }
 
 /// Stores a new token hash for `username` with its expiry (`None`: never), clearing any revocation, and ends
@@ -162,40 +157,7 @@ pub(crate) async fn rotate_in_session(
 /// Whole seconds from now until `stamp` (a time in the format of [`now`]), rounded up, at least 0; `None` if it
 /// is not one.
 pub(crate) fn seconds_until(stamp: &str) -> Option<i64> {
-    let part = |from: usize, to: usize| stamp.get(from..to)?.parse::<u32>().ok();
-    let b = stamp.as_bytes();
-    let shape = b.len() == 27
-        && [
-            (4, b'-'),
-            (7, b'-'),
-            (10, b'T'),
-            (13, b':'),
-            (16, b':'),
-            (19, b'.'),
-            (26, b'Z'),
-        ]
-        .iter()
-        .all(|&(i, c)| b.get(i) == Some(&c));
-    if !shape {
-        return None;
-    }
-    let small = |v: u32| u8::try_from(v).ok();
-    let month = time::Month::try_from(small(part(5, 7)?)?).ok()?;
-    let date = time::Date::from_calendar_date(
-        i32::try_from(part(0, 4)?).ok()?,
-        month,
-        small(part(8, 10)?)?,
-    )
-    .ok()?;
-    let clock = time::Time::from_hms_micro(
-        small(part(11, 13)?)?,
-        small(part(14, 16)?)?,
-        small(part(17, 19)?)?,
-        part(20, 26)?,
-    )
-    .ok()?;
-    let at = time::PrimitiveDateTime::new(date, clock).assume_utc();
-    let left = at - time::OffsetDateTime::now_utc();
+    let left = crate::store::parse_stamp(stamp)? - time::OffsetDateTime::now_utc();
     let up = i64::from(left.subsec_nanoseconds() > 0);
     Some((left.whole_seconds() + up).max(0))
 }

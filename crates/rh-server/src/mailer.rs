@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use crate::store::{Store, redact_url};
+use crate::store::{Store, redact_url, stamp};
 use crate::{Error, Result};
 
 /// How often the sender looks for due rows.
@@ -119,13 +119,6 @@ impl Mailer {
     }
 }
 
-fn timestamp(t: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    t.format(&format).expect("a UTC time always formats")
-}
-
 /// The wait before retry number `attempts + 1`, after `attempts` failures.
 fn backoff(attempts: i64) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
@@ -147,7 +140,7 @@ pub struct Pass {
 pub async fn deliver_due(store: &Store, mailer: &Mailer) -> Result<Pass> {
     let pool = store.pool();
     let now = OffsetDateTime::now_utc();
-    let now_text = timestamp(now);
+    let now_text = stamp(now);
     let rows = sqlx::query(
         "SELECT id, recipient, subject, body, attempts FROM outbox \
          WHERE sent_at IS NULL AND attempts < $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2) \
@@ -166,7 +159,7 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer) -> Result<Pass> {
         let body: String = row.try_get(3)?;
         let attempts: i64 = row.try_get(4)?;
         // Take the lease; another process that took it first wins and this one skips the row.
-        let lease = timestamp(OffsetDateTime::now_utc() + LEASE);
+        let lease = stamp(OffsetDateTime::now_utc() + LEASE);
         let taken = sqlx::query(
             "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL \
              AND (next_attempt_at IS NULL OR next_attempt_at <= $3)",
@@ -185,7 +178,7 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer) -> Result<Pass> {
                     "UPDATE outbox SET sent_at = $1, attempts = $2, last_error = NULL, next_attempt_at = NULL \
                      WHERE id = $3",
                 )
-                .bind(timestamp(OffsetDateTime::now_utc()))
+                .bind(stamp(OffsetDateTime::now_utc()))
                 .bind(attempts + 1)
                 .bind(&id)
                 .execute(pool)
@@ -196,7 +189,7 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer) -> Result<Pass> {
             Err(error) => {
                 let tries = attempts + 1;
                 let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
-                let retry = timestamp(OffsetDateTime::now_utc() + backoff(tries));
+                let retry = stamp(OffsetDateTime::now_utc() + backoff(tries));
                 sqlx::query(
                     "UPDATE outbox SET attempts = $1, last_error = $2, next_attempt_at = $3 WHERE id = $4",
                 )

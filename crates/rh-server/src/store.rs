@@ -242,13 +242,28 @@ impl Drop for Bump {
     }
 }
 
-pub(crate) fn now() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
+/// The one format of every time the store keeps (`2026-12-02T15:31:39.123456Z`): RFC 3339 UTC with
+/// microseconds, so stamps compare as strings.
+const STAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+);
+
+/// `t` in the store's format ([`STAMP`]).
+pub(crate) fn stamp(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(STAMP)
         .expect("a UTC time always formats")
+}
+
+/// A time in the store's format, or `None` if `text` is not one.
+pub(crate) fn parse_stamp(text: &str) -> Option<time::OffsetDateTime> {
+    time::PrimitiveDateTime::parse(text, STAMP)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+pub(crate) fn now() -> String {
+    stamp(time::OffsetDateTime::now_utc())
 }
 
 fn parse_json(text: &str) -> Value {

@@ -34,12 +34,7 @@ pub(crate) struct Share {
 }
 
 fn later(days: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    (time::OffsetDateTime::now_utc() + time::Duration::days(days))
-        .format(&format)
-        .expect("a UTC time always formats")
+    crate::store::stamp(time::OffsetDateTime::now_utc() + time::Duration::days(days))
 }
 
 /// Stores a new session for `username`, bound to the token that hashes to `token_hash`; `id` is the cookie
