@@ -73,3 +73,12 @@ pub(crate) fn config_delete(py: Python<'_>, key: &str) -> PyResult<bool> {
 pub(crate) fn config_path() -> PyResult<PathBuf> {
     Ok(RhPaths::from_env(&OsEnv).map_err(ConfigErr)?.config_file())
 }
+
+/// Adds this module's functions to `rh._rh`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(config_get, m)?)?;
+    m.add_function(wrap_pyfunction!(config_set, m)?)?;
+    m.add_function(wrap_pyfunction!(config_delete, m)?)?;
+    m.add_function(wrap_pyfunction!(config_path, m)?)?;
+    Ok(())
+}

@@ -23,7 +23,6 @@ pub(crate) enum Kind {
     /// `RhPermissionError` (also a `PermissionError`).
     Permission,
     /// `RhConnectionError` (also a `ConnectionError`): a server or Vault that cannot be reached.
-    #[expect(dead_code, reason = "no network operation is bound yet")]
     Connection,
 }
 
@@ -97,7 +96,7 @@ impl From<ConfigErr> for PyErr {
 /// An rh-secrets error on its way to Python.
 pub(crate) struct SecretsErr(pub(crate) rh_secrets::Error);
 
-fn secrets_kind(e: &rh_secrets::Error) -> Kind {
+pub(crate) fn secrets_kind(e: &rh_secrets::Error) -> Kind {
     use rh_secrets::Error as E;
     match e {
         E::Read { source, .. } | E::Delete { source, .. } => Kind::of_io(source.kind()),
@@ -125,4 +124,127 @@ impl From<SecretsErr> for PyErr {
     fn from(SecretsErr(e): SecretsErr) -> Self {
         raise(secrets_kind(&e), &e.to_string())
     }
+}
+
+fn vault_kind(e: &rh_secrets::vault::Error) -> Kind {
+    use rh_secrets::vault::Error as E;
+    match e {
+        E::Unreachable { .. } | E::ServerUnreachable { .. } => Kind::Connection,
+        E::PermissionDenied { .. } | E::Unauthorized { .. } => Kind::Permission,
+        E::NotFound { .. } => Kind::Key,
+        E::BadAddress { .. } | E::InvalidUsername { .. } | E::Malformed { .. } => Kind::Value,
+        _ => Kind::Other,
+    }
+}
+
+fn rns_kind(e: &rh_rns::Error) -> Kind {
+    use rh_rns::Error as E;
+    match e {
+        E::NotFound { .. } => Kind::NotFound,
+        E::InvalidName { .. } | E::Corrupt { .. } | E::Revision { .. } => Kind::Value,
+        E::Io { source, .. } => Kind::of_io(source.kind()),
+        E::Unreachable { .. } => Kind::Connection,
+        E::Unauthorized { .. } => Kind::Permission,
+        E::Remote { status, .. } => match *status {
+            404 => Kind::NotFound,
+            401 | 403 => Kind::Permission,
+            400 | 409 | 422 => Kind::Value,
+            _ => Kind::Other,
+        },
+        _ => Kind::Other,
+    }
+}
+
+fn storage_kind(e: &rh_storage::Error) -> Kind {
+    use rh_storage::Error as E;
+    match e {
+        E::NotFound { .. } => Kind::NotFound,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => Kind::Permission,
+        E::InvalidPath { .. }
+        | E::InvalidRange { .. }
+        | E::InvalidConfig { .. }
+        | E::UnknownSystem { .. } => Kind::Value,
+        E::Backend {
+            retryable: true, ..
+        } => Kind::Connection,
+        _ => Kind::Other,
+    }
+}
+
+fn resources_kind(e: &rh_resources::Error) -> Kind {
+    use rh_resources::Error as E;
+    match e {
+        E::Rns(r) => rns_kind(r),
+        E::InvalidConfig { .. } | E::WrongType { .. } | E::InvalidArgument { .. } => Kind::Value,
+        E::Io { source, .. } => Kind::of_io(source.kind()),
+        _ => Kind::Other,
+    }
+}
+
+/// The exception class of an rh-ops error: by the lower crate's error it wraps, else by what it says.
+pub(crate) fn ops_kind(e: &rh_ops::Error) -> Kind {
+    use rh_ops::Error as E;
+    match e {
+        E::Config(c) => config_kind(c),
+        E::Secrets(s) | E::Sync(rh_secrets::sync::SyncError::Local(s)) => secrets_kind(s),
+        E::Vault(v) | E::Sync(rh_secrets::sync::SyncError::Remote(v)) => vault_kind(v),
+        E::Rns(r) | E::DefaultFolder { source: r, .. } => rns_kind(r),
+        E::Storage(s) => storage_kind(s),
+        E::Resource(r) => resources_kind(r),
+        E::NotLoggedIn
+        | E::NothingToRevoke
+        | E::RemoteNameLoggedOut { .. }
+        | E::ShareLoggedOut { .. } => Kind::Permission,
+        E::ReadFile { source, .. } | E::PairValueFile { source, .. } | E::CurrentDir(source) => {
+            Kind::of_io(source.kind())
+        }
+        E::NotInStore { .. }
+        | E::NothingToUpdate { .. }
+        | E::KeyNotSet { .. }
+        | E::NoSecretsInFile { .. }
+        | E::NoLocalSecrets { .. } => Kind::Key,
+        E::NoBlob { .. } => Kind::NotFound,
+        E::LocalNameNotShareable { .. }
+        | E::NotAnObject { .. }
+        | E::NotJson { .. }
+        | E::NoName { .. }
+        | E::LocalBlobShare
+        | E::NotACluster { .. }
+        | E::PairNoEquals { .. }
+        | E::PairEmptyKey { .. }
+        | E::PairTwice { .. }
+        | E::NoSecretsDict { .. }
+        | E::CustomNeedsValues { .. }
+        | E::NoValues { .. }
+        | E::PathNamesNoFile { .. }
+        | E::PathHasNoKey { .. }
+        | E::NoBucket { .. }
+        | E::BlobExists { .. } => Kind::Value,
+        _ => Kind::Other,
+    }
+}
+
+/// An rh-ops error on its way to Python: its message and causes on one line (`a: b: c`).
+pub(crate) struct OpsErr(pub(crate) rh_ops::Error);
+
+impl From<OpsErr> for PyErr {
+    fn from(OpsErr(e): OpsErr) -> Self {
+        raise(ops_kind(&e), &one_line(&e))
+    }
+}
+
+/// The error and its causes joined by `: `, skipping a cause its parent's message already shows (as the
+/// CLI prints them; some lower-crate messages embed their cause).
+fn one_line(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }

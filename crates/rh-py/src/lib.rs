@@ -11,10 +11,15 @@
 
 use pyo3::prelude::*;
 
+mod blob;
 mod config;
 mod convert;
 mod errors;
 mod logging;
+mod login;
+mod resource;
+#[expect(dead_code, reason = "the bindings of the next commits use it")]
+mod runtime;
 mod secrets;
 
 /// The module `rh._rh`: functions only; the classes users see are defined in Python over them.
@@ -22,11 +27,10 @@ mod secrets;
 fn _rh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(config::config_get, m)?)?;
-    m.add_function(wrap_pyfunction!(config::config_set, m)?)?;
-    m.add_function(wrap_pyfunction!(config::config_delete, m)?)?;
-    m.add_function(wrap_pyfunction!(config::config_path, m)?)?;
-    m.add_function(wrap_pyfunction!(secrets::builtin_provider_names, m)?)?;
-    m.add_function(wrap_pyfunction!(secrets::save_provider_secrets, m)?)?;
+    config::register(m)?;
+    secrets::register(m)?;
+    login::register(m)?;
+    resource::register(m)?;
+    blob::register(m)?;
     Ok(())
 }

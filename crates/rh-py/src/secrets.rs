@@ -84,3 +84,10 @@ pub(crate) fn save_provider_secrets(
         .map_err(SecretsErr)?;
     Ok(report.saved.into_iter().map(|(name, _)| name).collect())
 }
+
+/// Adds this module's functions to `rh._rh`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(builtin_provider_names, m)?)?;
+    m.add_function(wrap_pyfunction!(save_provider_secrets, m)?)?;
+    Ok(())
+}
