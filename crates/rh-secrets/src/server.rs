@@ -13,10 +13,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
+use rh_wire::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -27,18 +25,16 @@ use crate::vault::{Error, Fingerprints, Result, VersionInfo};
 /// The `detail` prefix rh-server uses when a provider has no secret (as opposed to an unknown route).
 pub const MISSING_DETAIL: &str = "no secrets for";
 
-/// A [`SecretStore`] that goes through rh-server.
+/// A [`SecretStore`] that goes through rh-server, on the same client (trusted roots, timeouts, retries of
+/// idempotent requests) as the resource client.
 pub struct ServerSecretStore {
-    http: reqwest::Client,
-    base: Url,
-    token: SecretString,
-    requests: AtomicU64,
+    client: rh_wire::Client,
 }
 
 impl fmt::Debug for ServerSecretStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerSecretStore")
-            .field("url", &self.base.as_str())
+            .field("url", &self.client.base_url())
             .finish_non_exhaustive()
     }
 }
@@ -65,82 +61,61 @@ impl Answer {
 impl ServerSecretStore {
     /// A client for the rh-server at `url` (e.g. `http://127.0.0.1:8000`) with the account `token`.
     pub fn new(url: &str, token: SecretString) -> Result<Self> {
-        let bad = || Error::BadAddress {
-            addr: url.to_owned(),
-        };
-        let base = Url::parse(url.trim_end_matches('/')).map_err(|_| bad())?;
-        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
-            return Err(bad());
+        let trimmed = url.trim();
+        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+            return Err(Error::BadAddress {
+                addr: url.to_owned(),
+            });
         }
-        if let Some(warning) = rh_config::plain_http_warning(base.as_str()) {
-            tracing::warn!("{warning}");
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|_| bad())?;
-        Ok(Self {
-            http,
-            base,
-            token,
-            requests: AtomicU64::new(0),
-        })
+        // Past the scheme, what can fail is the host part or `SSL_CERT_FILE`: the wire error says which.
+        let client =
+            rh_wire::Client::new(url, token, rh_wire::Options::default()).map_err(|e| {
+                Error::ServerUnreachable {
+                    url: e.url().to_owned(),
+                    reason: e.reason().to_owned(),
+                }
+            })?;
+        Ok(Self { client })
     }
 
-    /// How many HTTP requests this store has sent so far.
+    /// How many HTTP requests this store has sent so far (retries included).
     pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.client.request_count()
     }
 
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut u = self.base.clone();
-        {
-            let mut path = u
-                .path_segments_mut()
-                .expect("checked in new: the url can be a base");
-            path.pop_if_empty()
-                .extend(["user", "secret"])
-                .extend(segments);
-        }
-        u
+    /// The path of `/user/secret/<segments…>`, each segment encoded.
+    fn path(segments: &[&str]) -> String {
+        let mut all = vec!["user", "secret"];
+        all.extend_from_slice(segments);
+        rh_wire::path(&all)
     }
 
     fn server_err(&self, what: &str, a: &Answer) -> Error {
         if a.status == StatusCode::UNAUTHORIZED {
             return Error::Unauthorized {
-                url: self.base.to_string(),
+                url: self.client.base_url().to_owned(),
             };
         }
         Error::Server {
-            url: self.base.as_str().trim_end_matches('/').to_owned(),
+            url: self.client.base_url().to_owned(),
             status: a.status.as_u16(),
             what: what.to_owned(),
             detail: a.detail(),
         }
     }
 
-    async fn send(&self, method: Method, url: Url, body: Option<Value>) -> Result<Answer> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut req = self
-            .http
-            .request(method, url)
-            .bearer_auth(self.token.expose_secret());
-        if let Some(b) = body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b.to_string());
-        }
-        let unreachable = |e: &reqwest::Error| Error::ServerUnreachable {
-            url: self.base.as_str().trim_end_matches('/').to_owned(),
-            reason: root_cause(e),
-        };
-        let res = req.send().await.map_err(|e| unreachable(&e))?;
-        let status = res.status();
-        let bytes = res.bytes().await.map_err(|e| unreachable(&e))?;
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Answer> {
+        let answer = self
+            .client
+            .send(method, path, body.as_ref())
+            .await
+            .map_err(|e| Error::ServerUnreachable {
+                url: e.url().to_owned(),
+                reason: e.reason().to_owned(),
+            })?;
         Ok(Answer {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            status: answer.status,
+            body: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
         })
     }
 
@@ -156,7 +131,7 @@ impl ServerSecretStore {
 
     /// Every provider's secrets in one request (`GET /user/secret`).
     pub async fn get_all(&self) -> Result<BTreeMap<String, ProviderSecrets>> {
-        let a = self.send(Method::GET, self.url(&[]), None).await?;
+        let a = self.send(Method::GET, &Self::path(&[]), None).await?;
         if !a.status.is_success() {
             return Err(self.server_err("secrets", &a));
         }
@@ -179,17 +154,9 @@ impl ServerSecretStore {
     }
 }
 
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut last = e;
-    while let Some(inner) = last.source() {
-        last = inner;
-    }
-    last.to_string().replace('\n', " ")
-}
-
 impl SecretStore for ServerSecretStore {
     fn location(&self, provider: &str) -> String {
-        self.url(&[provider]).to_string()
+        self.client.url(&Self::path(&[provider]))
     }
 
     fn put<'a>(
@@ -199,16 +166,17 @@ impl SecretStore for ServerSecretStore {
         expected: Option<u64>,
     ) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
-            let mut url = self.url(&[provider]);
-            if let Some(v) = expected {
-                url.query_pairs_mut().append_pair("cas", &v.to_string());
-            }
+            let path = Self::path(&[provider]);
+            let url = match expected {
+                Some(v) => format!("{path}?cas={v}"),
+                None => path,
+            };
             let body: Map<String, Value> = secrets
                 .iter()
                 .map(|(k, v)| (k.to_owned(), Value::String(v.expose_secret().to_owned())))
                 .collect();
             let a = self
-                .send(Method::PUT, url, Some(Value::Object(body)))
+                .send(Method::PUT, &url, Some(Value::Object(body)))
                 .await?;
             if a.status == StatusCode::CONFLICT {
                 return Err(Error::Conflict {
@@ -228,7 +196,9 @@ impl SecretStore for ServerSecretStore {
         provider: &'a str,
     ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>>> {
         Box::pin(async move {
-            let a = self.send(Method::GET, self.url(&[provider]), None).await?;
+            let a = self
+                .send(Method::GET, &Self::path(&[provider]), None)
+                .await?;
             if a.missing() {
                 return Ok(None);
             }
@@ -244,7 +214,7 @@ impl SecretStore for ServerSecretStore {
     fn history<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<Vec<VersionInfo>>> {
         Box::pin(async move {
             let a = self
-                .send(Method::GET, self.url(&[provider, "history"]), None)
+                .send(Method::GET, &Self::path(&[provider, "history"]), None)
                 .await?;
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
@@ -270,7 +240,7 @@ impl SecretStore for ServerSecretStore {
             let a = self
                 .send(
                     Method::POST,
-                    self.url(&[provider, "rollback"]),
+                    &Self::path(&[provider, "rollback"]),
                     Some(serde_json::json!({ "version": version })),
                 )
                 .await?;
@@ -291,7 +261,7 @@ impl SecretStore for ServerSecretStore {
     fn delete<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let a = self
-                .send(Method::DELETE, self.url(&[provider]), None)
+                .send(Method::DELETE, &Self::path(&[provider]), None)
                 .await?;
             if a.missing() {
                 return Ok(false);
@@ -305,9 +275,8 @@ impl SecretStore for ServerSecretStore {
 
     fn list(&self) -> BoxFuture<'_, Result<Vec<String>>> {
         Box::pin(async move {
-            let mut url = self.url(&[]);
-            url.query_pairs_mut().append_pair("list", "true");
-            let a = self.send(Method::GET, url, None).await?;
+            let url = format!("{}?list=true", Self::path(&[]));
+            let a = self.send(Method::GET, &url, None).await?;
             if !a.status.is_success() {
                 return Err(self.server_err("the list of providers", &a));
             }
@@ -329,7 +298,7 @@ impl SecretStore for ServerSecretStore {
     ) -> BoxFuture<'a, Result<Option<Fingerprints>>> {
         Box::pin(async move {
             let a = self
-                .send(Method::GET, self.url(&[provider, "metadata"]), None)
+                .send(Method::GET, &Self::path(&[provider, "metadata"]), None)
                 .await?;
             if a.missing() {
                 return Ok(None);
@@ -373,8 +342,8 @@ mod tests {
             "http://127.0.0.1:1/user/secret/my-db.prod_1"
         );
         assert_eq!(
-            store.url(&["a/b", "history"]).as_str(),
-            "http://127.0.0.1:1/user/secret/a%2Fb/history"
+            ServerSecretStore::path(&["a/b", "history"]),
+            "/user/secret/a%2Fb/history"
         );
         let sub = ServerSecretStore::new("http://h:8/api", SecretString::from("t")).unwrap();
         assert_eq!(sub.location("aws"), "http://h:8/api/user/secret/aws");

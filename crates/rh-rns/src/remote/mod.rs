@@ -9,11 +9,10 @@ pub mod wire;
 
 use std::fmt::{self, Write as _};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{Method, StatusCode};
-use secrecy::{ExposeSecret as _, SecretString};
+use rh_wire::{Method, StatusCode};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -23,45 +22,19 @@ use crate::{
 };
 use wire::{AccessRequest, AccessResult, Envelope, ErrorBody, HistoryItem, UserInfo};
 
-/// Timeouts and retries of a [`RemoteRns`].
-#[derive(Debug, Clone, Copy)]
-pub struct RemoteOptions {
-    /// Connecting to the server.
-    pub connect_timeout: Duration,
-    /// A whole request, answer included.
-    pub timeout: Duration,
-    /// Extra attempts for idempotent requests (GET, PUT, DELETE).
-    pub retries: u32,
-    /// Wait before the first retry; doubled for each next one.
-    pub backoff: Duration,
-}
-
-impl Default for RemoteOptions {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(30),
-            retries: 2,
-            backoff: Duration::from_millis(100),
-        }
-    }
-}
+/// Timeouts and retries of a [`RemoteRns`] (those of every rh-server client).
+pub use rh_wire::Options as RemoteOptions;
 
 /// The rh-server client: resources under `/…`, plus the account calls `rh login` and `rh config` need.
 #[derive(Clone)]
 pub struct RemoteRns {
-    base_url: String,
-    token: SecretString,
-    options: RemoteOptions,
-    http: reqwest::Client,
+    client: rh_wire::Client,
 }
 
 impl fmt::Debug for RemoteRns {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteRns")
-            .field("base_url", &self.base_url)
-            .field("token", &"[redacted]")
-            .field("options", &self.options)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -78,38 +51,17 @@ impl RemoteRns {
         token: SecretString,
         options: RemoteOptions,
     ) -> Result<Self> {
-        let base_url = base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(Error::Unreachable {
-                url: base_url,
-                reason: "the server url must start with http:// or https://".to_owned(),
-            });
-        }
-        if let Some(warning) = rh_config::plain_http_warning(&base_url) {
-            tracing::warn!("{warning}");
-        }
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .user_agent(concat!("rh/", env!("CARGO_PKG_VERSION")));
-        for cert in extra_roots(&base_url)? {
-            builder = builder.add_root_certificate(cert);
-        }
-        let http = builder.build().map_err(|e| Error::Unreachable {
-            url: base_url.clone(),
-            reason: format!("cannot build an http client ({})", root_cause(&e)),
-        })?;
-        Ok(Self {
-            base_url,
-            token,
-            options,
-            http,
-        })
+        let client =
+            rh_wire::Client::new(base_url, token, options).map_err(|e| Error::Unreachable {
+                url: e.url().to_owned(),
+                reason: e.reason().to_owned(),
+            })?;
+        Ok(Self { client })
     }
 
     /// The server's base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.client.base_url()
     }
 
     /// `GET /user`: the account the token belongs to (validates the token).
@@ -272,79 +224,29 @@ impl RemoteRns {
         }
     }
 
-    /// Sends one request, retrying idempotent ones; answers the status and body bytes.
+    /// Sends one request through the shared client (which retries idempotent ones); answers the status
+    /// and body bytes, a 401 as [`Error::Unauthorized`].
     async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, Vec<u8>)> {
-        let url = format!("{}{path}", self.base_url);
-        let attempts = if method == Method::POST {
-            1
-        } else {
-            1 + self.options.retries
-        };
-        let body = body.map(Value::to_string);
-        let mut wait = self.options.backoff;
-        for attempt in 1..=attempts {
-            let last = attempt == attempts;
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(self.token.expose_secret());
-            if let Some(b) = &body {
-                req = req
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(b.clone());
-            }
-            let res = match req.send().await {
-                Ok(res) => res,
-                Err(e) if !last && (e.is_connect() || e.is_timeout() || e.is_request()) => {
-                    tracing::debug!("{method} {path}: {}; retrying", root_cause(&e));
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                    continue;
-                }
-                Err(e) => return Err(self.unreachable(&e)),
-            };
-            let status = res.status();
-            if !last
-                && matches!(
-                    status,
-                    StatusCode::BAD_GATEWAY
-                        | StatusCode::SERVICE_UNAVAILABLE
-                        | StatusCode::GATEWAY_TIMEOUT
-                )
-            {
-                tracing::debug!("{method} {path}: {status}; retrying");
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-                continue;
-            }
-            let bytes = res.bytes().await.map_err(|e| self.unreachable(&e))?;
-            tracing::debug!("{method} {path} -> {}", status.as_u16());
-            if status == StatusCode::UNAUTHORIZED {
-                return Err(Error::Unauthorized {
-                    url: self.base_url.clone(),
-                    detail: detail(&bytes),
-                });
-            }
-            return Ok((status, bytes.to_vec()));
+        let answer =
+            self.client
+                .send(method, path, body)
+                .await
+                .map_err(|e| Error::Unreachable {
+                    url: e.url().to_owned(),
+                    reason: e.reason().to_owned(),
+                })?;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            return Err(Error::Unauthorized {
+                url: self.client.base_url().to_owned(),
+                detail: detail(&answer.body),
+            });
         }
-        unreachable!("the last attempt always returns")
-    }
-
-    fn unreachable(&self, e: &reqwest::Error) -> Error {
-        let reason = if e.is_timeout() {
-            format!("no answer within {} s", self.options.timeout.as_secs_f64())
-        } else {
-            root_cause(e)
-        };
-        Error::Unreachable {
-            url: self.base_url.clone(),
-            reason,
-        }
+        Ok((answer.status, answer.body))
     }
 }
 
@@ -386,7 +288,7 @@ impl Rns for RemoteRns {
             return Err(not_found(name));
         }
         expect_ok(status, &bytes, &format!("load {name}"))?;
-        let origin = format!("{}{path}", self.base_url);
+        let origin = self.client.url(&path);
         let payload: Map<String, Value> = data(&bytes, &path)?;
         ResourceRecord::from_config(name.clone(), wire::from_payload(payload), &origin)
     }
@@ -439,7 +341,7 @@ impl Rns for RemoteRns {
                     resource_subtype: text("resource_subtype"),
                 }),
                 _ => listing.skipped.push(Skipped {
-                    location: format!("{}{path}", self.base_url),
+                    location: self.client.url(&path),
                     reason: format!("the server listed an invalid name {raw:?}"),
                 }),
             }
@@ -787,38 +689,6 @@ fn detail(body: &[u8]) -> String {
     } else {
         line.chars().take(200).collect()
     }
-}
-
-/// Extra trusted roots from `SSL_CERT_FILE` (a PEM bundle, as curl and the AWS CLI read it), e.g. for an
-/// rh-server with a self-signed certificate. The built-in roots stay trusted.
-fn extra_roots(url: &str) -> Result<Vec<reqwest::Certificate>> {
-    use rh_config::Env as _;
-    let Some(path) = rh_config::OsEnv.non_empty("SSL_CERT_FILE") else {
-        return Ok(Vec::new());
-    };
-    let fail = |reason: String| Error::Unreachable {
-        url: url.to_owned(),
-        reason,
-    };
-    let pem =
-        std::fs::read(&path).map_err(|e| fail(format!("cannot read SSL_CERT_FILE {path}: {e}")))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| fail(format!("invalid SSL_CERT_FILE {path}: {}", root_cause(&e))))?;
-    if certs.is_empty() {
-        return Err(fail(format!(
-            "SSL_CERT_FILE {path} holds no PEM certificate"
-        )));
-    }
-    Ok(certs)
-}
-
-/// The innermost cause of a reqwest error (`Connection refused (os error 111)`), one line.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string().replace('\n', " ")
 }
 
 #[cfg(test)]
