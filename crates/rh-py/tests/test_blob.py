@@ -166,3 +166,26 @@ def test_ctrl_c_during_a_long_file_write_raises_keyboard_interrupt_and_leaves_no
     assert not (dest_dir / "big.bin").exists()
     assert [p for p in dest_dir.rglob("*") if p.is_file()] == []
     assert not rh.exists("~/big") and not (workdir / "rh").exists()
+
+
+def test_ctrl_c_during_an_s3_write_raises_keyboard_interrupt_and_leaves_no_object(workdir, home, s3, cli):
+    import logging
+
+    class CtrlCWhenWriting(logging.Handler):
+        def emit(self, record):
+            # Logged on the calling thread just before the upload; Ctrl-C comes from another thread once
+            # this handler has returned (a KeyboardInterrupt inside a handler would be swallowed).
+            if record.getMessage().startswith("Creating new s3 folder"):
+                threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    handler = CtrlCWhenWriting()
+    logging.getLogger("rh").addHandler(handler)
+    try:
+        b = rh.blob(b"\xcd" * (64 * 1024 * 1024), name="~/big", system="s3", path=f"{s3}/big.bin")
+        with pytest.raises(KeyboardInterrupt):
+            b.write()
+    finally:
+        logging.getLogger("rh").removeHandler(handler)
+    assert not rh.exists("~/big") and not (workdir / "rh").exists()
+    listed = cli("blob", "ls", "--system", "s3", "--bucket", s3, check=False)
+    assert listed.stdout == ""  # the bucket may exist (created first), but holds no object
