@@ -9,12 +9,14 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt as _;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 use rh_ops::blob as ops;
 use rh_resources::{Blob, Resource, System};
+use rh_storage::PutOptions;
 
 use crate::errors::bad_input;
 use crate::resource::{config_of, names, resource_of, to_py, typed};
@@ -22,6 +24,17 @@ use crate::runtime::{block_on, blocking};
 
 /// How long an interrupted upload waits for its abort to reach the server (as the CLI).
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The size of the pieces a blob's bytes are handed to the store in: as `put_reader` reads a file, so a
+/// store that gathers parts copies one part at a time, never the whole blob.
+const CHUNK: usize = 256 * 1024;
+
+/// `data` as a stream of [`CHUNK`]-sized slices of the same buffer (no copy).
+fn chunks(data: Bytes) -> rh_storage::ByteStream {
+    let pieces = (0..data.len().div_ceil(CHUNK))
+        .map(move |i| Ok(data.slice(i * CHUNK..((i + 1) * CHUNK).min(data.len()))));
+    futures::stream::iter(pieces).boxed()
+}
 
 /// The blob a Python config describes.
 fn blob_of(
@@ -96,7 +109,11 @@ pub(crate) fn blob_write(
         let meta = write
             .target
             .store
-            .put(&write.target.key, Bytes::from_owner(data))
+            .put_stream(
+                &write.target.key,
+                chunks(Bytes::from_owner(data)),
+                &PutOptions::default(),
+            )
             .await
             .map_err(|e| write.upload_error(e))?;
         write.save(&meta).await?;

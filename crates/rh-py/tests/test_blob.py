@@ -189,3 +189,16 @@ def test_ctrl_c_during_an_s3_write_raises_keyboard_interrupt_and_leaves_no_objec
     assert not rh.exists("~/big") and not (workdir / "rh").exists()
     listed = cli("blob", "ls", "--system", "s3", "--bucket", s3, check=False)
     assert listed.stdout == ""  # the bucket may exist (created first), but holds no object
+
+
+def test_an_empty_blob_round_trips_on_file_and_s3(workdir, home, s3):
+    rh.configs.set("default_blob_bucket", s3)
+    for system in ("file", "s3"):
+        rh.blob(b"", name=f"~/empty_{system}", system=system).write()
+        loaded = rh.blob(name=f"~/empty_{system}")
+        assert loaded.data == b"" and loaded.exists_in_system()
+
+
+def test_a_bytearray_is_written_as_its_bytes(workdir, home):
+    rh.blob(bytearray(b"mutable"), name="~/ba").write()
+    assert rh.blob(name="~/ba").data == b"mutable"
