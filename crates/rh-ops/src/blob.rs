@@ -180,9 +180,14 @@ pub async fn target_of(session: &Session, names: &Names, input: &str) -> Result<
         });
     }
     let blob = Blob::from_name(rns, &name).await?;
+    target_of_blob(session, names, &blob).await
+}
+
+/// Opens the store of a blob held in memory (saved or not).
+pub async fn target_of_blob(session: &Session, names: &Names, blob: &Blob) -> Result<Target> {
     let System::Name(system) = &blob.system else {
         return Err(Error::BlobOnCluster {
-            name: name.to_string(),
+            name: blob.name.to_string(),
         });
     };
     open(session, names, system, &blob.path).await
@@ -218,6 +223,40 @@ pub fn default_path(session: &Session, system: &str, name: &ResourceName) -> Res
     }
     let bucket = default_bucket(session, system)?;
     Ok(format!("/{bucket}/runhouse-blob/{id}/{owned}"))
+}
+
+/// Where a blob named `name` on `system` keeps its bytes: `path` as stored (`/BUCKET/KEY` for object
+/// stores), else a fresh [`default_path`].
+pub fn blob_path(
+    session: &Session,
+    system: &str,
+    name: &ResourceName,
+    path: Option<String>,
+) -> Result<String> {
+    if !SYSTEMS.contains(&system) {
+        return Err(rh_storage::Error::UnknownSystem {
+            system: system.to_owned(),
+        }
+        .into());
+    }
+    Ok(match path {
+        Some(p) if system == "file" => p,
+        Some(p) => format!("/{}", p.trim_start_matches('/')),
+        None => default_path(session, system, name)?,
+    })
+}
+
+/// A new, unsaved blob named `input` on `system` at `path` (default: a fresh one), as `write` stores it.
+pub fn new_blob(
+    session: &Session,
+    names: &Names,
+    input: &str,
+    system: &str,
+    path: Option<String>,
+) -> Result<Blob> {
+    let name = names.name(input)?;
+    let path = blob_path(session, system, &name, path)?;
+    Ok(Blob::new(name, path, System::Name(system.to_owned())))
 }
 
 /// A blob write, prepared: the name, its store in the RNS, and the object to upload to.
@@ -260,11 +299,7 @@ pub async fn prepare_write<'a>(
             name: name.to_string(),
         });
     }
-    let path = match path {
-        Some(p) if system == "file" => p,
-        Some(p) => format!("/{}", p.trim_start_matches('/')),
-        None => default_path(session, system, &name)?,
-    };
+    let path = blob_path(session, system, &name, path)?;
     let target = open(session, names, system, &path).await?;
     let folder = path.rsplit_once('/').map_or(path.as_str(), |(dir, _)| dir);
     tracing::info!("Creating new {system} folder if it does not already exist in path: {folder}");

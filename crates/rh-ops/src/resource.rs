@@ -28,14 +28,14 @@ pub fn parse_config(origin: &str, text: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// Saves `config` under `name` (else the config's own `name`); returns the resolved name.
-pub async fn save(
+/// Types `config` as the resource named `name` (else the config's own `name`), checked as a stored one
+/// would be; `origin` (a file name, or the name) goes into errors.
+pub fn from_config(
     names: &Names,
     name: Option<&str>,
     config: Map<String, Value>,
     origin: &str,
-    overwrite: bool,
-) -> Result<ResourceName> {
+) -> Result<Resource> {
     let name = match (name, config.get("name").and_then(Value::as_str)) {
         (Some(n), _) | (None, Some(n)) => n.to_owned(),
         (None, None) => {
@@ -44,11 +44,38 @@ pub async fn save(
             });
         }
     };
-    let (name, rns) = names.resolve(&name)?;
-    let record = ResourceRecord::from_config(name.clone(), config, origin)?;
-    let resource = Resource::from_record(&record, origin)?;
-    resource.save(rns, overwrite).await?;
-    Ok(name)
+    let name = names.name(&name)?;
+    let record = ResourceRecord::from_config(name, config, origin)?;
+    Ok(Resource::from_record(&record, origin)?)
+}
+
+/// Saves `config` under `name` (else the config's own `name`); returns the resolved name.
+pub async fn save(
+    names: &Names,
+    name: Option<&str>,
+    config: Map<String, Value>,
+    origin: &str,
+    overwrite: bool,
+) -> Result<ResourceName> {
+    Ok(save_resource(names, name, config, origin, overwrite)
+        .await?
+        .name()
+        .clone())
+}
+
+/// [`save`], returning the resource as saved (its config is what the store holds).
+pub async fn save_resource(
+    names: &Names,
+    name: Option<&str>,
+    config: Map<String, Value>,
+    origin: &str,
+    overwrite: bool,
+) -> Result<Resource> {
+    let resource = from_config(names, name, config, origin)?;
+    resource
+        .save(names.store(resource.name())?, overwrite)
+        .await?;
+    Ok(resource)
 }
 
 /// Loads the resource `input` names.
@@ -209,10 +236,23 @@ pub async fn create_cluster(
     spec: ClusterSpec,
     overwrite: bool,
 ) -> Result<ResourceName> {
-    let (name, rns) = names.resolve(input)?;
-    let resource = match spec {
+    let (_, rns) = names.resolve(input)?;
+    let resource = new_cluster(session, names, input, spec)?;
+    resource.save(rns, overwrite).await?;
+    Ok(resource.name().clone())
+}
+
+/// A new, unsaved cluster resource named `input` (absent on-demand fields take the session's defaults).
+pub fn new_cluster(
+    session: &Session,
+    names: &Names,
+    input: &str,
+    spec: ClusterSpec,
+) -> Result<Resource> {
+    let name = names.name(input)?;
+    Ok(match spec {
         ClusterSpec::OnDemand(spec) => Resource::OnDemandCluster(OnDemandCluster::new(
-            name.clone(),
+            name,
             spec,
             &resource_settings(session)?,
         )?),
@@ -221,11 +261,9 @@ pub async fn create_cluster(
             let creds = ssh_creds
                 .map(|s| names.name(&s).map(|n| SshCreds::Secret(n.to_string())))
                 .transpose()?;
-            Resource::Cluster(Cluster::new(name.clone(), ips, creds)?)
+            Resource::Cluster(Cluster::new(name, ips, creds)?)
         }
-    };
-    resource.save(rns, overwrite).await?;
-    Ok(name)
+    })
 }
 
 /// Sets an on-demand cluster's autostop and saves it (a cluster you run yourself only says it has none).
@@ -242,4 +280,31 @@ pub async fn keep_warm(names: &Names, input: &str, autostop_mins: i64) -> Result
         }
     }
     Ok(name)
+}
+
+/// Sets the autostop of a cluster held in memory (a front end's object); an on-demand cluster that is
+/// already saved under its name is saved again, as `keep_warm` does for a stored one.
+pub async fn keep_warm_resource(
+    names: &Names,
+    resource: &mut Resource,
+    autostop_mins: i64,
+) -> Result<()> {
+    match resource {
+        Resource::OnDemandCluster(c) => {
+            let rns = names.store(&c.name)?;
+            if rns.exists(&c.name).await? {
+                c.keep_warm(rns, autostop_mins).await?;
+            } else {
+                c.set_autostop(autostop_mins)?;
+            }
+        }
+        Resource::Cluster(c) => c.keep_warm(),
+        other => {
+            return Err(Error::NotACluster {
+                name: other.name().to_string(),
+                kind: other.kind(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -177,8 +177,8 @@ impl OnDemandCluster {
         }
     }
 
-    /// Sets the autostop time and saves the cluster (the tutorial's `keep_warm`; -1 = never stop).
-    pub async fn keep_warm(&mut self, rns: &dyn Rns, autostop_mins: i64) -> Result<()> {
+    /// Sets the autostop time without saving (-1 = never stop; below that is an error).
+    pub fn set_autostop(&mut self, autostop_mins: i64) -> Result<()> {
         if autostop_mins < -1 {
             return Err(Error::InvalidArgument {
                 name: self.name.to_string(),
@@ -187,6 +187,12 @@ impl OnDemandCluster {
             });
         }
         self.autostop_mins = Some(autostop_mins);
+        Ok(())
+    }
+
+    /// Sets the autostop time and saves the cluster (the tutorial's `keep_warm`; -1 = never stop).
+    pub async fn keep_warm(&mut self, rns: &dyn Rns, autostop_mins: i64) -> Result<()> {
+        self.set_autostop(autostop_mins)?;
         let record = ResourceRecord::new(self.name.clone(), self.to_config());
         rns.save(&record, true).await?;
         Ok(())

@@ -6,6 +6,8 @@ module ``rh._rh``); this package only gives them Python shapes. Available so far
 - ``rh.Secrets.builtin_providers(as_str=False)`` and ``rh.Secrets.save_provider_secrets(...)``;
 - ``rh.configs.get(key, default=None)``, ``rh.configs.set(key, value)``, ``rh.configs.delete(key)``;
 - the exceptions ``rh.RhError`` and its subclasses (``rh.exceptions``);
+- resources: ``rh.ondemand_cluster(...)``, ``rh.cluster(...)``, ``rh.blob(...)``, ``rh.load(name)``,
+  ``rh.exists(name)``, with ``.save()``, ``.history()``, ``.delete_configs()``, ``.share(...)``;
 - log lines on the ``logging`` logger ``rh``.
 """
 
@@ -21,10 +23,21 @@ from rh.exceptions import (
     RhValueError,
 )
 from rh._secrets import Provider, Secrets
+from rh._resources import Blob, Cluster, Folder, OnDemandCluster, Resource, blob, cluster, exists, load, ondemand_cluster
 
 _logging.install()
 
 __all__ = [
+    "Blob",
+    "Cluster",
+    "Folder",
+    "OnDemandCluster",
+    "Resource",
+    "blob",
+    "cluster",
+    "exists",
+    "load",
+    "ondemand_cluster",
     "Provider",
     "RhConnectionError",
     "RhError",

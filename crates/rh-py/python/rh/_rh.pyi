@@ -1,7 +1,7 @@
 """The native module of ``rh`` (Rust, PyO3). Use the package's public names instead."""
 
 from os import PathLike
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 __version__: str
 
@@ -26,3 +26,68 @@ def save_provider_secrets(
     check_enabled: bool = True,
 ) -> List[str]:
     """Writes provider secrets into their files; returns the providers saved."""
+
+# resources (src/resource.rs, src/blob.rs): configs cross as dicts, with the kind of resource
+def ondemand_cluster_new(
+    name: Optional[str],
+    instance_type: Optional[str] = None,
+    num_instances: Optional[int] = None,
+    provider: Optional[str] = None,
+    autostop_mins: Optional[int] = None,
+    use_spot: Optional[bool] = None,
+    image_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Tuple[str, Dict[str, Any]]:
+    """A new, unsaved on-demand cluster: (kind, config)."""
+
+def cluster_new(name: str, ips: List[str], ssh_creds: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
+    """A new, unsaved bring-your-own cluster: (kind, config)."""
+
+def resource_load(name: str, expect: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
+    """Loads a saved resource: (kind, config); ``expect`` refuses another kind."""
+
+def resource_exists(name: str) -> bool:
+    """Whether a resource is saved under ``name``."""
+
+def resource_save(
+    config: Dict[str, Any], name: Optional[str] = None, overwrite: bool = True
+) -> Tuple[str, Dict[str, Any]]:
+    """Saves a config; returns the saved (kind, config)."""
+
+def resource_delete(name: str) -> None:
+    """Deletes a saved config."""
+
+def resource_history(name: str, limit: Optional[int] = None) -> List[Dict[str, Any]]:
+    """The changes of a resource, newest first."""
+
+def resource_share(
+    name: str, users: List[str], access_type: str, notify_users: bool
+) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Shares a remote resource: (added_users, new_users)."""
+
+def cluster_keep_warm(config: Dict[str, Any], autostop_mins: int) -> Dict[str, Any]:
+    """Sets a cluster's autostop (saved again when saved); the new config."""
+
+def resource_check(config: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    """(kind, config) of a config, checked as a stored one is."""
+
+def config_json(config: Dict[str, Any]) -> str:
+    """The config as config.json holds it."""
+
+def name_basename(address: str) -> str:
+    """The last segment of an address."""
+
+def blob_new(name: str, system: str, path: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
+    """A new, unsaved blob: (kind, config)."""
+
+def blob_write(config: Dict[str, Any], data: bytes, overwrite: bool = True) -> Dict[str, Any]:
+    """Uploads the bytes, then saves the config; the saved config."""
+
+def blob_read(config: Dict[str, Any]) -> bytes:
+    """The blob's bytes."""
+
+def blob_exists(config: Dict[str, Any]) -> bool:
+    """Whether the blob's bytes exist."""
+
+def blob_rm(config: Dict[str, Any]) -> None:
+    """Deletes the blob's bytes."""
