@@ -248,7 +248,7 @@ async fn three_instances_behind_haproxy() {
     blocking(|| cluster.kill_instance(VICTIM));
     phase.store(1, Ordering::SeqCst);
     let killed_at = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     blocking(|| cluster.restart_instance(VICTIM)).expect("restart the killed instance");
     let restarted_after = killed_at.elapsed();
     phase.store(2, Ordering::SeqCst);

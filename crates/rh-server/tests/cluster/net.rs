@@ -471,7 +471,7 @@ impl Cluster {
         self.record("postgres", child.id())?;
         self.others.push(child);
         let addr = SocketAddrV4::new(Ipv4Addr::new(10, 231, self.k, 2), 5432);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         loop {
             let ready = Command::new(bin.join("psql"))
                 .args(["-d", &self.database_url("postgres")])
@@ -547,12 +547,12 @@ impl Cluster {
         let mut cfg = format!(
             "global\n  maxconn 4096\n  log stdout format raw local0\n\
              defaults\n  mode http\n  log global\n\
-             \x20 log-format \"req=%[capture.req.hdr(0)] server=%s status=%ST term=%tsc\"\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\
+             \x20 log-format \"req=%[capture.req.hdr(0)] server=%s status=%ST term=%tsc\"\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  timeout check 1s\n\
              \x20 retries 3\n  option redispatch 1\n  retry-on conn-failure\n\
              frontend rh\n  bind 10.232.{k}.2:{LB_PORT}\n  http-request capture req.hdr(x-request-id) len 64\n  default_backend rh\n\
              backend rh\n  balance roundrobin\n  option forwardfor\n\
              \x20 option httpchk GET /health\n  http-check expect status 200\n\
-             \x20 default-server check inter 200ms fall 1 rise 1\n\
+             \x20 default-server check inter 200ms fall 2 rise 1\n\
              \x20 http-after-response set-header X-Rh-Server %s\n"
         );
         for i in 0..self.opts.instances {
@@ -639,6 +639,10 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
+    #[expect(
+        clippy::print_stderr,
+        reason = "a teardown problem is reported, not raised"
+    )]
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.print_logs();
@@ -661,6 +665,7 @@ impl Drop for Cluster {
 
 impl Cluster {
     /// The last lines of every log, for a failed test (the directory goes with the teardown).
+    #[expect(clippy::print_stderr, reason = "a failed test shows the logs")]
     fn print_logs(&self) {
         let Ok(entries) = std::fs::read_dir(&self.opts.dir) else {
             return;

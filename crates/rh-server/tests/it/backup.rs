@@ -1,6 +1,7 @@
 //! `rh-server backup FILE`: an online copy of the SQLite database while a server writes to it, restored by
 //! starting a server on the copy.
 
+use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -46,7 +47,6 @@ async fn backup_under_concurrent_writes_restores_to_a_working_server() {
     for w in writers {
         w.await.expect("writer");
     }
-    use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(
         std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
         0o600
@@ -55,7 +55,7 @@ async fn backup_under_concurrent_writes_restores_to_a_working_server() {
     // The copy taken under load holds every write acknowledged before it started, and no more than were
     // acknowledged by its end: one consistent snapshot.
     let restored = restore(&db, &copy, "restored-during");
-    let rows = rows_of(&restored.1).await.len();
+    let rows = rows_of(&restored.1).len();
     let (s, body) = restored.0.get("/resource/alice:w0-1", &alice).await;
     assert_eq!(
         (s, &body["data"]["data"]["n"]),
@@ -75,7 +75,7 @@ async fn backup_under_concurrent_writes_restores_to_a_working_server() {
         .strings("SELECT uri || ' ' || config FROM resources ORDER BY uri")
         .await;
     let restored2 = restore(&db, &copy2, "restored-after");
-    let copied = rows_of(&restored2.1).await;
+    let copied = rows_of(&restored2.1);
     assert_eq!(copied, live, "the restored rows equal the live ones");
     let (s, body) = restored2.0.get("/resource/alice:w0-1", &alice).await;
     assert_eq!((s, &body["data"]["data"]["n"]), (200, &json!(1)));
@@ -124,7 +124,7 @@ fn restore(db: &TestDb, copy: &std::path::Path, name: &str) -> (Server, std::pat
     (Server::start(&args, &db.home()), dir)
 }
 
-async fn rows_of(dir: &std::path::Path) -> Vec<String> {
+fn rows_of(dir: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(dir.join("rh-server.db")).unwrap();
     let mut stmt = conn
         .prepare("SELECT uri || ' ' || config FROM resources ORDER BY uri")
