@@ -1,6 +1,6 @@
 # .ci/services.sh -- start throwaway test servers on 127.0.0.1 for integration tests.
 # Usage (bash, works under set -euo pipefail):   . .ci/services.sh; trap stop_services EXIT
-#                 start_vault; start_s3; start_gcs; start_azurite; start_postgres; start_chromium
+#                 start_vault; start_s3; start_gcs; start_azurite; start_postgres; start_chromium; start_haproxy
 # Call the start_* functions directly (NOT inside $(...)): they export env vars for the tests.
 # Each one is idempotent (a live pid file => just re-export + print), installs what it needs
 # on first use (under $SVC_HOME, reused by later runs on the same machine), waits until the
@@ -303,6 +303,24 @@ start_chromium() {
   echo "$RH_TEST_CHROMEDRIVER"
 }
 stop_chromium() { _svc_stop chromium; }
+
+# ---------------- HAProxy (Debian package) for the rh-server cluster test ----------------
+# Not a server here: installs haproxy if missing (as root). The cluster test and `cargo xtask cluster up` start
+# their own HAProxy inside a network namespace they create; the package's own service is not used.
+start_haproxy() {
+  if ! command -v haproxy >/dev/null 2>&1; then
+    if ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
+      _svc_log "apt-get install haproxy"
+      { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy || { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }; } >&2 || { _svc_log "cannot install haproxy"; return 1; }
+    else
+      _svc_log "haproxy is missing (install it as root: apt-get install haproxy)"
+      return 1
+    fi
+  fi
+  command -v haproxy
+}
+stop_haproxy() { :; }
 
 # Stops what this shell started; servers that were already running (another shell's) are left alone.
 stop_services() {

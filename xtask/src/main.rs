@@ -9,6 +9,8 @@
 //! - `compat`: the original Runhouse 0.0.7 Python client against a real rh-server (never in CI).
 //! - `fuzz [TARGET…] [--seconds N]`: runs the cargo-fuzz targets in `fuzz/` (default: all, 600 s each).
 //! - `load [--clients N] [--seconds S] [--db sqlite|postgres|both]`: mixed traffic against rh-server (never in CI).
+//! - `cluster up|down`: 3 rh-server instances on one PostgreSQL behind HAProxy, each in its own network namespace
+//!   (root only; see `crates/rh-server/tests/cluster/net.rs`); `up` prints the URL, `down` stops it all by pid.
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![allow(
@@ -28,6 +30,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod cluster;
 mod compat;
 mod load;
 
@@ -41,6 +44,7 @@ const SERVICES: &[&str] = &[
     "tools",
     "chromium",
     "python_pkg",
+    "haproxy",
 ];
 
 fn main() -> Result<()> {
@@ -64,12 +68,13 @@ fn main() -> Result<()> {
         "compat" => compat::run(&root),
         "fuzz" => fuzz(rest),
         "load" => load::run(&root, rest),
+        "cluster" => cluster::run(&root, rest),
         "dag" => dag(),
         "fmt" => run(Command::new("cargo").args(["fmt", "--all"])),
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench [SECTION…]|compat|fuzz|load|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench [SECTION…]|compat|fuzz|load|cluster up|down|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }

@@ -9,6 +9,7 @@
 
 mod api;
 pub mod audit;
+pub mod backup;
 pub mod connections;
 pub mod credentials;
 pub mod dashboard;

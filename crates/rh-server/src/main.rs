@@ -1,4 +1,4 @@
-//! The `rh-server` binary: `serve`, `user create|token`, `migrate`.
+//! The `rh-server` binary: `serve`, `user create|token`, `migrate`, `backup`.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -182,6 +182,13 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Copy the SQLite database to FILE while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The copy to write; it must not exist.
+        file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -459,6 +466,15 @@ async fn run(cli: Cli) -> Result<()> {
             let applied = store.migrate().await?;
             tracing::info!("applied {applied} migration(s); {target} is up to date");
             store.close().await;
+        }
+        Command::Backup { file, db } => {
+            let source = rh_server::backup::sqlite_file(&target(db)?)?;
+            let bytes = tokio::task::spawn_blocking(move || {
+                rh_server::backup::backup_sqlite(&source, &file).map(|n| (n, file))
+            })
+            .await
+            .context("the backup task failed")??;
+            tracing::info!("wrote {} ({} bytes)", bytes.1.display(), bytes.0);
         }
     }
     Ok(())

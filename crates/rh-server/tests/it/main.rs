@@ -5,6 +5,7 @@
 
 mod audit_tx;
 mod authz;
+mod backup;
 mod bad_input;
 mod dashboard;
 #[path = "../../examples/loadmix/driver.rs"]
