@@ -1302,20 +1302,25 @@ fn warn_if_shared_dir(dir: &Path) {
 
 /// PostgreSQL only: every statement that changes what `GET /resource/{uri}` reads notifies `rh_changes` at commit
 /// (see [`crate::read_cache`]). One implicit transaction, serialized by an advisory lock so that processes
-/// starting together do not race on the DDL.
+/// starting together do not race on the DDL. Only what is missing is created: `CREATE TRIGGER` locks its table
+/// against writes, and re-creating the triggers on every start deadlocked with the writes of the instances
+/// already serving (the cluster test's restart of a killed instance).
 const PG_CHANGE_TRIGGERS: &str = "\
 SELECT pg_advisory_xact_lock(727368);
-CREATE OR REPLACE FUNCTION rh_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('rh_changes', ''); RETURN NULL; END $$;
-DROP TRIGGER IF EXISTS rh_changes ON users;
-CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
-DROP TRIGGER IF EXISTS rh_changes ON resources;
-CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON resources
-    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
-DROP TRIGGER IF EXISTS rh_changes ON grants;
-CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON grants
-    FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change();
+DO $$
+DECLARE t text;
+BEGIN
+  IF to_regprocedure('rh_notify_change()') IS NULL THEN
+    CREATE FUNCTION rh_notify_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN PERFORM pg_notify('rh_changes', ''); RETURN NULL; END $f$;
+  END IF;
+  FOREACH t IN ARRAY ARRAY['users', 'resources', 'grants'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'rh_changes' AND tgrelid = t::regclass) THEN
+      EXECUTE format('CREATE TRIGGER rh_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
+        'FOR EACH STATEMENT EXECUTE FUNCTION rh_notify_change()', t);
+    END IF;
+  END LOOP;
+END $$;
 ";
 
 /// A resource row with the caller's grant; `$1` is the uri, `$2` the username.
