@@ -11,7 +11,7 @@
 
 mod account;
 mod auth;
-mod db;
+use crate::store::sessions as db;
 mod diff;
 mod layout;
 mod mask;
