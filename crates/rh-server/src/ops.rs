@@ -502,9 +502,10 @@ pub(crate) async fn share(
         .iter()
         .filter(|r| matches!(r.grantee, Grantee::Email(_)))
         .count();
-    if store
-        .over_hourly_cap(&caller.username, mails, invites)
-        .await?
+    if (mails > 0 || invites > 0)
+        && store
+            .over_hourly_cap(&caller.username, mails, invites)
+            .await?
     {
         return Err(OpError::HourlyCap);
     }

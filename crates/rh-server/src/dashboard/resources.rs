@@ -592,13 +592,13 @@ pub(super) async fn restore(
     };
     let asked = match form.get("visibility") {
         "" => None,
-        v => match v.parse::<Visibility>() {
-            Ok(v) => Some(v),
-            Err(_) => {
+        v => {
+            let Ok(v) = v.parse::<Visibility>() else {
                 let text = "Choose private, unlisted or public.".to_owned();
                 return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
-            }
-        },
+            };
+            Some(v)
+        }
     };
     match ops::restore(&state.store, &form.session.user, &l.name, version, asked).await {
         Ok(Restored::Done) => back(&l.name, "restored", "history"),

@@ -282,6 +282,10 @@ fn parse_json(text: &str) -> Value {
 
 /// A stored enum value ([`Visibility`], [`AccessLevel`]); rows are only written by this crate, so an unknown
 /// one is a damaged database, reported as such.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "takes the decoded column, also through Option::map"
+)]
 pub(super) fn parse_column<T: std::str::FromStr<Err = Error>>(text: String) -> Result<T> {
     text.parse()
         .map_err(|e| Error::Invalid(format!("unexpected value in the database: {e}")))
@@ -719,7 +723,7 @@ impl Store {
                 generation,
                 token_hash,
                 uri,
-                (user.clone(), res.clone(), grant.clone()),
+                (user.clone(), res.clone(), *grant),
             );
         }
         Ok(Some((user, resource)))
