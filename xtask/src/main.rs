@@ -169,7 +169,46 @@ fn dag() -> Result<()> {
             bail!("dependency rule broken: {krate} must not depend on {dep}:\n{text}");
         }
     }
-    eprintln!("dag: {} rules hold", forbidden.len());
+    sql_only_in_store()?;
+    eprintln!("dag: {} rules hold", forbidden.len() + 1);
+    Ok(())
+}
+
+/// rh-server's store owns every query: no file of `crates/rh-server/src` outside `store/` runs SQL through
+/// sqlx (`sqlx::query…`, `sqlx::raw_sql`, a `PgListener`) or opens a connection of its own.
+fn sql_only_in_store() -> Result<()> {
+    const NEEDLES: &[&str] = &["sqlx::query", "sqlx::raw_sql", "PgListener", "rusqlite::"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/rh-server/src");
+    let store = root.join("store");
+    let mut broken = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.starts_with(&store) {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                for (n, line) in text.lines().enumerate() {
+                    if NEEDLES.iter().any(|needle| line.contains(needle)) {
+                        broken.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    if !broken.is_empty() {
+        bail!(
+            "dependency rule broken: rh-server's SQL lives under crates/rh-server/src/store/ only:\n{}",
+            broken.join("\n")
+        );
+    }
     Ok(())
 }
 

@@ -13,11 +13,8 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use sqlx::{Any, Row as _, Transaction};
 
 use crate::ratelimit::{Cidr, client_ip};
-use crate::store::now;
-use crate::{Result, Store, token};
 
 /// The actor of changes made with the `rh-server` command line (never a valid username).
 pub const CLI_ACTOR: &str = "@cli";
@@ -45,6 +42,110 @@ pub(crate) async fn with_client_ip(
     CLIENT_IP.scope(ip, next.run(req)).await
 }
 
+/// What a change did: the `action` column of the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AuditAction {
+    /// `resource.create`
+    #[serde(rename = "resource.create")]
+    ResourceCreate,
+    /// `resource.update` (also a restore, with the version in the detail)
+    #[serde(rename = "resource.update")]
+    ResourceUpdate,
+    /// `resource.delete`
+    #[serde(rename = "resource.delete")]
+    ResourceDelete,
+    /// `resource.share`
+    #[serde(rename = "resource.share")]
+    ResourceShare,
+    /// `resource.revoke`
+    #[serde(rename = "resource.revoke")]
+    ResourceRevoke,
+    /// `resource.visibility`
+    #[serde(rename = "resource.visibility")]
+    ResourceVisibility,
+    /// `resource.purge`
+    #[serde(rename = "resource.purge")]
+    ResourcePurge,
+    /// `user.create`
+    #[serde(rename = "user.create")]
+    UserCreate,
+    /// `user.config`
+    #[serde(rename = "user.config")]
+    UserConfig,
+    /// `user.token`
+    #[serde(rename = "user.token")]
+    UserToken,
+    /// `user.revoke`
+    #[serde(rename = "user.revoke")]
+    UserRevoke,
+    /// `secret.put`
+    #[serde(rename = "secret.put")]
+    SecretPut,
+    /// `secret.delete`
+    #[serde(rename = "secret.delete")]
+    SecretDelete,
+    /// `secret.rollback`
+    #[serde(rename = "secret.rollback")]
+    SecretRollback,
+}
+
+impl AuditAction {
+    /// Every action, in the order of the enum.
+    pub const ALL: [Self; 14] = [
+        Self::ResourceCreate,
+        Self::ResourceUpdate,
+        Self::ResourceDelete,
+        Self::ResourceShare,
+        Self::ResourceRevoke,
+        Self::ResourceVisibility,
+        Self::ResourcePurge,
+        Self::UserCreate,
+        Self::UserConfig,
+        Self::UserToken,
+        Self::UserRevoke,
+        Self::SecretPut,
+        Self::SecretDelete,
+        Self::SecretRollback,
+    ];
+
+    /// The stored form (`resource.share`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ResourceCreate => "resource.create",
+            Self::ResourceUpdate => "resource.update",
+            Self::ResourceDelete => "resource.delete",
+            Self::ResourceShare => "resource.share",
+            Self::ResourceRevoke => "resource.revoke",
+            Self::ResourceVisibility => "resource.visibility",
+            Self::ResourcePurge => "resource.purge",
+            Self::UserCreate => "user.create",
+            Self::UserConfig => "user.config",
+            Self::UserToken => "user.token",
+            Self::UserRevoke => "user.revoke",
+            Self::SecretPut => "secret.put",
+            Self::SecretDelete => "secret.delete",
+            Self::SecretRollback => "secret.rollback",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| crate::Error::Invalid(format!("unknown audit action {s:?}")))
+    }
+}
+
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -52,10 +153,8 @@ pub struct AuditEntry {
     pub time: String,
     /// The username that made the change, or [`CLI_ACTOR`].
     pub actor: String,
-    /// `resource.create`, `resource.update`, `resource.delete`, `resource.share`, `resource.revoke`,
-    /// `resource.visibility`, `resource.purge`, `user.config`, `secret.put`, `secret.delete`, `secret.rollback`, `user.create`,
-    /// `user.token`, `user.revoke`.
-    pub action: String,
+    /// What the change did.
+    pub action: AuditAction,
     /// The resource address, secret provider or username changed.
     pub target: String,
     /// Grantees and level, visibility, or version; never a value.
@@ -67,19 +166,19 @@ pub struct AuditEntry {
 /// The audit row of one change, written by the [`Store`] call that makes the change, in its transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audit {
-    actor: String,
-    action: String,
-    target: String,
-    detail: Option<String>,
-    ip: Option<IpAddr>,
+    pub(crate) actor: String,
+    pub(crate) action: AuditAction,
+    pub(crate) target: String,
+    pub(crate) detail: Option<String>,
+    pub(crate) ip: Option<IpAddr>,
 }
 
 impl Audit {
     /// A change made by `actor` from the current request's address (none outside a request).
-    pub fn new(actor: &str, action: &str, target: &str) -> Self {
+    pub fn new(actor: &str, action: AuditAction, target: &str) -> Self {
         Self {
             actor: actor.to_owned(),
-            action: action.to_owned(),
+            action,
             target: target.to_owned(),
             detail: None,
             ip: CLIENT_IP.try_with(|ip| *ip).ok().flatten(),
@@ -96,71 +195,34 @@ impl Audit {
     pub(crate) fn has_detail(&self) -> bool {
         self.detail.is_some()
     }
-
-    /// Inserts the row inside `tx`; the caller's commit makes it and the change durable together.
-    pub(crate) async fn write(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
-        self.write_with(tx, self.detail.as_deref()).await
-    }
-
-    /// [`Audit::write`] with another detail (e.g. the grantees a revoke really removed).
-    pub(crate) async fn write_with(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        detail: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(token::random_id()?)
-        .bind(now())
-        .bind(&self.actor)
-        .bind(&self.action)
-        .bind(&self.target)
-        .bind(detail)
-        .bind(self.ip.map(|ip| ip.to_string()))
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
 }
 
-/// Records a change that lives outside the database (a secret in Vault) after it succeeded, from the current
-/// request's address (if any). Never fails the caller: the change has already happened.
-pub async fn record(store: &Store, actor: &str, action: &str, target: &str, detail: Option<&str>) {
-    let mut audit = Audit::new(actor, action, target);
-    audit.detail = detail.map(str::to_owned);
-    let written = async {
-        let mut w = store.begin_write().await?;
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        Ok::<_, crate::Error>(())
-    };
-    if let Err(e) = written.await {
-        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
-    }
-}
+pub use crate::store::audit::{recent, record};
 
-/// The newest `limit` rows, newest first, optionally only those by `actor`.
-pub async fn recent(store: &Store, actor: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query(
-        "SELECT created_at, actor, action, target, detail, client_ip FROM audit_log \
-         WHERE ($1 = '' OR actor = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
-    )
-    .bind(actor.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                time: r.try_get(0)?,
-                actor: r.try_get(1)?,
-                action: r.try_get(2)?,
-                target: r.try_get(3)?,
-                detail: r.try_get(4)?,
-                client_ip: r.try_get(5)?,
-            })
-        })
-        .collect()
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn actions_round_trip_and_unknown_ones_are_refused() {
+        for a in AuditAction::ALL {
+            assert_eq!(a.as_str().parse::<AuditAction>().expect("known"), a);
+            let json = serde_json::to_string(&a).expect("serializes");
+            assert_eq!(json, format!("\"{a}\""));
+            assert_eq!(
+                serde_json::from_str::<AuditAction>(&json).expect("parses"),
+                a
+            );
+        }
+        for bad in [
+            "",
+            "resource",
+            "Resource.Create",
+            "resource.create ",
+            "user.delete",
+        ] {
+            let e = bad.parse::<AuditAction>().expect_err(bad).to_string();
+            assert!(e.contains("unknown audit action"), "{e}");
+        }
+    }
 }

@@ -9,29 +9,34 @@
 
 mod api;
 pub mod audit;
-pub mod backup;
 pub mod connections;
 pub mod credentials;
 pub mod dashboard;
 mod error;
-mod hot_read;
 pub mod mailer;
+pub mod model;
 pub mod names;
+pub(crate) mod ops;
 pub mod ratelimit;
-pub mod read_cache;
 pub mod store;
 pub mod tls;
 pub mod token;
 pub mod vault;
+
+/// `rh-server backup FILE`: SQLite's online copy (the store owns its SQL).
+pub use store::backup;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use tokio::net::TcpListener;
 
+use crate::audit::AuditAction;
+
 pub use api::{AppState, DEFAULT_MAX_BODY_BYTES, Limits, router};
 pub use error::{Error, Result};
-pub use store::{Backend, DatabaseTarget, Store};
+pub use model::{AccessLevel, Visibility};
+pub use store::{Backend, DatabaseTarget, Store, read_cache};
 
 /// The port `serve` tries first when no `--bind` is given.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -69,7 +74,7 @@ pub async fn create_user(
     username: &str,
     email: Option<&str>,
     expires_in: Option<time::Duration>,
-) -> Result<(String, Vec<(String, String)>)> {
+) -> Result<(String, Vec<(String, AccessLevel)>)> {
     names::validate_username(username)?;
     if username == api::RESERVED_USERNAME {
         return Err(Error::Invalid(format!(
@@ -81,7 +86,7 @@ pub async fn create_user(
     let token = token::generate()?;
     let hash = token::hash(&token);
     let expires = expires_in.map(credentials::expiry_after);
-    let audit = audit::Audit::new(audit::CLI_ACTOR, "user.create", username);
+    let audit = audit::Audit::new(audit::CLI_ACTOR, AuditAction::UserCreate, username);
     let granted = store
         .create_user(
             username,
@@ -105,8 +110,8 @@ pub async fn rotate_token(
 ) -> Result<String> {
     let token = token::generate()?;
     let expires = expires_in.map(credentials::expiry_after);
-    let audit = audit::Audit::new(actor, "user.token", username);
-    credentials::set_token(
+    let audit = audit::Audit::new(actor, AuditAction::UserToken, username);
+    store::credentials::set_token(
         store,
         username,
         &token::hash(&token),
@@ -130,14 +135,14 @@ pub(crate) async fn rotate_token_from_session(
 ) -> Result<Option<Rotated>> {
     let token = token::generate()?;
     let expires = expires_in.map(credentials::expiry_after);
-    let session_expires = credentials::rotate_in_session(
+    let session_expires = store::credentials::rotate_in_session(
         store,
         username,
         current_token,
         &token::hash(&token),
         expires.as_deref(),
         &token::hash(session_id),
-        &audit::Audit::new(username, "user.token", username),
+        &audit::Audit::new(username, AuditAction::UserToken, username),
     )
     .await?;
     let Some(session_expires) = session_expires else {
@@ -162,10 +167,10 @@ pub(crate) struct Rotated {
 
 /// Revokes an account's token (it answers 401 from now on) and ends its dashboard sessions.
 pub async fn revoke_token(store: &Store, username: &str, actor: &str) -> Result<()> {
-    credentials::revoke(
+    store::credentials::revoke(
         store,
         username,
-        &audit::Audit::new(actor, "user.revoke", username),
+        &audit::Audit::new(actor, AuditAction::UserRevoke, username),
     )
     .await?;
     Ok(())

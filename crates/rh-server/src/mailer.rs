@@ -13,10 +13,9 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use secrecy::{ExposeSecret as _, SecretString};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use crate::store::{Store, redact_url, stamp};
+use crate::store::{Store, outbox, redact_url, stamp};
 use crate::{Error, Result};
 
 /// How often the sender looks for due rows.
@@ -138,67 +137,29 @@ pub struct Pass {
 
 /// Sends every due outbox row once.
 pub async fn deliver_due(store: &Store, mailer: &Mailer) -> Result<Pass> {
-    let pool = store.pool();
-    let now = OffsetDateTime::now_utc();
-    let now_text = stamp(now);
-    let rows = sqlx::query(
-        "SELECT id, recipient, subject, body, attempts FROM outbox \
-         WHERE sent_at IS NULL AND attempts < $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2) \
-         ORDER BY created_at LIMIT $3",
-    )
-    .bind(MAX_ATTEMPTS)
-    .bind(&now_text)
-    .bind(BATCH)
-    .fetch_all(pool)
-    .await?;
+    let now_text = stamp(OffsetDateTime::now_utc());
+    let rows = outbox::due(store, MAX_ATTEMPTS, &now_text, BATCH).await?;
     let mut pass = Pass::default();
     for row in rows {
-        let id: String = row.try_get(0)?;
-        let recipient: String = row.try_get(1)?;
-        let subject: String = row.try_get(2)?;
-        let body: String = row.try_get(3)?;
-        let attempts: i64 = row.try_get(4)?;
+        let id = &row.id;
+        let recipient = &row.recipient;
         // Take the lease; another process that took it first wins and this one skips the row.
         let lease = stamp(OffsetDateTime::now_utc() + LEASE);
-        let taken = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL \
-             AND (next_attempt_at IS NULL OR next_attempt_at <= $3)",
-        )
-        .bind(&lease)
-        .bind(&id)
-        .bind(&now_text)
-        .execute(pool)
-        .await?;
-        if taken.rows_affected() == 0 {
+        if !outbox::lease(store, id, &lease, &now_text).await? {
             continue;
         }
-        match mailer.send(&recipient, &subject, &body).await {
+        match mailer.send(recipient, &row.subject, &row.body).await {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE outbox SET sent_at = $1, attempts = $2, last_error = NULL, next_attempt_at = NULL \
-                     WHERE id = $3",
-                )
-                .bind(stamp(OffsetDateTime::now_utc()))
-                .bind(attempts + 1)
-                .bind(&id)
-                .execute(pool)
-                .await?;
+                let at = stamp(OffsetDateTime::now_utc());
+                outbox::mark_sent(store, id, &at, row.attempts + 1).await?;
                 tracing::info!("sent notification {id} to {recipient}");
                 pass.sent += 1;
             }
             Err(error) => {
-                let tries = attempts + 1;
+                let tries = row.attempts + 1;
                 let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
                 let retry = stamp(OffsetDateTime::now_utc() + backoff(tries));
-                sqlx::query(
-                    "UPDATE outbox SET attempts = $1, last_error = $2, next_attempt_at = $3 WHERE id = $4",
-                )
-                .bind(tries)
-                .bind(&error)
-                .bind(&retry)
-                .bind(&id)
-                .execute(pool)
-                .await?;
+                outbox::mark_failed(store, id, tries, &error, &retry).await?;
                 if tries >= MAX_ATTEMPTS {
                     tracing::warn!(
                         "giving up on notification {id} to {recipient} after {tries} tries: {error}"

@@ -290,7 +290,7 @@ impl FromRequestParts<AppState> for Caller {
 /// The 401 for a token the lookups refused: `token expired` for a real token past its expiry, else
 /// `invalid token`.
 pub(crate) async fn rejected_token(store: &Store, hash: &str) -> ApiError {
-    match crate::credentials::is_expired(store, hash).await {
+    match crate::store::credentials::is_expired(store, hash).await {
         Ok(true) => ApiError::new(StatusCode::UNAUTHORIZED, "token expired"),
         Ok(false) => invalid_token(),
         Err(e) => e.into(),

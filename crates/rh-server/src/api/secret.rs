@@ -181,8 +181,14 @@ pub(super) async fn put_all(
     for ((provider, _), result) in parsed.iter().zip(join_all(futures).await) {
         match result {
             Ok(version) => {
-                crate::audit::record(&state.store, &user.username, "secret.put", provider, None)
-                    .await;
+                crate::audit::record(
+                    &state.store,
+                    &user.username,
+                    crate::audit::AuditAction::SecretPut,
+                    provider,
+                    None,
+                )
+                .await;
                 data.insert(provider.clone(), json!({ "version": version }));
                 written.push(provider.as_str());
             }
@@ -258,7 +264,14 @@ pub(super) async fn put_one(
         .await
         .map_err(vault_error)?;
     tracing::info!("{} wrote version {version} of {provider}", user.username);
-    crate::audit::record(&state.store, &user.username, "secret.put", &provider, None).await;
+    crate::audit::record(
+        &state.store,
+        &user.username,
+        crate::audit::AuditAction::SecretPut,
+        &provider,
+        None,
+    )
+    .await;
     Ok(ok(json!({ "version": version })))
 }
 
@@ -276,7 +289,7 @@ pub(super) async fn delete_one(
     crate::audit::record(
         &state.store,
         &user.username,
-        "secret.delete",
+        crate::audit::AuditAction::SecretDelete,
         &provider,
         None,
     )
@@ -349,7 +362,7 @@ pub(super) async fn rollback(
     crate::audit::record(
         &state.store,
         &user.username,
-        "secret.rollback",
+        crate::audit::AuditAction::SecretRollback,
         &provider,
         Some(&detail),
     )

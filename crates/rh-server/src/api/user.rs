@@ -43,7 +43,11 @@ pub(super) async fn put_config(
         )));
     }
     let config = Value::Object(config);
-    let audit = crate::audit::Audit::new(&user.username, "user.config", &user.username);
+    let audit = crate::audit::Audit::new(
+        &user.username,
+        crate::audit::AuditAction::UserConfig,
+        &user.username,
+    );
     state
         .store
         .set_user_config(&user.username, &config, &audit)

@@ -95,7 +95,7 @@ pub(super) async fn login(
     let user = match state.store.user_by_token_hash(&hash).await {
         Ok(Some(u)) => u,
         Ok(None) => {
-            let expired = crate::credentials::is_expired(&state.store, &hash)
+            let expired = crate::store::credentials::is_expired(&state.store, &hash)
                 .await
                 .unwrap_or(false);
             let why = if expired {

@@ -6,12 +6,11 @@
 //! was opened with (its hash) and checked against it on every request: rotating or revoking the token, or the
 //! token's expiry, ends it; rotating here needs the current token and keeps only this session, rebound to the new
 //! token. Every form carries a CSRF token derived from the session id and every POST is checked against it (403
-//! otherwise). Authorization is the API's own ([`crate::api::resource::access`]): a resource the caller may not
+//! otherwise). Changes and authorization are the API's own ([`crate::ops`]): a resource the caller may not
 //! read is a 404, like a missing one.
 
 mod account;
 mod auth;
-mod db;
 mod diff;
 mod layout;
 mod mask;
@@ -30,6 +29,7 @@ use axum::routing::{get, post};
 
 pub use secrets::{BoxFuture, ProviderVersions, SecretVersion, SecretVersions};
 
+use crate::store::sessions as db;
 use crate::store::{Store, User};
 use crate::token;
 

@@ -1,5 +1,6 @@
 //! Resource pages: the list, one resource (config, history, sharing, visibility), the diff of two versions,
-//! restore and delete.
+//! restore and delete. Each form handler parses the form, calls one [`crate::ops`] operation (the API's), and
+//! renders a page or a redirect.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -7,23 +8,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::db::{self, Listed, Share};
 use super::diff::{RowKind, side_by_side};
 use super::layout::{Nav, badge, csrf, not_found, notice, page, when};
 use super::mask::{pretty_masked, pretty_pair};
 use super::{CsrfForm, Dash, Session, enc, internal};
-use crate::api::resource::{Access, access, history_scope, hourly_cap_text, notification};
-use crate::audit::Audit;
-use crate::names::{ResourceName, normalize_email, validate_username};
-use crate::store::{
-    Change, Granted, Grantee, HistoryEntry, HistoryPage, HistoryScope, StoredResource,
-};
+use crate::model::{AccessLevel, Visibility};
+use crate::names::ResourceName;
+use crate::ops::{self, Access, OpError, Opened, Restored, ShareRequest, hourly_cap_text};
+use crate::store::HistoryEntry;
+use crate::store::HistoryPage;
+use crate::store::listing::{Listed, Share};
 
 /// History entries a resource page lists (older ones are on the next page, `?before=`).
 const PAGE_HISTORY: i64 = 100;
-const VISIBILITIES: &[&str] = &["private", "unlisted", "public"];
 /// Shown on the visibility form of a private resource, before a change.
 const VISIBILITY_NOTE: &str = "Before you make it unlisted or public: everyone will be able to read the \
      current configuration and every version of its history from that change on. Earlier versions stay \
@@ -56,9 +55,9 @@ pub(super) async fn list(
     session: Session,
     Query(q): Params,
 ) -> Response {
-    let all = match db::list_resources(&state.store, &session.user.username).await {
+    let all = match ops::list_mine(&state.store, &session.user).await {
         Ok(l) => l,
-        Err(e) => return internal(&e),
+        Err(e) => return failed(&session, e),
     };
     let search = q.get("q").map_or("", |s| s.trim());
     let folder = q.get("folder").map_or("", String::as_str);
@@ -130,7 +129,7 @@ pub(super) async fn list(
                                 td data-label="Type" { @if let Some(t) = &r.resource_type { (t) } @else { span.muted { "—" } } }
                                 td data-label="Owner" { (r.owner) }
                                 td data-label="Access" { (badge(&r.access, &r.access)) }
-                                td data-label="Visibility" { (badge(&r.visibility, &r.visibility)) }
+                                td data-label="Visibility" { (badge(r.visibility.as_str(), r.visibility.as_str())) }
                                 td data-label="Last update" { (when(&r.updated_at)) }
                             }
                         }
@@ -143,37 +142,38 @@ pub(super) async fn list(
     page("Resources", Some(&session), Nav::Resources, &body).into_response()
 }
 
-/// A resource the caller may read.
-struct Loaded {
-    name: ResourceName,
-    res: StoredResource,
-    access: Access,
-    /// The history the caller may see.
-    scope: HistoryScope,
+/// The page of an operation that did not happen for a reason no form field explains.
+fn failed(session: &Session, e: OpError) -> Response {
+    match e {
+        OpError::NotFound(name) => not_found(session, &name.address()),
+        OpError::ReadOnly(_) => read_only(&session.user),
+        OpError::OwnerOnly(_) => super::layout::message(
+            StatusCode::FORBIDDEN,
+            Some(&session.user),
+            "Owner only",
+            "Only the owner can purge the history of this resource.",
+        ),
+        OpError::Store(e) => internal(&e),
+        other => internal(&crate::Error::Invalid(other.to_string())),
+    }
 }
 
-async fn load(state: &Dash, session: &Session, uri: &str) -> Result<Loaded, Response> {
+fn read_only(user: &crate::store::User) -> Response {
+    super::layout::message(
+        StatusCode::FORBIDDEN,
+        Some(user),
+        "Read-only",
+        "You have read-only access to this resource.",
+    )
+}
+
+async fn load(state: &Dash, session: &Session, uri: &str) -> Result<Opened, Response> {
     let Ok(name) = ResourceName::from_uri(uri) else {
         return Err(not_found(session, uri));
     };
-    let found = state
-        .store
-        .history_view(&name.uri(), &session.user.username)
+    ops::open(&state.store, &session.user, &name)
         .await
-        .map_err(|e| internal(&e))?;
-    let Some(view) = found else {
-        return Err(not_found(session, &name.address()));
-    };
-    let level = access(&session.user, &view.resource, view.grant.as_deref());
-    match history_scope(&session.user, &view) {
-        Some(scope) if level != Access::None => Ok(Loaded {
-            name,
-            res: view.resource,
-            access: level,
-            scope,
-        }),
-        _ => Err(not_found(session, &name.address())),
-    }
+        .map_err(|e| failed(session, e))
 }
 
 fn href(name: &ResourceName, tail: &str) -> String {
@@ -210,7 +210,7 @@ pub(super) async fn show(
 async fn render_resource(
     state: &Dash,
     session: &Session,
-    l: &Loaded,
+    l: &Opened,
     banner: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
@@ -220,32 +220,19 @@ async fn render_resource(
 async fn render_page(
     state: &Dash,
     session: &Session,
-    l: &Loaded,
+    l: &Opened,
     banner: Option<(bool, String)>,
     status: StatusCode,
     before: Option<i64>,
 ) -> Response {
-    let uri = l.name.uri();
     // The listing needs no configs: a page reads only versions, authors and times.
-    let history = match state
-        .store
-        .history_page(&l.scope, before, PAGE_HISTORY, false)
-        .await
-    {
+    let history = match ops::history_page(&state.store, l, before, PAGE_HISTORY, false).await {
         Ok(h) => h,
-        Err(e) => return internal(&e),
+        Err(e) => return failed(session, e),
     };
-    let times = match db::times(&state.store, &uri).await {
-        Ok(t) => t,
-        Err(e) => return internal(&e),
-    };
-    let shares = if l.access == Access::Write {
-        match db::shares(&state.store, &uri).await {
-            Ok(s) => Some(s),
-            Err(e) => return internal(&e),
-        }
-    } else {
-        None
+    let (times, shares) = match ops::details(&state.store, l).await {
+        Ok(d) => d,
+        Err(e) => return failed(session, e),
     };
     let body = resource_body(
         session,
@@ -268,7 +255,7 @@ fn resource_type(config: &Value) -> Option<&str> {
 
 fn resource_body(
     session: &Session,
-    l: &Loaded,
+    l: &Opened,
     page: &HistoryPage,
     times: Option<&(String, String)>,
     shares: Option<&(Vec<Share>, Vec<Share>)>,
@@ -283,14 +270,14 @@ fn resource_body(
         .iter()
         .find(|e| e.version < current && e.action != "delete")
         .map(|e| e.version);
-    let private = l.res.visibility == "private";
+    let private = l.res.visibility == Visibility::Private;
     html! {
         nav.crumbs aria-label="Breadcrumb" { a href="/" { "Resources" } " / " span { (address) } }
         div.head {
             h1.name #title { (address) }
             div.tags {
                 @if let Some(t) = resource_type(&l.res.config) { (badge(t, "type")) }
-                (badge(&l.res.visibility, &l.res.visibility))
+                (badge(l.res.visibility.as_str(), l.res.visibility.as_str()))
                 (badge(access_label(l.access, owner), access_label(l.access, owner)))
             }
         }
@@ -377,7 +364,7 @@ fn resource_body(
                                 @for g in grants {
                                     tr {
                                         td data-label="Who" { (g.who) }
-                                        td data-label="Access" { (badge(&g.level, &g.level)) }
+                                        td data-label="Access" { (badge(g.level.as_str(), g.level.as_str())) }
                                         td data-label="Granted by" { span.by { (g.by) (when(&g.at)) } }
                                         td.actions { (revoke_form(session, &l.name, "user", &g.who)) }
                                     }
@@ -385,7 +372,7 @@ fn resource_body(
                                 @for i in invitations {
                                     tr.pending {
                                         td data-label="Who" { (i.who) " " (badge("pending invitation", "pending")) }
-                                        td data-label="Access" { (badge(&i.level, &i.level)) }
+                                        td data-label="Access" { (badge(i.level.as_str(), i.level.as_str())) }
                                         td data-label="Granted by" { span.by { (i.by) (when(&i.at)) } }
                                         td.actions { (revoke_form(session, &l.name, "email", &i.who)) }
                                     }
@@ -418,7 +405,7 @@ fn resource_body(
                         div.field {
                             label for="visibility" { "Visibility" }
                             select #visibility name="visibility" {
-                                @for v in VISIBILITIES { option value=(v) selected[*v == l.res.visibility] { (v) } }
+                                @for v in Visibility::ALL { option value=(v.as_str()) selected[v == l.res.visibility] { (v.as_str()) } }
                             }
                         }
                         div.actions { button.primary type="submit" { "Save visibility" } }
@@ -475,16 +462,16 @@ pub(super) async fn diff(
     let to = given("to").unwrap_or(l.res.version);
     let from = match given("from") {
         Some(v) => Some(v),
-        None => match state.store.history_page(&l.scope, Some(to), 1, false).await {
+        None => match ops::history_page(&state.store, &l, Some(to), 1, false).await {
             Ok(p) => Some(p.entries.first().map_or(to, |e| e.version)),
-            Err(e) => return internal(&e),
+            Err(e) => return failed(&session, e),
         },
     };
     let mut pair = Vec::with_capacity(2);
     for v in [from.unwrap_or(to), to] {
-        match state.store.history_version(&l.scope, v).await {
+        match ops::history_version(&state.store, &l, v).await {
             Ok(e) => pair.push(e),
-            Err(e) => return internal(&e),
+            Err(e) => return failed(&session, e),
         }
     }
     let (Some(va), Some(vb)) = (pair[0].as_ref(), pair[1].as_ref()) else {
@@ -543,17 +530,43 @@ fn back(name: &ResourceName, done: &str, anchor: &str) -> Response {
     Redirect::to(&href(name, &format!("?done={done}#{anchor}"))).into_response()
 }
 
-async fn load_writable(state: &Dash, form: &CsrfForm, uri: &str) -> Result<Loaded, Response> {
+async fn load_writable(state: &Dash, form: &CsrfForm, uri: &str) -> Result<Opened, Response> {
     let l = load(state, &form.session, uri).await?;
     if l.access != Access::Write {
-        return Err(super::layout::message(
-            StatusCode::FORBIDDEN,
-            Some(&form.session.user),
-            "Read-only",
-            "You have read-only access to this resource.",
-        ));
+        return Err(read_only(&form.session.user));
     }
     Ok(l)
+}
+
+/// The page again with a red banner and `status`.
+async fn refused(
+    state: &Dash,
+    form: &CsrfForm,
+    l: &Opened,
+    text: String,
+    status: StatusCode,
+) -> Response {
+    render_resource(state, &form.session, l, Some((false, text)), status).await
+}
+
+/// The banner text of a share or revoke naming someone who cannot be resolved; other failures as pages.
+async fn refused_name(state: &Dash, form: &CsrfForm, l: &Opened, e: OpError) -> Response {
+    let text = match e {
+        OpError::UnknownUser(raw) => format!("There is no user named {raw}."),
+        OpError::Store(crate::Error::Invalid(text)) => text,
+        OpError::HourlyCap => {
+            return refused(
+                state,
+                form,
+                l,
+                hourly_cap_text(),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+        }
+        other => return failed(&form.session, other),
+    };
+    refused(state, form, l, text, StatusCode::BAD_REQUEST).await
 }
 
 /// `POST /resources/{uri}/restore`: the config of `version` becomes a new version. The visibility stays the
@@ -579,63 +592,23 @@ pub(super) async fn restore(
     };
     let asked = match form.get("visibility") {
         "" => None,
-        v if VISIBILITIES.contains(&v) => Some(v.to_owned()),
-        _ => {
-            let b = (false, "Choose private, unlisted or public.".to_owned());
-            return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST)
-                .await;
+        v => {
+            let Ok(v) = v.parse::<Visibility>() else {
+                let text = "Choose private, unlisted or public.".to_owned();
+                return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
+            };
+            Some(v)
         }
     };
-    let found = match state.store.history_version(&l.scope, version).await {
-        Ok(h) => h,
-        Err(e) => return internal(&e),
-    };
-    let Some(entry) = found.filter(|e| e.action != "delete") else {
-        return render_resource(
-            &state,
-            &form.session,
-            &l,
-            Some((false, format!("There is no version {version}."))),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    };
-    let visibility = asked.unwrap_or_else(|| l.res.visibility.clone());
-    let config = with_visibility(entry.config, &visibility);
-    if config == l.res.config {
-        return back(&l.name, "unchanged", "history");
+    match ops::restore(&state.store, &form.session.user, &l.name, version, asked).await {
+        Ok(Restored::Done) => back(&l.name, "restored", "history"),
+        Ok(Restored::Unchanged) => back(&l.name, "unchanged", "history"),
+        Err(OpError::NoSuchVersion(v)) => {
+            let text = format!("There is no version {v}.");
+            refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => failed(&form.session, e),
     }
-    let user = &form.session.user;
-    let audit = Audit::new(&user.username, "resource.update", &l.name.address())
-        .detail(format!("restored version {version}"));
-    let updated = state
-        .store
-        .update_locked(&l.name.uri(), &user.username, &audit, |res, grant| {
-            if access(user, res, grant) < Access::Write {
-                return Err(crate::Error::Invalid("read-only".to_owned()));
-            }
-            Ok(Change {
-                resource_type: resource_type(&config).map(str::to_owned),
-                visibility: visibility.clone(),
-                config: config.clone(),
-            })
-        })
-        .await;
-    match updated {
-        Ok(Some(_)) => back(&l.name, "restored", "history"),
-        Ok(None) => not_found(&form.session, &l.name.address()),
-        Err(e) => internal(&e),
-    }
-}
-
-/// `config` with its `visibility` key set to `visibility` (a config without one keeps none when private).
-fn with_visibility(mut config: Value, visibility: &str) -> Value {
-    if let Value::Object(map) = &mut config
-        && (map.contains_key("visibility") || visibility != "private")
-    {
-        map.insert("visibility".to_owned(), json!(visibility));
-    }
-    config
 }
 
 /// `POST /resources/{uri}/purge-history`: the owner removes every version but the current one.
@@ -648,38 +621,9 @@ pub(super) async fn purge_history(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let user = &form.session.user;
-    if l.res.owner != user.username {
-        return super::layout::message(
-            StatusCode::FORBIDDEN,
-            Some(user),
-            "Owner only",
-            "Only the owner can purge the history of this resource.",
-        );
-    }
-    let audit = Audit::new(&user.username, "resource.purge", &l.name.address());
-    match state.store.purge_history(&l.name.uri(), &audit).await {
+    match ops::purge_history(&state.store, &form.session.user, &l.name).await {
         Ok(_) => back(&l.name, "purged", "history"),
-        Err(e) => internal(&e),
-    }
-}
-
-/// Resolves a username or email to whom a grant goes, and the email to notify.
-async fn grantee(state: &Dash, raw: &str) -> Result<(Grantee, Option<String>), String> {
-    if raw.contains('@') {
-        let email = normalize_email(raw).map_err(|e| e.to_string())?;
-        match state.store.user_by_email(&email).await {
-            Ok(Some(u)) => Ok((Grantee::User(u.username), Some(email))),
-            Ok(None) => Ok((Grantee::Email(email.clone()), Some(email))),
-            Err(e) => Err(e.to_string()),
-        }
-    } else {
-        validate_username(raw).map_err(|e| e.to_string())?;
-        match state.store.user_by_name(raw).await {
-            Ok(Some(u)) => Ok((Grantee::User(u.username), u.email)),
-            Ok(None) => Err(format!("There is no user named {raw}.")),
-            Err(e) => Err(e.to_string()),
-        }
+        Err(e) => failed(&form.session, e),
     }
 }
 
@@ -693,57 +637,23 @@ pub(super) async fn share(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let fail = |text: String| (false, text);
-    let level = form.get("level");
-    if !matches!(level, "read" | "write") {
-        let b = fail("Choose read or write access.".to_owned());
-        return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST).await;
-    }
-    let (g, email) = match grantee(&state, form.get("user")).await {
-        Ok(x) => x,
-        Err(e) => {
-            return render_resource(
-                &state,
-                &form.session,
-                &l,
-                Some(fail(e)),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+    let Ok(level) = form.get("level").parse::<AccessLevel>() else {
+        let text = "Choose read or write access.".to_owned();
+        return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
+    };
+    let req = ShareRequest {
+        users: vec![form.get("user").to_owned()],
+        level,
+        notify: !form.get("notify").is_empty(),
+        visibility: None,
+    };
+    match ops::share(&state.store, &form.session.user, &l.name, &req).await {
+        Ok(shared) if shared.owner_skipped && shared.added.is_empty() && shared.new.is_empty() => {
+            let text = format!("{} owns this resource already.", l.res.owner);
+            refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await
         }
-    };
-    if g == Grantee::User(l.res.owner.clone()) {
-        let b = fail(format!("{} owns this resource already.", l.res.owner));
-        return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST).await;
-    }
-    let by = &form.session.user.username;
-    let notes: Vec<_> = match (&email, form.get("notify").is_empty()) {
-        (Some(e), false) => vec![notification(by, &l.name, level, e, &g)],
-        _ => Vec::new(),
-    };
-    let detail = match &g {
-        Grantee::User(u) => format!("{u}:{level}"),
-        Grantee::Email(e) => format!("{e}:{level}"),
-    };
-    let audit = Audit::new(by, "resource.share", &l.name.address()).detail(detail);
-    match state
-        .store
-        .grant(&l.name.uri(), &[g], level, by, &notes, &audit)
-        .await
-    {
-        Ok(Granted::Done) => back(&l.name, "shared", "sharing"),
-        Ok(Granted::HourlyCapReached) => {
-            let b = fail(hourly_cap_text());
-            render_resource(
-                &state,
-                &form.session,
-                &l,
-                Some(b),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
-        }
-        Err(e) => internal(&e),
+        Ok(_) => back(&l.name, "shared", "sharing"),
+        Err(e) => refused_name(&state, &form, &l, e).await,
     }
 }
 
@@ -757,23 +667,18 @@ pub(super) async fn revoke(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let g = match (form.get("user"), form.get("email")) {
-        (u, _) if !u.is_empty() => Grantee::User(u.to_owned()),
-        (_, e) if !e.is_empty() => Grantee::Email(e.to_owned()),
+    let who = match (form.get("user"), form.get("email")) {
+        (u, _) if !u.is_empty() => u.to_owned(),
+        (_, e) if !e.is_empty() => e.to_owned(),
         _ => {
-            let b = (false, "Nobody to revoke.".to_owned());
-            return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST)
-                .await;
+            let text = "Nobody to revoke.".to_owned();
+            return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
         }
     };
-    let audit = Audit::new(
-        &form.session.user.username,
-        "resource.revoke",
-        &l.name.address(),
-    );
-    match state.store.revoke(&l.name.uri(), Some(&[g]), &audit).await {
+    let user = &form.session.user;
+    match ops::revoke(&state.store, user, &l.name, Some(&[who]), None).await {
         Ok(_) => back(&l.name, "revoked", "sharing"),
-        Err(e) => internal(&e),
+        Err(e) => refused_name(&state, &form, &l, e).await,
     }
 }
 
@@ -787,37 +692,13 @@ pub(super) async fn visibility(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let v = form.get("visibility").to_owned();
-    if !VISIBILITIES.contains(&v.as_str()) {
-        let b = (false, "Choose private, unlisted or public.".to_owned());
-        return render_resource(&state, &form.session, &l, Some(b), StatusCode::BAD_REQUEST).await;
-    }
-    if v == l.res.visibility {
-        return back(&l.name, "visibility", "settings");
-    }
-    let user = &form.session.user;
-    let audit = Audit::new(&user.username, "resource.visibility", &l.name.address()).detail(&v);
-    let updated = state
-        .store
-        .update_locked(&l.name.uri(), &user.username, &audit, |res, grant| {
-            if access(user, res, grant) < Access::Write {
-                return Err(crate::Error::Invalid("read-only".to_owned()));
-            }
-            let mut config = res.config.clone();
-            if let Value::Object(map) = &mut config {
-                map.insert("visibility".to_owned(), json!(v));
-            }
-            Ok(Change {
-                resource_type: resource_type(&config).map(str::to_owned),
-                visibility: v.clone(),
-                config,
-            })
-        })
-        .await;
-    match updated {
-        Ok(Some(_)) => back(&l.name, "visibility", "settings"),
-        Ok(None) => not_found(&form.session, &l.name.address()),
-        Err(e) => internal(&e),
+    let Ok(v) = form.get("visibility").parse::<Visibility>() else {
+        let text = "Choose private, unlisted or public.".to_owned();
+        return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
+    };
+    match ops::set_visibility(&state.store, &form.session.user, &l.name, v).await {
+        Ok(_) => back(&l.name, "visibility", "settings"),
+        Err(e) => failed(&form.session, e),
     }
 }
 
@@ -871,12 +752,9 @@ pub(super) async fn delete(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let by = &form.session.user.username;
-    let audit = Audit::new(by, "resource.delete", &l.name.address());
-    match state.store.delete_resource(&l.name.uri(), by, &audit).await {
-        Ok(true) => Redirect::to("/?done=deleted").into_response(),
-        Ok(false) => not_found(&form.session, &l.name.address()),
-        Err(e) => internal(&e),
+    match ops::delete(&state.store, &form.session.user, &l.name).await {
+        Ok(()) => Redirect::to("/?done=deleted").into_response(),
+        Err(e) => failed(&form.session, e),
     }
 }
 

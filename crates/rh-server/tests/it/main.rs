@@ -18,6 +18,7 @@ mod lifecycle;
 mod limits;
 mod load;
 mod mail;
+mod one_path;
 mod protocol;
 mod proxy;
 mod read_cache;

@@ -17,9 +17,19 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod audit;
+pub mod backup;
+pub mod credentials;
+mod hot_read;
+pub(crate) mod listing;
+pub(crate) mod outbox;
+pub mod read_cache;
+pub(crate) mod sessions;
+
+use self::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
+use self::read_cache::ReadCache;
 use crate::audit::Audit;
-use crate::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
-use crate::read_cache::ReadCache;
+pub use crate::model::{AccessLevel, Visibility};
 use crate::{Error, Result, token};
 
 /// The SQLite file inside a data directory.
@@ -96,8 +106,8 @@ pub struct User {
 pub struct StoredResource {
     /// The owner username.
     pub owner: String,
-    /// `private`, `unlisted` or `public`.
-    pub visibility: String,
+    /// Who besides the owner and grantees may read it.
+    pub visibility: Visibility,
     /// The stored payload: core fields plus `data`.
     pub config: Value,
     /// Version number of the current config (1 for a fresh resource).
@@ -125,8 +135,8 @@ pub struct HistoryEntry {
 pub struct HistoryView {
     /// The resource.
     pub resource: StoredResource,
-    /// The reader's grant on it (`read`/`write`), if any.
-    pub grant: Option<String>,
+    /// The reader's grant on it, if any.
+    pub grant: Option<AccessLevel>,
     /// The incarnation: history is kept per incarnation, not per address.
     pub resource_id: String,
     /// The version from which everyone may read it (unlisted or public since then); `None` while private.
@@ -175,8 +185,8 @@ pub enum Granted {
 pub struct Change {
     /// The `resource_type` column.
     pub resource_type: Option<String>,
-    /// `private`, `unlisted` or `public`.
-    pub visibility: String,
+    /// The new visibility.
+    pub visibility: Visibility,
     /// The full payload to store.
     pub config: Value,
 }
@@ -271,6 +281,17 @@ fn parse_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
+/// A stored enum value ([`Visibility`], [`AccessLevel`]); rows are only written by this crate, so an unknown
+/// one is a damaged database, reported as such.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "takes the decoded column, also through Option::map"
+)]
+pub(super) fn parse_column<T: std::str::FromStr<Err = Error>>(text: String) -> Result<T> {
+    text.parse()
+        .map_err(|e| Error::Invalid(format!("unexpected value in the database: {e}")))
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -282,42 +303,42 @@ fn migrator() -> Migrator {
                 1,
                 Cow::Borrowed("init"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0001_init.sql")),
                 false,
             ),
             Migration::new(
                 2,
                 Cow::Borrowed("dashboard sessions"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0002_sessions.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0002_sessions.sql")),
                 false,
             ),
             Migration::new(
                 3,
                 Cow::Borrowed("token expiry and revocation, audit log"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0003_security.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0003_security.sql")),
                 false,
             ),
             Migration::new(
                 4,
                 Cow::Borrowed("outbox delivery"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0004_outbox_delivery.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0004_outbox_delivery.sql")),
                 false,
             ),
             Migration::new(
                 5,
                 Cow::Borrowed("history per incarnation, readers' first versions, outbox sender"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0005_incarnations.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0005_incarnations.sql")),
                 false,
             ),
             Migration::new(
                 6,
                 Cow::Borrowed("dashboard sessions bound to their token"),
                 MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0006_session_binding.sql")),
+                Cow::Borrowed(include_str!("../../migrations/0006_session_binding.sql")),
                 false,
             ),
         ]),
@@ -413,8 +434,8 @@ impl Store {
         })
     }
 
-    /// Caches `GET /resource/{uri}` lookups for `ttl` (at most [`crate::read_cache::MAX_TTL`]); see
-    /// [`crate::read_cache`] for what may be stale and for how long.
+    /// Caches `GET /resource/{uri}` lookups for `ttl` (at most [`self::read_cache::MAX_TTL`]); see
+    /// [`read_cache`] for what may be stale and for how long.
     #[must_use]
     pub fn with_read_cache(mut self, ttl: Duration) -> Self {
         let notified = self.backend == Backend::Postgres;
@@ -423,14 +444,14 @@ impl Store {
     }
 
     /// On PostgreSQL with the read cache on: spawns the task that listens for other processes' changes (see
-    /// [`crate::read_cache`]); until it is listening, the cache is not used. `None` otherwise.
+    /// [`read_cache`]); until it is listening, the cache is not used. `None` otherwise.
     pub fn spawn_change_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
         let cache = self.read_cache.clone()?;
         let url = self
             .url
             .clone()
             .filter(|_| self.backend == Backend::Postgres)?;
-        Some(tokio::spawn(crate::read_cache::listen_for_changes(
+        Some(tokio::spawn(self::read_cache::listen_for_changes(
             url,
             self.generation.clone(),
             cache,
@@ -470,7 +491,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The connection pool, for queries that live next to their feature (the dashboard's).
+    /// The connection pool, for the queries of the submodules.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -509,7 +530,7 @@ impl Store {
         token_hash: &str,
         expires_at: Option<&str>,
         audit: &Audit,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<(String, AccessLevel)>> {
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT username FROM users WHERE username = $1")
             .bind(username)
@@ -560,11 +581,11 @@ impl Store {
             .await?;
             for row in rows {
                 let uri: String = row.try_get(0)?;
-                let level: String = row.try_get(1)?;
+                let level: AccessLevel = parse_column(row.try_get(1)?)?;
                 let by: String = row.try_get(2)?;
                 let name: String = row.try_get(3)?;
                 let since: i64 = row.try_get(4)?;
-                upsert_grant(&mut w.tx, &uri, username, &level, &by, &now, since).await?;
+                upsert_grant(&mut w.tx, &uri, username, level, &by, &now, since).await?;
                 granted.push((name, level));
             }
             sqlx::query("DELETE FROM invitations WHERE email = $1")
@@ -638,7 +659,7 @@ impl Store {
         &self,
         uri: &str,
         username: &str,
-    ) -> Result<Option<(StoredResource, Option<String>)>> {
+    ) -> Result<Option<(StoredResource, Option<AccessLevel>)>> {
         let row = sqlx::query(RESOURCE_FOR)
             .bind(uri)
             .bind(username)
@@ -653,7 +674,7 @@ impl Store {
         &self,
         token_hash: &str,
         uri: &str,
-    ) -> Result<Option<(User, Option<(StoredResource, Option<String>)>)>> {
+    ) -> Result<Option<(User, Option<(StoredResource, Option<AccessLevel>)>)>> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(cache) = &self.read_cache
             && let Some((user, res, grant)) = cache.get(&self.generation, token_hash, uri)
@@ -690,11 +711,11 @@ impl Store {
             (Some(owner), Some(visibility), Some(config), Some(version)) => Some((
                 StoredResource {
                     owner,
-                    visibility,
+                    visibility: parse_column(visibility)?,
                     config: parse_json(&config),
                     version,
                 },
-                row.access_level,
+                row.access_level.map(parse_column).transpose()?,
             )),
             _ => None,
         };
@@ -703,7 +724,7 @@ impl Store {
                 generation,
                 token_hash,
                 uri,
-                (user.clone(), res.clone(), grant.clone()),
+                (user.clone(), res.clone(), *grant),
             );
         }
         Ok(Some((user, resource)))
@@ -721,7 +742,7 @@ impl Store {
         name: &str,
         owner: &str,
         resource_type: Option<&str>,
-        visibility: &str,
+        visibility: Visibility,
         config: &Value,
         author: &str,
         audit: &Audit,
@@ -754,12 +775,12 @@ impl Store {
         .bind(name)
         .bind(owner)
         .bind(resource_type)
-        .bind(visibility)
+        .bind(visibility.as_str())
         .bind(&text)
         .bind(version)
         .bind(&now)
         .bind(&id)
-        .bind((visibility != "private").then_some(version))
+        .bind(visibility.is_open().then_some(version))
         .execute(&mut *w.tx)
         .await;
         match inserted {
@@ -786,7 +807,7 @@ impl Store {
         uri: &str,
         username: &str,
         audit: &Audit,
-        decide: impl FnOnce(&StoredResource, Option<&str>) -> Result<Change, E>,
+        decide: impl FnOnce(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
     ) -> Result<Option<i64>, E> {
         let db = |e: sqlx::Error| E::from(Error::from(e));
         let mut w = self.begin_write().await.map_err(E::from)?;
@@ -805,13 +826,13 @@ impl Store {
         let (current, grant) = resource_from_row(&row, 0).map_err(E::from)?;
         let id: String = row.try_get(5).map_err(db)?;
         let open_since: Option<i64> = row.try_get(6).map_err(db)?;
-        let change = decide(&current, grant.as_deref())?;
+        let change = decide(&current, grant)?;
         let now = now();
         let text = change.config.to_string();
         let version = current.version + 1;
-        let open_since = match (current.visibility.as_str(), change.visibility.as_str()) {
-            (_, "private") => None,
-            ("private", _) => Some(version),
+        let open_since = match (current.visibility, change.visibility) {
+            (_, Visibility::Private) => None,
+            (Visibility::Private, _) => Some(version),
             _ => open_since.or(Some(version)),
         };
         sqlx::query(
@@ -819,7 +840,7 @@ impl Store {
              updated_at = $5, open_since = $6 WHERE uri = $7",
         )
         .bind(&text)
-        .bind(&change.visibility)
+        .bind(change.visibility.as_str())
         .bind(change.resource_type.as_deref())
         .bind(version)
         .bind(&now)
@@ -874,7 +895,7 @@ impl Store {
         &self,
         prefix: &str,
         username: &str,
-    ) -> Result<Vec<(String, String, Value)>> {
+    ) -> Result<Vec<(String, Visibility, Value)>> {
         let mut pattern = String::with_capacity(prefix.len() + 1);
         for c in prefix.chars() {
             if matches!(c, '%' | '_' | '\\') {
@@ -900,7 +921,11 @@ impl Store {
             // SQLite's LIKE ignores ASCII case; the prefix must match exactly.
             if uri.starts_with(prefix) {
                 let config: String = row.try_get(2)?;
-                out.push((row.try_get(1)?, row.try_get(3)?, parse_json(&config)));
+                out.push((
+                    row.try_get(1)?,
+                    parse_column(row.try_get(3)?)?,
+                    parse_json(&config),
+                ));
             }
         }
         Ok(out)
@@ -1080,7 +1105,7 @@ impl Store {
         &self,
         uri: &str,
         grantees: &[Grantee],
-        level: &str,
+        level: AccessLevel,
         by: &str,
         notifications: &[Notification],
         audit: &Audit,
@@ -1112,7 +1137,7 @@ impl Store {
                     )
                     .bind(uri)
                     .bind(email)
-                    .bind(level)
+                    .bind(level.as_str())
                     .bind(by)
                     .bind(&now)
                     .execute(&mut *w.tx)
@@ -1301,7 +1326,7 @@ fn warn_if_shared_dir(dir: &Path) {
 }
 
 /// PostgreSQL only: every statement that changes what `GET /resource/{uri}` reads notifies `rh_changes` at commit
-/// (see [`crate::read_cache`]). One implicit transaction, serialized by an advisory lock so that processes
+/// (see [`read_cache`]). One implicit transaction, serialized by an advisory lock so that processes
 /// starting together do not race on the DDL. Only what is missing is created: `CREATE TRIGGER` locks its table
 /// against writes, and re-creating the triggers on every start deadlocked with the writes of the instances
 /// already serving (the cluster test's restart of a killed instance).
@@ -1329,16 +1354,18 @@ const RESOURCE_FOR: &str = "SELECT r.owner, r.visibility, r.config, r.version, g
      r.open_since FROM resources r LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
 
 /// Reads owner, visibility, config, version and grant from five columns starting at `at`.
-fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<String>)> {
+fn resource_from_row(row: &AnyRow, at: usize) -> Result<(StoredResource, Option<AccessLevel>)> {
     let config: String = row.try_get(at + 2)?;
     Ok((
         StoredResource {
             owner: row.try_get(at)?,
-            visibility: row.try_get(at + 1)?,
+            visibility: parse_column(row.try_get(at + 1)?)?,
             config: parse_json(&config),
             version: row.try_get(at + 3)?,
         },
-        row.try_get(at + 4)?,
+        row.try_get::<Option<String>, _>(at + 4)?
+            .map(parse_column)
+            .transpose()?,
     ))
 }
 
@@ -1385,7 +1412,7 @@ async fn upsert_grant(
     tx: &mut Transaction<'static, Any>,
     uri: &str,
     username: &str,
-    level: &str,
+    level: AccessLevel,
     by: &str,
     now: &str,
     since: i64,
@@ -1397,7 +1424,7 @@ async fn upsert_grant(
     )
     .bind(uri)
     .bind(username)
-    .bind(level)
+    .bind(level.as_str())
     .bind(by)
     .bind(now)
     .bind(since)

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::store::{StoredResource, User};
+use super::{AccessLevel, StoredResource, User};
 
 /// The longest TTL accepted.
 pub const MAX_TTL: Duration = Duration::from_secs(1);
@@ -28,7 +28,7 @@ pub const MAX_TTL: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 10_000;
 
 /// What the hot path reads: the caller and the resource with the caller's grant.
-pub(crate) type Lookup = (User, StoredResource, Option<String>);
+pub(crate) type Lookup = (User, StoredResource, Option<AccessLevel>);
 
 struct Entry {
     at: Instant,

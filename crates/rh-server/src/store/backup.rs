@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::store::{DatabaseTarget, SQLITE_FILE};
+use super::{DatabaseTarget, SQLITE_FILE};
 
 /// The SQLite file a target names, or an error for PostgreSQL.
 pub fn sqlite_file(target: &DatabaseTarget) -> Result<PathBuf> {

@@ -1,0 +1,84 @@
+//! The audit log's rows: written inside the change's transaction ([`Audit::write`]), or right after a change
+//! that lives outside the database ([`record`]); read by `rh-server audit` ([`recent`]).
+
+use sqlx::{Any, Row as _, Transaction};
+
+use super::{Store, now};
+use crate::audit::{Audit, AuditAction, AuditEntry};
+use crate::{Result, token};
+
+impl Audit {
+    /// Inserts the row inside `tx`; the caller's commit makes it and the change durable together.
+    pub(crate) async fn write(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+        self.write_with(tx, self.detail.as_deref()).await
+    }
+
+    /// [`Audit::write`] with another detail (e.g. the grantees a revoke really removed).
+    pub(crate) async fn write_with(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token::random_id()?)
+        .bind(now())
+        .bind(&self.actor)
+        .bind(self.action.as_str())
+        .bind(&self.target)
+        .bind(detail)
+        .bind(self.ip.map(|ip| ip.to_string()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Records a change that lives outside the database (a secret in Vault) after it succeeded, from the current
+/// request's address (if any). Never fails the caller: the change has already happened.
+pub async fn record(
+    store: &Store,
+    actor: &str,
+    action: AuditAction,
+    target: &str,
+    detail: Option<&str>,
+) {
+    let mut audit = Audit::new(actor, action, target);
+    audit.detail = detail.map(str::to_owned);
+    let written = async {
+        let mut w = store.begin_write().await?;
+        audit.write(&mut w.tx).await?;
+        w.tx.commit().await?;
+        Ok::<_, crate::Error>(())
+    };
+    if let Err(e) = written.await {
+        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
+    }
+}
+
+/// The newest `limit` rows, newest first, optionally only those by `actor`.
+pub async fn recent(store: &Store, actor: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(
+        "SELECT created_at, actor, action, target, detail, client_ip FROM audit_log \
+         WHERE ($1 = '' OR actor = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(actor.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let action: String = r.try_get(2)?;
+            Ok(AuditEntry {
+                time: r.try_get(0)?,
+                actor: r.try_get(1)?,
+                action: action.parse()?,
+                target: r.try_get(3)?,
+                detail: r.try_get(4)?,
+                client_ip: r.try_get(5)?,
+            })
+        })
+        .collect()
+}
