@@ -18,7 +18,6 @@ mod errors;
 mod logging;
 mod login;
 mod resource;
-#[expect(dead_code, reason = "the bindings of the next commits use it")]
 mod runtime;
 mod secrets;
 
