@@ -157,6 +157,10 @@ pub(crate) fn config_file_exists(py: Python<'_>) -> PyResult<bool> {
 /// config.yaml (`delete_config`) or removes the token, username, default folder and the `secrets:` entries
 /// of `forget` from it.
 #[pyfunction]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "pyo3 extracts arguments as owned values"
+)]
 pub(crate) fn logout_finish(
     py: Python<'_>,
     delete: Vec<String>,

@@ -124,10 +124,10 @@ pub(crate) fn secrets_put(
     py: Python<'_>,
     provider: &str,
     from_env: bool,
-    file_path: Option<String>,
+    file_path: Option<&str>,
     secret: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<u64> {
-    let source = match (secret, from_env, file_path.as_deref()) {
+    let source = match (secret, from_env, file_path) {
         (Some(values), _, _) => PutSource::Values(provider_values(provider, values)?),
         (None, true, _) => PutSource::Env,
         (None, false, Some(path)) => PutSource::File(path),
@@ -162,12 +162,12 @@ pub(crate) fn secrets_get<'py>(
 /// `(secrets, env)`: every provider's values, and the env variables of those that have them.
 #[pyfunction]
 #[pyo3(signature = (providers=None, save_locally=true, check_enabled=true))]
-pub(crate) fn secrets_download<'py>(
-    py: Python<'py>,
+pub(crate) fn secrets_download(
+    py: Python<'_>,
     providers: Option<Vec<String>>,
     save_locally: bool,
     check_enabled: bool,
-) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+) -> PyResult<(Bound<'_, PyDict>, Bound<'_, PyDict>)> {
     let s = session().map_err(OpsErr)?;
     let plan = block_on(py, ops::plan_pull(&s, &names(providers), false))?;
     let all = PyDict::new(py);
@@ -244,11 +244,15 @@ pub(crate) fn enabled_provider_names(py: Python<'_>) -> PyResult<Vec<&'static st
 /// their files or, with `from_env`, their env variables; providers without secrets are left out.
 #[pyfunction]
 #[pyo3(signature = (from_env=false, providers=None))]
-pub(crate) fn load_provider_secrets<'py>(
-    py: Python<'py>,
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "pyo3 extracts arguments as owned values"
+)]
+pub(crate) fn load_provider_secrets(
+    py: Python<'_>,
     from_env: bool,
     providers: Option<Vec<String>>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<Bound<'_, PyDict>> {
     let map = blocking(py, || {
         let s = session()?;
         Ok(s.secrets().load(providers.as_deref(), from_env)?)

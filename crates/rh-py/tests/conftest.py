@@ -131,10 +131,11 @@ def vault(home, monkeypatch):
 
 class RhServer:
     """A real `rh-server serve` on a free loopback port over a temporary SQLite database, proxying secrets
-    to the test OpenBao. `create_user(name)` makes an account and returns its token."""
+    to the test OpenBao (or to `vault_addr`). `create_user(name)` makes an account and returns its token."""
 
-    def __init__(self, data_dir: pathlib.Path):
+    def __init__(self, data_dir: pathlib.Path, vault_addr=None):
         self.data_dir = data_dir
+        self.vault_addr = vault_addr
         self.bin = os.environ.get("RH_TEST_RH_SERVER_BIN") or str(REPO / "target" / "debug" / "rh-server")
         if not os.access(self.bin, os.X_OK):
             pytest.fail(f"the rh-server binary is missing: {self.bin} (cargo build -p rh-server)")
@@ -156,6 +157,8 @@ class RhServer:
     def _env(self):
         env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
         env.update(require_vault())
+        if self.vault_addr:
+            env["VAULT_ADDR"] = self.vault_addr
         env["HOME"] = str(self.data_dir)
         return env
 
