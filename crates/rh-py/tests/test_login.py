@@ -150,3 +150,85 @@ def test_python_logout_leaves_what_rh_logout_leaves(account, home, cli, tmp_path
     rh.logout()
     cli("logout", "--yes", home=other)
     assert snapshot(other) == snapshot(home)
+
+
+def run_on_a_terminal(code: str, answers: list, env: dict) -> str:
+    """Runs `python -c code` with stdin, stdout and stderr on a pseudo-terminal, typing the next of
+    `answers` at each prompt (`Token: `, `[y/N] `); returns everything it printed."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    answers = list(answers)
+    out = b""
+    seen = 0
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"no output and no exit within 60 s: {out!r}")
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        # Answer each prompt once, after it is shown (getpass flushes what was typed before it).
+        while answers:
+            at = min((i for i in (out.find(b"Token: ", seen), out.find(b"[y/N] ", seen)) if i >= 0), default=-1)
+            if at < 0:
+                break
+            seen = at + 6
+            os.write(master, answers.pop(0))
+    proc.wait(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0, out.decode(errors="replace")
+    assert answers == [], f"prompts not shown for {answers}: {out!r}"
+    return out.decode(errors="replace")
+
+
+def test_on_a_terminal_login_asks_and_follows_the_answers(account, home):
+    import os
+
+    user, token = account
+    rh.Secrets.save_provider_secrets({"lambda": {"api_key": "lmb-tty"}})
+    # Answers in the CLI's order: download config, download secrets, upload config (config.yaml exists),
+    # upload secrets.
+    out = run_on_a_terminal(
+        f"import rh; rh.login(token={token!r})", [b"n\n", b"n\n", b"n\n", b"y\n"], dict(os.environ)
+    )
+    assert "Download your config from rh-server" in out
+    assert "Upload your local provider secrets to your secret store?" in out
+    assert token not in out
+    assert vault_read(user, "lambda") == {"api_key": "lmb-tty"}
+    assert rh.configs.get("username") == user
+
+
+def test_on_a_terminal_the_token_is_read_without_echo(account, home):
+    import os
+
+    user, token = account
+    out = run_on_a_terminal(
+        "import rh; rh.login()", [token.encode() + b"\n", b"n\n", b"n\n", b"n\n"], dict(os.environ)
+    )
+    # No config.yaml yet: nothing to upload, so that question is not asked.
+    assert "Upload your local config" not in out
+    assert "Token:" in out
+    assert token not in out
+    assert rh.configs.get("username") == user
+
+
+def test_interactive_false_never_asks_even_on_a_terminal(account, home):
+    import os
+
+    user, token = account
+    out = run_on_a_terminal(f"import rh; rh.login(token={token!r}, interactive=False)", [], dict(os.environ))
+    assert "[y/N]" not in out
+    # `rh login --yes`'s defaults: the account's config downloaded, nothing else.
+    assert rh.configs.get("default_folder") == f"/{user}"
