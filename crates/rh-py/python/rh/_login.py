@@ -33,7 +33,12 @@ def login(
     ret_token: bool = False,
     interactive: Optional[bool] = None,
 ) -> Optional[str]:
-    """Logs in to rh-server (``rh login``); see ``rh/__init__.pyi`` for the full description."""
+    """Logs in to rh-server (``rh login``): checks ``token`` first (``rh.RhPermissionError`` for a refused
+    one, ``rh.RhConnectionError`` for a server down; nothing written), then stores it with the username and
+    default folder in ``~/.rh/config.yaml`` and moves config and secrets as chosen. Questions (and the
+    token prompt, without echo) only when stdin is a terminal and ``interactive`` is not False; otherwise
+    unset choices take ``rh login --yes``'s safe defaults: download config yes, upload config, download
+    and upload secrets no. Returns the token if ``ret_token``."""
     interactive = (interactive is not False) and _on_terminal()
     if token is None:
         if not interactive:
@@ -76,7 +81,10 @@ def logout(
     delete_rh_config_file: Optional[bool] = None,
     interactive: Optional[bool] = None,
 ) -> None:
-    """Logs out (``rh logout``); see ``rh/__init__.pyi`` for the full description."""
+    """Logs out (``rh logout``): removes token, username and default folder from ``~/.rh/config.yaml``.
+    ``delete_loaded_secrets`` also deletes the credentials files recorded under ``secrets:`` (never SSH
+    keys); ``delete_rh_config_file`` deletes the file. Unset choices are asked only on a terminal (else
+    no). Secrets in the store are not touched."""
     interactive = (interactive is not False) and _on_terminal()
     delete: List[str] = []
     forget: List[str] = []
