@@ -41,6 +41,16 @@ pub fn set(session: &Session, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Stores an already typed `value` under `key` (a front end with typed values: Python's `rh.configs.set`)
+/// and saves config.yaml.
+pub fn set_value(session: &Session, key: &str, value: Yaml) -> Result<()> {
+    let mut config = session.config()?;
+    config.set(key, value)?;
+    config.save()?;
+    tracing::debug!("saved {key} to {}", config.path().display());
+    Ok(())
+}
+
 /// Removes `key` from config.yaml; false (and a warning) when it was not set.
 pub fn unset(session: &Session, key: &str) -> Result<bool> {
     let mut config = session.config()?;
@@ -60,9 +70,21 @@ pub fn list(session: &Session) -> Result<Vec<(String, Yaml)>> {
 
 /// Stores config.yaml's user defaults on rh-server as the account's config; returns how many keys.
 pub async fn upload(session: &Session) -> Result<usize> {
+    upload_from(session, &session.config()?).await
+}
+
+/// Stores `defaults` (a map of config keys, not config.yaml) on rh-server as the account's config, with
+/// the same filter as [`upload`] (only user defaults); config.yaml is not read or changed. Returns how
+/// many keys were sent.
+pub async fn upload_values(session: &Session, defaults: &Mapping) -> Result<usize> {
+    let mut config = Config::empty(session.paths().config_file());
+    config.set_many(defaults);
+    upload_from(session, &config).await
+}
+
+async fn upload_from(session: &Session, config: &Config) -> Result<usize> {
     let client = session.require_client()?;
-    let config = session.config()?;
-    let view = upload_view(&config)?;
+    let view = upload_view(config)?;
     client.put_config(&view).await?;
     tracing::info!(
         "Uploaded {} key(s) from {} to {}",

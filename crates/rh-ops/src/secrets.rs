@@ -12,9 +12,11 @@ use rh_secrets::store::SecretStore;
 use rh_secrets::sync::{self, PullItem, PushAction, PushItem};
 use rh_secrets::vault::VersionInfo;
 use rh_secrets::{
-    DeletePlan, ProviderSecrets, ProviderStatus, SaveOptions, Secrets, SecretsMap, Source,
-    builtin_provider, parse_provider_json,
+    DeletePlan, ProviderSecrets, ProviderStatus, SaveOptions, SaveReport, Secrets, SecretsMap,
+    Source, builtin_provider, parse_provider_json,
 };
+
+use secrecy::SecretString;
 
 use crate::{Error, Result, Session};
 
@@ -86,15 +88,28 @@ pub fn provider_paths(session: &Session, provider: &str) -> Vec<PathBuf> {
 }
 
 /// Writes `input` (`{provider: {key: value}}`) into each provider's local files.
-pub fn save(session: &Session, input: &SecretsMap, force: bool) -> Result<()> {
-    session.secrets().save_provider_secrets(
+/// Returns what was saved.
+pub fn save(session: &Session, input: &SecretsMap, force: bool) -> Result<SaveReport> {
+    Ok(session.secrets().save_provider_secrets(
         input,
         SaveOptions {
             force,
             ..SaveOptions::default()
         },
-    )?;
-    Ok(())
+    )?)
+}
+
+/// The env variable of each of a builtin provider's keys in `values` (`aws`: `AWS_ACCESS_KEY_ID`, …);
+/// empty for a custom provider or one without env support (lambda, ssh, …).
+pub fn env_exports(provider: &str, values: &ProviderSecrets) -> Vec<(&'static str, SecretString)> {
+    let Some(p) = builtin_provider(provider) else {
+        return Vec::new();
+    };
+    p.keys()
+        .iter()
+        .zip(p.env_vars())
+        .filter_map(|(key, var)| values.get(key).map(|v| (*var, v.clone())))
+        .collect()
 }
 
 /// A builtin provider's values from its env variables.
@@ -223,26 +238,35 @@ pub async fn get(session: &Session, provider: &str, save: bool) -> Result<Got> {
         });
     };
     log_requests(store.as_ref());
-    if save {
-        if builtin_provider(&provider).is_some() {
-            tracing::info!("Saving secrets for {provider} to local config");
-            let mut map = SecretsMap::new();
-            map.insert(provider.clone(), values.clone());
-            session
-                .secrets()
-                .save_provider_secrets(&map, SaveOptions::default())?;
-        } else {
-            tracing::warn!(
-                "{provider} is not a builtin provider: its secrets live in Vault only and were not saved locally"
-            );
-        }
-    }
-    Ok(Got {
+    let got = Got {
         location: store.location(&provider),
         provider,
         values,
         version,
-    })
+    };
+    if save {
+        save_got(session, &got)?;
+    }
+    Ok(got)
+}
+
+/// Writes what [`get`] read into a builtin provider's local files (a custom provider's stay in the
+/// store: a warning says so).
+pub fn save_got(session: &Session, got: &Got) -> Result<()> {
+    let provider = &got.provider;
+    if builtin_provider(provider).is_some() {
+        tracing::info!("Saving secrets for {provider} to local config");
+        let mut map = SecretsMap::new();
+        map.insert(provider.clone(), got.values.clone());
+        session
+            .secrets()
+            .save_provider_secrets(&map, SaveOptions::default())?;
+    } else {
+        tracing::warn!(
+            "{provider} is not a builtin provider: its secrets live in Vault only and were not saved locally"
+        );
+    }
+    Ok(())
 }
 
 /// A pull, planned: what each provider's files would become. Nothing is written until [`PullPlan::apply`].

@@ -129,8 +129,17 @@ impl From<SecretsErr> for PyErr {
 fn vault_kind(e: &rh_secrets::vault::Error) -> Kind {
     use rh_secrets::vault::Error as E;
     match e {
-        E::Unreachable { .. } | E::ServerUnreachable { .. } => Kind::Connection,
-        E::PermissionDenied { .. } | E::Unauthorized { .. } => Kind::Permission,
+        // Also rh-server answering that it cannot reach its own Vault (bad gateway, unavailable, timeout).
+        E::Unreachable { .. }
+        | E::ServerUnreachable { .. }
+        | E::Server {
+            status: 502..=504, ..
+        } => Kind::Connection,
+        E::Server {
+            status: 401 | 403, ..
+        }
+        | E::PermissionDenied { .. }
+        | E::Unauthorized { .. } => Kind::Permission,
         E::NotFound { .. } => Kind::Key,
         E::BadAddress { .. } | E::InvalidUsername { .. } | E::Malformed { .. } => Kind::Value,
         _ => Kind::Other,

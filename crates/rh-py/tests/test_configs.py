@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import rh
-from conftest import snapshot
+from conftest import free_port, snapshot
 
 
 def mode(path) -> int:
@@ -177,3 +177,74 @@ def test_a_forked_child_uses_the_package_after_the_parent(home):
     assert os.waitstatus_to_exitcode(status) == 0
     assert rh.configs.get("child") == 2
     assert (home / ".rh" / "config.yaml").read_bytes() == b"parent: 1\nchild: 2\n"
+
+
+# ---- upload_defaults / download_defaults against a real rh-server.
+
+
+@pytest.fixture
+def logged_in(rh_server, home, monkeypatch):
+    """A fresh account on the suite's rh-server, logged in from this home; yields (name, token)."""
+    monkeypatch.setenv("RH_API_SERVER_URL", rh_server.url)
+    user, token = rh_server.create_user()
+    rh.login(token=token)
+    return user, token
+
+
+def test_upload_then_download_defaults_round_trip_typed(logged_in, home):
+    user, _ = logged_in
+    rh.configs.set("default_autostop", 30)
+    rh.configs.set("use_spot", True)
+    rh.configs.set("default_provider", "aws")
+    # The three, and the default_folder login stored.
+    assert rh.configs.upload_defaults() == 4
+    for key in ("default_autostop", "use_spot", "default_provider"):
+        rh.configs.delete(key)
+    assert rh.configs.download_defaults() == 4
+    assert rh.configs.get("default_autostop") == 30
+    assert rh.configs.get("use_spot") is True
+    assert rh.configs.get("default_provider") == "aws"
+    assert rh.configs.get("username") == user
+
+
+def test_upload_defaults_with_a_map_leaves_the_file_alone_and_drops_machine_keys(logged_in, home, cli):
+    before = (home / ".rh" / "config.yaml").read_bytes()
+    sent = rh.configs.upload_defaults({"default_autostop": 5, "token": "never-sent", "api_server_url": "http://x"})
+    assert sent == 1
+    assert (home / ".rh" / "config.yaml").read_bytes() == before
+    # What the server holds is what `rh config download` merges.
+    cli("config", "download")
+    assert rh.configs.get("default_autostop") == 5
+    assert rh.configs.get("api_server_url") != "http://x"
+
+
+def test_python_upload_is_what_the_cli_downloads_byte_for_byte(logged_in, home, cli, tmp_path):
+    rh.configs.set("default_autostop", 45)
+    rh.configs.upload_defaults()
+    rh.configs.delete("default_autostop")
+    cli("config", "download")
+    by_cli = (home / ".rh" / "config.yaml").read_bytes()
+    rh.configs.delete("default_autostop")
+    rh.configs.download_defaults()
+    assert (home / ".rh" / "config.yaml").read_bytes() == by_cli
+
+
+def test_upload_and_download_defaults_need_a_login(home):
+    rh.configs.set("default_autostop", 30)
+    before = snapshot(home)
+    with pytest.raises(rh.RhPermissionError) as err:
+        rh.configs.upload_defaults()
+    assert "not logged in" in str(err.value)
+    with pytest.raises(rh.RhPermissionError):
+        rh.configs.download_defaults()
+    assert snapshot(home) == before
+
+
+def test_download_defaults_with_the_server_down_is_a_connection_error_and_changes_nothing(logged_in, home, monkeypatch):
+    monkeypatch.setenv("RH_API_SERVER_URL", f"http://127.0.0.1:{free_port()}")
+    before = snapshot(home)
+    with pytest.raises(rh.RhConnectionError):
+        rh.configs.download_defaults()
+    with pytest.raises(rh.RhConnectionError):
+        rh.configs.upload_defaults()
+    assert snapshot(home) == before

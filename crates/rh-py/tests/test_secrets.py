@@ -1,4 +1,5 @@
-"""`rh.Secrets`: builtin providers, and saving provider secrets into real files, checked against the CLI."""
+"""`rh.Secrets`: builtin providers, saving provider secrets into real files, checked against the CLI (the
+secret-store API is in test_secrets_store.py)."""
 
 import logging
 import os
@@ -116,9 +117,11 @@ def test_a_malformed_credentials_file_is_a_value_error_naming_it_and_is_left_alo
     assert not (home / ".rh").exists()
 
 
-def test_secrets_none_is_not_available_yet(home):
-    with pytest.raises(NotImplementedError):
+def test_secrets_none_without_a_secret_store_is_an_error_and_writes_nothing(home):
+    with pytest.raises(rh.RhError) as err:
         rh.Secrets.save_provider_secrets()
+    assert "no secret store configured" in str(err.value)
+    assert snapshot(home) == {}
 
 
 class Records(logging.Handler):

@@ -3,8 +3,11 @@
 ``import rh`` in place of ``import runhouse as rh``. Every operation runs in the Rust crates (the native
 module ``rh._rh``); this package only gives them Python shapes. Available so far:
 
-- ``rh.Secrets.builtin_providers(as_str=False)`` and ``rh.Secrets.save_provider_secrets(...)``;
-- ``rh.configs.get(key, default=None)``, ``rh.configs.set(key, value)``, ``rh.configs.delete(key)``;
+- ``rh.Secrets``: ``builtin_providers``, ``save_provider_secrets``, ``put``, ``get``, ``download_into_env``,
+  ``upload``, ``delete_from_vault``, ``enabled_providers``, ``load_provider_secrets``;
+- ``rh.login(...)`` and ``rh.logout(...)``;
+- ``rh.configs.get(key, default=None)``, ``rh.configs.set(key, value)``, ``rh.configs.delete(key)``,
+  ``rh.configs.upload_defaults(defaults=None)``, ``rh.configs.download_defaults()``;
 - the exceptions ``rh.RhError`` and its subclasses (``rh.exceptions``);
 - resources: ``rh.ondemand_cluster(...)``, ``rh.cluster(...)``, ``rh.blob(...)``, ``rh.load(name)``,
   ``rh.exists(name)``, with ``.save()``, ``.history()``, ``.delete_configs()``, ``.share(...)``;
@@ -24,6 +27,7 @@ from rh.exceptions import (
 )
 from rh._secrets import Provider, Secrets
 from rh._resources import Blob, Cluster, Folder, OnDemandCluster, Resource, blob, cluster, exists, load, ondemand_cluster
+from rh._login import login, logout
 
 _logging.install()
 
@@ -49,4 +53,6 @@ __all__ = [
     "Secrets",
     "__version__",
     "configs",
+    "login",
+    "logout",
 ]

@@ -4,7 +4,7 @@ Each call reads the file and each change rewrites it atomically with mode 0600 (
 there is no cache to go stale between Python and the CLI.
 """
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from rh import _rh
 
@@ -26,6 +26,17 @@ class Configs:
     def delete(self, key: str) -> None:
         """Removes ``key`` from the file (its default applies again); a key not stored changes nothing."""
         _rh.config_delete(key)
+
+    def upload_defaults(self, defaults: Optional[Dict[str, Any]] = None) -> int:
+        """Uploads the user defaults of the settings file (or of ``defaults``, leaving the file alone) as
+        the logged-in account's config on rh-server (``rh config upload``); token, username, endpoints and
+        secrets never leave this machine. Returns how many keys were sent."""
+        return _rh.config_upload(defaults)
+
+    def download_defaults(self) -> int:
+        """Merges the account's config from rh-server into the settings file, server values winning
+        (``rh config download``); only user defaults are taken. Returns how many keys came."""
+        return _rh.config_download()
 
     @property
     def path(self) -> str:

@@ -21,7 +21,7 @@ def builtin_provider_names() -> List[str]:
     """The builtin provider names in Runhouse's order."""
 
 def save_provider_secrets(
-    secrets: Dict[str, Dict[str, str]],
+    secrets: Optional[Dict[str, Dict[str, str]]],
     providers: Optional[List[str]] = None,
     check_enabled: bool = True,
 ) -> List[str]:
@@ -91,3 +91,67 @@ def blob_exists(config: Dict[str, Any]) -> bool:
 
 def blob_rm(config: Dict[str, Any]) -> None:
     """Deletes the blob's bytes."""
+    """Writes provider secrets into their files (None: from the secret store); returns the providers saved."""
+
+def config_upload(defaults: Optional[Dict[str, Any]] = None) -> int:
+    """Uploads config.yaml's (or ``defaults``') user defaults to rh-server; returns how many keys."""
+
+def config_download() -> int:
+    """Merges the account's config from rh-server into config.yaml; returns how many keys."""
+
+def secrets_put(
+    provider: str, from_env: bool = False, file_path: Optional[str] = None, secret: Optional[Dict[str, str]] = None
+) -> int:
+    """Stores a provider's secrets in the secret store; returns the new version."""
+
+def secrets_get(provider: str, save: bool = False) -> Dict[str, str]:
+    """A provider's secrets from the secret store (``save``: also into its local files)."""
+
+def secrets_download(
+    providers: Optional[List[str]] = None, save_locally: bool = True, check_enabled: bool = True
+) -> Tuple[Dict[str, Dict[str, str]], Dict[str, str]]:
+    """Downloads from the secret store; returns (values by provider, env vars)."""
+
+def secrets_upload(providers: Optional[List[str]] = None) -> List[str]:
+    """Uploads local secrets to the secret store; returns the providers uploaded."""
+
+def secrets_delete_remote(providers: Optional[List[str]] = None) -> List[str]:
+    """Deletes providers from the secret store; returns the providers asked for."""
+
+def enabled_provider_names() -> List[str]:
+    """The builtin providers configured on this machine (offline)."""
+
+def load_provider_secrets(from_env: bool = False, providers: Optional[List[str]] = None) -> Dict[str, Dict[str, str]]:
+    """Local secrets by provider."""
+
+class LoginCheck:
+    """A token rh-server accepted; used once by ``login_finish``."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def config_exists(self) -> bool: ...
+
+def login_check(token: str, api_server_url: Optional[str] = None) -> LoginCheck:
+    """Checks a token against rh-server, changing nothing."""
+
+def login_finish(
+    check: LoginCheck,
+    download_config: bool,
+    upload_config: bool,
+    download_secrets: bool,
+    upload_secrets: bool,
+    explicit_secrets: bool,
+) -> str:
+    """Stores the token and moves config and secrets as chosen; returns the account name."""
+
+def logout_providers() -> List[str]:
+    """Providers recorded in config.yaml whose files logout may delete."""
+
+def config_file_exists() -> bool:
+    """Whether config.yaml exists."""
+
+def logout_finish(delete: List[str], forget: List[str], delete_config: bool) -> None:
+    """Deletes or forgets as chosen and removes the login from config.yaml."""
