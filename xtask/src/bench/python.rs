@@ -49,7 +49,9 @@ pub(crate) fn run(bench: &mut Bench, theirs: &Theirs<'_>, dir: &Path) -> Result<
         failed.push(format!("1 GiB blob: {e:#}"));
     }
     for f in &failed {
-        bench.row("runhouse", "`import rh`: NOT MEASURED", f.clone(), "");
+        // One table cell: the error's lines joined, pipes escaped.
+        let cell = f.lines().collect::<Vec<_>>().join(" ").replace('|', "\\|");
+        bench.row("runhouse", "`import rh`: NOT MEASURED", cell, "");
     }
     if !failed.is_empty() {
         bail!("the Python package's figures failed: {}", failed.join("; "));
