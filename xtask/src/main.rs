@@ -228,7 +228,7 @@ fn test(extra: &[String]) -> Result<()> {
     ];
     test_args.extend(extra.iter().cloned());
     let script = format!(
-        "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n{}\n\
+        "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n{PYTHON_WHEEL}\n{}\n\
          echo '== the tutorial, end to end'\n\
          if cargo run --quiet --package xtask -- tutorial-steps 2>&1; then echo 'tutorial result: ok. 1 passed; 0 failed'; \
          else echo 'tutorial result: FAILED. 0 passed; 1 failed'; rc=1; fi\nexit $rc\n",
@@ -268,16 +268,22 @@ fn test(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The Python package's step of `test`, after cargo test: builds crates/rh-py's wheel with maturin (debug
-/// profile), installs it with pytest into a fresh virtualenv, and runs its pytest suite against the real `rh`
-/// binary. pytest's closing line (`31 passed in 2.00s`) is counted; a failed build, a failed test or a run that
-/// collected nothing (pytest's exit 5) fails the step.
+/// `py_wheel`, a shell function: builds crates/rh-py's wheel with maturin (debug profile) into
+/// `target/rh-py-wheel` and installs it with pytest into a fresh virtualenv `target/rh-py-venv`, the one
+/// place both `test` and `tutorial` get the package from (so `ci` builds it once).
+const PYTHON_WHEEL: &str = r#"py_t=${CARGO_TARGET_DIR:-$PWD/target}; py_out=$py_t/rh-py-wheel; py_venv=$py_t/rh-py-venv
+py_wheel() {
+  rm -rf "$py_out" "$py_venv"
+  "$RH_TEST_MATURIN" build --quiet -m crates/rh-py/Cargo.toml --out "$py_out" -i python3 2>&1 &&
+    python3 -m venv --without-pip "$py_venv" && "$RH_TEST_PY_PIP" --python "$py_venv/bin/python" install -q \
+      --disable-pip-version-check --no-index --find-links "$RH_TEST_PY_WHEELS" "$py_out"/*.whl pytest==9.2.0 2>&1
+}"#;
+
+/// The Python package's step of `test`, after cargo test: [`PYTHON_WHEEL`], then its pytest suite against the
+/// real `rh` binary. pytest's closing line (`31 passed in 2.00s`) is counted; a failed build, a failed test or a
+/// run that collected nothing (pytest's exit 5) fails the step.
 const PYTHON_TESTS: &str = r#"echo '== the Python package (crates/rh-py): pytest against the built wheel'
-py_t=${CARGO_TARGET_DIR:-$PWD/target}; py_out=$py_t/rh-py-wheel; py_venv=$py_t/rh-py-venv
-rm -rf "$py_out" "$py_venv"
-if "$RH_TEST_MATURIN" build --quiet -m crates/rh-py/Cargo.toml --out "$py_out" -i python3 2>&1 &&
-  python3 -m venv --without-pip "$py_venv" && "$RH_TEST_PY_PIP" --python "$py_venv/bin/python" install -q \
-    --disable-pip-version-check --no-index --find-links "$RH_TEST_PY_WHEELS" "$py_out"/*.whl pytest==9.2.0 2>&1; then
+if py_wheel; then
   (cd crates/rh-py/tests && RH_TEST_RH_BIN=$py_t/debug/rh PYTHONDONTWRITEBYTECODE=1 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider 2>&1)
   py_rc=$?
   if ((py_rc != 0)); then echo "pytest exited with $py_rc (5: no test collected)"; rc=1; fi
@@ -389,13 +395,18 @@ fn fuzz(args: &[String]) -> Result<()> {
 }
 
 /// The tutorial end to end: builds rh and rh-server, starts OpenBao and an S3 server (`.ci/services.sh`,
-/// stopping what it started), then runs every step of the Runhouse accessibility tutorial through the CLI in a
-/// throwaway HOME and prints each command with its output. Exits non-zero if any step fails.
+/// stopping what it started), builds the Python package's wheel into a fresh virtualenv ([`PYTHON_WHEEL`]),
+/// then runs every step of the Runhouse accessibility tutorial through the CLI, and every code cell of it
+/// through Python (`import rh`), in throwaway HOMEs, printing each command or cell with its output. Exits
+/// non-zero if any step fails.
 fn tutorial() -> Result<()> {
     run(Command::new("cargo").args(["build", "--quiet", "--bin", "rh", "--bin", "rh-server"]))?;
-    let script = "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n\
-        start_vault >/dev/null\nstart_s3 >/dev/null\n\
-        cargo run --quiet --package xtask -- tutorial-steps\n";
+    let script = format!(
+        "set -euo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\n\
+         start_vault >/dev/null\nstart_s3 >/dev/null\nstart_python_pkg >/dev/null\n{PYTHON_WHEEL}\n\
+         echo '$ maturin build (crates/rh-py), pip install into target/rh-py-venv'\npy_wheel\n\
+         cargo run --quiet --package xtask -- tutorial-steps\n"
+    );
     run(Command::new("bash").arg("-c").arg(script))
 }
 

@@ -1,8 +1,11 @@
-//! The steps of `../shared/seed/accessibility-tutorial.rst`, run through the `rh` CLI.
+//! The steps of `../shared/seed/accessibility-tutorial.rst`, run through the `rh` CLI, then its code cells
+//! run through Python with `import rh` (crates/rh-py/tests/test_tutorial.py, under `pytest -s`, so each cell
+//! is printed with its output).
 //!
 //! Needs OpenBao (`VAULT_ADDR`, `VAULT_TOKEN`) and an S3 server (`AWS_ENDPOINT_URL` and its keys) in the
-//! environment; `cargo xtask tutorial` starts both. Everything else (rh-server on its embedded SQLite, the
-//! account, HOME) is made here in a temp dir and removed afterwards.
+//! environment, and the package installed in `target/rh-py-venv`; `cargo xtask tutorial` provides all three
+//! (`cargo xtask test` has built the venv before it runs these steps). Everything else (rh-server on its
+//! embedded SQLite, the account, HOME) is made here in a temp dir and removed afterwards.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -302,7 +305,64 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
     )?;
     t.rh(&["resource", "history", "my_blob"], None)?;
 
-    println!("\nThe tutorial ran end to end.");
+    println!("\nThe tutorial ran end to end through the CLI.");
+    drop(t);
+    python_cells(root)?;
+    println!("\nThe tutorial ran end to end, through the CLI and through Python.");
+    Ok(())
+}
+
+/// The tutorial's code cells through Python: `pytest -s test_tutorial.py` in the package's venv, which starts
+/// its own rh-server and HOME. pytest's closing line is relabelled, so `cargo xtask test` (which runs these
+/// steps after the pytest suite) counts this as the one tutorial result, not as more pytest tests.
+fn python_cells(root: &Path) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    heading("The tutorial's cells through Python (`import rh` for `import runhouse as rh`)");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "xtask has no rh_config; where cargo puts its builds"
+    )]
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let python = target.join("rh-py-venv/bin/python");
+    if !python.is_file() {
+        bail!(
+            "{} is missing: the Python package is not built (run `cargo xtask tutorial`, which builds it)",
+            python.display()
+        );
+    }
+    println!("$ cd crates/rh-py/tests && python -m pytest -s -q test_tutorial.py");
+    let mut child = Command::new(&python)
+        .args([
+            "-m",
+            "pytest",
+            "-s",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "test_tutorial.py",
+        ])
+        .current_dir(root.join("crates/rh-py/tests"))
+        .env("RH_TEST_RH_BIN", target.join("debug/rh"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", python.display()))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if crate::parse_pytest_line(&line).is_some() {
+            println!("python cells: {}", line.trim().trim_matches('=').trim());
+        } else {
+            println!("{line}");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("the tutorial's cells through Python failed ({status})");
+    }
     Ok(())
 }
 

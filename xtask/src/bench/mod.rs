@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod python;
 mod rns;
 mod runhouse;
 mod secrets;
@@ -398,6 +399,11 @@ fn with_services(root: &Path, options: &Options) -> Result<()> {
     }
     if options.wants("server") {
         starts.push("start_postgres >/dev/null");
+    }
+    if options.wants("runhouse") {
+        // The Python package's half: maturin for its wheel, S3 for its 1 GiB blob.
+        starts.push("start_python_pkg >/dev/null");
+        starts.push("start_s3 >/dev/null");
     }
     let me = std::env::current_exe().context("cannot find the xtask binary")?;
     let script = format!(

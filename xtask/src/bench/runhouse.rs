@@ -10,6 +10,9 @@
 //!
 //! The venv is `RH_BENCH_RUNHOUSE_VENV` (default `/opt/rh-bench/venv-runhouse`); when it has no Runhouse, it
 //! is created from pyenv's Python 3.10 and `runhouse==0.0.7` installed as it was on 2023-06-28.
+//!
+//! Then rh's own Python package on the same interpreter (`import rh`, the same steps, a 1 GiB blob): see
+//! [`super::python`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,7 +45,16 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
         PathBuf::from(env("RH_BENCH_RUNHOUSE_VENV").unwrap_or_else(|| DEFAULT_VENV.to_owned()));
     let python = ensure_venv(bench, &venv)?;
     let dir = tempfile_dir("runhouse")?;
-    let result = measure(bench, &python, &dir);
+    let result = measure(bench, &python, &dir).and_then(|(import, steps_one_process)| {
+        let theirs = super::python::Theirs {
+            python: &python,
+            import,
+            steps_one_process,
+        };
+        let py_dir = dir.join("python");
+        std::fs::create_dir_all(&py_dir)?;
+        super::python::run(bench, &theirs, &py_dir)
+    });
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -168,7 +180,7 @@ fn python310() -> Option<PathBuf> {
 }
 
 /// A clean environment: the same for rh and Python, nothing from the caller's credentials.
-fn clean(program: &Path, home: &Path, work: &Path) -> Command {
+pub(super) fn clean(program: &Path, home: &Path, work: &Path) -> Command {
     let mut c = Command::new(program);
     c.env_clear()
         .env("HOME", home)
@@ -179,7 +191,9 @@ fn clean(program: &Path, home: &Path, work: &Path) -> Command {
     c
 }
 
-fn measure(bench: &mut Bench, python: &Path, dir: &Path) -> Result<()> {
+/// Adds the Runhouse rows; returns what the Python package is compared with: `import runhouse` and the
+/// tutorial's steps in one Runhouse process.
+fn measure(bench: &mut Bench, python: &Path, dir: &Path) -> Result<(ProcStats, ProcStats)> {
     let py_runs = bench.options.py_runs.unwrap_or(PY_RUNS);
     let rh_runs = bench.runs(RH_RUNS);
     let rh = bench.bin("rh");
@@ -268,10 +282,11 @@ fn measure(bench: &mut Bench, python: &Path, dir: &Path) -> Result<()> {
             "time: Runhouse median / rh median; RSS: Runhouse peak / rh peak",
         );
     }
-    tutorial_steps(bench, python, &rh, dir, rh_runs.min(10), py_runs)
+    let steps = tutorial_steps(bench, python, &rh, dir, rh_runs.min(10), py_runs)?;
+    Ok((import, steps))
 }
 
-fn ratios(ours: &ProcStats, theirs: &ProcStats) -> String {
+pub(super) fn ratios(ours: &ProcStats, theirs: &ProcStats) -> String {
     format!(
         "{:.0}x faster, {:.0}x less memory",
         theirs.median.as_secs_f64() / ours.median.as_secs_f64().max(1e-9),
@@ -280,7 +295,7 @@ fn ratios(ours: &ProcStats, theirs: &ProcStats) -> String {
 }
 
 /// The tutorial's local steps, as Python statements (after `import runhouse as rh, pickle`).
-const PY_STEPS: [&str; 11] = [
+pub(super) const PY_STEPS: [&str; 11] = [
     "print(rh.Secrets.builtin_providers())",
     "rh.Secrets.save_provider_secrets(secrets={'aws': {'access_key': 'AKIABENCHTUTORIAL', 'secret_key': 's'}, 'lambda': {'api_key': 'bench-lambda-key'}}, check_enabled=False)",
     "print([p.PROVIDER_NAME for p in rh.Secrets.builtin_providers() if p.has_secrets_file()])",
@@ -318,7 +333,7 @@ const RH_STEPS: [&[&str]; 11] = [
 ];
 
 /// A fresh, empty HOME and working dir for one run of the steps.
-fn fresh(dir: &Path, pickled: &[u8]) -> Result<(PathBuf, PathBuf)> {
+pub(super) fn fresh(dir: &Path, pickled: &[u8]) -> Result<(PathBuf, PathBuf)> {
     let home = dir.join("steps-home");
     let work = dir.join("steps-work");
     let _ = std::fs::remove_dir_all(&home);
@@ -336,7 +351,7 @@ fn fresh(dir: &Path, pickled: &[u8]) -> Result<(PathBuf, PathBuf)> {
 }
 
 /// Fails unless the steps really did their work in `home` and `work`; `printed` is the run's stdout.
-fn check(home: &Path, work: &Path, printed: &str, who: &str) -> Result<()> {
+pub(super) fn check(home: &Path, work: &Path, printed: &str, who: &str) -> Result<()> {
     let read = |p: PathBuf| {
         std::fs::read_to_string(&p)
             .with_context(|| format!("{who}: {} was not written", p.display()))
@@ -373,7 +388,7 @@ fn check(home: &Path, work: &Path, printed: &str, who: &str) -> Result<()> {
 }
 
 /// Runs `steps` (fresh HOME each run) `runs` times; returns the stats of the summed step times.
-fn sequence(
+pub(super) fn sequence(
     runs: usize,
     dir: &Path,
     pickled: &[u8],
@@ -407,7 +422,7 @@ fn tutorial_steps(
     dir: &Path,
     rh_runs: usize,
     py_runs: usize,
-) -> Result<()> {
+) -> Result<ProcStats> {
     let out = Command::new(python)
         .args([
             "-c",
@@ -501,5 +516,5 @@ fn tutorial_steps(
         ratios(&ours, &theirs_many),
         format!("rh {} vs {}", human(ours.median), human(theirs_many.median)),
     );
-    Ok(())
+    Ok(theirs_one)
 }
