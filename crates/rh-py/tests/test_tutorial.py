@@ -276,6 +276,13 @@ def test_the_tutorial_runs_with_import_rh(home, server, tmp_path, monkeypatch):
         if cell.index == login_at:
             print("\n# (the tutorial assumes an account from here on)\nrh.login(token=...)")
             rh.login(token=token, interactive=False)
+        # "Some configs to consider setting": the notebook's author had `default_autostop` 30 (the cluster's
+        # config.json shows `autostop_mins: 30`, where the default is -1) and not `use_spot` True (it shows
+        # `use_spot: false`; rh honours the `use_spot` config, which Runhouse 0.0.7 ignored), so of the text's
+        # suggestions only that one is run, just before the cell that uploads the configs.
+        if "rh.configs.set('default_autostop', 30)" in cell.prose:
+            print("\n# (suggested by the tutorial's text)\nrh.configs.set('default_autostop', 30)")
+            rh.configs.set("default_autostop", 30)
         source = rewrite(cell.source, work)
         print(f"\nIn [{cell.index + 1}]:\n{source}")
         printed, shown = run_cell(source, namespace, work)
