@@ -7,7 +7,7 @@
 //! - `python -c 'import rh'` against `python -c 'import runhouse'`: ≤ 30 ms, ≥ 50× faster, ≤ 25 MiB peak RSS.
 //! - The tutorial's 11 local steps in one Python process, `import rh` against Runhouse's one process, from an
 //!   empty HOME each run and checked afterwards exactly as Runhouse's runs are: ≥ 20× faster.
-//! - A 1 GiB `rh.blob(data, system="s3", path=…).write()` against `rh blob write` of the same file to the same
+//! - A 1 GiB `rh.blob(data, name="~/big_py", system="s3", path=…).write()` against `rh blob write` of the same file to the same
 //!   S3 server: throughput and peak RSS within 10 %. The Python process holds the 1 GiB `bytes` it writes, so
 //!   its RSS is also shown net of a control process that only reads the file into `bytes`.
 
@@ -302,7 +302,7 @@ fn blob(bench: &mut Bench, python: &Path, dir: &Path) -> Result<()> {
     };
     let code = format!(
         "import sys, time\nimport rh\ndata = open(sys.argv[1], 'rb').read()\nt = time.perf_counter()\n\
-         b = rh.blob(data, system='s3', path='/{bucket}/big-py').write()\n\
+         b = rh.blob(data, name='~/big_py', system='s3', path='/{bucket}/big-py').write()\n\
          print(f'RHBENCH_WRITE={{time.perf_counter() - t}}')\nassert b.exists_in_system()\n"
     );
     let py = || -> Result<Command> {
@@ -338,7 +338,7 @@ fn blob(bench: &mut Bench, python: &Path, dir: &Path) -> Result<()> {
     );
     bench.row(
         "runhouse",
-        format!("{mib} MiB to S3, `rh.blob(data, system='s3', path=…).write()`"),
+        format!("{mib} MiB to S3, `rh.blob(data, name='~/big_py', system='s3', path=…).write()`"),
         format!("{:.0} MiB/s; {}", mibs(ours_py.median), ours_py.summary()),
         format!(
             "{runs} runs, the `.write()` call timed inside Python; RSS of the whole process, which holds \
