@@ -18,8 +18,9 @@ use rh_ops::blob as ops;
 use rh_resources::{Blob, Resource, System};
 use rh_storage::PutOptions;
 
+use crate::convert::json_to_py;
 use crate::errors::bad_input;
-use crate::resource::{config_of, names, resource_of, to_py, typed};
+use crate::resource::{config_of, names, resource_of, typed};
 use crate::runtime::{block_on, blocking};
 
 /// How long an interrupted upload waits for its abort to reach the server (as the CLI).
@@ -120,7 +121,7 @@ pub(crate) fn blob_write(
         Ok(blob)
     });
     match result {
-        Ok(blob) => to_py(py, &serde_json::Value::Object(blob.to_config())),
+        Ok(blob) => json_to_py(py, &serde_json::Value::Object(blob.to_config())),
         Err(e) => {
             if e.is_instance_of::<PyKeyboardInterrupt>(py) {
                 // The dropped upload aborts its multipart upload; wait for that before raising.

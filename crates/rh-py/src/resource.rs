@@ -9,13 +9,14 @@
 use std::str::FromStr as _;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::PyDict;
 use rh_ops::resource::{self as ops, ClusterSpec};
 use rh_ops::{Names, Session};
 use rh_resources::{OnDemandSpec, Resource};
 use rh_rns::ResourceName;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
+use crate::convert::{json_to_py, to_json};
 use crate::errors::bad_input;
 use crate::runtime::{block_on, blocking, session};
 
@@ -41,7 +42,7 @@ pub(crate) fn kind(resource: &Resource) -> &'static str {
 pub(crate) fn typed(py: Python<'_>, resource: &Resource) -> PyResult<(&'static str, Py<PyAny>)> {
     Ok((
         kind(resource),
-        to_py(py, &Value::Object(resource.to_config()))?,
+        json_to_py(py, &Value::Object(resource.to_config()))?,
     ))
 }
 
@@ -61,90 +62,6 @@ pub(crate) fn resource_of(names: &Names, config: Map<String, Value>) -> rh_ops::
         .unwrap_or("the resource")
         .to_owned();
     ops::from_config(names, None, config, &origin)
-}
-
-/// A Python value as JSON: `None`, `bool`, `int`, `float`, `str`, `list`/`tuple`, `dict` with `str` keys.
-pub(crate) fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::from(i));
-        }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::from(u));
-        }
-        return Err(bad_input("integer out of range for a resource config"));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| bad_input("a resource config cannot hold NaN or infinity"));
-    }
-    if obj.is_instance_of::<PyString>() {
-        return Ok(Value::String(obj.extract()?));
-    }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        return obj
-            .try_iter()?
-            .map(|item| to_json(&item?))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array);
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
-        for (k, v) in d.iter() {
-            let k: String = k
-                .extract()
-                .map_err(|_| bad_input("resource config keys must be strings"))?;
-            map.insert(k, to_json(&v)?);
-        }
-        return Ok(Value::Object(map));
-    }
-    let type_name = obj.get_type().name()?;
-    Err(bad_input(&format!(
-        "a resource config cannot hold a value of type `{type_name}`"
-    )))
-}
-
-/// A JSON value as Python (objects keep their key order).
-pub(crate) fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
-    Ok(match value {
-        Value::Null => py.None(),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any().unbind()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any().unbind()
-            } else {
-                n.as_f64()
-                    .unwrap_or(f64::NAN)
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind()
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any().unbind(),
-        Value::Array(items) => {
-            let items = items
-                .iter()
-                .map(|v| to_py(py, v))
-                .collect::<PyResult<Vec<_>>>()?;
-            PyList::new(py, items)?.into_any().unbind()
-        }
-        Value::Object(map) => {
-            let d = PyDict::new(py);
-            for (k, v) in map {
-                d.set_item(k, to_py(py, v)?)?;
-            }
-            d.into_any().unbind()
-        }
-    })
 }
 
 /// A new, unsaved on-demand cluster's `(kind, config)`; absent fields take the config.yaml defaults.
@@ -345,7 +262,7 @@ pub(crate) fn cluster_keep_warm(
         ops::keep_warm_resource(&names, &mut resource, autostop_mins).await?;
         Ok(resource)
     })?;
-    to_py(py, &Value::Object(resource.to_config()))
+    json_to_py(py, &Value::Object(resource.to_config()))
 }
 
 /// `(kind, config)` of a config dict, checked as a stored one is (for `copy`, `pickle` and hand edits).
