@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rh_wire::name;
+
 use crate::{Error, Result};
 
 /// Where a name lives, from its first character.
@@ -19,8 +21,11 @@ pub enum Scope {
 /// A resolved resource address: `~/a/b`, `^rh-cpu` or `/alice/a/b`.
 ///
 /// Parsing resolves the relative forms (`@/x`, `./x`, bare `x`) with a [`NameContext`] and validates
-/// every segment, so a `ResourceName` can be turned into a path without further checks: no segment is
-/// empty, `.` or `..`, holds a `/`, a control character or NUL, or is `config.json`.
+/// every segment by the grammar rh-server applies too ([`rh_wire::name`]: no segment is empty, `.` or `..`,
+/// holds `/`, `:`, `\`, a control character or NUL, starts or ends with whitespace or is longer than 255
+/// bytes; a remote name's first segment is a username; at most 1024 bytes in all), so a remote name the
+/// client accepts is one rh-server accepts, and a `ResourceName` can be turned into a path without further
+/// checks. A local or builtin segment is never `config.json` either (the file a resource is stored in).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceName {
     scope: Scope,
@@ -132,7 +137,7 @@ impl ResourceName {
         let promised = input.ends_with('/');
         if !rest.is_empty() || promised {
             for segment in rest.split('/') {
-                check_segment(input, segment)?;
+                check_segment(input, name.scope, segment)?;
                 name.segments.push(segment.to_owned());
             }
         }
@@ -142,7 +147,19 @@ impl ResourceName {
                 "a remote name needs a user: `/<user>/<name>`",
             ));
         }
+        name.check_whole(input)?;
         Ok(name)
+    }
+
+    /// The rules of the whole name: its length, and a remote name's owner (rh-wire's grammar).
+    fn check_whole(&self, input: &str) -> Result<()> {
+        let refused = |r: name::Refusal| Error::invalid_name(input, r.to_string());
+        if self.scope == Scope::Remote
+            && let Some(owner) = self.segments.first()
+        {
+            name::check_owner(owner).map_err(refused)?;
+        }
+        name::check_length(&self.segments).map_err(refused)
     }
 
     fn builtin(input: &str, rest: &str) -> Result<Self> {
@@ -152,7 +169,7 @@ impl ResourceName {
                 "builtin names have one segment, like `^rh-cpu`",
             ));
         }
-        check_segment(input, rest)?;
+        check_segment(input, Scope::Builtin, rest)?;
         Ok(Self {
             scope: Scope::Builtin,
             segments: vec![rest.to_owned()],
@@ -193,13 +210,15 @@ impl ResourceName {
         if self.scope == Scope::Builtin {
             return Err(Error::invalid_name(segment, "builtins have no children"));
         }
-        check_segment(segment, segment)?;
+        check_segment(segment, self.scope, segment)?;
         let mut segments = self.segments.clone();
         segments.push(segment.to_owned());
-        Ok(Self {
+        let joined = Self {
             scope: self.scope,
             segments,
-        })
+        };
+        joined.check_whole(&joined.to_string())?;
+        Ok(joined)
     }
 
     /// True if `self` is `other` or inside it.
@@ -208,17 +227,17 @@ impl ResourceName {
     }
 }
 
-fn check_segment(input: &str, segment: &str) -> Result<()> {
-    let reason = match segment {
-        "" => "it has an empty segment",
-        "." | ".." => "`.` and `..` are not allowed inside a name",
-        "config.json" => "`config.json` is the file a resource is stored in, not a name",
-        s if s.contains('\0') => "it contains NUL",
-        s if s.chars().any(char::is_control) => "it contains a control character",
-        s if s.contains('\\') => "it contains a backslash",
-        _ => return Ok(()),
-    };
-    Err(Error::invalid_name(input, reason))
+/// A segment by the grammar rh-server shares ([`rh_wire::name::check_segment`]); outside the remote scope,
+/// `config.json` is refused too, since it is the file a local or builtin resource is stored in.
+fn check_segment(input: &str, scope: Scope, segment: &str) -> Result<()> {
+    name::check_segment(segment).map_err(|r| Error::invalid_name(input, r.to_string()))?;
+    if scope != Scope::Remote && segment == "config.json" {
+        return Err(Error::invalid_name(
+            input,
+            "`config.json` is the file a resource is stored in, not a name",
+        ));
+    }
+    Ok(())
 }
 
 impl FromStr for ResourceName {
@@ -312,6 +331,29 @@ mod tests {
         bad("^", "empty segment");
         bad("~/x/config.json", "config.json");
         bad("~/a\\b", "backslash");
+        // rh-server's grammar (rh_wire::name), in every scope.
+        bad("/alice/a:b", "contains `:`");
+        bad("~/a:b", "contains `:`");
+        bad("~/ x", "whitespace");
+        bad("/alice/x ", "whitespace");
+        bad("/al ice/x", "not a valid username");
+        bad("/-alice", "not a valid username");
+        bad(&format!("~/{}", "s".repeat(256)), "longer than 255 bytes");
+        bad(
+            &format!("~/{}", vec!["s".repeat(250); 5].join("/")),
+            "longer than 1024 bytes",
+        );
+    }
+
+    #[test]
+    fn config_json_is_reserved_only_where_it_is_a_file() {
+        ok("/alice/p/config.json", "/alice/p/config.json");
+        bad("~/config.json", "config.json");
+        bad("^config.json", "config.json");
+        let remote: ResourceName = "/alice/p".parse().expect("valid");
+        assert!(remote.join("config.json").is_ok());
+        assert!(ResourceName::local_root().join("config.json").is_err());
+        assert!(remote.join("a:b").is_err());
     }
 
     #[test]

@@ -1,15 +1,11 @@
-//! Validated names: usernames, emails, resource addresses and their URI form.
+//! Validated names: usernames, emails, and resource addresses and their URI form (by rh-wire's grammar).
 
 use std::fmt;
 
 use rh_config::MAX_USERNAME;
+use rh_wire::name::{Address, NameError};
 
 use crate::{Error, Result};
-
-/// Longest resource address, in bytes.
-const MAX_ADDRESS: usize = 1024;
-/// Longest single address segment, in bytes.
-const MAX_SEGMENT: usize = 255;
 
 /// Checks a username with the grammar the CLI shares ([`rh_config::is_valid_username`]).
 pub fn validate_username(name: &str) -> Result<()> {
@@ -37,80 +33,46 @@ pub fn normalize_email(email: &str) -> Result<String> {
 }
 
 /// A remote resource address such as `/alice/proj/model`: at least two segments, the first being the owner.
+///
+/// The grammar is the one the client applies ([`rh_wire::name`]); this type turns its refusals into
+/// [`Error::Invalid`] (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceName {
-    segments: Vec<String>,
-}
+pub struct ResourceName(Address);
 
 impl ResourceName {
     /// Parses an address (`/alice/x`).
     pub fn from_address(address: &str) -> Result<Self> {
-        let Some(rest) = address.strip_prefix('/') else {
-            return Err(Error::Invalid(format!(
-                "invalid resource name {address:?}: it must start with '/<owner>/'"
-            )));
-        };
-        Self::from_segments(address, rest.split('/'))
+        Ok(Self(Address::from_address(address).map_err(invalid)?))
     }
 
     /// Parses a URI (`alice:x`): the address without its leading `/`, with `/` replaced by `:`.
     pub fn from_uri(uri: &str) -> Result<Self> {
-        Self::from_segments(uri, uri.split(':'))
-    }
-
-    fn from_segments<'a>(raw: &str, parts: impl Iterator<Item = &'a str>) -> Result<Self> {
-        let bad = |why: &str| Error::Invalid(format!("invalid resource name {raw:?}: {why}"));
-        if raw.len() > MAX_ADDRESS {
-            return Err(bad("it is too long"));
-        }
-        let segments: Vec<String> = parts.map(str::to_owned).collect();
-        if segments.len() < 2 {
-            return Err(bad("it needs an owner and a name, as in /<owner>/<name>"));
-        }
-        for s in &segments {
-            if s.is_empty() {
-                return Err(bad("it has an empty segment"));
-            }
-            if s == "." || s == ".." {
-                return Err(bad("'.' and '..' are not allowed"));
-            }
-            if s.len() > MAX_SEGMENT {
-                return Err(bad("a segment is too long"));
-            }
-            if s.chars().any(char::is_control) {
-                return Err(bad("control characters are not allowed"));
-            }
-            if s.contains([':', '/', '\\']) {
-                return Err(bad("':', '/' and '\\' are not allowed inside a segment"));
-            }
-            if s.trim() != s {
-                return Err(bad("a segment starts or ends with whitespace"));
-            }
-        }
-        validate_username(&segments[0])
-            .map_err(|_| bad("the first segment is not a valid username"))?;
-        Ok(Self { segments })
+        Ok(Self(Address::from_uri(uri).map_err(invalid)?))
     }
 
     /// The owner: the first segment.
     pub fn owner(&self) -> &str {
-        &self.segments[0]
+        self.0.owner()
     }
 
     /// `/alice/x`.
     pub fn address(&self) -> String {
-        format!("/{}", self.segments.join("/"))
+        self.0.address()
     }
 
     /// `alice:x`.
     pub fn uri(&self) -> String {
-        self.segments.join(":")
+        self.0.uri()
     }
+}
+
+fn invalid(e: NameError) -> Error {
+    Error::Invalid(e.to_string())
 }
 
 impl fmt::Display for ResourceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.address())
+        self.0.fmt(f)
     }
 }
 
@@ -147,6 +109,12 @@ mod tests {
         for bad in ["alice", "alice:..", "alice::x", "alice:x\u{7f}"] {
             assert!(ResourceName::from_uri(bad).is_err(), "{bad:?} accepted");
         }
+        let err = ResourceName::from_address("/alice/a:b").expect_err("colon");
+        assert!(
+            err.to_string()
+                .starts_with("invalid resource name `/alice/a:b`: it contains `:`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -628,12 +628,8 @@ fn remote_uri(name: &ResourceName, what: &str) -> Result<String> {
             what: format!("remote {what}"),
         });
     }
-    Ok(name
-        .segments()
-        .iter()
-        .map(|s| encode(s))
-        .collect::<Vec<_>>()
-        .join(":"))
+    let encoded: Vec<String> = name.segments().iter().map(|s| encode(s)).collect();
+    Ok(rh_wire::name::uri(&encoded))
 }
 
 /// Percent-encodes everything but unreserved characters (and `/`, harmless in a query value).

@@ -343,3 +343,91 @@ async fn history_diff_and_restore_follow_the_pages_and_a_restore_keeps_the_visib
         Err(Error::Revision { .. })
     ));
 }
+
+async fn raw_create(server: &TestServer, token: &str, address: &str) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/resource", server.url()))
+        .bearer_auth(token)
+        .json(&json!({"name": address, "resource_type": "blob"}))
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The client and rh-server apply one name grammar (`rh_wire::name`): a name the client accepts, rh-server
+/// stores under that very address; a name the client refuses, rh-server refuses too (400), so the client's
+/// refusal, before any request, is the server's own rule.
+#[tokio::test]
+async fn client_and_server_apply_one_name_grammar() {
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let rns = client(&server, &token);
+    // `/alice/a:b` is not `/alice/a/b`, although both have the uri `alice:a:b`.
+    let nested = ResourceRecord::new(name("/alice/a/b"), config(json!({"resource_type": "blob"})));
+    rns.save(&nested, false).await.expect("save /alice/a/b");
+    match "/alice/a:b".parse::<ResourceName>() {
+        Ok(colon) => assert!(
+            !rns.exists(&colon).await.expect("exists"),
+            "/alice/a:b was read as /alice/a/b"
+        ),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "invalid resource name `/alice/a:b`: it contains `:`, which separates the segments of a uri (`alice:a:b` is `/alice/a/b`)"
+        ),
+    }
+    let segment = |n: usize| "s".repeat(n);
+    let long_address = format!("/alice/{}", vec![segment(250); 5].join("/"));
+    let longest_address = format!(
+        "/alice/{}/{}",
+        vec![segment(250); 4].join("/"),
+        segment(1024 - 7 - 4 * 251)
+    );
+    assert_eq!(longest_address.len(), 1024);
+    for address in [
+        "/alice/a:b".to_owned(),
+        "/alice/ x".to_owned(),
+        "/alice/x ".to_owned(),
+        "/al ice/x".to_owned(),
+        "/-alice/x".to_owned(),
+        format!("/alice/{}", segment(256)),
+        long_address,
+        // Accepted on both sides.
+        "/alice/my proj".to_owned(),
+        "/alice/café".to_owned(),
+        "/alice/x.y-z_1@2+3".to_owned(),
+        "/alice/p/config.json".to_owned(),
+        format!("/alice/{}", segment(255)),
+        longest_address,
+    ] {
+        let parsed = address.parse::<ResourceName>();
+        let (status, body) = raw_create(&server, &token, &address).await;
+        match parsed {
+            Ok(n) => {
+                assert!(
+                    (200..300).contains(&status),
+                    "{address:?}: the client accepts it, rh-server answered {status} {body}"
+                );
+                assert_eq!(rns.load(&n).await.expect("load").name(), &n);
+                let listed = rns.list(&name("/alice"), true).await.expect("list");
+                assert!(
+                    listed.entries.iter().any(|e| e.name == n),
+                    "{address:?} not listed as itself: {listed:?}"
+                );
+            }
+            Err(e) => {
+                assert_eq!(
+                    status, 400,
+                    "{address:?}: the client refuses it ({e}), rh-server answered {status} {body}"
+                );
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&format!("invalid resource name `{address}`: ")),
+                    "{msg}"
+                );
+                assert!(!msg.contains('\n'), "{msg}");
+            }
+        }
+    }
+}
