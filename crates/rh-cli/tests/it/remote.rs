@@ -661,3 +661,57 @@ fn login_yes_downloads_the_config_and_uploads_nothing() {
     second.ok(["config", "download"]);
     assert_eq!(second.ok(["config", "get", "default_provider"]), "aws\n");
 }
+
+#[test]
+fn names_rh_server_refuses_are_refused_before_any_request() {
+    // Nothing listens: a request would fail as "cannot reach", so the name's own error shows none was sent.
+    let url = dead_url();
+    let offline = t();
+    std::fs::create_dir_all(offline.config_dir()).expect("dir");
+    let before = format!("token: x\nusername: alice\napi_server_url: {url}\n");
+    std::fs::write(offline.config_file(), &before).expect("write");
+    for (name, reason) in [
+        (
+            "/alice/a:b",
+            "it contains `:`, which separates the segments of a uri",
+        ),
+        ("a:b", "it contains `:`"),
+        ("@/p/ x", "a segment starts or ends with whitespace"),
+        ("/al ice/x", "the owner is not a valid username"),
+    ] {
+        for args in [vec!["resource", "show", name], vec!["resource", "rm", name]] {
+            let err = fail(&offline, &args);
+            assert!(
+                err.starts_with("error: invalid resource name `"),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(reason), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+    assert_eq!(config_text(&offline), before);
+
+    // Against a real server: a move to such a name changes neither side.
+    let server = TestServer::start();
+    let token = server.create_user("alice", None);
+    let t = t();
+    login(&t, &server, &token);
+    t.ok([
+        "resource",
+        "save",
+        "~/gpu",
+        "--from-json",
+        &cluster_file(&t, 30),
+    ]);
+    let err = fail(&t, &["resource", "mv", "~/gpu", "/alice/a:b"]);
+    assert!(
+        err.starts_with("error: invalid resource name `/alice/a:b`: it contains `:`"),
+        "{err}"
+    );
+    assert!(t.work_dir().join("rh/gpu/config.json").is_file());
+    let listed = t.ok(["resource", "ls", "/alice"]);
+    assert!(
+        !listed.contains("gpu") && !listed.contains("a:b"),
+        "{listed}"
+    );
+}
