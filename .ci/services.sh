@@ -254,7 +254,7 @@ start_postgres() {
 }
 stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 
-# ---------------- Credential tools (awscli, huggingface_hub; ssh-keygen and gh from apt if missing) ----------------
+# ---------------- Credential tools (awscli, huggingface_hub; ssh-keygen, gh and strace from apt if missing) ----------------
 # Not a server: installs the real tools the secrets tests check our files against and exports their paths.
 start_tools() {
   local v
@@ -264,7 +264,7 @@ start_tools() {
     _svc_log "pip install aiosmtpd failed"
   export RH_TEST_AWS=$v/bin/aws RH_TEST_PYTHON=$v/bin/python
   local pkg
-  for pkg in openssh-client:ssh-keygen gh:gh; do
+  for pkg in openssh-client:ssh-keygen gh:gh strace:strace; do
     if ! command -v "${pkg#*:}" >/dev/null 2>&1 && ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
       _svc_log "apt-get install ${pkg%%:*}"
       { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkg%%:*}" || { apt-get update -qq &&

@@ -6,6 +6,12 @@ pub enum Error {
     /// A database call failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A statement of SQLite's writer failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database cannot take the call now (e.g. SQLite's writer has stopped).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// The schema migrations could not be applied.
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use rh_config::{Env as _, EnvVars, OsEnv, RhPaths};
+use rh_server::store::Synchronous;
 use rh_server::vault::{VaultConfig, VaultProxy};
 use rh_server::{DatabaseTarget, Limits, Store};
 use secrecy::SecretString;
@@ -149,6 +150,11 @@ enum Command {
         /// on SQLite, and as soon as PostgreSQL notifies them (LISTEN/NOTIFY) on PostgreSQL.
         #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
         read_cache_ms: u16,
+        /// SQLite's durability (PRAGMA synchronous): `full` syncs the write-ahead log at every commit (one per
+        /// batch of writes), so an acknowledged write survives a power cut; `normal` syncs only at checkpoints,
+        /// so it survives a crash of rh-server but not of the machine. Ignored on PostgreSQL.
+        #[arg(long, value_name = "full|normal", default_value = "full", value_parser = parse_synchronous)]
+        sqlite_synchronous: Synchronous,
         /// Longest lifetime users may give a token they rotate in the dashboard, e.g. 90d; `never` lifts the cap
         /// (and offers "Never expires"). `user token --expires-in` (the administrator's) is not capped.
         #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_lifetime_cap)]
@@ -296,6 +302,10 @@ fn parse_lifetime_cap(text: &str) -> Result<LifetimeCap, String> {
         .map_err(|e| format!("{e} (or never)"))
 }
 
+fn parse_synchronous(text: &str) -> Result<Synchronous, String> {
+    text.parse().map_err(|e: rh_server::Error| e.to_string())
+}
+
 fn target(db: DbArgs) -> Result<DatabaseTarget> {
     if let Some(url) = db.database_url {
         return Ok(DatabaseTarget::Url(url));
@@ -308,8 +318,12 @@ fn target(db: DbArgs) -> Result<DatabaseTarget> {
 }
 
 async fn open(db: DbArgs) -> Result<Store> {
+    open_with(db, Synchronous::default()).await
+}
+
+async fn open_with(db: DbArgs, synchronous: Synchronous) -> Result<Store> {
     let target = target(db)?;
-    let store = Store::open(&target)
+    let store = Store::open_with(&target, synchronous)
         .await
         .with_context(|| format!("cannot open the database ({target})"))?;
     let applied = store.migrate().await?;
@@ -327,6 +341,7 @@ async fn run(cli: Cli) -> Result<()> {
             security,
             conn,
             read_cache_ms,
+            sqlite_synchronous,
             max_token_lifetime,
             db,
             vault,
@@ -352,7 +367,7 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let mailer = mailer(smtp)?;
-            let store = open(db)
+            let store = open_with(db, sqlite_synchronous)
                 .await?
                 .with_read_cache(std::time::Duration::from_millis(read_cache_ms.into()));
             let listener = rh_server::bind(bind).await?;

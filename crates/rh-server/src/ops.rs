@@ -198,13 +198,16 @@ pub(crate) async fn create(store: &Store, caller: &User, p: &Payload) -> Result<
 /// the new version.
 pub(crate) async fn update(store: &Store, caller: &User, p: &Payload) -> Result<i64> {
     let name = &p.name;
+    // The decision runs where the store runs the write (SQLite's writer thread): it owns what it reads.
+    let (who, p) = (caller.clone(), p.clone());
     let updated = store
         .update_locked(
             &name.uri(),
             &caller.username,
             &audit(caller, AuditAction::ResourceUpdate, name),
-            |res, grant| {
-                match access(caller, res, grant) {
+            move |res, grant| {
+                let name = &p.name;
+                match access(&who, res, grant) {
                     Access::None => return Err(OpError::NotFound(name.clone())),
                     Access::Read => return Err(OpError::ReadOnly(name.clone())),
                     Access::Write => {}
@@ -213,9 +216,9 @@ pub(crate) async fn update(store: &Store, caller: &User, p: &Payload) -> Result<
                     return Err(OpError::Unchanged(name.clone()));
                 }
                 Ok(Change {
-                    resource_type: p.resource_type.clone(),
+                    resource_type: p.resource_type,
                     visibility: p.visibility.unwrap_or(res.visibility),
-                    config: p.config.clone(),
+                    config: p.config,
                 })
             },
         )
@@ -392,10 +395,11 @@ async fn apply_visibility(
     visibility: Visibility,
 ) -> Result<()> {
     let audit = audit(caller, AuditAction::ResourceVisibility, name).detail(visibility.as_str());
+    let (who, n) = (caller.clone(), name.clone());
     let updated = store
-        .update_locked(&name.uri(), &caller.username, &audit, |res, grant| {
-            if access(caller, res, grant) < Access::Write {
-                return Err(OpError::ReadOnly(name.clone()));
+        .update_locked(&name.uri(), &caller.username, &audit, move |res, grant| {
+            if access(&who, res, grant) < Access::Write {
+                return Err(OpError::ReadOnly(n));
             }
             let mut config = res.config.clone();
             if let Value::Object(map) = &mut config {
@@ -648,15 +652,16 @@ pub(crate) async fn restore(
     }
     let audit = audit(caller, AuditAction::ResourceUpdate, name)
         .detail(format!("restored version {version}"));
+    let (who, n) = (caller.clone(), name.clone());
     let updated = store
-        .update_locked(&name.uri(), &caller.username, &audit, |res, grant| {
-            if access(caller, res, grant) < Access::Write {
-                return Err(OpError::ReadOnly(name.clone()));
+        .update_locked(&name.uri(), &caller.username, &audit, move |res, grant| {
+            if access(&who, res, grant) < Access::Write {
+                return Err(OpError::ReadOnly(n));
             }
             Ok(Change {
                 resource_type: resource_type(&config).map(str::to_owned),
                 visibility,
-                config: config.clone(),
+                config,
             })
         })
         .await?;

@@ -239,6 +239,20 @@ impl From<crate::Error> for ApiError {
                     "the database is unavailable; try again shortly",
                 )
             }
+            e @ crate::Error::Unavailable(_) => {
+                tracing::warn!("{e}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again shortly",
+                )
+            }
+            crate::Error::Sqlite(e) if crate::store::is_busy(&e) => {
+                tracing::warn!("database busy: {e}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again shortly",
+                )
+            }
             other => {
                 // Internal details (SQL, paths) stay in the server log.
                 tracing::error!("request failed: {other}");

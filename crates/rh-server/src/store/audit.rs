@@ -48,6 +48,12 @@ pub async fn record(
     let mut audit = Audit::new(actor, action, target);
     audit.detail = detail.map(str::to_owned);
     let written = async {
+        if let Some(w) = store.sqlite_writer() {
+            let audit = audit.clone();
+            return w
+                .write(move |c| super::sqlite_write::record(c, &audit))
+                .await;
+        }
         let mut w = store.begin_write().await?;
         audit.write(&mut w.tx).await?;
         w.tx.commit().await?;

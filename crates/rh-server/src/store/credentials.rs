@@ -4,7 +4,7 @@
 
 use sqlx::Row as _;
 
-use super::{Store, now};
+use super::{Store, now, sqlite_write as sw};
 use crate::audit::Audit;
 use crate::{Error, Result, token};
 
@@ -18,6 +18,15 @@ pub async fn set_token(
     expires_at: Option<&str>,
     audit: &Audit,
 ) -> Result<()> {
+    if let Some(w) = store.sqlite_writer() {
+        let (username, hash) = (username.to_owned(), token_hash.to_owned());
+        let (expires_at, audit) = (expires_at.map(str::to_owned), audit.clone());
+        return w
+            .write(move |c| {
+                sw::replace_token(c, &username, &hash, expires_at.as_deref(), None, &audit)
+            })
+            .await;
+    }
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
         "UPDATE users SET token_hash = $1, token_expires_at = $2, token_revoked_at = NULL \
@@ -54,6 +63,17 @@ pub(crate) async fn rotate_in_session(
     session_id_hash: &str,
     audit: &Audit,
 ) -> Result<Option<String>> {
+    if let Some(w) = store.sqlite_writer() {
+        let r = sw::Rotation {
+            username: username.to_owned(),
+            current_hash: token::hash(current_token),
+            new_hash: new_hash.to_owned(),
+            expires_at: expires_at.map(str::to_owned),
+            session_id_hash: session_id_hash.to_owned(),
+        };
+        let audit = audit.clone();
+        return w.write(move |c| sw::rotate_in_session(c, &r, &audit)).await;
+    }
     let mut w = store.begin_write().await?;
     let row = sqlx::query("SELECT token_hash FROM users WHERE username = $1")
         .bind(username)
@@ -113,6 +133,12 @@ pub(crate) async fn rotate_in_session(
 /// stay. A new token can be issued with `rh-server user token`.
 pub async fn revoke(store: &Store, username: &str, audit: &Audit) -> Result<()> {
     let unusable = format!("revoked:{}", token::random_id()?);
+    if let Some(w) = store.sqlite_writer() {
+        let (username, audit) = (username.to_owned(), audit.clone());
+        return w
+            .write(move |c| sw::replace_token(c, &username, &unusable, None, Some(&now()), &audit))
+            .await;
+    }
     let mut w = store.begin_write().await?;
     let done = sqlx::query(
         "UPDATE users SET token_hash = $1, token_expires_at = NULL, token_revoked_at = $2 \

@@ -25,9 +25,15 @@ pub(crate) mod listing;
 pub(crate) mod outbox;
 pub mod read_cache;
 pub(crate) mod sessions;
+mod sqlite_write;
+mod writer;
 
 use self::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
 use self::read_cache::ReadCache;
+use self::sqlite_write as sw;
+pub use self::writer::Synchronous;
+use self::writer::Writer;
+pub(crate) use self::writer::is_busy;
 use crate::audit::Audit;
 pub use crate::model::{AccessLevel, Visibility};
 use crate::{Error, Result, token};
@@ -226,6 +232,8 @@ pub struct Store {
     // The PostgreSQL URL, for the change listener of the read cache.
     url: Option<String>,
     outbox_ready: Arc<tokio::sync::Notify>,
+    // SQLite (a file): the one writer, which runs every write (`writer`); `None` for in-memory SQLite.
+    writer: Option<Writer>,
 }
 
 impl fmt::Debug for Store {
@@ -349,6 +357,11 @@ fn migrator() -> Migrator {
 impl Store {
     /// Connects (creating the SQLite file and its directory if needed). Does not migrate: call [`Store::migrate`].
     pub async fn open(target: &DatabaseTarget) -> Result<Self> {
+        Self::open_with(target, Synchronous::default()).await
+    }
+
+    /// [`Store::open`] with SQLite's durability setting (`PRAGMA synchronous`; ignored on PostgreSQL).
+    pub async fn open_with(target: &DatabaseTarget, synchronous: Synchronous) -> Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let (url, backend) = match target {
@@ -394,10 +407,10 @@ impl Store {
             Backend::Sqlite => {
                 options
                     .max_connections(8)
-                    .after_connect(|conn, _meta| {
+                    .after_connect(move |conn, _meta| {
                         Box::pin(async move {
-                            // WAL makes `synchronous = NORMAL` safe against application crashes.
-                            sqlx::query("PRAGMA synchronous = NORMAL")
+                            // The pool writes only migrations; the writer thread sets the same.
+                            sqlx::query(&format!("PRAGMA synchronous = {}", synchronous.as_str()))
                                 .execute(&mut *conn)
                                 .await?;
                             Ok(())
@@ -422,11 +435,19 @@ impl Store {
                 }
             }
         }
+        let generation = Arc::new(AtomicU64::new(0));
+        let writer = match (backend, sqlite_file_of(&url)) {
+            (Backend::Sqlite, Some(file)) => {
+                Some(Writer::start(&file, synchronous, Arc::clone(&generation))?)
+            }
+            _ => None,
+        };
         Ok(Self {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
-            generation: Arc::new(AtomicU64::new(0)),
+            generation,
+            writer,
             read_cache: None,
             hot: hot_read(&url, backend).map(Arc::new),
             url: (backend == Backend::Postgres).then_some(url),
@@ -486,9 +507,18 @@ impl Store {
             .map_or(0, |rows| rows.len())
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pool, waiting for connections to be returned, and stops SQLite's writer after the writes
+    /// queued so far.
     pub async fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.stop().await;
+        }
         self.pool.close().await;
+    }
+
+    /// SQLite's writer, when this store has one (a SQLite file): every SQLite write goes through it.
+    pub(crate) fn sqlite_writer(&self) -> Option<&Writer> {
+        self.writer.as_ref()
     }
 
     /// The connection pool, for the queries of the submodules.
@@ -531,6 +561,16 @@ impl Store {
         expires_at: Option<&str>,
         audit: &Audit,
     ) -> Result<Vec<(String, AccessLevel)>> {
+        if let Some(w) = self.sqlite_writer() {
+            let u = sw::NewUser {
+                username: username.to_owned(),
+                email: email.map(str::to_owned),
+                token_hash: token_hash.to_owned(),
+                expires_at: expires_at.map(str::to_owned),
+            };
+            let audit = audit.clone();
+            return w.write(move |c| sw::create_user(c, &u, &audit)).await;
+        }
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT username FROM users WHERE username = $1")
             .bind(username)
@@ -641,6 +681,13 @@ impl Store {
         config: &Value,
         audit: &Audit,
     ) -> Result<()> {
+        if let Some(w) = self.sqlite_writer() {
+            let (username, config, audit) =
+                (username.to_owned(), config.to_string(), audit.clone());
+            return w
+                .write(move |c| sw::set_user_config(c, &username, &config, &audit))
+                .await;
+        }
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
             .bind(config.to_string())
@@ -747,6 +794,20 @@ impl Store {
         author: &str,
         audit: &Audit,
     ) -> Result<bool> {
+        if let Some(w) = self.sqlite_writer() {
+            let r = sw::NewResource {
+                id: token::random_id()?,
+                uri: uri.to_owned(),
+                name: name.to_owned(),
+                owner: owner.to_owned(),
+                resource_type: resource_type.map(str::to_owned),
+                visibility,
+                config: config.to_string(),
+                author: author.to_owned(),
+            };
+            let audit = audit.clone();
+            return w.write(move |c| sw::create_resource(c, &r, &audit)).await;
+        }
         let id = token::random_id()?;
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
@@ -802,13 +863,19 @@ impl Store {
     /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
     /// one resource queue instead of failing. A change from private to unlisted or public makes the new
     /// version the first one everyone may see in the history; a change to private ends that.
-    pub async fn update_locked<E: From<Error>>(
+    pub async fn update_locked<E: From<Error> + Send + 'static>(
         &self,
         uri: &str,
         username: &str,
         audit: &Audit,
-        decide: impl FnOnce(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
+        decide: impl FnOnce(&StoredResource, Option<AccessLevel>) -> Result<Change, E> + Send + 'static,
     ) -> Result<Option<i64>, E> {
+        if let Some(w) = self.sqlite_writer() {
+            let (uri, username, audit) = (uri.to_owned(), username.to_owned(), audit.clone());
+            return w
+                .write(move |c| sw::update(c, &uri, &username, &audit, decide))
+                .await;
+        }
         let db = |e: sqlx::Error| E::from(Error::from(e));
         let mut w = self.begin_write().await.map_err(E::from)?;
         // SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL locks the row.
@@ -862,6 +929,12 @@ impl Store {
     /// Deletes a resource with its grants and invitations, recording the deletion in its history, with
     /// `audit`'s row. `false` if it did not exist.
     pub async fn delete_resource(&self, uri: &str, author: &str, audit: &Audit) -> Result<bool> {
+        if let Some(w) = self.sqlite_writer() {
+            let (uri, author, audit) = (uri.to_owned(), author.to_owned(), audit.clone());
+            return w
+                .write(move |c| sw::delete_resource(c, &uri, &author, &audit))
+                .await;
+        }
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
             "DELETE FROM resources WHERE uri = $1 RETURNING version, config, resource_id",
@@ -1063,6 +1136,10 @@ impl Store {
     /// Removes the history at `uri`, of every incarnation, except the entry of the current version of the
     /// resource there (if it exists), with `audit`'s row. Returns how many entries were removed.
     pub async fn purge_history(&self, uri: &str, audit: &Audit) -> Result<u64> {
+        if let Some(w) = self.sqlite_writer() {
+            let (uri, audit) = (uri.to_owned(), audit.clone());
+            return w.write(move |c| sw::purge_history(c, &uri, &audit)).await;
+        }
         let mut w = self.begin_write().await?;
         let current: Option<(i64, String)> =
             sqlx::query("SELECT version, resource_id FROM resources WHERE uri = $1")
@@ -1110,6 +1187,22 @@ impl Store {
         notifications: &[Notification],
         audit: &Audit,
     ) -> Result<Granted> {
+        if let Some(w) = self.sqlite_writer() {
+            let g = sw::NewGrants {
+                uri: uri.to_owned(),
+                grantees: grantees.to_vec(),
+                level,
+                by: by.to_owned(),
+                notifications: notifications.to_vec(),
+            };
+            let audit = audit.clone();
+            let granted = w.write(move |c| sw::grant(c, &g, &audit)).await?;
+            if granted == Granted::Done && !notifications.is_empty() {
+                // Wakes this process's mail sender (if any) now rather than at its next poll.
+                self.outbox_ready.notify_one();
+            }
+            return Ok(granted);
+        }
         let mut w = self.begin_write().await?;
         let now = now();
         let invites = grantees
@@ -1189,6 +1282,13 @@ impl Store {
         grantees: Option<&[Grantee]>,
         audit: &Audit,
     ) -> Result<Vec<Grantee>> {
+        if let Some(w) = self.sqlite_writer() {
+            let (uri, grantees, audit) =
+                (uri.to_owned(), grantees.map(<[_]>::to_vec), audit.clone());
+            return w
+                .write(move |c| sw::revoke(c, &uri, grantees.as_deref(), &audit))
+                .await;
+        }
         let mut w = self.begin_write().await?;
         let mut removed = Vec::new();
         match grantees {

@@ -3,7 +3,7 @@
 
 use sqlx::Row as _;
 
-use super::Store;
+use super::{Store, sqlite_write as sw};
 use crate::Result;
 
 /// A notification due to be sent.
@@ -51,6 +51,12 @@ pub(crate) async fn due(
 /// Takes the lease of row `id` until `until`, unless it was sent or another sender leased it after `now`;
 /// `false` when this sender must skip it.
 pub(crate) async fn lease(store: &Store, id: &str, until: &str, now: &str) -> Result<bool> {
+    if let Some(w) = store.sqlite_writer() {
+        let (id, until, now) = (id.to_owned(), until.to_owned(), now.to_owned());
+        return w
+            .write(move |c| sw::outbox_lease(c, &id, &until, &now))
+            .await;
+    }
     let taken = sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL \
          AND (next_attempt_at IS NULL OR next_attempt_at <= $3)",
@@ -65,6 +71,12 @@ pub(crate) async fn lease(store: &Store, id: &str, until: &str, now: &str) -> Re
 
 /// Marks row `id` sent at `at`, after `attempts` tries.
 pub(crate) async fn mark_sent(store: &Store, id: &str, at: &str, attempts: i64) -> Result<()> {
+    if let Some(w) = store.sqlite_writer() {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        return w
+            .write(move |c| sw::outbox_sent(c, &id, &at, attempts))
+            .await;
+    }
     sqlx::query(
         "UPDATE outbox SET sent_at = $1, attempts = $2, last_error = NULL, next_attempt_at = NULL \
          WHERE id = $3",
@@ -85,6 +97,12 @@ pub(crate) async fn mark_failed(
     error: &str,
     retry_at: &str,
 ) -> Result<()> {
+    if let Some(w) = store.sqlite_writer() {
+        let (id, error, retry_at) = (id.to_owned(), error.to_owned(), retry_at.to_owned());
+        return w
+            .write(move |c| sw::outbox_failed(c, &id, attempts, &error, &retry_at))
+            .await;
+    }
     sqlx::query(
         "UPDATE outbox SET attempts = $1, last_error = $2, next_attempt_at = $3 WHERE id = $4",
     )

@@ -2,7 +2,7 @@
 
 use sqlx::Row as _;
 
-use super::{Store, User, now};
+use super::{Store, User, now, sqlite_write as sw};
 use crate::{Result, token};
 
 /// How long a sign-in lasts.
@@ -21,6 +21,14 @@ pub(crate) async fn create_session(
     username: &str,
     token_hash: &str,
 ) -> Result<Option<String>> {
+    if let Some(w) = store.sqlite_writer() {
+        let (id_hash, username, hash) =
+            (token::hash(id), username.to_owned(), token_hash.to_owned());
+        let expires = later(SESSION_DAYS);
+        return w
+            .write(move |c| sw::create_session(c, &id_hash, &username, &hash, expires))
+            .await;
+    }
     let mut w = store.begin_write().await?;
     let now = now();
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -81,6 +89,10 @@ pub(crate) async fn session_user(store: &Store, id: &str) -> Result<Option<User>
 
 /// Ends session `id`.
 pub(crate) async fn delete_session(store: &Store, id: &str) -> Result<()> {
+    if let Some(w) = store.sqlite_writer() {
+        let id_hash = token::hash(id);
+        return w.write(move |c| sw::delete_session(c, &id_hash)).await;
+    }
     let mut w = store.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(token::hash(id))

@@ -14,19 +14,30 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::driver::{self, User};
-use crate::harness::{BIN, Server, TestDb, assert_error, backends, isolate, payload};
+use crate::harness::{BIN, Kind, Server, TestDb, assert_error, backends, isolate, payload};
 use crate::load::{config, users};
 
 /// Clients keep writing until the server dies: every acknowledged write is there after a restart on the same
-/// data (or the write that was in flight), deletes stay deleted, acknowledged shares still hold.
+/// data (or the write that was in flight), deletes stay deleted, acknowledged shares still hold. On SQLite once
+/// per `--sqlite-synchronous` mode (the batched writer acknowledges after its COMMIT in both).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_mid_load() {
-    for kind in backends() {
+    let mut runs: Vec<(Kind, &[&str])> = vec![
+        (Kind::Sqlite, &["--sqlite-synchronous", "full"]),
+        (Kind::Sqlite, &["--sqlite-synchronous", "normal"]),
+    ];
+    runs.extend(
+        backends()
+            .into_iter()
+            .filter(|k| *k == Kind::Postgres)
+            .map(|k| (k, &[][..])),
+    );
+    for (kind, flags) in runs {
         let db = TestDb::new(kind).await;
         let users = users(&db, &["ann", "ben", "cat"]);
         let mut keys = Vec::new();
         let mut acked = 0;
-        let mut server = db.serve();
+        let mut server = db.serve_with(flags);
         for round in 0..3 {
             let mut cfg = config(&server.url, &users, 12, 60, &format!("kill{round}"));
             cfg.stop_on_transport_error = true;
@@ -43,7 +54,7 @@ async fn acknowledged_writes_survive_sigkill_mid_load() {
             acked += r.acked_writes();
             keys.extend(r.keys);
             // Restart on the same data: it must start without repair and show every acknowledged write.
-            server = db.serve();
+            server = db.serve_with(flags);
             let v = driver::verify(&server.url, &users, &keys).await;
             assert!(
                 v.errors.is_empty(),
@@ -51,7 +62,7 @@ async fn acknowledged_writes_survive_sigkill_mid_load() {
                 v.errors
             );
             eprintln!(
-                "{kind:?} kill {round}: {acked} acknowledged writes so far, {} keys read back ({} written), \
+                "{kind:?} {flags:?} kill {round}: {acked} acknowledged writes so far, {} keys read back ({} written), \
                  {} in-flight writes found applied",
                 v.keys, v.written_keys, v.pending_applied
             );

@@ -27,3 +27,4 @@ mod security;
 mod sessions;
 mod sharing;
 mod user_config;
+mod writer;

@@ -1,0 +1,330 @@
+//! SQLite's one writer: group commit on a dedicated thread.
+//!
+//! Every SQLite write of the process (accounts, tokens, sessions, resources, history, grants, invitations,
+//! outbox, audit rows, purges) is a closure sent here ([`Writer::write`]); the bodies are in
+//! [`super::sqlite_write`]. The thread owns the only read-write `rusqlite` connection, its statements prepared
+//! once and cached, and runs every write queued since the last batch in ONE transaction:
+//!
+//! ```text
+//! generation += 1; BEGIN IMMEDIATE
+//!   SAVEPOINT w; write 1; RELEASE w          (a failed write: ROLLBACK TO w; RELEASE w — only itself undone)
+//!   SAVEPOINT w; write 2; RELEASE w
+//!   …
+//! COMMIT; generation += 1; then every write's result is sent back
+//! ```
+//!
+//! Invariants:
+//! - **One writer.** Nothing else in the process writes to SQLite (reads use the pool and the hot read; the
+//!   migrations run through the pool before anything is served).
+//! - **Ack after commit.** A write's result, success or error, is sent only after its batch's `COMMIT`
+//!   returned: an error seen by a write may come from a neighbour's uncommitted row, so it too waits. If
+//!   `BEGIN` or `COMMIT` fails, every write of the batch gets that error and nothing of the batch is stored.
+//! - **A savepoint per write**, so a write's failure (an error, a unique violation, an access check refusing)
+//!   rolls back only its own statements; its audit row is inside the same savepoint, so it commits with the
+//!   change or not at all.
+//! - **Read-cache freshness**: the generation counter of [`super::read_cache`] is bumped before `BEGIN` and
+//!   again after `COMMIT`, before any result is sent, so no lookup read during the batch is served from the
+//!   cache once a write of the batch is acknowledged.
+//!
+//! Durability is `PRAGMA synchronous` of the writer's connection ([`Synchronous`]): in WAL mode `FULL`
+//! fsyncs the WAL at every commit, i.e. once per batch; `NORMAL` only at checkpoints.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+/// Most writes in one transaction; more wait for the next batch.
+const MAX_BATCH: usize = 512;
+
+/// How long a batch waits for the database lock another process (`rh-server user token`) holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `PRAGMA synchronous` of the SQLite connections (`serve --sqlite-synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// fsync the WAL at every commit: a committed (acknowledged) write survives a power cut.
+    #[default]
+    Full,
+    /// fsync only at checkpoints: a committed write survives a crash of the process, not of the machine.
+    Normal,
+}
+
+impl Synchronous {
+    /// The pragma's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+        }
+    }
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err(Error::Invalid(format!(
+                "unknown SQLite synchronous mode {s:?} (use full or normal)"
+            ))),
+        }
+    }
+}
+
+/// One queued write: run inside its savepoint, then told how its batch ended.
+trait Work: Send {
+    /// Runs the write; `true` to keep its statements, `false` to roll them back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Sends the result: the write's own after a commit, or `failed` (the batch's error) instead.
+    fn reply(self: Box<Self>, failed: Option<&rusqlite::Error>);
+}
+
+struct Pending<F, T, E> {
+    body: Option<F>,
+    out: Option<Result<T, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> Work for Pending<F, T, E>
+where
+    F: FnOnce(&Connection) -> Result<T, E> + Send,
+    T: Send,
+    E: From<Error> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(body) = self.body.take() else {
+            return false;
+        };
+        // A panic in a write (e.g. in an update's decision) fails that write only, not the writer.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| body(conn))) {
+            Ok(out) => {
+                let keep = out.is_ok();
+                self.out = Some(out);
+                keep
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn reply(self: Box<Self>, failed: Option<&rusqlite::Error>) {
+        let out = match (failed, self.out) {
+            (Some(e), _) => Err(E::from(Error::Sqlite(copy_error(e)))),
+            (None, Some(out)) => out,
+            (None, None) => Err(E::from(Error::Invalid(
+                "the write failed unexpectedly (see the server log)".to_owned(),
+            ))),
+        };
+        // The caller may have gone (client disconnected): the write stands, as any in-flight one.
+        let _ = self.reply.send(out);
+    }
+}
+
+enum Msg {
+    Work(Box<dyn Work>),
+    /// Finish what is queued, close the connection, then answer.
+    Stop(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The handle of the writer thread; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Msg>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    /// Opens the read-write connection to `path` and starts the thread. `generation` is the read cache's.
+    pub(crate) fn start(
+        path: &Path,
+        synchronous: Synchronous,
+        generation: Arc<AtomicU64>,
+    ) -> Result<Self> {
+        let conn = open(path, synchronous)?;
+        let (queue, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("rh-sqlite-writer".to_owned())
+            .spawn(move || run(&conn, &rx, &generation))
+            .map_err(|source| Error::Io {
+                context: "cannot start the SQLite writer thread".to_owned(),
+                source,
+            })?;
+        Ok(Self { queue })
+    }
+
+    /// Queues `body` and waits for its result, sent once its batch has committed.
+    pub(crate) async fn write<T, E, F>(&self, body: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let work = Pending {
+            body: Some(body),
+            out: None,
+            reply,
+        };
+        if self.queue.send(Msg::Work(Box::new(work))).is_err() {
+            return Err(E::from(stopped()));
+        }
+        answer.await.unwrap_or_else(|_| Err(E::from(stopped())))
+    }
+
+    /// Lets the queued writes finish, then closes the connection (later writes fail).
+    pub(crate) async fn stop(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.queue.send(Msg::Stop(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+fn stopped() -> Error {
+    Error::Unavailable("the SQLite writer has stopped".to_owned())
+}
+
+fn open(path: &Path, synchronous: Synchronous) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Stored in the file; the pool sets it too. Then this connection's durability.
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+        synchronous.as_str()
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The thread: batches until every handle is gone or [`Msg::Stop`] arrives.
+fn run(conn: &Connection, rx: &mpsc::Receiver<Msg>, generation: &AtomicU64) {
+    let mut carried: VecDeque<Box<dyn Work>> = VecDeque::new();
+    let mut stop = None;
+    loop {
+        if carried.is_empty() && stop.is_none() {
+            match rx.recv() {
+                Ok(Msg::Work(w)) => carried.push_back(w),
+                Ok(Msg::Stop(s)) => stop = Some(s),
+                Err(_) => return,
+            }
+        }
+        while stop.is_none() && carried.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Work(w)) => carried.push_back(w),
+                Ok(Msg::Stop(s)) => stop = Some(s),
+                Err(_) => break,
+            }
+        }
+        if !carried.is_empty() {
+            batch(conn, &mut carried, generation);
+        }
+        if carried.is_empty()
+            && let Some(s) = stop.take()
+        {
+            let _ = s.send(());
+            return;
+        }
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Runs the writes of `queue` in one transaction and replies to each; writes left in `queue` (when SQLite
+/// ended the transaction under one of them) go into the next batch.
+fn batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Work>>, generation: &AtomicU64) {
+    generation.fetch_add(1, Ordering::AcqRel);
+    let mut ran: Vec<Box<dyn Work>> = Vec::with_capacity(queue.len());
+    let failure = (|| -> rusqlite::Result<()> {
+        exec(conn, "BEGIN IMMEDIATE")?;
+        while let Some(mut w) = queue.pop_front() {
+            exec(conn, "SAVEPOINT w")?;
+            let keep = w.run(conn);
+            ran.push(w);
+            if conn.is_autocommit() {
+                // SQLite rolled the whole transaction back (disk full, I/O error): the batch so far is lost.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("the write transaction was rolled back by SQLite".to_owned()),
+                ));
+            }
+            if !keep {
+                exec(conn, "ROLLBACK TO w")?;
+            }
+            exec(conn, "RELEASE w")?;
+        }
+        exec(conn, "COMMIT")
+    })();
+    if let Err(e) = &failure {
+        tracing::error!("SQLite write batch of {} failed: {e}", ran.len());
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+    generation.fetch_add(1, Ordering::AcqRel);
+    let failed = failure.as_ref().err();
+    // `BEGIN` itself failed (another process held the lock past the busy timeout): nothing ran, and the
+    // queued writes would fail alike; they get the error rather than a retry loop.
+    let rest = if failed.is_some() && ran.is_empty() {
+        queue.drain(..).collect()
+    } else {
+        Vec::new()
+    };
+    for w in ran.into_iter().chain(rest) {
+        w.reply(failed);
+    }
+}
+
+/// The same error again, for each write of a failed batch (rusqlite's error is not `Clone`).
+fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
+}
+
+/// Whether a rusqlite error is a UNIQUE or PRIMARY KEY violation.
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// Whether the database is busy or locked (another process holds it past the busy timeout).
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
