@@ -23,6 +23,7 @@ pub mod credentials;
 mod hot_read;
 pub(crate) mod listing;
 pub(crate) mod outbox;
+mod pg_write;
 pub mod read_cache;
 pub(crate) mod sessions;
 
@@ -641,6 +642,9 @@ impl Store {
         config: &Value,
         audit: &Audit,
     ) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            return self.pg_set_user_config(username, config, audit).await;
+        }
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
             .bind(config.to_string())
@@ -747,6 +751,20 @@ impl Store {
         author: &str,
         audit: &Audit,
     ) -> Result<bool> {
+        if self.backend == Backend::Postgres {
+            return self
+                .pg_create_resource(
+                    uri,
+                    name,
+                    owner,
+                    resource_type,
+                    visibility,
+                    config,
+                    author,
+                    audit,
+                )
+                .await;
+        }
         let id = token::random_id()?;
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
@@ -801,14 +819,18 @@ impl Store {
     /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry and
     /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
     /// one resource queue instead of failing. A change from private to unlisted or public makes the new
-    /// version the first one everyone may see in the history; a change to private ends that.
+    /// version the first one everyone may see in the history; a change to private ends that. On PostgreSQL
+    /// the read is optimistic and `decide` runs again after a lost race (see [`pg_write`]).
     pub async fn update_locked<E: From<Error>>(
         &self,
         uri: &str,
         username: &str,
         audit: &Audit,
-        decide: impl FnOnce(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
+        decide: impl Fn(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
     ) -> Result<Option<i64>, E> {
+        if self.backend == Backend::Postgres {
+            return self.pg_update(uri, username, audit, decide).await;
+        }
         let db = |e: sqlx::Error| E::from(Error::from(e));
         let mut w = self.begin_write().await.map_err(E::from)?;
         // SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL locks the row.
@@ -862,6 +884,9 @@ impl Store {
     /// Deletes a resource with its grants and invitations, recording the deletion in its history, with
     /// `audit`'s row. `false` if it did not exist.
     pub async fn delete_resource(&self, uri: &str, author: &str, audit: &Audit) -> Result<bool> {
+        if self.backend == Backend::Postgres {
+            return self.pg_delete_resource(uri, author, audit).await;
+        }
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
             "DELETE FROM resources WHERE uri = $1 RETURNING version, config, resource_id",
@@ -1063,6 +1088,9 @@ impl Store {
     /// Removes the history at `uri`, of every incarnation, except the entry of the current version of the
     /// resource there (if it exists), with `audit`'s row. Returns how many entries were removed.
     pub async fn purge_history(&self, uri: &str, audit: &Audit) -> Result<u64> {
+        if self.backend == Backend::Postgres {
+            return self.pg_purge_history(uri, audit).await;
+        }
         let mut w = self.begin_write().await?;
         let current: Option<(i64, String)> =
             sqlx::query("SELECT version, resource_id FROM resources WHERE uri = $1")
