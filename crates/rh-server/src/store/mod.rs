@@ -1138,6 +1138,11 @@ impl Store {
         notifications: &[Notification],
         audit: &Audit,
     ) -> Result<Granted> {
+        if self.backend == Backend::Postgres {
+            return self
+                .pg_grant(uri, grantees, level, by, notifications, audit)
+                .await;
+        }
         let mut w = self.begin_write().await?;
         let now = now();
         let invites = grantees
@@ -1217,6 +1222,9 @@ impl Store {
         grantees: Option<&[Grantee]>,
         audit: &Audit,
     ) -> Result<Vec<Grantee>> {
+        if self.backend == Backend::Postgres {
+            return self.pg_revoke(uri, grantees, audit).await;
+        }
         let mut w = self.begin_write().await?;
         let mut removed = Vec::new();
         match grantees {

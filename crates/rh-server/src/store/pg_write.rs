@@ -18,8 +18,8 @@ use sqlx::query::Query;
 use sqlx::{Any, Row as _};
 
 use super::{
-    AccessLevel, Bump, Change, RESOURCE_FOR, Store, StoredResource, Visibility, now,
-    resource_from_row,
+    AccessLevel, Bump, Change, Granted, Grantee, Notification, RESOURCE_FOR, Store, StoredResource,
+    Visibility, now, resource_from_row,
 };
 use crate::audit::Audit;
 use crate::{Error, Result, token};
@@ -117,6 +117,61 @@ static PURGE: LazyLock<String> = LazyLock::new(|| {
      SELECT $2, $3, $4, $5, $6, n.n || ' entries', $7 FROM n) \
      SELECT n FROM n"
         .to_owned()
+});
+
+/// Grants and invitations (`$5`: the JSON `[users, emails, notifications]`, each notification
+/// `[id, recipient, subject, body]`), the notifications and the audit row; nothing when `$7` mails or `$8`
+/// invitations would take `$2` over `$9` in the hour since `$6`. Returns whether it was over, and whether the
+/// resource exists.
+static GRANT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH over AS (SELECT ($7 > 0 AND (SELECT COUNT(*) FROM outbox WHERE queued_by = $2 AND created_at > $6) \
+         + $7 > $9) OR ($8 > 0 AND (SELECT COUNT(*) FROM invitations WHERE invited_by = $2 AND created_at > $6) \
+         + $8 > $9) AS o), \
+         res AS (SELECT r.version FROM resources r, over WHERE r.uri = $1 AND NOT over.o), \
+         g AS (INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
+         SELECT DISTINCT $1, u.value, $3, $2, $4, res.version FROM res, json_array_elements_text($5::json -> 0) u \
+         ON CONFLICT (uri, username) DO UPDATE SET access_level = excluded.access_level, \
+         granted_by = excluded.granted_by), \
+         i AS (INSERT INTO invitations (uri, email, access_level, invited_by, created_at) \
+         SELECT DISTINCT $1, e.value, $3, $2, $4 FROM res, json_array_elements_text($5::json -> 1) e \
+         ON CONFLICT (uri, email) DO UPDATE SET access_level = excluded.access_level, \
+         invited_by = excluded.invited_by), \
+         n AS (INSERT INTO outbox (id, recipient, subject, body, created_at, queued_by) \
+         SELECT x ->> 0, x ->> 1, x ->> 2, x ->> 3, $4, $2 FROM res, json_array_elements($5::json -> 2) x), {} \
+         SELECT (SELECT o FROM over), (SELECT COUNT(*) FROM res)",
+        audit_cte(10, Some("res"))
+    )
+});
+
+/// The audit row of a revoke that removed someone (the CTE `w`: `kind`, `who`, `o`), its detail `$7` or else the
+/// removed names in order; then the removed, in order.
+const REVOKE_TAIL: &str = "a AS (INSERT INTO audit_log (id, created_at, actor, action, target, detail, client_ip) \
+     SELECT $2, $3, $4, $5, $6, COALESCE($7, (SELECT string_agg(who, ',' ORDER BY o) FROM w)), $8 \
+     WHERE EXISTS (SELECT 1 FROM w)) SELECT kind, who FROM w ORDER BY o";
+
+/// Every grant and invitation of `$1`.
+static REVOKE_ALL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH g AS (DELETE FROM grants WHERE uri = $1 RETURNING username), \
+         i AS (DELETE FROM invitations WHERE uri = $1 RETURNING email), \
+         w AS (SELECT 'u' AS kind, username AS who, ROW_NUMBER() OVER (ORDER BY username) AS o FROM g \
+         UNION ALL SELECT 'e', email, 1000000 + ROW_NUMBER() OVER (ORDER BY email) FROM i), {REVOKE_TAIL}"
+    )
+});
+
+/// The grants and invitations of the JSON list `$9` (`[kind, who]`, kind `u` or `e`), in its order.
+static REVOKE_LISTED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH l AS (SELECT x ->> 0 AS kind, x ->> 1 AS who, t.o FROM json_array_elements($9::json) \
+         WITH ORDINALITY AS t(x, o)), \
+         g AS (DELETE FROM grants WHERE uri = $1 AND username IN (SELECT who FROM l WHERE kind = 'u') \
+         RETURNING username), \
+         i AS (DELETE FROM invitations WHERE uri = $1 AND email IN (SELECT who FROM l WHERE kind = 'e') \
+         RETURNING email), \
+         w AS (SELECT kind, who, MIN(o) AS o FROM l WHERE (kind = 'u' AND who IN (SELECT username FROM g)) \
+         OR (kind = 'e' AND who IN (SELECT email FROM i)) GROUP BY kind, who), {REVOKE_TAIL}"
+    )
 });
 
 impl Store {
@@ -301,6 +356,107 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0))
+    }
+}
+
+impl Store {
+    #[expect(clippy::too_many_arguments, reason = "the arguments of Store::grant")]
+    pub(super) async fn pg_grant(
+        &self,
+        uri: &str,
+        grantees: &[Grantee],
+        level: AccessLevel,
+        by: &str,
+        notifications: &[Notification],
+        audit: &Audit,
+    ) -> Result<Granted> {
+        let _bump = self.pg_write_scope();
+        let (mut users, mut emails) = (Vec::new(), Vec::new());
+        for g in grantees {
+            match g {
+                Grantee::User(u) => users.push(u.as_str()),
+                Grantee::Email(e) => emails.push(e.as_str()),
+            }
+        }
+        let mut notes = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            notes.push(serde_json::json!([
+                token::random_id()?,
+                n.recipient,
+                n.subject,
+                n.body
+            ]));
+        }
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let now = now();
+        let q = sqlx::query(&GRANT)
+            .bind(uri)
+            .bind(by)
+            .bind(level.as_str())
+            .bind(&now)
+            .bind(serde_json::json!([users, emails, notes]).to_string())
+            .bind(crate::credentials::expiry_after(time::Duration::hours(-1)))
+            .bind(count(notifications.len()))
+            .bind(count(emails.len()))
+            .bind(super::INVITES_PER_HOUR);
+        let row = bind_audit(q, audit, &now, audit.detail.as_deref())?
+            .fetch_one(&self.pool)
+            .await?;
+        if row.try_get::<bool, _>(0)? {
+            return Ok(Granted::HourlyCapReached);
+        }
+        if row.try_get::<i64, _>(1)? == 0 {
+            return Err(sqlx::Error::RowNotFound.into());
+        }
+        if !notifications.is_empty() {
+            self.outbox_ready.notify_one();
+        }
+        Ok(Granted::Done)
+    }
+
+    pub(super) async fn pg_revoke(
+        &self,
+        uri: &str,
+        grantees: Option<&[Grantee]>,
+        audit: &Audit,
+    ) -> Result<Vec<Grantee>> {
+        let _bump = self.pg_write_scope();
+        let sql: &str = if grantees.is_some() {
+            &REVOKE_LISTED
+        } else {
+            &REVOKE_ALL
+        };
+        let mut q = sqlx::query(sql)
+            .bind(uri)
+            .bind(token::random_id()?)
+            .bind(now())
+            .bind(audit.actor.as_str())
+            .bind(audit.action.as_str())
+            .bind(audit.target.as_str())
+            .bind(audit.detail.as_deref())
+            .bind(audit.ip.map(|ip| ip.to_string()));
+        if let Some(list) = grantees {
+            let listed: Vec<[&str; 2]> = list
+                .iter()
+                .map(|g| match g {
+                    Grantee::User(u) => ["u", u.as_str()],
+                    Grantee::Email(e) => ["e", e.as_str()],
+                })
+                .collect();
+            q = q.bind(serde_json::json!(listed).to_string());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(0)?;
+                let who: String = r.try_get(1)?;
+                Ok(if kind == "u" {
+                    Grantee::User(who)
+                } else {
+                    Grantee::Email(who)
+                })
+            })
+            .collect()
     }
 }
 
