@@ -360,7 +360,6 @@ impl Store {
 }
 
 impl Store {
-    #[expect(clippy::too_many_arguments, reason = "the arguments of Store::grant")]
     pub(super) async fn pg_grant(
         &self,
         uri: &str,
