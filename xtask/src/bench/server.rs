@@ -645,6 +645,154 @@ fn postgres_setting(admin: &str, name: &str) -> String {
         )
 }
 
+/// A PostgreSQL of the bench's own with fsync and synchronous commit on (the services' one runs with
+/// `fsync=off`): a fresh cluster in a temporary dir on a free port, stopped (by its data dir) on drop.
+struct DurablePg {
+    ctl: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+    url: String,
+}
+
+impl DurablePg {
+    fn command(program: &Path, as_postgres: bool) -> Command {
+        if as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn quiet(cmd: &mut Command) -> Result<()> {
+        let out = cmd
+            .output()
+            .with_context(|| format!("cannot run {cmd:?}"))?;
+        if !out.status.success() {
+            bail!(
+                "{} failed: {}",
+                Path::new(cmd.get_program()).display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// `None` when no PostgreSQL server binaries are installed.
+    fn start(home: &Path) -> Result<Option<Self>> {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        bins.retain(|b| b.join("initdb").exists());
+        bins.sort();
+        let Some(bin) = bins.pop() else {
+            return Ok(None);
+        };
+        let dir = home.join("pg-durable");
+        std::fs::create_dir_all(&dir)?;
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if root {
+            Self::quiet(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
+            )?;
+        }
+        let data = dir.join("data");
+        Self::quiet(
+            Self::command(&bin.join("initdb"), root)
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ]),
+        )?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let ctl = bin.join("pg_ctl");
+        Self::quiet(
+            Self::command(&ctl, root)
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(dir.join("postgres.log"))
+                .args(["-w", "-t", "60", "-o"])
+                .arg(format!(
+                    "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=on \
+                     -c synchronous_commit=on -c full_page_writes=on",
+                    dir.display()
+                ))
+                .arg("start"),
+        )?;
+        Ok(Some(Self {
+            ctl,
+            data,
+            as_postgres: root,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        }))
+    }
+}
+
+impl Drop for DurablePg {
+    fn drop(&mut self) {
+        let _ = Self::command(&self.ctl, self.as_postgres)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "stop"])
+            .output();
+    }
+}
+
+/// Measures the writes on one PostgreSQL (`admin`: its admin URL) in a database of their own.
+fn measure_postgres(
+    bench: &mut Bench,
+    lg: &Path,
+    home: &Path,
+    admin: &str,
+    what: &str,
+) -> Result<Writes> {
+    let name = format!("rh_bench_w_{}", std::process::id());
+    psql(admin, &format!("DROP DATABASE IF EXISTS {name}"))?;
+    psql(admin, &format!("CREATE DATABASE {name}"))?;
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    let db = vec!["--database-url".to_owned(), format!("{base}/{name}")];
+    let label = format!(
+        "PostgreSQL ({what}: fsync={}, synchronous_commit={})",
+        postgres_setting(admin, "fsync"),
+        postgres_setting(admin, "synchronous_commit")
+    );
+    let pids = |_: &Served| postgres_pids(admin);
+    let got = measure_writes(
+        bench,
+        lg,
+        &label,
+        &db,
+        &[],
+        home,
+        &pids,
+        "every PostgreSQL process (pg_stat_activity: backends, WAL writer, checkpointer)",
+    );
+    let _ = psql(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    got
+}
+
 /// OpenBao KV v2 PUT of the same value: 1 client, 64 on one key, 64 on a key each.
 fn openbao_puts(bench: &mut Bench, lg: &Path) -> Result<Option<Writes>> {
     let (Some(addr), Some(token)) = (service_env("VAULT_ADDR"), service_env("VAULT_TOKEN")) else {
@@ -741,42 +889,39 @@ pub(crate) fn run_writes(bench: &mut Bench) -> Result<()> {
             "rh-server",
         )?);
     }
-    let mut pg = None;
+    let mut pg = Vec::new();
     match service_env("DATABASE_URL") {
-        Some(admin) => {
-            let name = format!("rh_bench_w_{}", std::process::id());
-            psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"))?;
-            psql(&admin, &format!("CREATE DATABASE {name}"))?;
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            let db = vec!["--database-url".to_owned(), format!("{base}/{name}")];
-            let settings = format!(
-                "fsync={}, synchronous_commit={}",
-                postgres_setting(&admin, "fsync"),
-                postgres_setting(&admin, "synchronous_commit")
-            );
-            let label = format!("PostgreSQL ({settings})");
-            let pids = |_: &Served| postgres_pids(&admin);
-            let got = measure_writes(
-                bench,
-                &lg,
-                &label,
-                &db,
-                &[],
-                &home,
-                &pids,
-                "every PostgreSQL process (pg_stat_activity: backends of every database, WAL writer, checkpointer)",
-            );
-            let _ = psql(
-                &admin,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            );
-            pg = Some(got?);
-        }
+        Some(admin) => pg.push(measure_postgres(
+            bench,
+            &lg,
+            &home,
+            &admin,
+            ".ci/services.sh's",
+        )?),
         None => bench.row(
             "server-writes",
             "rh-server PUT on PostgreSQL",
             "skipped",
             "DATABASE_URL not set",
+        ),
+    }
+    match DurablePg::start(&home) {
+        Ok(Some(durable)) => {
+            let got = measure_postgres(bench, &lg, &home, &durable.url, "the bench's own");
+            drop(durable);
+            pg.push(got?);
+        }
+        Ok(None) => bench.row(
+            "server-writes",
+            "rh-server PUT on a durable PostgreSQL",
+            "skipped",
+            "no /usr/lib/postgresql/*/bin/initdb",
+        ),
+        Err(e) => bench.row(
+            "server-writes",
+            "rh-server PUT on a durable PostgreSQL",
+            "skipped",
+            format!("cannot start one: {e:#}"),
         ),
     }
     let bao = openbao_puts(bench, &lg)?;
@@ -819,7 +964,7 @@ pub(crate) fn run_writes(bench: &mut Bench) -> Result<()> {
             }
         }
     }
-    if let Some(w) = &pg {
+    for w in &pg {
         for (shape, l) in shapes(w) {
             bench.row(
                 "server-writes",
