@@ -4,7 +4,8 @@
 //! ```text
 //! loadgen --method GET --url URL [--header 'K: V']... [--body TEXT] [--concurrency N] [--seconds S | --count N]
 //! ```
-//! In `--body`, `{n}` becomes a number unique to each request (so a PUT always changes something).
+//! In `--body`, `{n}` becomes a number unique to each request (so a PUT always changes something); in `--url`
+//! and `--body`, `{c}` becomes the client's number (0 to N-1), so each client can write a resource of its own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,12 +66,16 @@ struct Tally {
 }
 
 async fn worker(
+    client_no: usize,
     opts: Arc<Opts>,
     client: reqwest::Client,
     counter: Arc<AtomicU64>,
     deadline: Instant,
 ) -> Tally {
     let mut tally = Tally::default();
+    let c = client_no.to_string();
+    let url = opts.url.replace("{c}", &c);
+    let body = opts.body.as_ref().map(|b| b.replace("{c}", &c));
     loop {
         let seq = counter.fetch_add(1, Ordering::Relaxed);
         if opts.count.is_some_and(|c| seq >= c)
@@ -78,11 +83,11 @@ async fn worker(
         {
             break;
         }
-        let mut req = client.request(opts.method.clone(), &opts.url);
+        let mut req = client.request(opts.method.clone(), &url);
         for (k, v) in &opts.headers {
             req = req.header(k, v);
         }
-        if let Some(b) = &opts.body {
+        if let Some(b) = &body {
             req = req.body(b.replace("{n}", &seq.to_string()));
         }
         let start = Instant::now();
@@ -138,8 +143,9 @@ async fn main() -> Result<()> {
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(o.seconds);
     let mut handles = Vec::new();
-    for _ in 0..o.concurrency {
+    for client_no in 0..o.concurrency {
         handles.push(tokio::spawn(worker(
+            client_no,
             Arc::clone(&o),
             client.clone(),
             Arc::clone(&counter),

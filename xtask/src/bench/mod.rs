@@ -26,12 +26,13 @@ pub(crate) mod server;
 mod storage;
 
 /// The sections, in the order they run, with their heading in BENCHMARKS.md.
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("cli", "CLI start-up"),
     ("runhouse", "rh vs Runhouse 0.0.7 (Python 3.10)"),
     ("secrets", "Secrets, local and in Vault"),
     ("rns", "Local RNS"),
     ("server", "rh-server vs OpenBao KV v2"),
+    ("server-writes", "rh-server writes vs OpenBao KV v2 PUT"),
     ("storage", "Blobs per backend vs awscli"),
 ];
 
@@ -327,6 +328,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
             "secrets" => secrets::run(&mut bench),
             "rns" => rns::run(&mut bench),
             "server" => server::run(&mut bench),
+            "server-writes" => server::run_writes(&mut bench),
             "storage" => storage::run(&mut bench),
             _ => unreachable!("SECTIONS lists every section"),
         };
@@ -394,10 +396,10 @@ fn with_services(root: &Path, options: &Options) -> Result<()> {
         crate::build_release()?;
     }
     let mut starts = Vec::new();
-    if options.wants("secrets") || options.wants("server") {
+    if options.wants("secrets") || options.wants("server") || options.wants("server-writes") {
         starts.push("start_vault >/dev/null");
     }
-    if options.wants("server") {
+    if options.wants("server") || options.wants("server-writes") {
         starts.push("start_postgres >/dev/null");
     }
     if options.wants("runhouse") {
@@ -520,7 +522,7 @@ fn machine() -> String {
     )
 }
 
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(", "))
         .unwrap_or_default()

@@ -1,5 +1,7 @@
-//! Benchmarks of rh-server: `GET` and `PUT /resource/{uri}` throughput and p50/p99 latency on loopback, with 1
-//! and 64 concurrent clients, on SQLite and PostgreSQL, next to OpenBao's KV v2 GET of a same-size value.
+//! Benchmarks of rh-server: `GET /resource/{uri}` throughput and p50/p99 latency on loopback, with 1 and 64
+//! concurrent clients, on SQLite and PostgreSQL, next to OpenBao's KV v2 GET of a same-size value (section
+//! `server`); and `PUT` of the same (section `server-writes`, [`run_writes`]) next to OpenBao's KV v2 PUT, with
+//! the fsyncs each acknowledged write costs.
 //!
 //! The load comes from `rh-server`'s `loadgen` example (reqwest, keep-alive), so xtask itself stays small.
 //! PostgreSQL needs `DATABASE_URL` and `psql`; OpenBao needs `VAULT_ADDR` and `VAULT_TOKEN` (as exported by
@@ -30,6 +32,7 @@ fn service_env(key: &str) -> Option<String> {
 /// One loadgen result.
 #[derive(Debug, Default, Clone, Copy)]
 struct Load {
+    requests: u64,
     rps: f64,
     p50: f64,
     p99: f64,
@@ -82,7 +85,14 @@ fn loadgen(bin: &Path, args: &[String]) -> Result<Load> {
     if errors > 0 {
         eprintln!("[bench] loadgen reported errors: {line}");
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a count"
+    )]
+    let requests = number(&line, "requests") as u64;
     Ok(Load {
+        requests,
         rps: number(&line, "rps"),
         p50: number(&line, "p50_ms"),
         p99: number(&line, "p99_ms"),
@@ -119,6 +129,12 @@ fn load_args(
 pub(crate) struct Served {
     child: Child,
     pub(crate) url: String,
+}
+
+impl Served {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Served {
@@ -165,7 +181,7 @@ fn create_user(server: &Path, db: &[String], home: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Runs the GET and PUT measurements against one backend; returns the GET figures by concurrency, without and
+/// Runs the GET measurements against one backend; returns the GET figures by concurrency, without and
 /// with `--read-cache-ms 1000`.
 fn measure_backend(
     bench: &mut Bench,
@@ -206,17 +222,7 @@ fn measure_backend(
         );
         gets.push(l);
     }
-    // `{n}` makes every PUT a real change (a 200, not a 422).
-    let update = create.replace("\"n\": -1", "\"n\": {n}");
-    for c in CONCURRENCY {
-        let l = loadgen(lg, &load_args("PUT", &url, &auth, Some(&update), c))?;
-        bench.row(
-            "server",
-            format!("rh-server PUT /resource, {c} client(s), {label}"),
-            l.summary(),
-            format!("{SECONDS} s, each a new version with history"),
-        );
-    }
+    // The PUT rows are the `server-writes` section's.
     drop(s);
     let cached = serve(&server, db, home, &["--read-cache-ms", "1000"])?;
     let url = format!("{}/resource/bench:r", cached.url);
@@ -371,7 +377,9 @@ fn floors(bench: &mut Bench, lg: &Path, sqlite: &[String], home: &Path) -> Resul
 }
 
 pub(crate) fn run(bench: &mut Bench) -> Result<()> {
-    crate::build_release()?;
+    if !bench.options.no_build {
+        crate::build_release()?;
+    }
     let lg: PathBuf = bench.root.join("target/release/examples/loadgen");
     let home = super::tempfile_dir("server")?;
 
@@ -424,6 +432,546 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
                     },
                 );
             }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+// ---- the `server-writes` section ----
+
+/// Acknowledged writes of the fsync pass (its own pass: tracing slows the writer, so its rate is not reported).
+const FSYNC_WRITES: usize = 2000;
+
+/// The PUT figures of one engine (and SQLite mode).
+struct Writes {
+    label: String,
+    /// 1 client.
+    one: Load,
+    /// 64 clients on one resource (every write a new version of it).
+    hot: Load,
+    /// 64 clients, each on a resource of its own.
+    spread: Load,
+}
+
+/// The `--sqlite-synchronous` modes `rh-server serve` offers: `[None]` (its default) while it has no such flag.
+fn sqlite_modes(server: &Path) -> Vec<Option<&'static str>> {
+    let listed = Command::new(server)
+        .args(["serve", "--help"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--sqlite-synchronous"));
+    if listed {
+        vec![Some("normal"), Some("full")]
+    } else {
+        vec![None]
+    }
+}
+
+/// A resource payload named `name` with a 1 KiB value; `{n}` in it makes every PUT a real change.
+fn resource_body(name: &str) -> String {
+    let value = "x".repeat(VALUE_BYTES);
+    format!(
+        "{{\"name\": \"{name}\", \"resource_type\": \"blob\", \"data\": {{\"value\": \"{value}\", \"n\": {{n}}}}}}"
+    )
+}
+
+fn once(mut args: Vec<String>, count: usize) -> Vec<String> {
+    args.extend(["--count".to_owned(), count.to_string()]);
+    args
+}
+
+/// Runs `run` while strace counts the fsync and fdatasync calls of `pids` (and their threads); returns the calls
+/// and what `run` returned.
+fn count_fsyncs(
+    home: &Path,
+    pids: &[u32],
+    run: impl FnOnce() -> Result<Load>,
+) -> Result<(u64, Load)> {
+    let out = home.join("strace-c.txt");
+    let _ = std::fs::remove_file(&out);
+    let mut cmd = Command::new("/usr/bin/strace");
+    cmd.args(["-f", "-c", "-e", "trace=fsync,fdatasync", "-o"])
+        .arg(&out)
+        .stderr(Stdio::null());
+    for p in pids {
+        cmd.arg("-p").arg(p.to_string());
+    }
+    let mut strace = cmd.spawn().context("cannot run /usr/bin/strace")?;
+    // strace attaches to every thread before the load starts.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let got = run();
+    // SIGINT: strace detaches and writes its summary.
+    let _ = Command::new("kill")
+        .args(["-INT", &strace.id().to_string()])
+        .status();
+    let _ = strace.wait();
+    let load = got?;
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    // `100.00    0.012345          12      1000           total`: the calls column.
+    let calls = text
+        .lines()
+        .find(|l| l.trim_end().ends_with("total"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((calls, load))
+}
+
+/// The PUT rows of one engine: 1 client, 64 on one resource, 64 on one resource each; then, in a separate pass
+/// under strace, the fsyncs of [`FSYNC_WRITES`] writes of `traced`'s processes (the server's for SQLite).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the engine's settings, each its own"
+)]
+fn measure_writes(
+    bench: &mut Bench,
+    lg: &Path,
+    label: &str,
+    db: &[String],
+    extra: &[&str],
+    home: &Path,
+    traced: &dyn Fn(&Served) -> Result<Vec<u32>>,
+    fsync_note: &str,
+) -> Result<Writes> {
+    let server = bench.bin("rh-server");
+    let token = create_user(&server, db, home)?;
+    let s = serve(&server, db, home, extra)?;
+    let auth = format!("Authorization: Bearer {token}");
+    let post = format!("{}/resource", s.url);
+    let hot_body = resource_body("/bench/r");
+    let spread_body = resource_body("/bench/w{c}");
+    let made = loadgen(
+        lg,
+        &once(load_args("POST", &post, &auth, Some(&hot_body), 1), 1),
+    )?;
+    let made_spread = loadgen(
+        lg,
+        &once(
+            load_args("POST", &post, &auth, Some(&resource_body("/bench/w{n}")), 1),
+            CONCURRENCY[1],
+        ),
+    )?;
+    if made.errors + made_spread.errors > 0 {
+        bail!("cannot create the bench resources on {label}");
+    }
+    let hot_url = format!("{}/resource/bench:r", s.url);
+    let spread_url = format!("{}/resource/bench:w{{c}}", s.url);
+    let load = super::loadavg();
+    let put = |bench: &mut Bench, what: &str, url: &str, body: &str, c: usize| -> Result<Load> {
+        let l = loadgen(lg, &load_args("PUT", url, &auth, Some(body), c))?;
+        bench.row(
+            "server-writes",
+            format!("rh-server PUT /resource, {what}, {label}"),
+            l.summary(),
+            format!(
+                "{SECONDS} s, {VALUE_BYTES} B value, each a new version with history and audit row; load {}",
+                super::loadavg()
+            ),
+        );
+        Ok(l)
+    };
+    let one = put(bench, "1 client", &hot_url, &hot_body, 1)?;
+    let hot = put(
+        bench,
+        "64 clients on one resource",
+        &hot_url,
+        &hot_body,
+        CONCURRENCY[1],
+    )?;
+    let spread = put(
+        bench,
+        "64 clients, a resource each",
+        &spread_url,
+        &spread_body,
+        CONCURRENCY[1],
+    )?;
+    let pids = traced(&s)?;
+    let traced_args = once(
+        load_args(
+            "PUT",
+            &spread_url,
+            &auth,
+            Some(&spread_body),
+            CONCURRENCY[1],
+        ),
+        FSYNC_WRITES,
+    );
+    let (calls, l) = count_fsyncs(home, &pids, || loadgen(lg, &traced_args))?;
+    #[expect(clippy::cast_precision_loss, reason = "counts")]
+    let per_write = calls as f64 / (l.requests.max(1) as f64);
+    bench.row(
+        "server-writes",
+        format!("fsyncs per acknowledged PUT, {label}"),
+        format!("{per_write:.3} ({calls} fsync/fdatasync calls for {} writes)", l.requests),
+        format!(
+            "64 clients, a resource each; strace -f -c -e trace=fsync,fdatasync on {fsync_note}, a pass of its \
+             own; load at start {load}"
+        ),
+    );
+    drop(s);
+    Ok(Writes {
+        label: label.to_owned(),
+        one,
+        hot,
+        spread,
+    })
+}
+
+/// The pids of every PostgreSQL process (backends, WAL writer, checkpointer…), from `pg_stat_activity`.
+fn postgres_pids(admin: &str) -> Result<Vec<u32>> {
+    let out = Command::new("psql")
+        .args([admin, "-qAtc", "SELECT pid FROM pg_stat_activity"])
+        .output()
+        .context("cannot run psql")?;
+    if !out.status.success() {
+        bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect())
+}
+
+/// A PostgreSQL setting (`fsync`, `synchronous_commit`), or `?`.
+fn postgres_setting(admin: &str, name: &str) -> String {
+    Command::new("psql")
+        .args([admin, "-qAtc", &format!("SHOW {name}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "?".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        )
+}
+
+/// A PostgreSQL of the bench's own with fsync and synchronous commit on (the services' one runs with
+/// `fsync=off`): a fresh cluster in a temporary dir on a free port, stopped (by its data dir) on drop.
+struct DurablePg {
+    ctl: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+    url: String,
+}
+
+impl DurablePg {
+    fn command(program: &Path, as_postgres: bool) -> Command {
+        if as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn quiet(cmd: &mut Command) -> Result<()> {
+        let out = cmd
+            .output()
+            .with_context(|| format!("cannot run {cmd:?}"))?;
+        if !out.status.success() {
+            bail!(
+                "{} failed: {}",
+                Path::new(cmd.get_program()).display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// `None` when no PostgreSQL server binaries are installed.
+    fn start(home: &Path) -> Result<Option<Self>> {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        bins.retain(|b| b.join("initdb").exists());
+        bins.sort();
+        let Some(bin) = bins.pop() else {
+            return Ok(None);
+        };
+        let dir = home.join("pg-durable");
+        std::fs::create_dir_all(&dir)?;
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if root {
+            Self::quiet(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
+            )?;
+        }
+        let data = dir.join("data");
+        Self::quiet(
+            Self::command(&bin.join("initdb"), root)
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ]),
+        )?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let ctl = bin.join("pg_ctl");
+        Self::quiet(
+            Self::command(&ctl, root)
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(dir.join("postgres.log"))
+                .args(["-w", "-t", "60", "-o"])
+                .arg(format!(
+                    "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=on \
+                     -c synchronous_commit=on -c full_page_writes=on",
+                    dir.display()
+                ))
+                .arg("start"),
+        )?;
+        Ok(Some(Self {
+            ctl,
+            data,
+            as_postgres: root,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        }))
+    }
+}
+
+impl Drop for DurablePg {
+    fn drop(&mut self) {
+        let _ = Self::command(&self.ctl, self.as_postgres)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "stop"])
+            .output();
+    }
+}
+
+/// Measures the writes on one PostgreSQL (`admin`: its admin URL) in a database of their own.
+fn measure_postgres(
+    bench: &mut Bench,
+    lg: &Path,
+    home: &Path,
+    admin: &str,
+    what: &str,
+) -> Result<Writes> {
+    let name = format!("rh_bench_w_{}", std::process::id());
+    psql(admin, &format!("DROP DATABASE IF EXISTS {name}"))?;
+    psql(admin, &format!("CREATE DATABASE {name}"))?;
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    let db = vec!["--database-url".to_owned(), format!("{base}/{name}")];
+    let label = format!(
+        "PostgreSQL ({what}: fsync={}, synchronous_commit={})",
+        postgres_setting(admin, "fsync"),
+        postgres_setting(admin, "synchronous_commit")
+    );
+    let pids = |_: &Served| postgres_pids(admin);
+    let got = measure_writes(
+        bench,
+        lg,
+        &label,
+        &db,
+        &[],
+        home,
+        &pids,
+        "every PostgreSQL process (pg_stat_activity: backends, WAL writer, checkpointer)",
+    );
+    let _ = psql(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    got
+}
+
+/// OpenBao KV v2 PUT of the same value: 1 client, 64 on one key, 64 on a key each.
+fn openbao_puts(bench: &mut Bench, lg: &Path) -> Result<Option<Writes>> {
+    let (Some(addr), Some(token)) = (service_env("VAULT_ADDR"), service_env("VAULT_TOKEN")) else {
+        bench.row(
+            "server-writes",
+            "OpenBao KV v2 PUT",
+            "skipped",
+            "VAULT_ADDR/VAULT_TOKEN not set",
+        );
+        return Ok(None);
+    };
+    let path = format!("rh-bench-put-{}", std::process::id());
+    let header = format!("X-Vault-Token: {token}");
+    let value = "x".repeat(VALUE_BYTES);
+    let body = format!("{{\"data\": {{\"value\": \"{value}\", \"n\": {{n}}}}}}");
+    let put = |bench: &mut Bench, what: &str, key: &str, c: usize| -> Result<Load> {
+        let url = format!("{addr}/v1/secret/data/{key}");
+        let l = loadgen(lg, &load_args("POST", &url, &header, Some(&body), c))?;
+        bench.row(
+            "server-writes",
+            format!("OpenBao KV v2 PUT, {what}"),
+            l.summary(),
+            format!(
+                "{SECONDS} s, {VALUE_BYTES} B value, each a new KV version; dev server, in memory; load {}",
+                super::loadavg()
+            ),
+        );
+        Ok(l)
+    };
+    let one = put(bench, "1 client", &path, 1)?;
+    let hot = put(bench, "64 clients on one key", &path, CONCURRENCY[1])?;
+    let spread = put(
+        bench,
+        "64 clients, a key each",
+        &format!("{path}-{{c}}"),
+        CONCURRENCY[1],
+    )?;
+    for key in
+        std::iter::once(path.clone()).chain((0..CONCURRENCY[1]).map(|c| format!("{path}-{c}")))
+    {
+        let del = load_args(
+            "DELETE",
+            &format!("{addr}/v1/secret/metadata/{key}"),
+            &header,
+            None,
+            1,
+        );
+        let _ = loadgen(lg, &once(del, 1));
+    }
+    Ok(Some(Writes {
+        label: "OpenBao".to_owned(),
+        one,
+        hot,
+        spread,
+    }))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+/// `cargo xtask bench server-writes`: `PUT /resource` with history on SQLite (each `--sqlite-synchronous` mode
+/// the server offers) and PostgreSQL, next to OpenBao KV v2 PUT, the fsyncs per write, and the issue 17 targets.
+pub(crate) fn run_writes(bench: &mut Bench) -> Result<()> {
+    if !bench.options.no_build {
+        crate::build_release()?;
+    }
+    let lg: PathBuf = bench.root.join("target/release/examples/loadgen");
+    let home = super::tempfile_dir("server-writes")?;
+    let server = bench.bin("rh-server");
+    let mut sqlite = Vec::new();
+    for mode in sqlite_modes(&server) {
+        let (label, extra) = match mode {
+            Some(m) => (
+                format!("SQLite --sqlite-synchronous {m}"),
+                vec!["--sqlite-synchronous", m],
+            ),
+            None => (
+                "SQLite (synchronous NORMAL, no --sqlite-synchronous yet)".to_owned(),
+                vec![],
+            ),
+        };
+        let data = home.join(format!("data-{}", mode.unwrap_or("default")));
+        let db = vec!["--data-dir".to_owned(), data.display().to_string()];
+        let server_pid = |s: &Served| Ok(vec![s.pid()]);
+        sqlite.push(measure_writes(
+            bench,
+            &lg,
+            &label,
+            &db,
+            &extra,
+            &home,
+            &server_pid,
+            "rh-server",
+        )?);
+    }
+    let mut pg = Vec::new();
+    match service_env("DATABASE_URL") {
+        Some(admin) => pg.push(measure_postgres(
+            bench,
+            &lg,
+            &home,
+            &admin,
+            ".ci/services.sh's",
+        )?),
+        None => bench.row(
+            "server-writes",
+            "rh-server PUT on PostgreSQL",
+            "skipped",
+            "DATABASE_URL not set",
+        ),
+    }
+    match DurablePg::start(&home) {
+        Ok(Some(durable)) => {
+            let got = measure_postgres(bench, &lg, &home, &durable.url, "the bench's own");
+            drop(durable);
+            pg.push(got?);
+        }
+        Ok(None) => bench.row(
+            "server-writes",
+            "rh-server PUT on a durable PostgreSQL",
+            "skipped",
+            "no /usr/lib/postgresql/*/bin/initdb",
+        ),
+        Err(e) => bench.row(
+            "server-writes",
+            "rh-server PUT on a durable PostgreSQL",
+            "skipped",
+            format!("cannot start one: {e:#}"),
+        ),
+    }
+    let bao = openbao_puts(bench, &lg)?;
+
+    let shapes = |w: &Writes| [("one resource", w.hot), ("a resource each", w.spread)];
+    for w in &sqlite {
+        for (shape, l) in shapes(w) {
+            bench.row(
+                "server-writes",
+                format!(
+                    "target: {}, 64 clients ({shape}) >= 4,000 PUT/s with p99 <= 50 ms",
+                    w.label
+                ),
+                format!("{:.0} PUT/s, p99 {:.1} ms", l.rps, l.p99),
+                verdict(l.rps >= 4000.0 && l.p99 <= 50.0),
+            );
+        }
+        bench.row(
+            "server-writes",
+            format!("target: {}, 1 client >= 2,500 PUT/s", w.label),
+            format!("{:.0} PUT/s", w.one.rps),
+            verdict(w.one.rps >= 2500.0),
+        );
+        if let Some(b) = &bao {
+            for ((shape, l), (_, bl)) in shapes(w).into_iter().zip(shapes(b)) {
+                bench.row(
+                    "server-writes",
+                    format!(
+                        "target: {}, 64 clients ({shape}) >= OpenBao KV v2 PUT",
+                        w.label
+                    ),
+                    format!(
+                        "{:.2}x ({:.0} vs {:.0} PUT/s)",
+                        l.rps / bl.rps.max(f64::MIN_POSITIVE),
+                        l.rps,
+                        bl.rps
+                    ),
+                    verdict(l.rps >= bl.rps),
+                );
+            }
+        }
+    }
+    for w in &pg {
+        for (shape, l) in shapes(w) {
+            bench.row(
+                "server-writes",
+                format!("target: {}, 64 clients ({shape}) >= 3,000 PUT/s", w.label),
+                format!("{:.0} PUT/s", l.rps),
+                verdict(l.rps >= 3000.0),
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&home);

@@ -23,6 +23,7 @@ pub mod credentials;
 mod hot_read;
 pub(crate) mod listing;
 pub(crate) mod outbox;
+mod pg_write;
 pub mod read_cache;
 pub(crate) mod sessions;
 mod sqlite_write;
@@ -688,6 +689,9 @@ impl Store {
                 .write(move |c| sw::set_user_config(c, &username, &config, &audit))
                 .await;
         }
+        if self.backend == Backend::Postgres {
+            return self.pg_set_user_config(username, config, audit).await;
+        }
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
             .bind(config.to_string())
@@ -808,6 +812,20 @@ impl Store {
             let audit = audit.clone();
             return w.write(move |c| sw::create_resource(c, &r, &audit)).await;
         }
+        if self.backend == Backend::Postgres {
+            return self
+                .pg_create_resource(
+                    uri,
+                    name,
+                    owner,
+                    resource_type,
+                    visibility,
+                    config,
+                    author,
+                    audit,
+                )
+                .await;
+        }
         let id = token::random_id()?;
         let mut w = self.begin_write().await?;
         if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
@@ -862,19 +880,23 @@ impl Store {
     /// build the new config (an `Err` from `decide` rolls back), then writes it with a history entry and
     /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
     /// one resource queue instead of failing. A change from private to unlisted or public makes the new
-    /// version the first one everyone may see in the history; a change to private ends that.
+    /// version the first one everyone may see in the history; a change to private ends that. On PostgreSQL
+    /// the read is optimistic and `decide` runs again after a lost race (see [`pg_write`]).
     pub async fn update_locked<E: From<Error> + Send + 'static>(
         &self,
         uri: &str,
         username: &str,
         audit: &Audit,
-        decide: impl FnOnce(&StoredResource, Option<AccessLevel>) -> Result<Change, E> + Send + 'static,
+        decide: impl Fn(&StoredResource, Option<AccessLevel>) -> Result<Change, E> + Send + 'static,
     ) -> Result<Option<i64>, E> {
         if let Some(w) = self.sqlite_writer() {
             let (uri, username, audit) = (uri.to_owned(), username.to_owned(), audit.clone());
             return w
                 .write(move |c| sw::update(c, &uri, &username, &audit, decide))
                 .await;
+        }
+        if self.backend == Backend::Postgres {
+            return self.pg_update(uri, username, audit, decide).await;
         }
         let db = |e: sqlx::Error| E::from(Error::from(e));
         let mut w = self.begin_write().await.map_err(E::from)?;
@@ -934,6 +956,9 @@ impl Store {
             return w
                 .write(move |c| sw::delete_resource(c, &uri, &author, &audit))
                 .await;
+        }
+        if self.backend == Backend::Postgres {
+            return self.pg_delete_resource(uri, author, audit).await;
         }
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
@@ -1140,6 +1165,9 @@ impl Store {
             let (uri, audit) = (uri.to_owned(), audit.clone());
             return w.write(move |c| sw::purge_history(c, &uri, &audit)).await;
         }
+        if self.backend == Backend::Postgres {
+            return self.pg_purge_history(uri, audit).await;
+        }
         let mut w = self.begin_write().await?;
         let current: Option<(i64, String)> =
             sqlx::query("SELECT version, resource_id FROM resources WHERE uri = $1")
@@ -1202,6 +1230,11 @@ impl Store {
                 self.outbox_ready.notify_one();
             }
             return Ok(granted);
+        }
+        if self.backend == Backend::Postgres {
+            return self
+                .pg_grant(uri, grantees, level, by, notifications, audit)
+                .await;
         }
         let mut w = self.begin_write().await?;
         let now = now();
@@ -1288,6 +1321,9 @@ impl Store {
             return w
                 .write(move |c| sw::revoke(c, &uri, grantees.as_deref(), &audit))
                 .await;
+        }
+        if self.backend == Backend::Postgres {
+            return self.pg_revoke(uri, grantees, audit).await;
         }
         let mut w = self.begin_write().await?;
         let mut removed = Vec::new();
