@@ -10,7 +10,12 @@
 //! - [`Error`]: an unusable URL or an unreachable server; HTTP statuses are answers, not errors, and the
 //!   callers decide what each means.
 //!
+//! - [`types`]: the JSON bodies of every route, shared with rh-server (with `utoipa` schemas behind the
+//!   `openapi` feature, which only rh-server enables).
+//!
 //! The client never logs or shows the token: `Debug` names the URL only.
+
+pub mod types;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

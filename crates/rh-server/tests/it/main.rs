@@ -19,6 +19,7 @@ mod limits;
 mod load;
 mod mail;
 mod one_path;
+mod openapi;
 mod protocol;
 mod proxy;
 mod read_cache;
