@@ -130,6 +130,7 @@ pub struct ListItem {
     #[serde(default)]
     pub resource_subtype: Value,
     /// `private`, `unlisted` or `public`.
+    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(pattern = "^(private|unlisted|public)$"))]
     pub visibility: String,
 }
@@ -486,12 +487,12 @@ mod tests {
                 r#"{"data":{"username":"alice","email":null,"config":{"default_folder":"/alice"}}}"#,
             ),
             (
-                serde_json::to_string(&Health {
+                serde_json::to_string(&Data::new(Health {
                     status: "ok".into(),
                     version: "0.0.0".into(),
-                })
+                }))
                 .unwrap(),
-                r#"{"status":"ok","version":"0.0.0"}"#,
+                r#"{"data":{"status":"ok","version":"0.0.0"}}"#,
             ),
             (
                 serde_json::to_string(&Data::new(AccessResult {

@@ -164,15 +164,12 @@ async fn no_store(mut res: Response) -> Response {
 
 /// `GET /health`: the server answers (no token, no database).
 #[utoipa::path(get, path = "/health", tag = "server",
-    responses((status = 200, description = "the server is up", body = Health)))]
+    responses((status = 200, description = "the server is up", body = Data<Health>)))]
 async fn health() -> Response {
-    json_body(
-        StatusCode::OK,
-        &Health {
-            status: "ok".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-    )
+    ok_data(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 async fn not_found() -> ApiError {

@@ -64,7 +64,7 @@ struct Shared;
 
 impl utoipa::Modify for Shared {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        env!("CARGO_PKG_VERSION").clone_into(&mut doc.info.version);
         doc.components
             .get_or_insert_with(Default::default)
             .add_security_scheme(

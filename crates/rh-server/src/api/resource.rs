@@ -55,12 +55,23 @@ fn parse_visibility(v: Option<&str>) -> Result<Option<Visibility>, ApiError> {
     v.map(str::parse).transpose().map_err(ApiError::from)
 }
 
+/// A body's `visibility` that is there but not a string is refused as a visibility (not as a type error).
+fn visibility_is_text(body: &Value) -> Result<(), ApiError> {
+    match body.get("visibility") {
+        None | Some(Value::Null | Value::String(_)) => Ok(()),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "invalid visibility {other}: use private, unlisted or public"
+        ))),
+    }
+}
+
 fn parse_payload(body: Value, from_url: Option<&ResourceName>) -> Result<Payload, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "the resource payload must be a json object",
         ));
     }
+    visibility_is_text(&body)?;
     let typed: ResourcePayload = from_json(&body, "resource payload")?;
     let name = match (typed.name, from_url) {
         (Some(given), Some(url_name)) => {
@@ -369,6 +380,7 @@ fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
             "the access request must be a json object",
         ));
     }
+    visibility_is_text(body)?;
     let req: AccessRequest = from_json(body, "access request")?;
     let users = req.users.map(Users::into_vec);
     if let Some(users) = &users
