@@ -1,6 +1,7 @@
 # .ci/services.sh -- start throwaway test servers on 127.0.0.1 for integration tests.
 # Usage (bash, works under set -euo pipefail):   . .ci/services.sh; trap stop_services EXIT
 #                 start_vault; start_s3; start_gcs; start_azurite; start_postgres; start_chromium; start_haproxy
+#                 start_schemathesis
 # Call the start_* functions directly (NOT inside $(...)): they export env vars for the tests.
 # Each one is idempotent (a live pid file => just re-export + print), installs what it needs
 # on first use (under $SVC_HOME, reused by later runs on the same machine), waits until the
@@ -321,6 +322,17 @@ start_haproxy() {
   command -v haproxy
 }
 stop_haproxy() { :; }
+
+# ---------------- schemathesis (PyPI) for rh-server's API contract ----------------
+# Not a server: a venv with a pinned schemathesis, made once under $SVC_HOME; exports RH_TEST_SCHEMATHESIS (its
+# `st` CLI), which `cargo xtask schemathesis` (a step of `cargo xtask test`) runs against /openapi.json.
+start_schemathesis() {
+  local v
+  v=$(_svc_venv schemathesis schemathesis==4.32.5) || return 1
+  export RH_TEST_SCHEMATHESIS=$v/bin/st
+  echo "$RH_TEST_SCHEMATHESIS"
+}
+stop_schemathesis() { :; }
 
 # Stops what this shell started; servers that were already running (another shell's) are left alone.
 stop_services() {

@@ -11,6 +11,7 @@
 //! - `load [--clients N] [--seconds S] [--db sqlite|postgres|both]`: mixed traffic against rh-server (never in CI).
 //! - `cluster up|down`: 3 rh-server instances on one PostgreSQL behind HAProxy, each in its own network namespace
 //!   (root only; see `crates/rh-server/tests/cluster/net.rs`); `up` prints the URL, `down` stops it all by pid.
+//! - `schemathesis`: schemathesis against rh-server's `/openapi.json` on SQLite and PostgreSQL (a step of `test`).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![allow(
@@ -33,6 +34,7 @@ mod bench;
 mod cluster;
 mod compat;
 mod load;
+mod schemathesis;
 
 /// The services `cargo xtask test` starts, by the name of their `start_*` function in `.ci/services.sh`.
 const SERVICES: &[&str] = &[
@@ -45,6 +47,7 @@ const SERVICES: &[&str] = &[
     "chromium",
     "python_pkg",
     "haproxy",
+    "schemathesis",
 ];
 
 fn main() -> Result<()> {
@@ -66,6 +69,7 @@ fn main() -> Result<()> {
         "tutorial-steps" => tutorial::steps(&root),
         "bench" => bench::run(&root, rest),
         "compat" => compat::run(&root),
+        "schemathesis" => schemathesis::run(&root),
         "fuzz" => fuzz(rest),
         "load" => load::run(&root, rest),
         "cluster" => cluster::run(&root, rest),
@@ -74,7 +78,7 @@ fn main() -> Result<()> {
         "clippy" => clippy(),
         _ => {
             println!(
-                "usage: cargo xtask <ci|test|tutorial|bench [SECTION…]|compat|fuzz|load|cluster up|down|dag|fmt|clippy> [-- cargo test args]"
+                "usage: cargo xtask <ci|test|tutorial|bench [SECTION…]|compat|schemathesis|fuzz|load|cluster up|down|dag|fmt|clippy> [-- cargo test args]"
             );
             Ok(())
         }
@@ -157,6 +161,12 @@ fn dag() -> Result<()> {
         ("rh-wire", "rh-secrets"),
         ("rh-wire", "rh-server"),
         ("rh-wire", "rh-ops"),
+        // The OpenAPI schemas of the wire types are rh-server's (rh-wire's `openapi` feature): no client builds them.
+        ("rh-cli", "utoipa"),
+        ("rh-py", "utoipa"),
+        ("rh-rns", "utoipa"),
+        ("rh-secrets", "utoipa"),
+        ("rh-ops", "utoipa"),
     ];
     for (krate, dep) in forbidden {
         let out = Command::new("cargo")
@@ -229,6 +239,8 @@ fn test(extra: &[String]) -> Result<()> {
     test_args.extend(extra.iter().cloned());
     let script = format!(
         "set -uo pipefail\n. .ci/services.sh\ntrap stop_services EXIT\nset -e\n{}\nset +e\nexport RH_TEST_INTEGRATION=1\ncargo {} 2>&1\nrc=$?\n{PYTHON_WHEEL}\n{}\n\
+         echo '== schemathesis against rh-server (/openapi.json; SQLite, PostgreSQL)'\n\
+         cargo run --quiet --package xtask -- schemathesis 2>&1 || rc=1\n\
          echo '== the tutorial, end to end'\n\
          if cargo run --quiet --package xtask -- tutorial-steps 2>&1; then echo 'tutorial result: ok. 1 passed; 0 failed'; \
          else echo 'tutorial result: FAILED. 0 passed; 1 failed'; rc=1; fi\nexit $rc\n",
@@ -291,7 +303,8 @@ else
   echo 'python result: FAILED. 0 passed; 1 failed (the wheel did not build or install)'; rc=1
 fi"#;
 
-/// Reads `test result: ok. 12 passed; 0 failed; …` (and the tutorial's `tutorial result: …`, pytest's
+/// Reads `test result: ok. 12 passed; 0 failed; …` (and the tutorial's `tutorial result: …`, schemathesis'
+/// `schemathesis result: …` ([`schemathesis`]), pytest's
 /// `2 failed, 29 passed in 6.48s`) into (passed, failed).
 fn parse_result_line(line: &str) -> Option<(u64, u64)> {
     if let Some(counts) = parse_pytest_line(line) {
@@ -301,7 +314,8 @@ fn parse_result_line(line: &str) -> Option<(u64, u64)> {
     let rest = line
         .strip_prefix("test result: ")
         .or_else(|| line.strip_prefix("tutorial result: "))
-        .or_else(|| line.strip_prefix("python result: "))?;
+        .or_else(|| line.strip_prefix("python result: "))
+        .or_else(|| line.strip_prefix("schemathesis result: "))?;
     let mut passed = None;
     let mut failed = None;
     for part in rest.split(['.', ';']) {
@@ -446,6 +460,12 @@ mod tests {
         assert_eq!(
             parse_result_line(
                 "python result: FAILED. 0 passed; 1 failed (the wheel did not build)"
+            ),
+            Some((0, 1))
+        );
+        assert_eq!(
+            parse_result_line(
+                "schemathesis result: FAILED. 0 passed; 1 failed (postgres: 22 operations, 874 cases, 2 failures)"
             ),
             Some((0, 1))
         );

@@ -245,7 +245,11 @@ pub(crate) fn resource_share(
         let (_session, names) = names()?;
         ops::share(&names, name, &users, access_type, notify_users).await
     })?;
-    Ok((got.added_users, got.new_users))
+    // Python's dicts keep order; the BTreeMap sorts as the package always did.
+    Ok((
+        got.added_users.into_iter().collect(),
+        got.new_users.into_iter().collect(),
+    ))
 }
 
 /// Sets a cluster's autostop (saving it again when it is saved); returns the new config.

@@ -10,13 +10,19 @@
 //! - `GET /user/secret/{p}/metadata` → `{"data": {"version", "fingerprints", "salt"}}` (never a value).
 //! - `POST /user/secret/{p}/rollback`, body `{"version": N}` → `{"data": {"version": M}}`.
 //! - `GET /user/secret?list=true` → `{"data": [p, …]}`; `GET /user/secret` → `{"data": {p: {k: v}}}`.
+//!
+//! Every body is a type of [`rh_wire::types`], the ones rh-server builds its answers from.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use rh_wire::types::{
+    Data, ErrorBody, RollbackRequest, SecretDeleted, SecretListing, SecretMetadata, SecretRead,
+    SecretValues, SecretVersion, SecretVersionInfo,
+};
 use rh_wire::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
 
 use crate::ProviderSecrets;
 use crate::store::{BoxFuture, SecretStore};
@@ -39,18 +45,16 @@ impl fmt::Debug for ServerSecretStore {
     }
 }
 
-/// An answer: status and parsed JSON body (`Null` if it was not JSON).
+/// An answer: status and body bytes.
 struct Answer {
     status: StatusCode,
-    body: Value,
+    body: Vec<u8>,
 }
 
 impl Answer {
     fn detail(&self) -> String {
-        self.body
-            .get("detail")
-            .and_then(Value::as_str)
-            .map_or_else(|| "no detail".to_owned(), |d| d.replace('\n', " "))
+        serde_json::from_slice::<ErrorBody>(&self.body)
+            .map_or_else(|_| "no detail".to_owned(), |e| e.detail.replace('\n', " "))
     }
 
     fn missing(&self) -> bool {
@@ -104,7 +108,13 @@ impl ServerSecretStore {
         }
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Answer> {
+    async fn send<B: serde::Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Answer> {
+        let body = body.map(|b| serde_json::to_value(b).expect("wire types always serialise"));
         let answer = self
             .client
             .send(method, path, body.as_ref())
@@ -115,7 +125,7 @@ impl ServerSecretStore {
             })?;
         Ok(Answer {
             status: answer.status,
-            body: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
+            body: answer.body,
         })
     }
 
@@ -125,33 +135,33 @@ impl ServerSecretStore {
         }
     }
 
-    fn version_of(&self, provider: &str, v: &Value) -> Result<u64> {
-        v.as_u64().ok_or_else(|| self.malformed(provider))
+    /// A 2xx body as its wire type; a body of another shape is [`Error::Malformed`] (naming no value).
+    fn parse<T: DeserializeOwned>(&self, provider: &str, a: &Answer) -> Result<T> {
+        serde_json::from_slice(&a.body).map_err(|_| self.malformed(provider))
     }
 
     /// Every provider's secrets in one request (`GET /user/secret`).
     pub async fn get_all(&self) -> Result<BTreeMap<String, ProviderSecrets>> {
-        let a = self.send(Method::GET, &Self::path(&[]), None).await?;
+        let a = self.send::<()>(Method::GET, &Self::path(&[]), None).await?;
         if !a.status.is_success() {
             return Err(self.server_err("secrets", &a));
         }
-        let Some(Value::Object(all)) = a.body.get("data") else {
+        let Data {
+            data: SecretListing::All(all),
+        } = self.parse("", &a)?
+        else {
             return Err(self.malformed(""));
         };
-        all.iter()
-            .map(|(p, v)| Ok((p.clone(), self.secrets_of(p, v)?)))
-            .collect()
+        Ok(all.into_iter().map(|(p, v)| (p, secrets_of(v))).collect())
     }
+}
 
-    fn secrets_of(&self, provider: &str, v: &Value) -> Result<ProviderSecrets> {
-        let obj = v.as_object().ok_or_else(|| self.malformed(provider))?;
-        let mut out = ProviderSecrets::new();
-        for (k, v) in obj {
-            let s = v.as_str().ok_or_else(|| self.malformed(provider))?;
-            out.insert_secret(k.clone(), SecretString::from(s.to_owned()));
-        }
-        Ok(out)
+fn secrets_of(values: SecretValues) -> ProviderSecrets {
+    let mut out = ProviderSecrets::new();
+    for (k, v) in values {
+        out.insert_secret(k, SecretString::from(v));
     }
+    out
 }
 
 impl SecretStore for ServerSecretStore {
@@ -171,13 +181,11 @@ impl SecretStore for ServerSecretStore {
                 Some(v) => format!("{path}?cas={v}"),
                 None => path,
             };
-            let body: Map<String, Value> = secrets
+            let body: SecretValues = secrets
                 .iter()
-                .map(|(k, v)| (k.to_owned(), Value::String(v.expose_secret().to_owned())))
+                .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
                 .collect();
-            let a = self
-                .send(Method::PUT, &url, Some(Value::Object(body)))
-                .await?;
+            let a = self.send(Method::PUT, &url, Some(&body)).await?;
             if a.status == StatusCode::CONFLICT {
                 return Err(Error::Conflict {
                     path: self.location(provider),
@@ -187,7 +195,10 @@ impl SecretStore for ServerSecretStore {
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
             }
-            self.version_of(provider, &a.body["data"]["version"])
+            let Data {
+                data: SecretVersion { version },
+            } = self.parse(provider, &a)?;
+            Ok(version)
         })
     }
 
@@ -197,7 +208,7 @@ impl SecretStore for ServerSecretStore {
     ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>>> {
         Box::pin(async move {
             let a = self
-                .send(Method::GET, &Self::path(&[provider]), None)
+                .send::<()>(Method::GET, &Self::path(&[provider]), None)
                 .await?;
             if a.missing() {
                 return Ok(None);
@@ -205,33 +216,32 @@ impl SecretStore for ServerSecretStore {
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
             }
-            let secrets = self.secrets_of(provider, &a.body["data"][provider])?;
-            let version = self.version_of(provider, &a.body["version"])?;
-            Ok(Some((secrets, version)))
+            let SecretRead { mut data, version } = self.parse(provider, &a)?;
+            let values = data
+                .remove(provider)
+                .ok_or_else(|| self.malformed(provider))?;
+            Ok(Some((secrets_of(values), version)))
         })
     }
 
     fn history<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<Vec<VersionInfo>>> {
         Box::pin(async move {
             let a = self
-                .send(Method::GET, &Self::path(&[provider, "history"]), None)
+                .send::<()>(Method::GET, &Self::path(&[provider, "history"]), None)
                 .await?;
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
             }
-            let rows = a.body["data"]
-                .as_array()
-                .ok_or_else(|| self.malformed(provider))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(VersionInfo {
-                        version: self.version_of(provider, &r["version"])?,
-                        created_time: r["created_time"].as_str().unwrap_or_default().to_owned(),
-                        deletion_time: r["deletion_time"].as_str().map(str::to_owned),
-                        destroyed: r["destroyed"].as_bool().unwrap_or(false),
-                    })
+            let Data { data: rows } = self.parse::<Data<Vec<SecretVersionInfo>>>(provider, &a)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| VersionInfo {
+                    version: r.version,
+                    created_time: r.created_time,
+                    deletion_time: r.deletion_time,
+                    destroyed: r.destroyed,
                 })
-                .collect()
+                .collect())
         })
     }
 
@@ -241,11 +251,16 @@ impl SecretStore for ServerSecretStore {
                 .send(
                     Method::POST,
                     &Self::path(&[provider, "rollback"]),
-                    Some(serde_json::json!({ "version": version })),
+                    Some(&RollbackRequest { version }),
                 )
                 .await?;
             match a.status {
-                s if s.is_success() => self.version_of(provider, &a.body["data"]["version"]),
+                s if s.is_success() => {
+                    let Data {
+                        data: SecretVersion { version },
+                    } = self.parse(provider, &a)?;
+                    Ok(version)
+                }
                 StatusCode::NOT_FOUND => Err(Error::NotFound {
                     path: format!("{} (version {version})", self.location(provider)),
                 }),
@@ -261,7 +276,7 @@ impl SecretStore for ServerSecretStore {
     fn delete<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let a = self
-                .send(Method::DELETE, &Self::path(&[provider]), None)
+                .send::<()>(Method::DELETE, &Self::path(&[provider]), None)
                 .await?;
             if a.missing() {
                 return Ok(false);
@@ -269,24 +284,25 @@ impl SecretStore for ServerSecretStore {
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
             }
-            Ok(a.body["data"]["deleted"].as_bool().unwrap_or(true))
+            Ok(self
+                .parse::<Data<SecretDeleted>>(provider, &a)
+                .map_or(true, |d| d.data.deleted))
         })
     }
 
     fn list(&self) -> BoxFuture<'_, Result<Vec<String>>> {
         Box::pin(async move {
             let url = format!("{}?list=true", Self::path(&[]));
-            let a = self.send(Method::GET, &url, None).await?;
+            let a = self.send::<()>(Method::GET, &url, None).await?;
             if !a.status.is_success() {
                 return Err(self.server_err("the list of providers", &a));
             }
-            let names = a.body["data"]
-                .as_array()
-                .ok_or_else(|| self.malformed(""))?;
-            let mut out: Vec<String> = names
-                .iter()
-                .filter_map(|n| n.as_str().map(str::to_owned))
-                .collect();
+            let Data {
+                data: SecretListing::Names(mut out),
+            } = self.parse("", &a)?
+            else {
+                return Err(self.malformed(""));
+            };
             out.sort();
             Ok(out)
         })
@@ -298,7 +314,7 @@ impl SecretStore for ServerSecretStore {
     ) -> BoxFuture<'a, Result<Option<Fingerprints>>> {
         Box::pin(async move {
             let a = self
-                .send(Method::GET, &Self::path(&[provider, "metadata"]), None)
+                .send::<()>(Method::GET, &Self::path(&[provider, "metadata"]), None)
                 .await?;
             if a.missing() {
                 return Ok(None);
@@ -306,18 +322,15 @@ impl SecretStore for ServerSecretStore {
             if !a.status.is_success() {
                 return Err(self.server_err(provider, &a));
             }
-            let d = &a.body["data"];
-            let version = self.version_of(provider, &d["version"])?;
-            let keys = match &d["fingerprints"] {
-                Value::Object(m) => Some(
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                        .collect(),
-                ),
-                _ => None,
-            };
-            let salt = d["salt"].as_str().map(str::to_owned);
-            Ok(Some(Fingerprints::new(version, keys, salt)))
+            let Data {
+                data:
+                    SecretMetadata {
+                        version,
+                        fingerprints,
+                        salt,
+                    },
+            } = self.parse(provider, &a)?;
+            Ok(Some(Fingerprints::new(version, fingerprints, salt)))
         })
     }
 

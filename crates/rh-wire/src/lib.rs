@@ -13,10 +13,13 @@
 //! - [`path`]: a URL path from segments, each percent-encoded (`a/b` stays one segment).
 //! - [`Error`]: an unusable URL or an unreachable server; HTTP statuses are answers, not errors, and the
 //!   callers decide what each means.
+//! - [`types`]: the JSON bodies of every route, shared with rh-server (with `utoipa` schemas behind the
+//!   `openapi` feature, which only rh-server enables).
 //!
 //! The client never logs or shows the token: `Debug` names the URL only.
 
 pub mod name;
+pub mod types;
 
 #[cfg(feature = "client")]
 mod client;

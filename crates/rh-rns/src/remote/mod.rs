@@ -20,7 +20,10 @@ use crate::{
     Error, HistoryEntry, ListEntry, Listing, ResourceName, ResourceRecord, Result, Rns, Scope,
     Skipped,
 };
-use wire::{AccessRequest, AccessResult, Envelope, ErrorBody, HistoryItem, UserInfo};
+use rh_wire::types::ListItem;
+use wire::{
+    AccessRequest, AccessResult, Envelope, ErrorBody, HistoryItem, HistoryPage, UserInfo, Users,
+};
 
 /// Timeouts and retries of a [`RemoteRns`] (those of every rh-server client).
 pub use rh_wire::Options as RemoteOptions;
@@ -95,9 +98,10 @@ impl RemoteRns {
         self.access(
             name,
             &AccessRequest {
-                users: Some(users.to_vec()),
-                access_level: level.to_owned(),
-                notify_users: notify,
+                users: Some(Users::Many(users.to_vec())),
+                access_level: Some(level.to_owned()),
+                notify_users: Some(notify),
+                ..AccessRequest::default()
             },
         )
         .await
@@ -112,9 +116,10 @@ impl RemoteRns {
         self.access(
             name,
             &AccessRequest {
-                users: users.map(<[String]>::to_vec),
-                access_level: "denied".to_owned(),
-                notify_users: false,
+                users: users.map(|u| Users::Many(u.to_vec())),
+                access_level: Some("denied".to_owned()),
+                notify_users: Some(false),
+                ..AccessRequest::default()
             },
         )
         .await
@@ -329,16 +334,15 @@ impl Rns for RemoteRns {
         );
         let (status, bytes) = self.send(Method::GET, &path, None).await?;
         expect_ok(status, &bytes, &format!("list {folder}"))?;
-        let items: Vec<Map<String, Value>> = data(&bytes, &path)?;
+        let items: Vec<ListItem> = data(&bytes, &path)?;
         let mut listing = Listing::default();
         for item in items {
-            let raw = item.get("name").and_then(Value::as_str).unwrap_or_default();
-            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            let raw = item.name.as_str();
             match raw.parse::<ResourceName>() {
                 Ok(name) if name.scope() == Scope::Remote => listing.entries.push(ListEntry {
                     name,
-                    resource_type: text("resource_type").unwrap_or_default(),
-                    resource_subtype: text("resource_subtype"),
+                    resource_type: item.resource_type.clone().unwrap_or_default(),
+                    resource_subtype: item.resource_subtype.as_str().map(str::to_owned),
                 }),
                 _ => listing.skipped.push(Skipped {
                     location: self.client.url(&path),
@@ -473,14 +477,6 @@ fn unified(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
 
 /// Most entries one history request asks for (rh-server's page cap).
 const HISTORY_PAGE: usize = 1_000;
-
-/// One page of `GET /resource/history/{uri}`: the entries, and rh-server's cursor to the next page.
-#[derive(serde::Deserialize)]
-struct HistoryPage {
-    data: Vec<HistoryItem>,
-    #[serde(default)]
-    next: Option<i64>,
-}
 
 fn parse_version(rev: &str) -> Result<i64> {
     rev.trim_start_matches('v')

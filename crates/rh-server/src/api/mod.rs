@@ -4,6 +4,7 @@
 //! whatever their Content-Type says (the original client sends none). Bad input is a 400, never a 422:
 //! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
 
+pub(crate) mod openapi;
 pub(crate) mod resource;
 mod secret;
 mod user;
@@ -18,7 +19,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use serde_json::{Value, json};
+use rh_wire::types::{Data, ErrorBody, Health};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::store::{Store, User};
 use crate::token;
@@ -125,6 +128,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .layer(middleware::map_response(no_store));
     Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi::serve))
         .merge(user)
         .merge(resource)
         .merge(secret)
@@ -158,8 +162,14 @@ async fn no_store(mut res: Response) -> Response {
     res
 }
 
+/// `GET /health`: the server answers (no token, no database).
+#[utoipa::path(get, path = "/health", tag = "server",
+    responses((status = 200, description = "the server is up", body = Data<Health>)))]
 async fn health() -> Response {
-    ok(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+    ok_data(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 async fn not_found() -> ApiError {
@@ -190,8 +200,19 @@ pub(crate) fn ok(value: Value) -> Response {
     json_response(StatusCode::OK, &Value::Object(body))
 }
 
+/// `200 {"data": value}` of a wire type.
+pub(crate) fn ok_data<T: Serialize>(value: T) -> Response {
+    json_body(StatusCode::OK, &Data::new(value))
+}
+
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut res = Response::new(Body::from(body.to_string()));
+    json_body(status, body)
+}
+
+/// `status` with a JSON body (a wire type of [`rh_wire::types`]).
+pub(crate) fn json_body<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    let text = serde_json::to_string(body).expect("wire types always serialise");
+    let mut res = Response::new(Body::from(text));
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -276,7 +297,12 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = json_response(self.status, &json!({ "detail": self.detail }));
+        let mut res = json_body(
+            self.status,
+            &ErrorBody {
+                detail: self.detail,
+            },
+        );
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -364,6 +390,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .map(Self)
             .map_err(|e| ApiError::bad_request(format!("malformed json in request body: {e}")))
     }
+}
+
+/// A request body as its wire type, `what` naming it in the 400 (`invalid access request: users: …`).
+/// Not for bodies that hold secret values: serde's message may quote the value it refused.
+pub(crate) fn from_json<'a, T: Deserialize<'a>>(
+    value: &'a Value,
+    what: &str,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("invalid {what}: {inner}"))
+        } else {
+            ApiError::bad_request(format!("invalid {what}: {path}: {inner}"))
+        }
+    })
 }
 
 /// The `{uri}` path segment, percent-decoded.

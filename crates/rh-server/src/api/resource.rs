@@ -6,9 +6,15 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde_json::{Value, json};
+use rh_wire::types::{
+    AccessRequest, AccessResult, Data, Deleted, ErrorBody, HistoryItem, HistoryPage, ListItem,
+    Purged, ResourcePayload, Users,
+};
+use serde_json::Value;
 
-use super::{ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, ok, rejected_token};
+use super::{
+    ApiError, AppState, Caller, JsonBody, UriParam, bearer_hash, from_json, ok_data, rejected_token,
+};
 use crate::model::{AccessLevel, Visibility};
 use crate::names::{ResourceName, validate_username};
 use crate::ops::{self, MAX_SHARE_RECIPIENTS, OpError, Payload, ShareRequest};
@@ -45,10 +51,14 @@ fn parse_uri(uri: &str) -> Result<ResourceName, ApiError> {
 }
 
 /// A `visibility` field: absent or null, or one of [`Visibility`]'s values (else 400).
-fn parse_visibility(v: Option<&Value>) -> Result<Option<Visibility>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.parse()?)),
+fn parse_visibility(v: Option<&str>) -> Result<Option<Visibility>, ApiError> {
+    v.map(str::parse).transpose().map_err(ApiError::from)
+}
+
+/// A body's `visibility` that is there but not a string is refused as a visibility (not as a type error).
+fn visibility_is_text(body: &Value) -> Result<(), ApiError> {
+    match body.get("visibility") {
+        None | Some(Value::Null | Value::String(_)) => Ok(()),
         Some(other) => Err(ApiError::bad_request(format!(
             "invalid visibility {other}: use private, unlisted or public"
         ))),
@@ -56,83 +66,58 @@ fn parse_visibility(v: Option<&Value>) -> Result<Option<Visibility>, ApiError> {
 }
 
 fn parse_payload(body: Value, from_url: Option<&ResourceName>) -> Result<Payload, ApiError> {
-    let Value::Object(mut map) = body else {
+    if !body.is_object() {
         return Err(ApiError::bad_request(
             "the resource payload must be a json object",
         ));
-    };
-    let name = match (map.get("name"), from_url) {
-        (Some(Value::String(given)), Some(url_name)) => {
+    }
+    visibility_is_text(&body)?;
+    let typed: ResourcePayload = from_json(&body, "resource payload")?;
+    let name = match (typed.name, from_url) {
+        (Some(given), Some(url_name)) => {
             let last = url_name
                 .address()
                 .rsplit('/')
                 .next()
                 .unwrap_or("")
                 .to_owned();
-            if *given != url_name.address() && *given != last {
+            if given != url_name.address() && given != last {
                 return Err(ApiError::bad_request(format!(
                     "payload name {given:?} does not match the resource {url_name} in the url"
                 )));
             }
             url_name.clone()
         }
-        (Some(Value::String(given)), None) => ResourceName::from_address(given)?,
-        (None | Some(Value::Null), Some(url_name)) => url_name.clone(),
-        (None | Some(Value::Null), None) => {
+        (Some(given), None) => ResourceName::from_address(&given)?,
+        (None, Some(url_name)) => url_name.clone(),
+        (None, None) => {
             return Err(ApiError::bad_request("the resource payload needs a name"));
-        }
-        (Some(other), _) => {
-            return Err(ApiError::bad_request(format!(
-                "name must be a string, not {other}"
-            )));
-        }
-    };
-    let resource_type = match map.get("resource_type") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "resource_type must be a string, not {other}"
-            )));
         }
     };
     // Without a `visibility`, a create is private and an update keeps the current one. The default is not
     // written into the config: older clients pass every stored key back to their constructors.
-    let visibility = parse_visibility(map.get("visibility"))?;
-    match map.get("folder") {
-        None | Some(Value::Null | Value::String(_)) => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "folder must be a string, not {other}"
-            )));
-        }
-    }
-    match map.get("users") {
-        None | Some(Value::Null | Value::Array(_)) => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "users must be a list, not {other}"
-            )));
-        }
-    }
-    match map.get("data") {
-        None | Some(Value::Null | Value::Object(_)) => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "data must be a json object, not {other}"
-            )));
-        }
-    }
+    let visibility = parse_visibility(typed.visibility.as_deref())?;
+    // The config is stored as it came (key order and keys beyond the payload's fields included).
+    let Value::Object(mut map) = body else {
+        unreachable!("checked above")
+    };
     map.insert("name".to_owned(), Value::String(name.address()));
     Ok(Payload {
         name,
-        resource_type,
+        resource_type: typed.resource_type,
         visibility,
         config: Value::Object(map),
     })
 }
 
 /// `GET /resource/{uri}`: token and resource are looked up in one query, as this is the hot path.
+#[utoipa::path(get, path = "/resource/{uri}", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)")),
+    responses(
+        (status = 200, description = "the stored payload", body = Data<ResourcePayload>),
+        (status = 400, description = "not a resource address", body = ErrorBody),
+        (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
+    ))]
 pub(super) async fn read(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -148,12 +133,20 @@ pub(super) async fn read(
         },
     };
     match ops::read(&state.store, &hash, &name).await? {
-        ops::Read::Found(config) => Ok(ok(config)),
+        ops::Read::Found(config) => Ok(super::ok(config)),
         ops::Read::BadToken => Err(rejected_token(&state.store, &hash).await),
     }
 }
 
-/// `POST /resource`: create. Only the owner may create under `/<owner>/`.
+/// `POST /resource` (also `/resource/`): create. Only the owner may create under `/<owner>/`.
+#[utoipa::path(post, path = "/resource", tag = "resource", security(("bearer" = [])),
+    request_body = ResourcePayload,
+    responses(
+        (status = 200, description = "created (200, not 201: the original client takes anything else as a failure)", body = Data<ResourcePayload>),
+        (status = 400, description = "a bad payload or name", body = ErrorBody),
+        (status = 403, description = "under another user's address", body = ErrorBody),
+        (status = 409, description = "it exists already", body = ErrorBody),
+    ))]
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -162,10 +155,20 @@ pub(super) async fn create(
     let p = parse_payload(body, None)?;
     ops::create(&state.store, &caller, &p).await?;
     // 200, not 201: the original client treats anything else as a failure.
-    Ok(ok(p.config))
+    Ok(super::ok(p.config))
 }
 
 /// `PUT /resource/{uri}`: 200 updated, 404 absent (the client then creates), 422 unchanged.
+#[utoipa::path(put, path = "/resource/{uri}", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)")),
+    request_body = ResourcePayload,
+    responses(
+        (status = 200, description = "updated", body = Data<ResourcePayload>),
+        (status = 400, description = "a bad payload, or a name that is not the url's", body = ErrorBody),
+        (status = 403, description = "read-only access", body = ErrorBody),
+        (status = 404, description = "no such resource (the client then creates it)", body = ErrorBody),
+        (status = 422, description = "unchanged: nothing to update", body = ErrorBody),
+    ))]
 pub(super) async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -175,10 +178,18 @@ pub(super) async fn update(
     let name = parse_uri(&uri)?;
     let p = parse_payload(body, Some(&name))?;
     ops::update(&state.store, &caller, &p).await?;
-    Ok(ok(p.config))
+    Ok(super::ok(p.config))
 }
 
 /// `DELETE /resource/{uri}` (`?delete_creds=…` is accepted and ignored).
+#[utoipa::path(delete, path = "/resource/{uri}", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)"), ("delete_creds" = Option<String>, Query, description = "accepted and ignored (the original client sends it)")),
+    responses(
+        (status = 200, description = "deleted", body = Data<Deleted>),
+        (status = 400, description = "not a resource address", body = ErrorBody),
+        (status = 403, description = "read-only access", body = ErrorBody),
+        (status = 404, description = "no such resource", body = ErrorBody),
+    ))]
 pub(super) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -186,11 +197,22 @@ pub(super) async fn delete(
 ) -> Result<Response, ApiError> {
     let name = parse_uri(&uri)?;
     ops::delete(&state.store, &caller, &name).await?;
-    Ok(ok(json!({ "deleted": name.address() })))
+    Ok(ok_data(Deleted {
+        deleted: name.address(),
+    }))
 }
 
 /// `GET /resource?folder=/alice/proj[&recursive=true]`: the resources in a folder that the caller may read
 /// (owned, granted or public), sorted by address. An rh addition: the original client had no remote listing.
+#[utoipa::path(get, path = "/resource", tag = "resource", security(("bearer" = [])),
+    params(
+        ("folder" = String, Query, pattern = r"^/[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(/[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){0,3}$", description = "`/<user>` or `/<user>/<folder>`"),
+        ("recursive" = Option<bool>, Query, description = "also the resources of sub-folders (`true`/`false`, `1`/`0`)"),
+    ),
+    responses(
+        (status = 200, description = "the resources the caller may read, sorted by address", body = Data<Vec<ListItem>>),
+        (status = 400, description = "no folder, or a bad one", body = ErrorBody),
+    ))]
 pub(super) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -226,20 +248,23 @@ pub(super) async fn list(
         if !recursive && rest.contains('/') {
             continue;
         }
-        let field = |k: &str| config.get(k).cloned().unwrap_or(Value::Null);
         let subtype = config
             .get("data")
             .and_then(|d| d.get("resource_subtype"))
+            .or_else(|| config.get("resource_subtype"))
             .cloned()
-            .unwrap_or_else(|| field("resource_subtype"));
-        items.push(json!({
-            "name": address,
-            "resource_type": field("resource_type"),
-            "resource_subtype": subtype,
-            "visibility": visibility,
-        }));
+            .unwrap_or(Value::Null);
+        items.push(ListItem {
+            resource_type: config
+                .get("resource_type")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            name: address,
+            resource_subtype: subtype,
+            visibility: visibility.as_str().to_owned(),
+        });
     }
-    Ok(ok(Value::Array(items)))
+    Ok(ok_data(items))
 }
 
 fn parse_limit(query: &HashMap<String, String>) -> Result<i64, ApiError> {
@@ -275,6 +300,17 @@ fn parse_before(query: &HashMap<String, String>) -> Result<Option<i64>, ApiError
 /// `GET /resource/history/{uri}?num_entries=N` (or `?limit=N`, default 100, at most 1,000; and
 /// `&before=VERSION`): newest first, one page. `data` is the list of entries, as the original client reads it;
 /// `next` (top level, `null` on the last page) is the `before` of the next page.
+#[utoipa::path(get, path = "/resource/history/{uri}", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)"),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "entries on a page (default 100, at most 1,000)"),
+        ("num_entries" = Option<i64>, Query, minimum = 1, description = "the original client's name for `limit`"),
+        ("before" = Option<i64>, Query, minimum = 1, description = "only versions older than this one (a `next`)"),
+    ),
+    responses(
+        (status = 200, description = "one page, newest first", body = HistoryPage),
+        (status = 400, description = "a bad address, limit or cursor", body = ErrorBody),
+        (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
+    ))]
 pub(super) async fn history(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -287,29 +323,38 @@ pub(super) async fn history(
     let limit = parse_limit(&query)?;
     let before = parse_before(&query)?;
     let page = ops::history(&state.store, &caller, &name, before, limit).await?;
-    let list: Vec<Value> = page
+    let data = page
         .entries
         .into_iter()
-        .map(|e| {
-            json!({
-                "version": e.version,
-                "action": e.action,
-                "timestamp": e.timestamp,
-                "author": e.author,
-                // The original client reads `owner` for who made the change.
-                "owner": e.author,
-                "data": e.config,
-            })
+        .map(|e| HistoryItem {
+            version: Some(e.version),
+            action: Some(e.action),
+            timestamp: Value::String(e.timestamp),
+            // The original client reads `owner` for who made the change.
+            owner: Some(e.author.clone()),
+            author: Some(e.author),
+            data: e.config,
         })
         .collect();
-    Ok(super::json_response(
+    Ok(super::json_body(
         StatusCode::OK,
-        &json!({ "data": list, "next": page.next }),
+        &HistoryPage {
+            data,
+            next: page.next,
+        },
     ))
 }
 
 /// `DELETE /resource/history/{uri}`: the owner removes the history at that address, of every incarnation, but
 /// the entry of the current version. An rh addition.
+#[utoipa::path(delete, path = "/resource/history/{uri}", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)")),
+    responses(
+        (status = 200, description = "how many entries were removed", body = Data<Purged>),
+        (status = 400, description = "not a resource address", body = ErrorBody),
+        (status = 403, description = "not the owner", body = ErrorBody),
+        (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
+    ))]
 pub(super) async fn purge_history(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -317,7 +362,7 @@ pub(super) async fn purge_history(
 ) -> Result<Response, ApiError> {
     let name = parse_uri(&uri)?;
     let removed = ops::purge_history(&state.store, &caller, &name).await?;
-    Ok(ok(json!({ "purged": removed })))
+    Ok(ok_data(Purged { purged: removed }))
 }
 
 /// The parsed body of `PUT /resource/{uri}/users/access`: a share, or with `denied` a revoke.
@@ -329,46 +374,24 @@ enum AccessChange {
     },
 }
 
-fn parse_share(body: Value) -> Result<AccessChange, ApiError> {
-    let Value::Object(map) = body else {
+fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
+    if !body.is_object() {
         return Err(ApiError::bad_request(
             "the access request must be a json object",
         ));
-    };
-    let users = match map.get("users") {
-        Some(Value::Array(items)) if items.len() > MAX_SHARE_RECIPIENTS => {
-            return Err(ApiError::bad_request(format!(
-                "too many users: a share request names at most {MAX_SHARE_RECIPIENTS} users or emails, not {}",
-                items.len()
-            )));
-        }
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(vec![s.clone()]),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(ApiError::bad_request(format!(
-                        "users must be usernames or emails, not {other}"
-                    ))),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "users must be a list of usernames or emails, not {other}"
-            )));
-        }
-    };
-    let level_of = |key: &str| match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "{key} must be a string, not {other}"
-        ))),
-    };
-    let level = match (level_of("access_level")?, level_of("access_type")?) {
+    }
+    visibility_is_text(body)?;
+    let req: AccessRequest = from_json(body, "access request")?;
+    let users = req.users.map(Users::into_vec);
+    if let Some(users) = &users
+        && users.len() > MAX_SHARE_RECIPIENTS
+    {
+        return Err(ApiError::bad_request(format!(
+            "too many users: a share request names at most {MAX_SHARE_RECIPIENTS} users or emails, not {}",
+            users.len()
+        )));
+    }
+    let level = match (req.access_level, req.access_type) {
         (Some(a), Some(b)) if a != b => {
             return Err(ApiError::bad_request(format!(
                 "access_level {a:?} and access_type {b:?} disagree"
@@ -385,16 +408,8 @@ fn parse_share(body: Value) -> Result<AccessChange, ApiError> {
             ))
         })?),
     };
-    let notify = match map.get("notify_users") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "notify_users must be true or false, not {other}"
-            )));
-        }
-    };
-    let visibility = parse_visibility(map.get("visibility"))?;
+    let notify = req.notify_users.unwrap_or(true);
+    let visibility = parse_visibility(req.visibility.as_deref())?;
     if users.is_none() && level.is_some() && visibility.is_none() {
         return Err(ApiError::bad_request("no users given to share with"));
     }
@@ -410,6 +425,16 @@ fn parse_share(body: Value) -> Result<AccessChange, ApiError> {
 }
 
 /// `PUT /resource/{uri}/users/access`: grant `read`/`write`, or revoke with `denied`.
+#[utoipa::path(put, path = "/resource/{uri}/users/access", tag = "resource", security(("bearer" = [])),
+    params(("uri" = String, Path, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}){1,3}$", description = "the address without its leading `/`, each `/` as `:` (`alice:proj:model`)")),
+    request_body = AccessRequest,
+    responses(
+        (status = 200, description = "who got (or lost) access, in the order given", body = Data<AccessResult>),
+        (status = 400, description = "a bad request, an unknown user or too many users", body = ErrorBody),
+        (status = 403, description = "read-only access", body = ErrorBody),
+        (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
+        (status = 429, description = "too many invitations or notifications this hour", body = ErrorBody),
+    ))]
 pub(super) async fn share(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -417,13 +442,22 @@ pub(super) async fn share(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = parse_uri(&uri)?;
-    let shared = match parse_share(body)? {
+    let shared = match parse_share(&body)? {
         AccessChange::Share(req) => ops::share(&state.store, &caller, &name, &req).await?,
         AccessChange::Revoke { users, visibility } => {
             ops::revoke(&state.store, &caller, &name, users.as_deref(), visibility).await?
         }
     };
-    Ok(ok(
-        json!({ "added_users": shared.added, "new_users": shared.new }),
-    ))
+    let levels = |m: serde_json::Map<String, Value>| {
+        m.into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect()
+    };
+    Ok(ok_data(AccessResult {
+        added_users: levels(shared.added),
+        new_users: levels(shared.new),
+    }))
 }

@@ -19,13 +19,22 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use indexmap::IndexMap;
 use rh_secrets::ProviderSecrets;
 use rh_secrets::store::{BoxFuture, SecretStore, from_map, join_all};
 use rh_secrets::vault::{Error as VaultError, VaultStore};
+use rh_wire::types::{
+    Data, ErrorBody, RollbackRequest, SecretBulkFailure, SecretDeleted, SecretListing,
+    SecretMetadata, SecretOutcome, SecretRead, SecretValues, SecretVersion, SecretVersionInfo,
+};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
-use super::{ApiError, AppState, Caller, JsonBody, UriParam, ok};
+use super::{ApiError, AppState, Caller, JsonBody, UriParam, from_json, ok_data};
+
+/// The largest version Vault can hold (its versions are 64-bit signed integers).
+const MAX_VERSION: u64 = i64::MAX.unsigned_abs();
 
 /// How the detail of a "no secret" 404 starts (clients tell it from an unknown route by it).
 pub(crate) const MISSING: &str = "no secrets for";
@@ -112,13 +121,11 @@ fn flat_secrets(provider: &str, body: &Value) -> Result<ProviderSecrets, ApiErro
     Ok(out)
 }
 
-fn secrets_json(secrets: &ProviderSecrets) -> Value {
-    Value::Object(
-        secrets
-            .iter()
-            .map(|(k, v)| (k.to_owned(), Value::String(v.expose_secret().to_owned())))
-            .collect(),
-    )
+fn secret_values(secrets: &ProviderSecrets) -> SecretValues {
+    secrets
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
+        .collect()
 }
 
 fn query_flag<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
@@ -129,6 +136,15 @@ fn query_flag<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// `GET /user/secret[?list=true]`.
+#[utoipa::path(get, path = "/user/secret", tag = "secret", security(("bearer" = [])),
+    params(("list" = Option<bool>, Query, description = "only the provider names")),
+    responses(
+        (status = 200, description = "provider → secrets; with `list=true` the provider names", body = Data<SecretListing>),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn get_all(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -139,22 +155,34 @@ pub(super) async fn get_all(
         .await
         .map_err(vault_error)?;
     if matches!(query_flag(query.as_deref(), "list"), Some("true" | "1")) {
-        return Ok(ok(json!(names)));
+        return Ok(ok_data(SecretListing::Names(names)));
     }
     let futures: Vec<BoxFuture<'_, _>> = names
         .iter()
         .map(|p| SecretStore::get(store.as_ref(), p))
         .collect();
-    let mut data = Map::new();
+    let mut data = IndexMap::new();
     for (name, got) in names.iter().zip(join_all(futures).await) {
         // A provider deleted between the list and the read is skipped.
         if let Some((secrets, _)) = got.map_err(vault_error)? {
-            data.insert(name.clone(), secrets_json(&secrets));
+            data.insert(name.clone(), secret_values(&secrets));
         }
     }
-    Ok(ok(Value::Object(data)))
+    Ok(ok_data(SecretListing::All(data)))
 }
 
+/// `PUT /user/secret`: a bulk upload, `{provider: {key: value}}`. When some providers cannot be written, the
+/// first failure's status (502, 503) with a [`SecretBulkFailure`] body: an [`ErrorBody`] plus what happened to
+/// each provider.
+#[utoipa::path(put, path = "/user/secret", tag = "secret", security(("bearer" = [])),
+    request_body = BTreeMap<String, SecretValues>,
+    responses(
+        (status = 200, description = "every provider written: provider → its new version", body = Data<BTreeMap<String, SecretVersion>>),
+        (status = 400, description = "not `{provider: {key: string}}`, or a bad provider name", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn put_all(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -175,7 +203,8 @@ pub(super) async fn put_all(
         .iter()
         .map(|(p, s)| SecretStore::put(store.as_ref(), p, s, None))
         .collect();
-    let mut data = Map::new();
+    let mut data = IndexMap::new();
+    let mut versions = IndexMap::new();
     let (mut written, mut failed) = (Vec::new(), Vec::new());
     let mut first_error: Option<ApiError> = None;
     for ((provider, _), result) in parsed.iter().zip(join_all(futures).await) {
@@ -189,14 +218,18 @@ pub(super) async fn put_all(
                     None,
                 )
                 .await;
-                data.insert(provider.clone(), json!({ "version": version }));
+                data.insert(provider.clone(), SecretOutcome::Written { version });
+                versions.insert(provider.clone(), SecretVersion { version });
                 written.push(provider.as_str());
             }
             Err(e) => {
                 let e = vault_error(e);
                 data.insert(
                     provider.clone(),
-                    json!({ "error": e.detail, "status": e.status.as_u16() }),
+                    SecretOutcome::Failed {
+                        error: e.detail.clone(),
+                        status: e.status.as_u16(),
+                    },
                 );
                 failed.push(provider.as_str());
                 first_error.get_or_insert(e);
@@ -209,7 +242,7 @@ pub(super) async fn put_all(
         written.len()
     );
     let Some(e) = first_error else {
-        return Ok(ok(Value::Object(data)));
+        return Ok(ok_data(versions));
     };
     // The first failure's status, and what happened to each provider: the written ones stay written.
     let detail = format!(
@@ -222,12 +255,23 @@ pub(super) async fn put_all(
         },
         failed.join(", ")
     );
-    Ok(super::json_response(
+    Ok(super::json_body(
         e.status,
-        &json!({ "detail": detail, "data": Value::Object(data) }),
+        &SecretBulkFailure { detail, data },
     ))
 }
 
+/// `GET /user/secret/{provider}`.
+#[utoipa::path(get, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    responses(
+        (status = 200, description = "the provider's secrets and their version", body = SecretRead),
+        (status = 400, description = "a bad provider name", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn get_one(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -238,12 +282,26 @@ pub(super) async fn get_one(
     let Some((secrets, version)) = store.get(&provider).await.map_err(vault_error)? else {
         return Err(missing(&provider));
     };
-    let mut data = Map::new();
-    data.insert(provider, secrets_json(&from_map(secrets)));
-    let body = json!({ "data": Value::Object(data), "version": version });
-    Ok(super::json_response(StatusCode::OK, &body))
+    let mut data = BTreeMap::new();
+    data.insert(provider, secret_values(&from_map(secrets)));
+    Ok(super::json_body(
+        StatusCode::OK,
+        &SecretRead { data, version },
+    ))
 }
 
+/// `PUT /user/secret/{provider}[?cas=N]`, body `{key: value}`.
+#[utoipa::path(put, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)"), ("cas" = Option<u64>, Query, description = "the version read (0: must not exist yet)")),
+    request_body = SecretValues,
+    responses(
+        (status = 200, description = "written: the new version", body = Data<SecretVersion>),
+        (status = 400, description = "not `{key: string}`, a bad provider name or `cas`", body = ErrorBody),
+        (status = 409, description = "`cas` is stale: the secret changed since it was read", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn put_one(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -272,9 +330,20 @@ pub(super) async fn put_one(
         None,
     )
     .await;
-    Ok(ok(json!({ "version": version })))
+    Ok(ok_data(SecretVersion { version }))
 }
 
+/// `DELETE /user/secret/{provider}`.
+#[utoipa::path(delete, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    responses(
+        (status = 200, description = "deleted", body = Data<SecretDeleted>),
+        (status = 400, description = "a bad provider name", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn delete_one(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -294,9 +363,19 @@ pub(super) async fn delete_one(
         None,
     )
     .await;
-    Ok(ok(json!({ "deleted": true })))
+    Ok(ok_data(SecretDeleted { deleted: true }))
 }
 
+/// `GET /user/secret/{provider}/history`: versions and times, never a value.
+#[utoipa::path(get, path = "/user/secret/{provider}/history", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    responses(
+        (status = 200, description = "the versions, oldest first (empty when there is none)", body = Data<Vec<SecretVersionInfo>>),
+        (status = 400, description = "a bad provider name", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn history(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -305,9 +384,30 @@ pub(super) async fn history(
     check_provider(&provider)?;
     let store = store(&state, &user.username)?;
     let versions = store.history(&provider).await.map_err(vault_error)?;
-    Ok(ok(json!(versions)))
+    Ok(ok_data(
+        versions
+            .into_iter()
+            .map(|v| SecretVersionInfo {
+                version: v.version,
+                created_time: v.created_time,
+                deletion_time: v.deletion_time,
+                destroyed: v.destroyed,
+            })
+            .collect::<Vec<_>>(),
+    ))
 }
 
+/// `GET /user/secret/{provider}/metadata`: the current version and salted fingerprints, never a value.
+#[utoipa::path(get, path = "/user/secret/{provider}/metadata", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    responses(
+        (status = 200, description = "the current version and fingerprints", body = Data<SecretMetadata>),
+        (status = 400, description = "a bad provider name", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn metadata(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -318,13 +418,26 @@ pub(super) async fn metadata(
     let Some(fp) = store.fingerprints(&provider).await.map_err(vault_error)? else {
         return Err(missing(&provider));
     };
-    Ok(ok(json!({
-        "version": fp.version,
-        "fingerprints": fp.keys,
-        "salt": fp.salt(),
-    })))
+    Ok(ok_data(SecretMetadata {
+        version: fp.version,
+        salt: fp.salt().map(str::to_owned),
+        fingerprints: fp.keys,
+    }))
 }
 
+/// `POST /user/secret/{provider}/rollback`: that version's data becomes the newest.
+#[utoipa::path(post, path = "/user/secret/{provider}/rollback", tag = "secret", security(("bearer" = [])),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    request_body = RollbackRequest,
+    responses(
+        (status = 200, description = "rolled back: the new version", body = Data<SecretVersion>),
+        (status = 400, description = "not `{\"version\": N}` with 1 <= N <= 2^63-1, or a bad provider name", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`, or no such version", body = ErrorBody),
+        (status = 409, description = "the secret changed in Vault meanwhile", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
+        (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
+    ))]
 pub(super) async fn rollback(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -332,15 +445,17 @@ pub(super) async fn rollback(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let Some(version) = body
-        .get("version")
-        .and_then(Value::as_u64)
-        .filter(|v| *v > 0)
-    else {
-        return Err(ApiError::bad_request(
-            "the body must be {\"version\": N} with N >= 1",
-        ));
-    };
+    let version = from_json::<RollbackRequest>(&body, "rollback request")
+        .ok()
+        .map(|r| r.version)
+        // Vault's versions are i64: a larger one is not a version Vault could parse (it answered 400, which
+        // reached the client as a 502).
+        .filter(|v| (1..=MAX_VERSION).contains(v))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "the body must be {{\"version\": N}} with 1 <= N <= {MAX_VERSION}"
+            ))
+        })?;
     let store = store(&state, &user.username)?;
     if store
         .fingerprints(&provider)
@@ -367,5 +482,5 @@ pub(super) async fn rollback(
         Some(&detail),
     )
     .await;
-    Ok(ok(json!({ "version": new })))
+    Ok(ok_data(SecretVersion { version: new }))
 }

@@ -2,21 +2,36 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use serde_json::{Value, json};
+use rh_wire::types::{Data, ErrorBody, Revoked, UserConfig, UserInfo};
+use serde_json::{Map, Value};
 
-use super::{ApiError, AppState, Caller, JsonBody, ok};
+use super::{ApiError, AppState, Caller, JsonBody, ok_data};
 
 /// Keys a stored config never holds: they are per-machine or secret (spec §3.2).
 const NEVER_STORED: &[&str] = &["token", "username", "secrets"];
 
+/// `GET /user` (also `/user/`, the original client's spelling).
+#[utoipa::path(get, path = "/user", tag = "user", security(("bearer" = [])),
+    responses((status = 200, description = "the account of the token", body = Data<UserInfo>)))]
 pub(super) async fn get_user(Caller(user): Caller) -> Response {
-    ok(json!({
-        "username": user.username,
-        "email": user.email,
-        "config": user.config,
-    }))
+    let config = match user.config {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    ok_data(UserInfo {
+        username: user.username,
+        email: user.email,
+        config,
+    })
 }
 
+/// `PUT /user/config` (also `/user//config`): stores the account's defaults; answers what was stored.
+#[utoipa::path(put, path = "/user/config", tag = "user", security(("bearer" = [])),
+    request_body = UserConfig,
+    responses(
+        (status = 200, description = "stored (without `token`, `username`, `secrets`)", body = Data<UserConfig>),
+        (status = 400, description = "not an object, or a key that is not a user default", body = ErrorBody),
+    ))]
 pub(super) async fn put_config(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -42,7 +57,7 @@ pub(super) async fn put_config(
             rh_config::ACCOUNT_KEYS.join(", ")
         )));
     }
-    let config = Value::Object(config);
+    let stored = Value::Object(config);
     let audit = crate::audit::Audit::new(
         &user.username,
         crate::audit::AuditAction::UserConfig,
@@ -50,17 +65,22 @@ pub(super) async fn put_config(
     );
     state
         .store
-        .set_user_config(&user.username, &config, &audit)
+        .set_user_config(&user.username, &stored, &audit)
         .await?;
-    Ok(ok(config))
+    let Value::Object(config) = stored else {
+        unreachable!("built as an object above")
+    };
+    Ok(ok_data(UserConfig(config)))
 }
 
 /// `DELETE /user/token`: the caller revokes their own token (an rh addition; `rh logout --revoke`).
+#[utoipa::path(delete, path = "/user/token", tag = "user", security(("bearer" = [])),
+    responses((status = 200, description = "revoked: the token answers 401 from now on", body = Data<Revoked>)))]
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Caller(user): Caller,
 ) -> Result<Response, ApiError> {
     crate::revoke_token(&state.store, &user.username, &user.username).await?;
     tracing::info!("{} revoked their own token", user.username);
-    Ok(ok(json!({ "revoked": true })))
+    Ok(ok_data(Revoked { revoked: true }))
 }

@@ -19,7 +19,11 @@ mod limits;
 mod load;
 mod mail;
 mod one_path;
+<<<<<<< HEAD
 mod pg_writes;
+=======
+mod openapi;
+>>>>>>> openapi
 mod protocol;
 mod proxy;
 mod read_cache;
