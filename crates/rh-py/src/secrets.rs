@@ -17,7 +17,8 @@ use crate::errors::{OpsErr, bad_input};
 use crate::logging;
 use crate::runtime::{block_on, blocking, session};
 
-/// The builtin provider names in Runhouse's order (aws, azure, gcp, huggingface, lambda, sky, ssh, github).
+/// The builtin provider names in the registry's order (Runhouse's eight first: aws, azure, gcp, huggingface,
+/// lambda, sky, ssh, github).
 #[pyfunction]
 pub(crate) fn builtin_provider_names() -> Vec<&'static str> {
     ops::builtin_providers().iter().map(|p| p.name()).collect()
