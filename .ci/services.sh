@@ -255,7 +255,7 @@ start_postgres() {
 }
 stop_postgres() { _svc_stop postgres INT; }   # SIGINT = fast shutdown
 
-# ---------------- Credential tools (awscli, huggingface_hub; ssh-keygen, gh and strace from apt if missing) ----------------
+# ---------------- Credential tools (awscli, huggingface_hub, kubernetes, docker, openai; ssh-keygen, gh, kubectl, strace from apt if missing) ----------------
 # Not a server: installs the real tools the secrets tests check our files against and exports their paths.
 start_tools() {
   local v
@@ -264,8 +264,14 @@ start_tools() {
   "$v/bin/python" -c 'import aiosmtpd' 2>/dev/null || "$v/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6 >&2 ||
     _svc_log "pip install aiosmtpd failed"
   export RH_TEST_AWS=$v/bin/aws RH_TEST_PYTHON=$v/bin/python
+  # The kubernetes, docker and openai clients read the kubeconfig, docker config and OPENAI_API_KEY rh
+  # writes; their own venv, since kubernetes needs a python-dateutil awscli refuses.
+  local k
+  k=$(_svc_venv clients kubernetes==37.0.2 docker==7.2.0 openai==3.51.0) || return 1
+  export RH_TEST_CLIENTS_PYTHON=$k/bin/python
   local pkg
-  for pkg in openssh-client:ssh-keygen gh:gh strace:strace; do
+  # kubectl: the image's, else Debian's kubernetes-client.
+  for pkg in openssh-client:ssh-keygen gh:gh strace:strace kubernetes-client:kubectl; do
     if ! command -v "${pkg#*:}" >/dev/null 2>&1 && ((EUID == 0)) && command -v apt-get >/dev/null 2>&1; then
       _svc_log "apt-get install ${pkg%%:*}"
       { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkg%%:*}" || { apt-get update -qq &&
@@ -274,6 +280,7 @@ start_tools() {
   done
   if command -v ssh-keygen >/dev/null 2>&1; then export RH_TEST_SSH_KEYGEN=$(command -v ssh-keygen); fi
   if command -v gh >/dev/null 2>&1; then export RH_TEST_GH=$(command -v gh); fi
+  if command -v kubectl >/dev/null 2>&1; then export RH_TEST_KUBECTL=$(command -v kubectl); fi
   echo "$v"
 }
 stop_tools() { :; }

@@ -52,6 +52,16 @@ impl EnvVars {
     pub const GH_CONFIG_DIR: &'static str = "GH_CONFIG_DIR";
     /// Moves `~/.config`.
     pub const XDG_CONFIG_HOME: &'static str = "XDG_CONFIG_HOME";
+    /// Moves `~/.kube/config` (a `:`-separated list; the first entry is the file written).
+    pub const KUBECONFIG: &'static str = "KUBECONFIG";
+    /// Moves `~/.docker` (the directory of `config.json`).
+    pub const DOCKER_CONFIG: &'static str = "DOCKER_CONFIG";
+    /// Docker registry user name, as SkyPilot and Runhouse read it.
+    pub const SKYPILOT_DOCKER_USERNAME: &'static str = "SKYPILOT_DOCKER_USERNAME";
+    /// Docker registry password or token, as SkyPilot and Runhouse read it.
+    pub const SKYPILOT_DOCKER_PASSWORD: &'static str = "SKYPILOT_DOCKER_PASSWORD";
+    /// Docker registry server, as SkyPilot and Runhouse read it.
+    pub const SKYPILOT_DOCKER_SERVER: &'static str = "SKYPILOT_DOCKER_SERVER";
 
     /// AWS session token (temporary credentials).
     pub const AWS_SESSION_TOKEN: &'static str = "AWS_SESSION_TOKEN";

@@ -21,7 +21,7 @@ use secrecy::SecretString;
 use crate::{Error, Result, Session};
 
 pub use rh_secrets::sync::ProviderDiff;
-pub use rh_secrets::{Provider, builtin_providers, mask};
+pub use rh_secrets::{Provider, WriteOptions, builtin_providers, mask};
 
 fn log_requests(store: &dyn SecretStore) {
     if let Some(n) = store.requests() {
@@ -89,11 +89,12 @@ pub fn provider_paths(session: &Session, provider: &str) -> Vec<PathBuf> {
 
 /// Writes `input` (`{provider: {key: value}}`) into each provider's local files.
 /// Returns what was saved.
-pub fn save(session: &Session, input: &SecretsMap, force: bool) -> Result<SaveReport> {
+pub fn save(session: &Session, input: &SecretsMap, opts: WriteOptions) -> Result<SaveReport> {
     Ok(session.secrets().save_provider_secrets(
         input,
         SaveOptions {
-            force,
+            force: opts.force,
+            set_current_context: opts.set_current_context,
             ..SaveOptions::default()
         },
     )?)
@@ -273,7 +274,7 @@ pub fn save_got(session: &Session, got: &Got) -> Result<()> {
 pub struct PullPlan {
     /// One item per provider in the store (or asked for).
     pub items: Vec<PullItem>,
-    force: bool,
+    opts: WriteOptions,
 }
 
 impl std::fmt::Debug for PullPlan {
@@ -289,7 +290,11 @@ impl std::fmt::Debug for PullPlan {
 
 /// Plans downloading `providers` (default: every provider in the store) into the local files; reads
 /// each provider once and checks every file that would be written.
-pub async fn plan_pull(session: &Session, providers: &[String], force: bool) -> Result<PullPlan> {
+pub async fn plan_pull(
+    session: &Session,
+    providers: &[String],
+    opts: WriteOptions,
+) -> Result<PullPlan> {
     let names = providers
         .iter()
         .map(|p| check_name(p))
@@ -301,11 +306,11 @@ pub async fn plan_pull(session: &Session, providers: &[String], force: bool) -> 
         store.as_ref(),
         &secrets,
         (!names.is_empty()).then_some(names.as_slice()),
-        force,
+        opts,
     )
     .await?;
     log_requests(store.as_ref());
-    Ok(PullPlan { items, force })
+    Ok(PullPlan { items, opts })
 }
 
 impl PullPlan {
@@ -317,7 +322,7 @@ impl PullPlan {
             .items
             .iter()
             .any(|i| matches!(i.action, sync::PullAction::Write { .. }));
-        let (report, custom) = sync::apply_pull(&session.secrets(), self.items, self.force)?;
+        let (report, custom) = sync::apply_pull(&session.secrets(), self.items, self.opts)?;
         if report.saved.iter().any(|(_, a)| !a.written.is_empty()) {
             tracing::info!("Saved secrets from Vault to local config files");
         } else if !wrote && !empty {

@@ -115,7 +115,7 @@ pub(crate) fn login_finish(
     block_on(py, async {
         let done = ops::finish(&session, checked, choices).await?;
         if done.secrets_ok && choices.download_secrets {
-            secrets_ops::plan_pull(&done.session, &[], false)
+            secrets_ops::plan_pull(&done.session, &[], secrets_ops::WriteOptions::default())
                 .await?
                 .apply(&done.session)?;
         }

@@ -17,7 +17,8 @@ use crate::errors::{OpsErr, bad_input};
 use crate::logging;
 use crate::runtime::{block_on, blocking, session};
 
-/// The builtin provider names in Runhouse's order (aws, azure, gcp, huggingface, lambda, sky, ssh, github).
+/// The builtin provider names in the registry's order (Runhouse's eight first: aws, azure, gcp, huggingface,
+/// lambda, sky, ssh, github).
 #[pyfunction]
 pub(crate) fn builtin_provider_names() -> Vec<&'static str> {
     ops::builtin_providers().iter().map(|p| p.name()).collect()
@@ -94,7 +95,10 @@ pub(crate) fn save_provider_secrets(
 ) -> PyResult<Vec<String>> {
     let s = session().map_err(OpsErr)?;
     let Some(secrets) = secrets else {
-        let plan = block_on(py, ops::plan_pull(&s, &names(providers), false))?;
+        let plan = block_on(
+            py,
+            ops::plan_pull(&s, &names(providers), ops::WriteOptions::default()),
+        )?;
         let changing: Vec<String> = plan
             .items
             .iter()
@@ -110,7 +114,9 @@ pub(crate) fn save_provider_secrets(
     let map = secrets_map(secrets, providers.as_deref())?;
     let report = blocking(py, || {
         let _guard = crate::config::lock();
-        logging::without_undetected_warning(!check_enabled, || ops::save(&s, &map, false))
+        logging::without_undetected_warning(!check_enabled, || {
+            ops::save(&s, &map, ops::WriteOptions::default())
+        })
     })?;
     Ok(report.saved.into_iter().map(|(name, _)| name).collect())
 }
@@ -169,7 +175,10 @@ pub(crate) fn secrets_download(
     check_enabled: bool,
 ) -> PyResult<(Bound<'_, PyDict>, Bound<'_, PyDict>)> {
     let s = session().map_err(OpsErr)?;
-    let plan = block_on(py, ops::plan_pull(&s, &names(providers), false))?;
+    let plan = block_on(
+        py,
+        ops::plan_pull(&s, &names(providers), ops::WriteOptions::default()),
+    )?;
     let all = PyDict::new(py);
     let env = PyDict::new(py);
     for item in &plan.items {

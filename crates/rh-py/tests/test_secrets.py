@@ -11,19 +11,22 @@ import pytest
 import rh
 from conftest import snapshot
 
-NAMES = ["aws", "azure", "gcp", "huggingface", "lambda", "sky", "ssh", "github"]
+RUNHOUSE_EIGHT = ["aws", "azure", "gcp", "huggingface", "lambda", "sky", "ssh", "github"]
 
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_builtin_providers_in_runhouse_order():
-    assert rh.Secrets.builtin_providers(as_str=True) == NAMES
+def test_builtin_providers_are_the_clis_with_runhouses_eight_first(cli):
+    names = rh.Secrets.builtin_providers(as_str=True)
+    assert names == cli("secrets", "providers").stdout.split()
+    assert names[: len(RUNHOUSE_EIGHT)] == RUNHOUSE_EIGHT
+    assert {"openai", "wandb", "kubernetes", "docker"} <= set(names)
     providers = rh.Secrets.builtin_providers()
-    assert [p.name for p in providers] == NAMES
+    assert [p.name for p in providers] == names
     assert all(isinstance(p, rh.Provider) for p in providers)
-    assert [repr(p) for p in providers] == [f"<rh.Provider {n}>" for n in NAMES]
+    assert [repr(p) for p in providers] == [f"<rh.Provider {n}>" for n in names]
 
 
 def test_the_tutorials_save_writes_each_providers_file_0600(home):

@@ -163,9 +163,10 @@ def check_against_notebook(cell, printed, shown):
     if want_reprs:
         providers = [provider_of(c) for c in want_reprs]
         if all(providers):
-            # A list of provider objects: the same providers, in order, each repr naming its provider.
+            # A list of provider objects: the notebook's providers, in order, each repr naming its provider.
+            # The notebook shows Runhouse's eight of its day; rh lists them first, its later ones after.
             assert isinstance(shown, list), f"cell {cell.index} displayed {shown!r}, not a list"
-            assert len(shown) == len(providers), f"{shown!r} vs {providers}"
+            assert len(shown) >= len(providers), f"{shown!r} vs {providers}"
             for obj, name in zip(shown, providers):
                 assert re.search(rf"\b{name}\b", repr(obj)), f"{obj!r} does not name {name}"
             compared += len(providers)
@@ -292,8 +293,8 @@ def test_the_tutorial_runs_with_import_rh(home, server, tmp_path, monkeypatch):
         compared += check_against_notebook(cell, printed, shown)
         sys.stdout.flush()
 
-    # What the tutorial shows, checked once more where it lives.
-    assert rh.Secrets.builtin_providers(as_str=True) == [
+    # What the tutorial shows, checked once more where it lives (the registry's later providers follow).
+    assert rh.Secrets.builtin_providers(as_str=True)[:8] == [
         "aws", "azure", "gcp", "huggingface", "lambda", "sky", "ssh", "github",
     ]
     clouds = (home / ".azure" / "clouds.config").read_text()

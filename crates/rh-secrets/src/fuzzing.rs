@@ -73,6 +73,29 @@ const PROVIDERS: &[(&str, &[(&str, &str)])] = &[
     ("huggingface", &[("token", "hf_fuzz")]),
     ("lambda", &[("api_key", "fuzz-key")]),
     ("github", &[("token", "gho_fuzz")]),
+    ("openai", &[("api_key", "sk-fuzz")]),
+    (
+        "kubernetes",
+        &[
+            (
+                "context",
+                r#"{"name":"fuzz","context":{"cluster":"fuzz-c","user":"fuzz-u"}}"#,
+            ),
+            (
+                "cluster",
+                r#"{"name":"fuzz-c","cluster":{"server":"https://127.0.0.1:6443"}}"#,
+            ),
+            ("user", r#"{"name":"fuzz-u","user":{"token":"fuzz-token"}}"#),
+        ],
+    ),
+    (
+        "docker",
+        &[
+            ("username", "fuzz"),
+            ("password", "fuzz-pw"),
+            ("server", "fuzz.example"),
+        ],
+    ),
 ];
 
 /// A provider's credential file holding arbitrary bytes: reading and saving never panic, a refused
@@ -85,7 +108,8 @@ pub fn provider_file(data: &[u8]) {
     provider_file_of(name, content);
 }
 
-/// [`provider_file`] for one provider (`aws`, `azure`, `gcp`, `huggingface`, `lambda`, `github`):
+/// [`provider_file`] for one provider (`aws`, `azure`, `gcp`, `huggingface`, `lambda`, `github`,
+/// `openai`, `kubernetes`, `docker`):
 /// the whole input is its credential file.
 ///
 /// # Panics
@@ -113,9 +137,11 @@ pub fn provider_file_of(name: &str, content: &[u8]) {
     }
     let mut map = SecretsMap::new();
     map.insert(name.to_owned(), wanted);
+    // The saved kubeconfig context becomes the current one, so it is the one read back.
     let options = SaveOptions {
-        force: false,
         custom: CustomProviders::default(),
+        set_current_context: true,
+        ..SaveOptions::default()
     };
     if secrets.save_provider_secrets(&map, options).is_err() {
         let now = std::fs::read(&file).expect("file still there");
@@ -137,6 +163,46 @@ pub fn provider_file_of(name: &str, content: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    /// The property on hand-made files of the providers added after the fuzz corpus was made.
+    #[test]
+    fn kubeconfig_docker_and_api_key_files() {
+        let kube: &[&[u8]] = &[
+            b"",
+            b"current-context: prod\ncontexts:\n- name: prod\n  context: {cluster: p, user: p}\nclusters:\n- name: p\n  cluster: {server: s}\nusers:\n- name: p\n  user: {token: t}\n",
+            b"contexts:\n- name: fuzz\n  context: {cluster: other, user: other}\n",
+            b"contexts: 3\n",
+            b"users: [\n",
+            b"- a\n- b\n",
+            b"current-context: [x]\n",
+            b"clusters:\n- {name: fuzz-c, cluster: {server: old}, extra: 1}\n- 7\n",
+        ];
+        for k in kube {
+            super::provider_file_of("kubernetes", k);
+        }
+        let docker: &[&[u8]] = &[
+            b"",
+            b"{}",
+            b"{\"auths\": {\"fuzz.example\": {\"auth\": \"b2xkOm9sZA==\", \"x\": 1}}, \"credsStore\": \"osxkeychain\"}",
+            b"{\"auths\": {\"a\": {\"auth\": \"!!!\"}}}",
+            b"{\"auths\": {\"a\": 5}}",
+            b"{\"auths\": null}",
+            b"{\"auths\": []}",
+            b"[1]",
+            b"{,}",
+        ];
+        for d in docker {
+            super::provider_file_of("docker", d);
+        }
+        for o in [
+            &b"{\"values\": 3}"[..],
+            b"{\"values\": {\"api_key\": 1}}",
+            b"nope",
+            b"{}",
+        ] {
+            super::provider_file_of("openai", o);
+        }
+    }
+
     /// Every input saved under `fuzz/regressions/<target>/` (crashes found by `cargo xtask fuzz`)
     /// still holds its target's property.
     type Target = (&'static str, fn(&[u8]));

@@ -1,9 +1,10 @@
 //! `rh-secrets`: provider credentials on this machine.
 //!
-//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the eight
-//! builtin providers ([`builtin_providers`], in Runhouse's order: aws, azure, gcp, huggingface, lambda,
-//! sky, ssh, github), each a [`Provider`] that knows its own credential files as well as the provider's
-//! tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`.
+//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the builtin
+//! providers ([`builtin_providers`]: Runhouse's eight in its order, aws, azure, gcp, huggingface, lambda,
+//! sky, ssh, github; the API-key providers anthropic, cohere, langchain, openai, pinecone, wandb, one
+//! table row each; kubernetes and docker), each a [`Provider`] that knows its own credential files as
+//! well as the provider's tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`.
 //!
 //! Writes keep what the user had: INI files are edited in place (only the target keys change), JSON and
 //! YAML files are merged, SSH keys are never replaced without `force`. Every check runs before the
@@ -26,12 +27,15 @@ mod secret;
 mod secrets;
 
 pub use error::{Error, Result};
-pub use provider::{Applied, Ctx, Detection, Plan, Provider, Source};
+pub use provider::{Applied, Ctx, Detection, Plan, Provider, Source, WriteOptions};
+pub use providers::api_key::ApiKey;
 pub use providers::aws::Aws;
 pub use providers::azure::Azure;
+pub use providers::docker::Docker;
 pub use providers::gcp::Gcp;
 pub use providers::github::GitHub;
 pub use providers::huggingface::HuggingFace;
+pub use providers::kubernetes::{Kubernetes, read_context as read_kube_context};
 pub use providers::lambda::Lambda;
 pub use providers::sky::Sky;
 pub use providers::ssh::Ssh;

@@ -60,15 +60,24 @@ impl<'a> Ctx<'a> {
 
     /// A path from an env var (a leading `~/` expands to the home directory), if set and not empty.
     pub(crate) fn env_path(&self, var: &str) -> Option<PathBuf> {
-        self.env.non_empty(var).map(|p| {
-            if p == "~" {
-                self.home.to_path_buf()
-            } else if let Some(rest) = p.strip_prefix("~/") {
-                self.home.join(rest)
-            } else {
-                PathBuf::from(p)
-            }
-        })
+        self.env.non_empty(var).map(|p| self.expand(&p))
+    }
+
+    /// `path` with a leading `~/` expanded to the home directory.
+    pub(crate) fn expand(&self, path: &str) -> PathBuf {
+        if path == "~" {
+            self.home.to_path_buf()
+        } else if let Some(rest) = path.strip_prefix("~/") {
+            self.home.join(rest)
+        } else {
+            PathBuf::from(path)
+        }
+    }
+
+    /// rh's own directory (`~/.rh`, or `RH_CONFIG_DIR`).
+    pub(crate) fn rh_dir(&self) -> PathBuf {
+        self.paths
+            .map_or_else(|| self.home.join(".rh"), |p| p.config_dir().to_path_buf())
     }
 
     /// `$XDG_CONFIG_HOME`, else `~/.config`.
@@ -248,6 +257,15 @@ impl Plan {
     }
 }
 
+/// How a provider's write may change what is already there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Replace a different existing SSH or sky key (after a backup).
+    pub force: bool,
+    /// Make the saved kubeconfig context the `current-context` (else only a file without one gets it).
+    pub set_current_context: bool,
+}
+
 /// A builtin provider: knows its credential files, their format, its env vars, and how to tell
 /// whether it is configured.
 ///
@@ -312,8 +330,19 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     }
 
     /// Computes the file changes that store `secrets`, reading and checking existing files first.
-    /// `force` lets a different existing SSH key be replaced (after a backup).
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, force: bool) -> Result<Plan>;
+    /// `opts.force` lets a different existing SSH key be replaced (after a backup).
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        opts: WriteOptions,
+    ) -> Result<Plan>;
+
+    /// Whether `rh run` passes these secrets as environment variables (its own, else
+    /// `<PROVIDER>_<KEY>`); false for providers whose values are files (ssh, sky, kubernetes).
+    fn exports_env(&self) -> bool {
+        true
+    }
 
     /// Computes the file changes that remove what rh manages for this provider.
     fn plan_delete(&self, ctx: &Ctx<'_>) -> Result<Plan>;

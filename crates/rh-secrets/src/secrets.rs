@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rh_config::{Config, Env, RhPaths};
 use serde_yaml::Value;
 
-use crate::provider::{Applied, Ctx, Detection, Plan, Source};
+use crate::provider::{Applied, Ctx, Detection, Plan, Source, WriteOptions};
 use crate::providers::{builtin_list, builtin_provider, builtin_providers};
 use crate::{Error, Provider, ProviderSecrets, Result, SecretsMap, fsio};
 
@@ -25,8 +25,20 @@ pub enum CustomProviders {
 pub struct SaveOptions {
     /// Replace a different existing SSH or sky key (after a backup).
     pub force: bool,
+    /// Make a saved kubeconfig context the `current-context`.
+    pub set_current_context: bool,
     /// What to do with custom providers.
     pub custom: CustomProviders,
+}
+
+impl SaveOptions {
+    /// What a provider's write may change.
+    pub fn write(&self) -> WriteOptions {
+        WriteOptions {
+            force: self.force,
+            set_current_context: self.set_current_context,
+        }
+    }
 }
 
 /// What a save did.
@@ -104,7 +116,7 @@ impl<'a> Secrets<'a> {
         Ctx::with_paths(self.paths, self.env)
     }
 
-    /// The builtin provider called `name`, or an error listing the eight.
+    /// The builtin provider called `name`, or an error listing them.
     pub fn provider(name: &str) -> Result<&'static dyn Provider> {
         builtin_provider(name).ok_or_else(|| unknown(name))
     }
@@ -212,7 +224,10 @@ impl<'a> Secrets<'a> {
         chosen.sort_by_key(|(p, _)| order(p.name()));
         let mut plans = Vec::with_capacity(chosen.len());
         for (provider, values) in &chosen {
-            plans.push((*provider, provider.plan_write(&ctx, values, options.force)?));
+            plans.push((
+                *provider,
+                provider.plan_write(&ctx, values, options.write())?,
+            ));
         }
         let mut config = Config::load(self.paths)?;
         let mut config_changed = false;

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use crate::store::{BoxFuture, SecretStore, join_all};
 use crate::vault::{self, Fingerprints};
 use crate::{
-    CustomProviders, ProviderSecrets, SaveOptions, SaveReport, Secrets, SecretsMap,
+    CustomProviders, ProviderSecrets, SaveOptions, SaveReport, Secrets, SecretsMap, WriteOptions,
     builtin_provider,
 };
 
@@ -297,7 +297,7 @@ pub async fn plan_pull(
     store: &dyn SecretStore,
     local: &Secrets<'_>,
     providers: Option<&[String]>,
-    force: bool,
+    opts: WriteOptions,
 ) -> Result<Vec<PullItem>, SyncError> {
     let names = match providers {
         Some(p) => p.to_vec(),
@@ -336,7 +336,7 @@ pub async fn plan_pull(
         let (action, warnings) = if unchanged {
             (PullAction::Unchanged, Vec::new())
         } else {
-            let plan = provider.plan_write(&ctx, &secrets, force)?;
+            let plan = provider.plan_write(&ctx, &secrets, opts)?;
             let files = plan.touched().iter().map(|p| p.to_path_buf()).collect();
             (
                 PullAction::Write {
@@ -364,7 +364,7 @@ pub async fn plan_pull(
 pub fn apply_pull(
     local: &Secrets<'_>,
     items: Vec<PullItem>,
-    force: bool,
+    opts: WriteOptions,
 ) -> crate::Result<(SaveReport, SecretsMap)> {
     let mut builtin = SecretsMap::new();
     let mut custom = SecretsMap::new();
@@ -385,7 +385,8 @@ pub fn apply_pull(
         local.save_provider_secrets(
             &builtin,
             SaveOptions {
-                force,
+                force: opts.force,
+                set_current_context: opts.set_current_context,
                 custom: CustomProviders::Skip,
             },
         )?

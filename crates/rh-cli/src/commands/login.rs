@@ -181,7 +181,13 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     };
     let done = ops::finish(&ctx.ops, checked, choices).await?;
     if done.secrets_ok && choices.download_secrets {
-        crate::commands::secrets_vault::pull(&done.session, &[], false, false).await?;
+        crate::commands::secrets_vault::pull(
+            &done.session,
+            &[],
+            false,
+            rh_ops::secrets::WriteOptions::default(),
+        )
+        .await?;
     }
     if done.secrets_ok && choices.upload_secrets {
         crate::commands::secrets_vault::push(&done.session, &[], args.yes || !interactive, false)

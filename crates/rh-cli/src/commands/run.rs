@@ -205,12 +205,14 @@ fn refusal(var: &str) -> Option<&'static str> {
 
 /// The environment variable a provider's key is passed as: the builtin provider's own variable
 /// (`AWS_ACCESS_KEY_ID`, `HF_TOKEN`, …), `<PROVIDER>_<KEY>` upper-cased otherwise (custom providers, and
-/// builtin keys without a variable such as lambda's `api_key`). SSH and sky keys are files, not variables.
+/// builtin keys without a variable such as lambda's `api_key`). Providers whose values are files (ssh,
+/// sky, kubernetes) export none.
 fn env_var(provider: &str, key: &str) -> Option<String> {
-    if matches!(provider, "ssh" | "sky") {
+    let builtin = rh_secrets::builtin_provider(provider);
+    if builtin.is_some_and(|p| !p.exports_env()) {
         return None;
     }
-    let builtin = rh_secrets::builtin_provider(provider).and_then(|p| {
+    let builtin = builtin.and_then(|p| {
         p.keys()
             .iter()
             .zip(p.env_vars())
@@ -340,5 +342,14 @@ mod tests {
             Some("MY_DB_PASS_WORD")
         );
         assert_eq!(env_var("ssh", "id_rsa"), None);
+        assert_eq!(env_var("kubernetes", "context"), None);
+        assert_eq!(
+            env_var("openai", "api_key").as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+        assert_eq!(
+            env_var("docker", "server").as_deref(),
+            Some("SKYPILOT_DOCKER_SERVER")
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use rh_ops::Session;
-use rh_ops::secrets::{self as ops, Provider, builtin_providers, mask};
+use rh_ops::secrets::{self as ops, Provider, WriteOptions, builtin_providers, mask};
 use rh_secrets::{Secrets, SecretsMap, Source, parse_provider_json, parse_secrets_json};
 use secrecy::ExposeSecret;
 
@@ -35,7 +35,7 @@ pub(crate) enum SecretsCommand {
     /// `--from-json` (a `{key: value}` object for PROVIDER, or `{provider: {key: value}}` without
     /// PROVIDER), or from the provider's env vars with `--from-env`.
     Save {
-        /// The provider: aws, azure, gcp, huggingface, lambda, sky, ssh or github.
+        /// The provider (`rh secrets providers` lists them).
         provider: Option<String>,
         /// `key=value` pairs, e.g. `access_key=AKIA… secret_key=…`.
         #[arg(value_name = "KEY=VALUE", conflicts_with_all = ["from_json", "from_env"])]
@@ -49,6 +49,10 @@ pub(crate) enum SecretsCommand {
         /// Replace an existing SSH or sky key that differs (the old file is kept as NAME.bak).
         #[arg(long)]
         force: bool,
+        /// Make the saved kubernetes context kubectl's current-context (without it, only a
+        /// kubeconfig that has none gets one).
+        #[arg(long)]
+        set_current_context: bool,
     },
     /// Print a provider's secrets, masked unless --reveal.
     Show {
@@ -113,6 +117,10 @@ pub(crate) enum SecretsCommand {
         /// Replace an existing, different SSH or sky key (the old file is kept as NAME.bak).
         #[arg(long)]
         force: bool,
+        /// Make the pulled kubernetes context kubectl's current-context (without it, only a
+        /// kubeconfig that has none gets one).
+        #[arg(long)]
+        set_current_context: bool,
     },
     /// Upload the configured providers' local secrets to Vault, asking per provider unless --yes.
     Push {
@@ -185,9 +193,14 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
             from_json,
             from_env,
             force,
+            set_current_context,
         } => {
             let input = gather(session, provider, &values, from_json.as_deref(), from_env)?;
-            ops::save(session, &input, force)?;
+            let opts = WriteOptions {
+                force,
+                set_current_context,
+            };
+            ops::save(session, &input, opts)?;
         }
         SecretsCommand::Show {
             provider,
@@ -237,7 +250,14 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
             providers,
             dry_run,
             force,
-        } => vault::pull(&ctx.ops, &providers, dry_run, force).await?,
+            set_current_context,
+        } => {
+            let opts = WriteOptions {
+                force,
+                set_current_context,
+            };
+            vault::pull(&ctx.ops, &providers, dry_run, opts).await?;
+        }
         SecretsCommand::Push {
             providers,
             yes,

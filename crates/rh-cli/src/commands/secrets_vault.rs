@@ -92,9 +92,9 @@ pub(crate) async fn pull(
     ctx: &Session,
     providers: &[String],
     dry_run: bool,
-    force: bool,
+    opts: ops::WriteOptions,
 ) -> Result<()> {
-    let plan = ops::plan_pull(ctx, providers, force).await?;
+    let plan = ops::plan_pull(ctx, providers, opts).await?;
     if dry_run {
         if plan.items.is_empty() {
             printer::line("no secrets in Vault; nothing to pull")?;

@@ -8,8 +8,9 @@ use rh_test::{CliTest, mode};
 /// Every value below contains it; it must never appear in output except with `--reveal`.
 pub(crate) const SENTINEL: &str = "SENTINEL";
 
-/// The eight builtin providers, saved by rh itself (so the pulled files are byte-identical).
-pub(crate) const ALL_EIGHT: &str = r#"{
+/// Every builtin provider, saved by rh itself (so the pulled files are byte-identical).
+/// [`all_providers`] checks it covers the registry.
+pub(crate) const ALL: &str = r#"{
   "aws": {"access_key": "AKIASENTINEL00000001", "secret_key": "aws-secret-SENTINEL"},
   "azure": {"subscription_id": "sub-SENTINEL-0001"},
   "gcp": {"client_id": "cid-SENTINEL", "client_secret": "cs-SENTINEL"},
@@ -17,19 +18,40 @@ pub(crate) const ALL_EIGHT: &str = r#"{
   "lambda": {"api_key": "lambda-SENTINEL"},
   "sky": {"ssh_private_key": "-----BEGIN PRIVATE KEY-----\nSENTINELsky\n-----END PRIVATE KEY-----\n", "ssh_public_key": "ssh-ed25519 AAAASENTINELsky sky\n"},
   "ssh": {"id_test": "-----BEGIN PRIVATE KEY-----\nSENTINELssh\n-----END PRIVATE KEY-----\n", "id_test.pub": "ssh-ed25519 AAAASENTINELssh me\n"},
-  "github": {"token": "gho_SENTINEL_token"}
+  "github": {"token": "gho_SENTINEL_token"},
+  "anthropic": {"api_key": "sk-ant-SENTINEL"},
+  "cohere": {"api_key": "co-SENTINEL"},
+  "langchain": {"api_key": "ls-SENTINEL"},
+  "openai": {"api_key": "sk-SENTINEL-openai"},
+  "pinecone": {"api_key": "pc-SENTINEL"},
+  "wandb": {"api_key": "wandb-SENTINEL"},
+  "kubernetes": {
+    "context": "{\"name\":\"dev\",\"context\":{\"cluster\":\"dev-c\",\"user\":\"dev-u\",\"namespace\":\"ns-SENTINEL\"}}",
+    "cluster": "{\"name\":\"dev-c\",\"cluster\":{\"server\":\"https://127.0.0.1:6443/SENTINEL\"}}",
+    "user": "{\"name\":\"dev-u\",\"user\":{\"token\":\"kube-SENTINEL-token\"}}"
+  },
+  "docker": {"username": "user-SENTINEL", "password": "docker-SENTINEL-pw", "server": "ghcr.io/SENTINEL"}
 }"#;
 
-pub(crate) const EIGHT: [&str; 8] = [
-    "aws",
-    "azure",
-    "gcp",
-    "huggingface",
-    "lambda",
-    "sky",
-    "ssh",
-    "github",
-];
+/// The builtin providers in the registry's order (`rh secrets providers`); fails unless [`ALL`] has
+/// values for each, so a provider added to the registry is added here.
+pub(crate) fn all_providers() -> Vec<String> {
+    let names: Vec<String> = rh()
+        .ok(["secrets", "providers"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let all: serde_json::Map<String, serde_json::Value> = serde_json::from_str(ALL).unwrap();
+    let mut fixture: Vec<&String> = all.keys().collect();
+    fixture.sort();
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    assert_eq!(
+        fixture, sorted,
+        "fixtures::ALL must hold every builtin provider"
+    );
+    names
+}
 
 /// `rh` in a throwaway HOME.
 pub(crate) fn rh() -> CliTest {

@@ -277,3 +277,46 @@ async fn on_a_terminal_multi_line_values_are_masked_and_a_prompt_is_not_stalled(
     assert!(!text.contains("SENTINEL"), "a value leaked: {text:?}");
     assert!(text.contains("****"), "{text:?}");
 }
+
+/// The API-key, docker and kubernetes providers under `rh run`: the official `openai` client finds the key
+/// as `OPENAI_API_KEY`, docker's login arrives as SkyPilot's variables, kubeconfig entries stay files.
+#[tokio::test]
+async fn the_openai_client_gets_its_key_and_docker_its_skypilot_variables() {
+    let Some(t) = seeded_with(&[
+        ("openai", "api_key", "sk-SENTINEL-openai-0123456789"),
+        ("docker", "username", "me"),
+        ("docker", "password", "pw-SENTINEL-docker"),
+        ("docker", "server", "ghcr.io"),
+        ("kubernetes", "context", r#"{"name":"SENTINEL"}"#),
+    ])
+    .await
+    else {
+        return;
+    };
+    let python = rh_test::service_env("RH_TEST_CLIENTS_PYTHON");
+    assert!(
+        python.is_some() || !rh_test::integration(),
+        "RH_TEST_CLIENTS_PYTHON is not set; `cargo xtask test` makes it (start_tools)"
+    );
+    let Some(python) = python else { return };
+    let script = r#"
+import os, openai
+key = openai.OpenAI().api_key
+print(key == "sk-SENTINEL-openai-0123456789", key)
+print(os.environ["SKYPILOT_DOCKER_USERNAME"] == "me", os.environ["SKYPILOT_DOCKER_SERVER"] == "ghcr.io",
+      os.environ["SKYPILOT_DOCKER_PASSWORD"] == "pw-SENTINEL-docker")
+print(sorted(k for k in os.environ if k.startswith("KUBERNETES")))
+"#;
+    let out = t.run([
+        "run",
+        "--providers",
+        "openai,docker,kubernetes",
+        "--",
+        &python,
+        "-c",
+        script,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "True ****\nTrue True True\n[]\n");
+    assert!(!stderr(&out).contains("SENTINEL"), "{}", stderr(&out));
+}

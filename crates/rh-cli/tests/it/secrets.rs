@@ -22,14 +22,59 @@ fn fails(out: &Output) -> String {
 }
 
 #[test]
-fn providers_in_runhouse_order() {
+fn providers_start_with_runhouses_eight_and_agree_with_status() {
     let t = t();
+    let names: Vec<String> = t
+        .ok(["secrets", "providers"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(
-        t.ok(["secrets", "providers"]),
-        "aws\nazure\ngcp\nhuggingface\nlambda\nsky\nssh\ngithub\n"
+        names[..8],
+        [
+            "aws",
+            "azure",
+            "gcp",
+            "huggingface",
+            "lambda",
+            "sky",
+            "ssh",
+            "github"
+        ]
     );
+    for added in ["openai", "wandb", "kubernetes", "docker"] {
+        assert!(names.iter().any(|n| n == added), "{added}: {names:?}");
+    }
     let v: serde_json::Value =
         serde_json::from_str(&t.ok(["secrets", "providers", "--json"])).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_str(&t.ok(["secrets", "status", "--json"])).unwrap();
+    let json_names = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[key].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(json_names(&v, "name"), names);
+    assert_eq!(json_names(&status, "provider"), names);
+    for p in v.as_array().unwrap() {
+        assert!(!p["paths"].as_array().unwrap().is_empty(), "{p}");
+    }
+    let openai = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "openai")
+        .unwrap();
+    assert_eq!(openai["env_vars"], serde_json::json!(["OPENAI_API_KEY"]));
+    assert_eq!(
+        openai["paths"][0],
+        t.home()
+            .join(".rh/secrets/openai.json")
+            .display()
+            .to_string()
+    );
     assert_eq!(v[0]["name"], "aws");
     assert_eq!(
         v[0]["keys"],
@@ -43,7 +88,6 @@ fn providers_in_runhouse_order() {
         v[0]["paths"][0],
         t.home().join(".aws/credentials").display().to_string()
     );
-    assert_eq!(v.as_array().unwrap().len(), 8);
 }
 
 #[test]
@@ -170,9 +214,17 @@ fn save_from_json_stdin_env_and_files() {
 fn bad_input_is_one_clear_line_and_writes_nothing() {
     let t = t();
     let err = fails(&t.run(["secrets", "save", "snowflake", "password=x"]));
+    let builtin: Vec<String> = t
+        .ok(["secrets", "providers"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(
         err,
-        "error: unknown provider `snowflake`; the builtin providers are aws, azure, gcp, huggingface, lambda, sky, ssh, github\n"
+        format!(
+            "error: unknown provider `snowflake`; the builtin providers are {}\n",
+            builtin.join(", ")
+        )
     );
     let err = fails(&t.run(["secrets", "save", "aws", "access_key=A"]));
     assert_eq!(
@@ -615,4 +667,209 @@ fn gh_reads_our_token() {
         ),
         "corp\n"
     );
+}
+
+/// The python of the clients venv (`kubernetes`, `docker`, `openai`; `start_tools`), else python3 on PATH
+/// when it imports `module`. Under integration runs a missing one is a failure.
+fn client_python(module: &str) -> Option<PathBuf> {
+    let python = match rh_test::service_env("RH_TEST_CLIENTS_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => tool("RH_TEST_PYTHON", "python3", true)?,
+    };
+    let probe = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .expect("run python");
+    if !probe.status.success() {
+        assert!(
+            !rh_test::integration(),
+            "{} cannot import {module}; `cargo xtask test` installs it (start_tools, RH_TEST_CLIENTS_PYTHON)",
+            python.display()
+        );
+        return None;
+    }
+    Some(python)
+}
+
+const KUBE_TEAM: &str = "apiVersion: v1
+kind: Config
+clusters:
+- name: team
+  cluster:
+    server: https://team.example:6443
+    insecure-skip-tls-verify: true
+contexts:
+- name: team
+  context:
+    cluster: team
+    user: team-admin
+    namespace: payments
+users:
+- name: team-admin
+  user:
+    token: team-token
+current-context: team
+";
+
+fn kube_pairs(server: &str, token: &str) -> [String; 3] {
+    [
+        r#"context={"name":"dev","context":{"cluster":"dev-cluster","user":"dev-user","namespace":"ml"}}"#.to_owned(),
+        format!(r#"cluster={{"name":"dev-cluster","cluster":{{"server":"{server}"}}}}"#),
+        format!(r#"user={{"name":"dev-user","user":{{"token":"{token}"}}}}"#),
+    ]
+}
+
+#[test]
+fn kubectl_and_the_kubernetes_client_read_our_context_and_keep_the_others() {
+    let Some(kubectl) = tool("RH_TEST_KUBECTL", "kubectl", true) else {
+        return;
+    };
+    let Some(python) = client_python("kubernetes") else {
+        return;
+    };
+    let mut t = t();
+    let config = t.home().join("kube/config");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, KUBE_TEAM).unwrap();
+    t.env("KUBECONFIG", &config);
+    let save = |t: &CliTest, extra: &[&str], server: &str, token: &str| {
+        let pairs = kube_pairs(server, token);
+        let mut args = vec!["secrets", "save", "kubernetes"];
+        args.extend(pairs.iter().map(String::as_str));
+        args.extend(extra);
+        t.ok(args);
+    };
+    save(&t, &[], "https://127.0.0.1:6443", "dev-token");
+    assert_eq!(mode(&config), 0o600);
+    let env = [("KUBECONFIG", config.as_path())];
+    let view = |t: &CliTest| -> serde_json::Value {
+        serde_json::from_str(&run_tool(
+            &kubectl,
+            t,
+            &["config", "view", "--raw", "-o", "json"],
+            &env,
+        ))
+        .unwrap()
+    };
+    let v = view(&t);
+    assert_eq!(v["current-context"], "team", "changed without the flag");
+    let by_name = |v: &serde_json::Value, list: &str, name: &str| -> serde_json::Value {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {list}: {v}"))
+    };
+    // The team entries are intact, ours are there.
+    assert_eq!(
+        by_name(&v, "contexts", "team")["context"],
+        serde_json::json!({"cluster": "team", "user": "team-admin", "namespace": "payments"})
+    );
+    assert_eq!(
+        by_name(&v, "users", "team-admin")["user"]["token"],
+        "team-token"
+    );
+    assert_eq!(
+        by_name(&v, "clusters", "team")["cluster"]["server"],
+        "https://team.example:6443"
+    );
+    assert_eq!(
+        by_name(&v, "clusters", "dev-cluster")["cluster"]["server"],
+        "https://127.0.0.1:6443"
+    );
+    assert_eq!(
+        run_tool(
+            &kubectl,
+            &t,
+            &["config", "get-contexts", "-o", "name"],
+            &env
+        ),
+        "dev\nteam\n"
+    );
+    let load = r#"
+import sys
+from kubernetes import client, config
+config.load_kube_config(context=sys.argv[1] if len(sys.argv) > 1 else None)
+c = client.Configuration.get_default_copy()
+print(c.host, c.api_key.get("BearerToken") or c.api_key.get("authorization"))
+"#;
+    assert_eq!(
+        run_tool(&python, &t, &["-c", load, "dev"], &env),
+        "https://127.0.0.1:6443 Bearer dev-token\n"
+    );
+    assert_eq!(
+        run_tool(&python, &t, &["-c", load], &env),
+        "https://team.example:6443 Bearer team-token\n"
+    );
+
+    // Saving again replaces our entries by name; --set-current-context makes dev kubectl's context.
+    save(
+        &t,
+        &["--set-current-context"],
+        "https://127.0.0.1:7443",
+        "dev-token-2",
+    );
+    let v = view(&t);
+    assert_eq!(v["current-context"], "dev");
+    assert_eq!(v["contexts"].as_array().unwrap().len(), 2);
+    assert_eq!(v["users"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        run_tool(&kubectl, &t, &["config", "current-context"], &env),
+        "dev\n"
+    );
+    assert_eq!(
+        run_tool(&python, &t, &["-c", load], &env),
+        "https://127.0.0.1:7443 Bearer dev-token-2\n"
+    );
+    assert_eq!(
+        by_name(&v, "users", "team-admin")["user"]["token"],
+        "team-token"
+    );
+}
+
+#[test]
+fn the_docker_sdk_reads_our_login_and_the_rest_of_the_config() {
+    let Some(python) = client_python("docker") else {
+        return;
+    };
+    let mut t = t();
+    let dir = t.home().join("dockercfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t\"auth\": \"aHViOmh1YnB3\"\n\t\t}\n\t},\n\t\"credHelpers\": {\"gcr.io\": \"gcloud\"},\n\t\"psFormat\": \"table {{.ID}}\"\n}\n",
+    )
+    .unwrap();
+    t.env("DOCKER_CONFIG", &dir);
+    t.ok([
+        "secrets",
+        "save",
+        "docker",
+        "username=me",
+        "password=s3cr:et",
+        "server=ghcr.io",
+    ]);
+    assert_eq!(mode(&dir.join("config.json")), 0o600);
+    let read = r#"
+import docker.auth
+cfg = docker.auth.load_config()
+for server in sorted(cfg.auths):
+    a = cfg.auths[server]
+    print(server, a["username"], a["password"])
+print(cfg.cred_helpers)
+print(docker.auth.resolve_authconfig(cfg, "ghcr.io")["password"])
+"#;
+    assert_eq!(
+        run_tool(
+            &python,
+            &t,
+            &["-c", read],
+            &[("DOCKER_CONFIG", dir.as_path())]
+        ),
+        "ghcr.io me s3cr:et\nhttps://index.docker.io/v1/ hub hubpw\n{'gcr.io': 'gcloud'}\ns3cr:et\n"
+    );
+    let text = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    assert!(text.contains("\"psFormat\": \"table {{.ID}}\""), "{text}");
 }

@@ -11,7 +11,7 @@ use rh_test::server::TestServer;
 use rh_test::{CliTest, stderr, stdout};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL, home_files};
+use crate::fixtures::{ALL, SENTINEL, all_providers, home_files};
 
 /// Starts a server (wired to the shared OpenBao by `TestServer`) and creates `users`; returns it with each
 /// user's token.
@@ -84,19 +84,21 @@ async fn push_pull_diff_history_and_run_through_the_server() {
         .stdin
         .take()
         .unwrap()
-        .write_all(ALL_EIGHT.as_bytes())
+        .write_all(ALL.as_bytes())
         .unwrap();
     assert!(child.wait().unwrap().success());
     let before = home_files(&t.home());
     assert!(before.len() >= 10);
 
+    let names = all_providers();
     let mut push = vec!["secrets", "push", "--yes"];
-    push.extend(EIGHT);
+    push.extend(names.iter().map(String::as_str));
     let err = stderr(&ok(&t, &push));
     assert!(
-        err.contains(
-            "Uploaded secrets to Vault for: [aws, azure, gcp, huggingface, lambda, sky, ssh, github]"
-        ),
+        err.contains(&format!(
+            "Uploaded secrets to Vault for: [{}]",
+            names.join(", ")
+        )),
         "{err}"
     );
     // The server wrote under rh/<username>: the same place direct access as that user reads.
@@ -178,7 +180,7 @@ async fn push_pull_diff_history_and_run_through_the_server() {
     assert_eq!(stdout(&out), "id=****\npw=****\nmatch\n");
 
     let mut del = vec!["secrets", "delete", "--remote", "--yes", "mydb"];
-    del.extend(EIGHT);
+    del.extend(names.iter().map(String::as_str));
     ok(&t, &del);
     assert!(direct(&user).list().await.unwrap().is_empty());
 }

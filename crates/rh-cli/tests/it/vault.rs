@@ -9,7 +9,7 @@ use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
 use rh_test::{CliTest, mode, stderr, stdout};
 
-use crate::fixtures::{ALL_EIGHT, EIGHT, SENTINEL, home_files};
+use crate::fixtures::{ALL, SENTINEL, all_providers, home_files};
 use secrecy::SecretString;
 
 struct VaultTest {
@@ -83,7 +83,7 @@ impl VaultTest {
         stderr(&out)
     }
 
-    fn save_all_eight(&self) {
+    fn save_all(&self) {
         let mut child = self
             .t
             .command()
@@ -97,7 +97,7 @@ impl VaultTest {
             .stdin
             .take()
             .unwrap()
-            .write_all(ALL_EIGHT.as_bytes())
+            .write_all(ALL.as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -122,20 +122,22 @@ fn bao() -> PathBuf {
 }
 
 #[test]
-fn round_trip_of_all_eight_and_a_custom_provider() {
+fn round_trip_of_every_builtin_and_a_custom_provider() {
     let Some(v) = VaultTest::new("roundtrip") else {
         return;
     };
-    v.save_all_eight();
+    v.save_all();
     let before = home_files(&v.home());
     assert!(before.len() >= 10, "{before:?}");
+    let names = all_providers();
     let mut push = vec!["secrets", "push", "--yes"];
-    push.extend(EIGHT);
+    push.extend(names.iter().map(String::as_str));
     let out = v.ok(&push);
     assert!(
-        stderr(&out).contains(
-            "Uploaded secrets to Vault for: [aws, azure, gcp, huggingface, lambda, sky, ssh, github]"
-        ),
+        stderr(&out).contains(&format!(
+            "Uploaded secrets to Vault for: [{}]",
+            names.join(", ")
+        )),
         "{}",
         stderr(&out)
     );
@@ -492,7 +494,7 @@ fn unreachable_vault_is_one_line_and_leaves_files_alone() {
     let Some(mut v) = VaultTest::new("down") else {
         return;
     };
-    v.save_all_eight();
+    v.save_all();
     let before = home_files(&v.home());
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

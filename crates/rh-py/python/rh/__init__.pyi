@@ -14,7 +14,8 @@ from rh.exceptions import (
 __version__: str
 
 class Provider:
-    """A builtin provider (aws, azure, gcp, huggingface, lambda, sky, ssh, github); its repr names it."""
+    """A builtin provider (aws, azure, gcp, huggingface, lambda, sky, ssh, github, anthropic, …, docker); its
+    repr names it."""
 
     def __init__(self, name: str) -> None: ...
     @property

@@ -40,8 +40,8 @@ class Secrets:
 
     @classmethod
     def builtin_providers(cls, as_str: bool = False) -> Union[List[Provider], List[str]]:
-        """The eight builtin providers in Runhouse's order, as ``Provider`` objects or (``as_str=True``)
-        their names."""
+        """The builtin providers (Runhouse's eight in its order, then anthropic, cohere, langchain, openai,
+        pinecone, wandb, kubernetes, docker), as ``Provider`` objects or (``as_str=True``) their names."""
         names = _rh.builtin_provider_names()
         return list(names) if as_str else [Provider(n) for n in names]
 

@@ -6,7 +6,7 @@ use rh_config::EnvVars;
 
 use super::{single_line, yaml_path};
 use crate::ini::Ini;
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result, fsio};
 
 const SECTION: &str = "default";
@@ -57,7 +57,12 @@ impl Provider for Aws {
         single_line(self.name(), secrets)
     }
 
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         plan_ini_write(&self.paths(ctx)[0], SECTION, &FILE_KEYS, secrets)
     }

@@ -6,7 +6,7 @@ use rh_config::EnvVars;
 
 use super::aws::{plan_ini_delete, plan_ini_write, read_ini};
 use super::single_line;
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
 const SECTION: &str = "AzureCloud";
@@ -46,7 +46,12 @@ impl Provider for Azure {
         single_line(self.name(), secrets)
     }
 
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         plan_ini_write(&self.paths(ctx)[0], SECTION, &FILE_KEYS, secrets)
     }

@@ -6,7 +6,7 @@ use rh_config::EnvVars;
 use serde_json::{Map, Value};
 
 use super::yaml_path;
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Error, Provider, ProviderSecrets, Result, fsio};
 
 /// The one credential `type` rh writes: what `gcloud auth application-default login` creates.
@@ -106,7 +106,12 @@ impl Provider for Gcp {
         Ok(())
     }
 
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let path = &self.paths(ctx)[0];
         let mut doc = read_object(path)?.unwrap_or_default();
@@ -158,7 +163,7 @@ impl Provider for Gcp {
     }
 }
 
-fn render(doc: &Map<String, Value>) -> String {
+pub(crate) fn render(doc: &Map<String, Value>) -> String {
     let mut text = serde_json::to_string_pretty(doc).expect("a JSON map always serialises");
     text.push('\n');
     text

@@ -6,7 +6,7 @@ use rh_config::EnvVars;
 use serde_yaml::{Mapping, Value};
 
 use super::{single_line, yaml_path};
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Error, Provider, ProviderSecrets, Result, fsio};
 
 const HOST: &str = "github.com";
@@ -63,7 +63,12 @@ impl Provider for GitHub {
     }
 
     /// Sets `github.com.oauth_token`, keeping the host's other keys (`user`, `git_protocol`) and other hosts.
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let secrets = normalise(secrets);
         let path = self.paths(ctx).remove(0);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use rh_config::EnvVars;
 
 use super::{read_trimmed, remove_if_present, single_line, yaml_path};
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
 /// Hugging Face Hub.
@@ -55,7 +55,12 @@ impl Provider for HuggingFace {
     }
 
     /// Writes the token as `huggingface_hub`'s own login does: the bare token, no newline.
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let path = self.paths(ctx).remove(0);
         let mut plan = Plan {

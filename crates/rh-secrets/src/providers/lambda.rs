@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{single_line, yaml_path};
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result, fsio};
 
 /// Lambda Labs cloud.
@@ -45,7 +45,12 @@ impl Provider for Lambda {
     }
 
     /// Replaces the `api_key` line (or appends one), keeping every other line.
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, _force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        _opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let path = self.paths(ctx).remove(0);
         let existing = fsio::read_optional(&path)?.unwrap_or_default();

@@ -1,33 +1,46 @@
-//! The eight builtin providers, one module each, in Runhouse's order.
+//! The builtin providers: one module each, or one row of the API-key table.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use crate::provider::{Plan, join_and};
 use crate::{Error, Provider, ProviderSecrets, Result, fsio};
 
+pub(crate) mod api_key;
 pub(crate) mod aws;
 pub(crate) mod azure;
+pub(crate) mod docker;
 pub(crate) mod gcp;
 pub(crate) mod github;
 pub(crate) mod huggingface;
+pub(crate) mod kubernetes;
 pub(crate) mod lambda;
 pub(crate) mod sky;
 pub(crate) mod ssh;
 
-static BUILTIN: [&dyn Provider; 8] = [
-    &aws::Aws,
-    &azure::Azure,
-    &gcp::Gcp,
-    &huggingface::HuggingFace,
-    &lambda::Lambda,
-    &sky::Sky,
-    &ssh::Ssh,
-    &github::GitHub,
-];
+/// The registry: Runhouse's eight in its order, the API-key providers of [`api_key::TABLE`], then
+/// kubernetes and docker. A provider with a module is one line here.
+static BUILTIN: LazyLock<Vec<&'static dyn Provider>> = LazyLock::new(|| {
+    let mut all: Vec<&'static dyn Provider> = vec![
+        &aws::Aws,
+        &azure::Azure,
+        &gcp::Gcp,
+        &huggingface::HuggingFace,
+        &lambda::Lambda,
+        &sky::Sky,
+        &ssh::Ssh,
+        &github::GitHub,
+    ];
+    all.extend(api_key::TABLE.iter().map(|p| p as &dyn Provider));
+    all.push(&kubernetes::Kubernetes);
+    all.push(&docker::Docker);
+    all
+});
 
-/// The builtin providers in Runhouse's order: aws, azure, gcp, huggingface, lambda, sky, ssh, github.
+/// The builtin providers: aws, azure, gcp, huggingface, lambda, sky, ssh, github (Runhouse's order),
+/// anthropic, cohere, langchain, openai, pinecone, wandb, kubernetes, docker.
 pub fn builtin_providers() -> &'static [&'static dyn Provider] {
-    &BUILTIN
+    BUILTIN.as_slice()
 }
 
 /// The builtin provider called `name` (case-insensitive); `None` means a custom provider.

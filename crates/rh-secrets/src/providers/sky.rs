@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{plan_key_group, read_trimmed, remove_if_present};
-use crate::provider::{Ctx, Plan};
+use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
 /// SkyPilot's own SSH key pair.
@@ -13,6 +13,10 @@ pub struct Sky;
 impl Provider for Sky {
     fn name(&self) -> &'static str {
         "sky"
+    }
+
+    fn exports_env(&self) -> bool {
+        false
     }
 
     fn keys(&self) -> &'static [&'static str] {
@@ -53,7 +57,12 @@ impl Provider for Sky {
         Ok(Some(out))
     }
 
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let paths = self.paths(ctx);
         let mut plan = Plan {
@@ -74,7 +83,7 @@ impl Provider for Sky {
                 secrets.expose("ssh_public_key").expect("validated"),
             ),
         ];
-        plan_key_group(&mut plan, &files, force)?;
+        plan_key_group(&mut plan, &files, opts.force)?;
         Ok(plan)
     }
 

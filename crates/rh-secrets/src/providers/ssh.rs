@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::plan_key_group;
-use crate::provider::{Ctx, Detection, Plan, Source, join_and};
+use crate::provider::{Ctx, Detection, Plan, Source, WriteOptions, join_and};
 use crate::{Error, Provider, ProviderSecrets, Result, fsio};
 
 /// Plain SSH key pairs (any number of them).
@@ -80,6 +80,10 @@ fn recorded_names(ctx: &Ctx<'_>) -> Result<Vec<String>> {
 impl Provider for Ssh {
     fn name(&self) -> &'static str {
         "ssh"
+    }
+
+    fn exports_env(&self) -> bool {
+        false
     }
 
     fn keys(&self) -> &'static [&'static str] {
@@ -171,7 +175,12 @@ impl Provider for Ssh {
     /// unless `force`, and then it is backed up first.
     /// Only key files are written: `id_*`, names recorded under `secrets.ssh` in config.yaml (saved
     /// before), and their `.pub`; anything else, from a save or a pull, is refused before any write.
-    fn plan_write(&self, ctx: &Ctx<'_>, secrets: &ProviderSecrets, force: bool) -> Result<Plan> {
+    fn plan_write(
+        &self,
+        ctx: &Ctx<'_>,
+        secrets: &ProviderSecrets,
+        opts: WriteOptions,
+    ) -> Result<Plan> {
         self.validate(secrets)?;
         let recorded = recorded_names(ctx)?;
         for name in secrets.keys() {
@@ -216,7 +225,7 @@ impl Provider for Ssh {
                     Some((n.clone(), dir.join(&n), v))
                 })
                 .collect();
-            plan_key_group(&mut plan, &files, force)?;
+            plan_key_group(&mut plan, &files, opts.force)?;
         }
         Ok(plan)
     }

@@ -277,3 +277,91 @@ fn gcp_writes_only_the_keys_of_an_authorized_user_credential() {
         "{\n  \"client_id\": \"cid\",\n  \"client_secret\": \"cs\",\n  \"quota_project_id\": \"p\",\n  \"refresh_token\": \"rt\",\n  \"type\": \"authorized_user\"\n}\n"
     );
 }
+
+#[test]
+fn malformed_kubeconfig_and_docker_config_are_named_and_left_byte_identical() {
+    let h = Home::new();
+    let kube = "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: SENTINEL\n  bad: [\n";
+    let p = h.put(".kube/config", kube);
+    let values = [
+        (
+            "context",
+            r#"{"name":"d","context":{"cluster":"c","user":"u"}}"#,
+        ),
+        (
+            "cluster",
+            r#"{"name":"c","cluster":{"server":"https://x"}}"#,
+        ),
+        ("user", r#"{"name":"u","user":{"token":"t"}}"#),
+    ];
+    let err = h.save("kubernetes", &values).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("{}:", p.display())) && msg.contains("not valid YAML"),
+        "{msg}"
+    );
+    let line: usize = msg[p.display().to_string().len() + 1..]
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a line number");
+    assert!(line >= 6, "{msg}");
+    assert!(!msg.contains('\n') && !msg.contains("SENTINEL"), "{msg}");
+    assert_eq!(std::fs::read(&p).unwrap(), kube.as_bytes());
+    assert!(
+        h.secrets()
+            .delete_local(&["kubernetes".to_owned()])
+            .is_err()
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), kube.as_bytes());
+    // A kubeconfig whose lists are not lists is refused the same way.
+    let odd = "contexts: {name: x}\n";
+    h.put(".kube/config", odd);
+    let err = h.save("kubernetes", &values).unwrap_err();
+    assert!(
+        err.to_string().contains("`contexts` is not a list"),
+        "{err}"
+    );
+    assert_eq!(h.read(".kube/config"), odd);
+
+    let docker = "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\"auth\": \"SENTINEL\"}\n\t},\n\t\"credsStore\": \"desktop\",\n}\n";
+    let p = h.put(".docker/config.json", docker);
+    let err = h
+        .save(
+            "docker",
+            &[("username", "u"), ("password", "p"), ("server", "s")],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:6: not valid JSON", p.display())),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("SENTINEL"), "{err}");
+    assert_eq!(std::fs::read(&p).unwrap(), docker.as_bytes());
+    let d = h
+        .secrets()
+        .status()
+        .into_iter()
+        .find(|s| s.provider == "docker")
+        .unwrap()
+        .detection;
+    assert!(
+        !d.configured && d.reason.contains(":6: not valid JSON"),
+        "{d:?}"
+    );
+    let odd = "{\"auths\": [\"ghcr.io\"]}";
+    h.put(".docker/config.json", odd);
+    let err = h
+        .save(
+            "docker",
+            &[("username", "u"), ("password", "p"), ("server", "s")],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`auths` is not a JSON object"),
+        "{err}"
+    );
+    assert_eq!(h.read(".docker/config.json"), odd);
+}

@@ -2,6 +2,7 @@
 //! and the bad inputs that must leave files untouched.
 
 mod bad_input;
+mod more_providers;
 mod providers;
 #[cfg(feature = "vault")]
 mod vault;

@@ -178,10 +178,10 @@ async fn vault_store_passes_the_conformance_suite() {
 }
 
 mod sync {
-    use rh_secrets::SecretsMap;
     use rh_secrets::store::SecretStore;
     use rh_secrets::sync::{self, KeyState, PullAction, PushAction};
     use rh_secrets::vault::Error;
+    use rh_secrets::{SecretsMap, WriteOptions};
 
     use super::store;
     use crate::{Home, secrets_of};
@@ -273,7 +273,9 @@ mod sync {
             .await
             .unwrap();
         let secrets = home.secrets();
-        let plan = sync::plan_pull(&s, &secrets, None, false).await.unwrap();
+        let plan = sync::plan_pull(&s, &secrets, None, WriteOptions::default())
+            .await
+            .unwrap();
         assert_eq!(plan.len(), 2);
         let token = home.path(".cache/huggingface/token");
         assert_eq!(
@@ -285,14 +287,19 @@ mod sync {
         );
         assert_eq!(plan[1].action, PullAction::Custom);
         assert!(!token.exists(), "planning writes nothing");
-        let (report, custom) = sync::apply_pull(&secrets, plan, false).unwrap();
+        let (report, custom) = sync::apply_pull(&secrets, plan, WriteOptions::default()).unwrap();
         assert_eq!(report.saved.len(), 1);
         assert_eq!(home.read(".cache/huggingface/token"), "hf_PULLSENTINEL");
         assert_eq!(crate::mode(&token), 0o600);
         assert_eq!(custom["mydb"].expose("password"), Some("pw"));
-        let again = sync::plan_pull(&s, &secrets, Some(&["huggingface".to_owned()]), false)
-            .await
-            .unwrap();
+        let again = sync::plan_pull(
+            &s,
+            &secrets,
+            Some(&["huggingface".to_owned()]),
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(again[0].action, PullAction::Unchanged);
     }
 }

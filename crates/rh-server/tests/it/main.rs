@@ -19,11 +19,8 @@ mod limits;
 mod load;
 mod mail;
 mod one_path;
-<<<<<<< HEAD
-mod pg_writes;
-=======
 mod openapi;
->>>>>>> openapi
+mod pg_writes;
 mod protocol;
 mod proxy;
 mod read_cache;
