@@ -216,9 +216,9 @@ pub(crate) async fn update(store: &Store, caller: &User, p: &Payload) -> Result<
                     return Err(OpError::Unchanged(name.clone()));
                 }
                 Ok(Change {
-                    resource_type: p.resource_type,
+                    resource_type: p.resource_type.clone(),
                     visibility: p.visibility.unwrap_or(res.visibility),
-                    config: p.config,
+                    config: p.config.clone(),
                 })
             },
         )
@@ -399,7 +399,7 @@ async fn apply_visibility(
     let updated = store
         .update_locked(&name.uri(), &caller.username, &audit, move |res, grant| {
             if access(&who, res, grant) < Access::Write {
-                return Err(OpError::ReadOnly(n));
+                return Err(OpError::ReadOnly(n.clone()));
             }
             let mut config = res.config.clone();
             if let Value::Object(map) = &mut config {
@@ -408,7 +408,7 @@ async fn apply_visibility(
             Ok(Change {
                 resource_type: resource_type(&config).map(str::to_owned),
                 visibility,
-                config,
+                config: config.clone(),
             })
         })
         .await?;
@@ -656,12 +656,12 @@ pub(crate) async fn restore(
     let updated = store
         .update_locked(&name.uri(), &caller.username, &audit, move |res, grant| {
             if access(&who, res, grant) < Access::Write {
-                return Err(OpError::ReadOnly(n));
+                return Err(OpError::ReadOnly(n.clone()));
             }
             Ok(Change {
                 resource_type: resource_type(&config).map(str::to_owned),
                 visibility,
-                config,
+                config: config.clone(),
             })
         })
         .await?;
