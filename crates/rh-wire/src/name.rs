@@ -247,7 +247,7 @@ mod tests {
             assert_eq!(a.to_string(), ok);
             assert_eq!(
                 a.owner(),
-                &ok[1..ok[1..].find('/').expect("two segments") + 1]
+                &ok[1..=ok[1..].find('/').expect("two segments")]
             );
         }
         let too_long = format!("{longest}s");

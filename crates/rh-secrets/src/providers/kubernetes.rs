@@ -83,14 +83,13 @@ impl Provider for Kubernetes {
         super::require_keys(self.name(), KEYS, &[], secrets)?;
         let new = entries(secrets)?;
         let path = self.paths(ctx).remove(0);
-        let mut doc = match read_mapping(&path)? {
-            Some(doc) => doc,
-            None => {
-                let mut doc = Mapping::new();
-                doc.insert("apiVersion".into(), "v1".into());
-                doc.insert("kind".into(), "Config".into());
-                doc
-            }
+        let mut doc = if let Some(doc) = read_mapping(&path)? {
+            doc
+        } else {
+            let mut doc = Mapping::new();
+            doc.insert("apiVersion".into(), "v1".into());
+            doc.insert("kind".into(), "Config".into());
+            doc
         };
         for ((list, _, _), entry) in LISTS.iter().zip(new.entries) {
             let seq = doc
