@@ -66,7 +66,10 @@ impl ResourceName {
     }
 }
 
-#[expect(clippy::needless_pass_by_value, reason = "the shape `map_err` hands over")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the shape `map_err` hands over"
+)]
 fn invalid(e: NameError) -> Error {
     Error::Invalid(e.to_string())
 }

@@ -245,10 +245,7 @@ mod tests {
             let a = Address::from_address(ok).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(a.address(), ok);
             assert_eq!(a.to_string(), ok);
-            assert_eq!(
-                a.owner(),
-                &ok[1..=ok[1..].find('/').expect("two segments")]
-            );
+            assert_eq!(a.owner(), &ok[1..=ok[1..].find('/').expect("two segments")]);
         }
         let too_long = format!("{longest}s");
         for (bad, refusal) in [
