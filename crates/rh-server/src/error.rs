@@ -8,7 +8,7 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     /// A statement of SQLite's writer failed.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[from] crate::store::SqliteError),
     /// The database cannot take the call now (e.g. SQLite's writer has stopped).
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -33,6 +33,8 @@ use self::hot_read::{HotRead, HotRow, USER_AND_RESOURCE};
 use self::read_cache::ReadCache;
 use self::sqlite_write as sw;
 pub use self::writer::Synchronous;
+/// The error of a statement on SQLite's writer connection (rusqlite stays inside `store/`).
+pub type SqliteError = rusqlite::Error;
 use self::writer::Writer;
 pub(crate) use self::writer::is_busy;
 use crate::audit::Audit;
