@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 use rh_config::EnvVars;
 use serde_yaml::{Mapping, Value};
 
+use super::yaml::{read_mapping, render};
 use super::{single_line, yaml_path};
+
+/// What `hosts.yml` must be.
+const HOSTS: &str = "expected a YAML mapping of hosts";
 use crate::provider::{Ctx, Plan, WriteOptions};
-use crate::{Error, Provider, ProviderSecrets, Result, fsio};
+use crate::{Provider, ProviderSecrets, Result};
 
 const HOST: &str = "github.com";
 
@@ -41,7 +45,7 @@ impl Provider for GitHub {
     }
 
     fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>> {
-        let Some(doc) = read_mapping(path)? else {
+        let Some(doc) = read_mapping(path, HOSTS)? else {
             return Ok(None);
         };
         let mut out = ProviderSecrets::new();
@@ -72,7 +76,7 @@ impl Provider for GitHub {
         self.validate(secrets)?;
         let secrets = normalise(secrets);
         let path = self.paths(ctx).remove(0);
-        let mut doc = read_mapping(&path)?.unwrap_or_default();
+        let mut doc = read_mapping(&path, HOSTS)?.unwrap_or_default();
         let host = doc
             .entry(Value::String(HOST.to_owned()))
             .or_insert_with(|| Value::Mapping(Mapping::new()));
@@ -95,7 +99,7 @@ impl Provider for GitHub {
     fn plan_delete(&self, ctx: &Ctx<'_>) -> Result<Plan> {
         let path = self.paths(ctx).remove(0);
         let mut plan = Plan::default();
-        let Some(mut doc) = read_mapping(&path)? else {
+        let Some(mut doc) = read_mapping(&path, HOSTS)? else {
             return Ok(plan);
         };
         if doc.shift_remove(HOST).is_some() {
@@ -119,38 +123,6 @@ fn normalise(secrets: &ProviderSecrets) -> ProviderSecrets {
         out.insert_secret("token", v);
     }
     out
-}
-
-/// The YAML text of `doc`. Some documents parse but cannot be written back (a mapping used as a key,
-/// found by fuzzing `hosts_yml`): refused, naming the file, so it is left as it was.
-fn render(path: &Path, doc: &Mapping) -> Result<String> {
-    serde_yaml::to_string(doc).map_err(|_| Error::Unwritable {
-        path: path.to_path_buf(),
-    })
-}
-
-/// Reads a YAML mapping; an error names the file and line and quotes nothing from it.
-fn read_mapping(path: &Path) -> Result<Option<Mapping>> {
-    let Some(text) = fsio::read_optional(path)? else {
-        return Ok(None);
-    };
-    if text.trim().is_empty() {
-        return Ok(Some(Mapping::new()));
-    }
-    match serde_yaml::from_str::<Value>(&text) {
-        Ok(Value::Mapping(m)) => Ok(Some(m)),
-        Ok(Value::Null) => Ok(Some(Mapping::new())),
-        Ok(_) => Err(Error::Malformed {
-            path: path.to_path_buf(),
-            line: 1,
-            message: "expected a YAML mapping of hosts".to_owned(),
-        }),
-        Err(e) => Err(Error::Malformed {
-            path: path.to_path_buf(),
-            line: e.location().map_or(1, |l| l.line()),
-            message: "not valid YAML".to_owned(),
-        }),
-    }
 }
 
 #[cfg(test)]

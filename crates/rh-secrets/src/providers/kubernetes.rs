@@ -14,9 +14,13 @@ use rh_config::EnvVars;
 use secrecy::ExposeSecret;
 use serde_yaml::{Mapping, Value};
 
+use super::yaml::{read_mapping, render};
 use super::yaml_path;
+
+/// What a kubeconfig must be.
+const KUBECONFIG: &str = "expected a kubeconfig (a YAML mapping)";
 use crate::provider::{Ctx, Plan, WriteOptions};
-use crate::{Error, Provider, ProviderSecrets, Result, fsio};
+use crate::{Error, Provider, ProviderSecrets, Result};
 
 const KEYS: &[&str] = &["context", "cluster", "user"];
 const CURRENT: &str = "current-context";
@@ -83,7 +87,7 @@ impl Provider for Kubernetes {
         super::require_keys(self.name(), KEYS, &[], secrets)?;
         let new = entries(secrets)?;
         let path = self.paths(ctx).remove(0);
-        let mut doc = if let Some(doc) = read_mapping(&path)? {
+        let mut doc = if let Some(doc) = read_mapping(&path, KUBECONFIG)? {
             doc
         } else {
             let mut doc = Mapping::new();
@@ -126,7 +130,7 @@ impl Provider for Kubernetes {
     fn plan_delete(&self, ctx: &Ctx<'_>) -> Result<Plan> {
         let path = self.paths(ctx).remove(0);
         let mut plan = Plan::default();
-        let Some(mut doc) = read_mapping(&path)? else {
+        let Some(mut doc) = read_mapping(&path, KUBECONFIG)? else {
             return Ok(plan);
         };
         let Some(current) = doc
@@ -168,7 +172,7 @@ impl Provider for Kubernetes {
 /// The context `name` (default: the current context) of the kubeconfig at `path`, with its cluster
 /// and user; `None` when there is no file. Missing parts are left out of the map.
 pub fn read_context(path: &Path, name: Option<&str>) -> Result<Option<ProviderSecrets>> {
-    let Some(doc) = read_mapping(path)? else {
+    let Some(doc) = read_mapping(path, KUBECONFIG)? else {
         return Ok(None);
     };
     let mut out = ProviderSecrets::new();
@@ -313,34 +317,5 @@ fn malformed(path: &Path, message: String) -> Error {
         path: path.to_path_buf(),
         line: 1,
         message,
-    }
-}
-
-fn render(path: &Path, doc: &Mapping) -> Result<String> {
-    serde_yaml::to_string(doc).map_err(|_| Error::Unwritable {
-        path: path.to_path_buf(),
-    })
-}
-
-/// Reads a kubeconfig; an error names the file and line and quotes nothing from it.
-fn read_mapping(path: &Path) -> Result<Option<Mapping>> {
-    let Some(text) = fsio::read_optional(path)? else {
-        return Ok(None);
-    };
-    if text.trim().is_empty() {
-        return Ok(Some(Mapping::new()));
-    }
-    match serde_yaml::from_str::<Value>(&text) {
-        Ok(Value::Mapping(m)) => Ok(Some(m)),
-        Ok(Value::Null) => Ok(Some(Mapping::new())),
-        Ok(_) => Err(malformed(
-            path,
-            "expected a kubeconfig (a YAML mapping)".to_owned(),
-        )),
-        Err(e) => Err(Error::Malformed {
-            path: path.to_path_buf(),
-            line: e.location().map_or(1, |l| l.line()),
-            message: "not valid YAML".to_owned(),
-        }),
     }
 }

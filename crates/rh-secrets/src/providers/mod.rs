@@ -17,6 +17,7 @@ pub(crate) mod kubernetes;
 pub(crate) mod lambda;
 pub(crate) mod sky;
 pub(crate) mod ssh;
+mod yaml;
 
 /// The registry: Runhouse's eight in its order, the API-key providers of [`api_key::TABLE`], then
 /// kubernetes and docker. A provider with a module is one line here.
