@@ -49,6 +49,8 @@ pub use secrets::{
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "vault")]
+pub mod named;
 pub mod redact;
 #[cfg(feature = "server")]
 pub mod server;
