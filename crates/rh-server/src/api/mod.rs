@@ -4,6 +4,7 @@
 //! whatever their Content-Type says (the original client sends none). Bad input is a 400, never a 422:
 //! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
 
+mod named_secret;
 pub(crate) mod openapi;
 pub(crate) mod resource;
 mod secret;

@@ -145,7 +145,8 @@ pub(super) async fn read(
         (status = 200, description = "created (200, not 201: the original client takes anything else as a failure)", body = Data<ResourcePayload>),
         (status = 400, description = "a bad payload or name", body = ErrorBody),
         (status = 403, description = "under another user's address", body = ErrorBody),
-        (status = 409, description = "it exists already", body = ErrorBody),
+        (status = 409, description = "it exists already (a secret's metadata is updated instead)", body = ErrorBody),
+        (status = 422, description = "a secret whose metadata is unchanged (Runhouse re-saves secrets)", body = ErrorBody),
     ))]
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -153,7 +154,14 @@ pub(super) async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let p = parse_payload(body, None)?;
-    ops::create(&state.store, &caller, &p).await?;
+    match ops::create(&state.store, &caller, &p).await {
+        // Runhouse's `Secret.save` POSTs a secret's metadata every time and tolerates only 200 and 422: an
+        // existing secret is updated (200) or unchanged (422), by the update's rules.
+        Err(OpError::Exists(_)) if p.resource_type.as_deref() == Some("secret") => {
+            ops::update(&state.store, &caller, &p).await?;
+        }
+        other => other?,
+    }
     // 200, not 201: the original client treats anything else as a failure.
     Ok(super::ok(p.config))
 }
