@@ -23,6 +23,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use rh_secrets::named::Access;
 use rh_secrets::vault::VaultStore;
 use rh_wire::types::{
     NamedSecretData, NamedSecretEntry, NamedSecretListItem, NamedSecretRead, SecretDeleted,
@@ -42,24 +43,6 @@ use crate::store::User;
 /// Whether a `/user/secret/{x}` segment names a resource (`alice:openai`) rather than a provider.
 pub(super) fn is_uri(segment: &str) -> bool {
     segment.contains(':')
-}
-
-/// What the caller may do with a named secret's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Owner,
-    Read,
-    Write,
-}
-
-impl Access {
-    fn as_str(self) -> &'static str {
-        match self {
-            Access::Owner => "owner",
-            Access::Read => "read",
-            Access::Write => "write",
-        }
-    }
 }
 
 fn parse(uri: &str) -> Result<ResourceName, ApiError> {

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use crate::harness::{Kind, Server, TestDb, assert_error, backends};
+use crate::openapi::assert_conforms;
 use crate::secrets::{contains, unique, vault, vault_args};
 
 /// The KV v2 data of `path` (under `secret/`) read straight from OpenBao: `(version, data)`, `None` if absent.
@@ -503,4 +504,51 @@ async fn server_named_secrets_keeps_the_store_contract_against_a_real_server() {
         assert!(a.list(None).await.expect("list").is_empty());
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn named_secret_answers_match_the_published_contract() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (alice, bob) = (unique("oaa"), unique("oab"));
+    let ta = db.user(&alice, None);
+    let tb = db.user(&bob, None);
+    let extra = vault_args(&db, &addr, &vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let (_, doc) = s.call("GET", "/openapi.json", None, None).await;
+    let one = "/user/secret/{provider}";
+    let address = format!("/{alice}/k");
+    let path = format!("/user/secret/{alice}:k");
+    let put = s.put(&path, &ta, &put_body(&address, "k", "v")).await;
+    assert_eq!(put.0, 200, "{put:?}");
+    assert_conforms(&doc, "PUT", one, &put);
+    let read = s.get(&path, &ta).await;
+    assert_eq!(read.0, 200);
+    assert_conforms(&doc, "GET", one, &read);
+    let missing = s.get(&format!("/user/secret/{alice}:nope"), &ta).await;
+    assert_conforms(&doc, "GET", one, &missing);
+    let (st, _) = s
+        .put(
+            &format!("/resource/{alice}:k/users/access"),
+            &ta,
+            &share(&[bob.as_str()], "read"),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let forbidden = s.put(&path, &tb, &put_body(&address, "k", "w")).await;
+    assert_eq!(forbidden.0, 403);
+    assert_conforms(&doc, "PUT", one, &forbidden);
+    let not_owner = s.delete(&path, &tb).await;
+    assert_eq!(not_owner.0, 403);
+    assert_conforms(&doc, "DELETE", one, &not_owner);
+    let listed = s.get("/user/secret?named=true", &tb).await;
+    assert_eq!(listed.1["data"].as_array().map(Vec::len), Some(1));
+    assert_conforms(&doc, "GET", "/user/secret", &listed);
+    let all = s.get("/user/secret", &ta).await;
+    assert_conforms(&doc, "GET", "/user/secret", &all);
+    let deleted = s.delete(&path, &ta).await;
+    assert_conforms(&doc, "DELETE", one, &deleted);
 }
