@@ -32,9 +32,10 @@ impl From<OpError> for ApiError {
         };
         let status = match &e {
             OpError::NotFound(_) => StatusCode::NOT_FOUND,
-            OpError::ReadOnly(_) | OpError::NotOwner(_) | OpError::OwnerOnly(_) => {
-                StatusCode::FORBIDDEN
-            }
+            OpError::ReadOnly(_)
+            | OpError::NotOwner(_)
+            | OpError::OwnerOnly(_)
+            | OpError::SecretOwnerOnly(_) => StatusCode::FORBIDDEN,
             OpError::Exists(_) => StatusCode::CONFLICT,
             // 422 means "unchanged" to clients; bad input is 400.
             OpError::Unchanged(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -439,7 +440,7 @@ fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
     responses(
         (status = 200, description = "who got (or lost) access, in the order given", body = Data<AccessResult>),
         (status = 400, description = "a bad request, an unknown user or too many users", body = ErrorBody),
-        (status = 403, description = "read-only access", body = ErrorBody),
+        (status = 403, description = "read-only access; a secret's grantee (the owner alone shares a secret)", body = ErrorBody),
         (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
         (status = 429, description = "too many invitations or notifications this hour", body = ErrorBody),
     ))]

@@ -153,6 +153,12 @@ fn failed(session: &Session, e: OpError) -> Response {
             "Owner only",
             "Only the owner can purge the history of this resource.",
         ),
+        OpError::SecretOwnerOnly(_) => super::layout::message(
+            StatusCode::FORBIDDEN,
+            Some(&session.user),
+            "Owner only",
+            "Only the owner can share or revoke this secret.",
+        ),
         OpError::Store(e) => internal(&e),
         other => internal(&crate::Error::Invalid(other.to_string())),
     }

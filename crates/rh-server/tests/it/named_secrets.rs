@@ -162,6 +162,19 @@ async fn a_shared_secret_is_read_by_grantees_written_by_writers_audited_and_revo
             vault_read(&addr, &vtoken, &vault_path).await,
             Some((2, json!({"api_key": v2})))
         );
+        // A write grantee does not share further, nor revoke (the owner alone gives and takes grants).
+        for level in ["read", "denied"] {
+            assert_error(
+                &s.put(
+                    &format!("/resource/{uri}/users/access"),
+                    &tc,
+                    &share(&[dave.as_str()], level),
+                )
+                .await,
+                403,
+                &format!("only {alice} can share or revoke the secret"),
+            );
+        }
         // Only the owner deletes; Dave (no grant) cannot tell it exists.
         for t in [&tb, &tc] {
             assert_error(&s.delete(&path, t).await, 403, "only");
