@@ -142,6 +142,47 @@ impl crate::dashboard::SecretVersions for VaultProxy {
     }
 }
 
+impl crate::dashboard::NamedSecretVault for VaultProxy {
+    fn named<'a>(
+        &'a self,
+        owner: &'a str,
+        key: &'a str,
+        reveal: bool,
+    ) -> crate::dashboard::BoxFuture<'a, Result<Option<crate::dashboard::NamedView>, String>> {
+        Box::pin(async move {
+            use secrecy::ExposeSecret as _;
+            let store = self.for_named(owner).map_err(|e| shown(&e))?;
+            let Some((values, version)) = store.get(key).await.map_err(|e| shown(&e))? else {
+                return Ok(None);
+            };
+            let mut versions: Vec<crate::dashboard::SecretVersion> = store
+                .history(key)
+                .await
+                .map_err(|e| shown(&e))?
+                .into_iter()
+                .map(|v| crate::dashboard::SecretVersion {
+                    version: v.version,
+                    created_time: v.created_time,
+                    deletion_time: v.deletion_time,
+                    destroyed: v.destroyed,
+                })
+                .collect();
+            versions.reverse();
+            Ok(Some(crate::dashboard::NamedView {
+                version,
+                versions,
+                keys: values.keys().cloned().collect(),
+                values: reveal.then(|| {
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+                        .collect()
+                }),
+            }))
+        })
+    }
+}
+
 /// What a page may say about a Vault failure: never Vault's address or paths (those go to the log).
 fn shown(e: &rh_secrets::vault::Error) -> String {
     use rh_secrets::vault::Error;

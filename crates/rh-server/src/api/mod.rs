@@ -142,6 +142,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .vault
                 .clone()
                 .map(|v| v as std::sync::Arc<dyn crate::dashboard::SecretVersions>),
+            state
+                .vault
+                .clone()
+                .map(|v| v as std::sync::Arc<dyn crate::dashboard::NamedSecretVault>),
             state.max_token_lifetime,
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -210,7 +210,129 @@ pub(super) async fn show(
         .and_then(|d| done_text(d))
         .map(|t| (true, t.to_owned()));
     let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
-    render_page(&state, &session, &l, banner, StatusCode::OK, before).await
+    render_page(&state, &session, &l, banner, StatusCode::OK, before, false).await
+}
+
+/// `POST /resources/{uri}/reveal`: the secret's page with its current values shown (owner and grantees only;
+/// a grantee's reveal is a `secret.read` audit row, as through the API).
+pub(super) async fn reveal(
+    State(state): State<Dash>,
+    Path(uri): Path<String>,
+    form: CsrfForm,
+) -> Response {
+    let l = match load(&state, &form.session, &uri).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    render_page(&state, &form.session, &l, None, StatusCode::OK, None, true).await
+}
+
+/// A named secret's Vault side on its page.
+enum SecretCard {
+    /// Only the owner and grantees see anything of the values (a public secret's readers do not).
+    NotForYou,
+    /// No Vault configured, or no values stored.
+    Nothing(&'static str),
+    /// Vault failed: a line for the page.
+    Failed(String),
+    Shown(super::NamedView),
+}
+
+async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) -> SecretCard {
+    let owner = l.res.owner == session.user.username;
+    let granted = match state
+        .store
+        .resource_for(&l.name.uri(), &session.user.username)
+        .await
+    {
+        Ok(found) => found.is_some_and(|(_, grant)| grant.is_some()),
+        Err(e) => return SecretCard::Failed(format!("cannot read the grants: {e}")),
+    };
+    if !owner && !granted {
+        return SecretCard::NotForYou;
+    }
+    let Some(vault) = &state.named else {
+        return SecretCard::Nothing("This rh-server has no Vault configured.");
+    };
+    let key = crate::vault::named_key(&l.name);
+    match vault.named(&l.res.owner, &key, reveal).await {
+        Ok(None) => SecretCard::Nothing("No values are stored for this secret yet."),
+        Ok(Some(view)) => {
+            if reveal && !owner {
+                let audit = crate::audit::Audit::new(
+                    &session.user.username,
+                    crate::audit::AuditAction::SecretRead,
+                    &l.name.address(),
+                )
+                .detail(format!("version {} (dashboard)", view.version));
+                if let Err(e) = state.store.audit_strict(&audit).await {
+                    tracing::error!("cannot audit a secret read: {e}");
+                    return SecretCard::Failed(
+                        "The values cannot be shown: the read could not be audited.".to_owned(),
+                    );
+                }
+            }
+            SecretCard::Shown(view)
+        }
+        Err(line) => SecretCard::Failed(line),
+    }
+}
+
+fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
+    html! {
+        section.card #values aria-labelledby="values-h" {
+            h2 #values-h { "Values" }
+            @match card {
+                SecretCard::NotForYou => p.muted { "Only the owner and the people it is shared with see a secret's values." }
+                SecretCard::Nothing(line) => p.muted { (line) }
+                SecretCard::Failed(line) => (notice(false, line))
+                SecretCard::Shown(view) => {
+                    table.list.values {
+                        thead { tr { th scope="col" { "Key" } th scope="col" { "Value" } } }
+                        tbody {
+                            @match &view.values {
+                                Some(values) => {
+                                    @for (k, v) in values {
+                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { code.revealed { (v) } } }
+                                    }
+                                }
+                                None => {
+                                    @for k in &view.keys {
+                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { span.masked { "••••••••" } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if view.values.is_none() {
+                        form method="post" action=(href(&l.name, "/reveal")) {
+                            (csrf(session))
+                            button.secondary.small #reveal type="submit" { "Reveal values" }
+                        }
+                        @if l.res.owner != session.user.username {
+                            p.muted.small { "Revealing is recorded in the owner's audit log." }
+                        }
+                    }
+                    h3 { "Versions" }
+                    table.list.versions {
+                        thead { tr { th scope="col" { "Version" } th scope="col" { "Written" } } }
+                        tbody {
+                            @for v in &view.versions {
+                                tr {
+                                    td data-label="Version" {
+                                        "v" (v.version)
+                                        @if v.version == view.version { " " (badge("current", "current")) }
+                                        @if v.destroyed { " " (badge("destroyed", "pending")) }
+                                    }
+                                    td data-label="Written" { (when(&v.created_time)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn render_resource(
@@ -220,7 +342,7 @@ async fn render_resource(
     banner: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
-    render_page(state, session, l, banner, status, None).await
+    render_page(state, session, l, banner, status, None, false).await
 }
 
 async fn render_page(
@@ -230,6 +352,7 @@ async fn render_page(
     banner: Option<(bool, String)>,
     status: StatusCode,
     before: Option<i64>,
+    reveal: bool,
 ) -> Response {
     // The listing needs no configs: a page reads only versions, authors and times.
     let history = match ops::history_page(&state.store, l, before, PAGE_HISTORY, false).await {
@@ -240,6 +363,11 @@ async fn render_page(
         Ok(d) => d,
         Err(e) => return failed(session, e),
     };
+    let secret = if resource_type(&l.res.config) == Some("secret") {
+        Some(secret_card(state, session, l, reveal).await)
+    } else {
+        None
+    };
     let body = resource_body(
         session,
         l,
@@ -248,6 +376,10 @@ async fn render_page(
         shares.as_ref(),
         banner.as_ref(),
     );
+    let body = html! {
+        (body)
+        @if let Some(card) = &secret { div.grid { (secret_section(session, l, card)) } }
+    };
     (
         status,
         page(&l.name.address(), Some(session), Nav::Resources, &body),

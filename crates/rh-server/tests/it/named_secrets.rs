@@ -565,3 +565,111 @@ async fn named_secret_answers_match_the_published_contract() {
     let deleted = s.delete(&path, &ta).await;
     assert_conforms(&doc, "DELETE", one, &deleted);
 }
+
+#[tokio::test]
+async fn the_secret_page_masks_values_reveals_them_to_grantees_only_and_audits_the_reveal() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (alice, bob, carol) = (unique("pga"), unique("pgb"), unique("pgc"));
+    let ta = db.user(&alice, None);
+    let tb = db.user(&bob, None);
+    let tc = db.user(&carol, None);
+    let extra = vault_args(&db, &addr, &vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let address = format!("/{alice}/openai");
+    let uri = format!("{alice}:openai");
+    let value = format!("sk-PAGE-{}", unique("v"));
+    let meta = json!({"name": address, "resource_type": "secret", "visibility": "public",
+        "data": {"resource_subtype": "OpenAISecret", "provider": "openai"}});
+    assert_eq!(s.post("/resource", &ta, &meta).await.0, 200);
+    let put = s
+        .put(
+            &format!("/user/secret/{uri}"),
+            &ta,
+            &put_body(&address, "api_key", &value),
+        )
+        .await;
+    assert_eq!(put.0, 200);
+    let put = s
+        .put(
+            &format!("/user/secret/{uri}"),
+            &ta,
+            &put_body(&address, "api_key", &value),
+        )
+        .await;
+    assert_eq!(put.0, 200);
+    let (st, _) = s
+        .put(
+            &format!("/resource/{uri}/users/access"),
+            &ta,
+            &share(&[bob.as_str()], "read"),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let page = format!("/resources/{uri}");
+
+    // Bob (a grantee): keys, masked values, both versions; the value only after the reveal, which is audited.
+    let mut web = crate::dashboard::Web::new(&s);
+    web.sign_in(&tb).await;
+    let shown = web.get(&page).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("api_key") && shown.body.contains("••••••••"));
+    assert!(shown.body.contains("v2") && shown.body.contains("v1"));
+    assert!(!shown.body.contains(&value), "a masked page shows no value");
+    assert!(shown.body.contains("Reveal values"));
+    let revealed = web
+        .post(&format!("{page}/reveal"), &[("csrf", &shown.csrf())])
+        .await;
+    assert_eq!(revealed.status, 200, "{}", revealed.body);
+    assert!(revealed.body.contains(&value));
+    let without_csrf = web.post(&format!("{page}/reveal"), &[]).await;
+    assert_eq!(without_csrf.status, 403);
+    assert!(!without_csrf.body.contains(&value));
+    let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+    let reads: Vec<&str> = out.lines().filter(|l| l.contains("secret.read")).collect();
+    assert_eq!(reads.len(), 1, "{out}");
+    assert!(
+        reads[0].contains(&format!(
+            "{bob}  secret.read  {address}  version 2 (dashboard)"
+        )),
+        "{out}"
+    );
+
+    // Carol reads the public resource but holds no grant: nothing of the values, and no reveal.
+    let mut web = crate::dashboard::Web::new(&s);
+    web.sign_in(&tc).await;
+    let shown = web.get(&page).await;
+    assert_eq!(shown.status, 200);
+    assert!(
+        shown
+            .body
+            .contains("Only the owner and the people it is shared with")
+    );
+    assert!(!shown.body.contains("Reveal values"));
+    let revealed = web
+        .post(&format!("{page}/reveal"), &[("csrf", &shown.csrf())])
+        .await;
+    assert!(
+        !revealed.body.contains(&value),
+        "no value for a reader without a grant"
+    );
+
+    // Alice reveals her own: shown, not audited.
+    let mut web = crate::dashboard::Web::new(&s);
+    web.sign_in(&ta).await;
+    let shown = web.get(&page).await;
+    let revealed = web
+        .post(&format!("{page}/reveal"), &[("csrf", &shown.csrf())])
+        .await;
+    assert!(revealed.body.contains(&value));
+    let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+    assert_eq!(
+        out.lines().filter(|l| l.contains("secret.read")).count(),
+        1,
+        "{out}"
+    );
+    let _ = s.delete(&format!("/user/secret/{uri}"), &ta).await;
+}
