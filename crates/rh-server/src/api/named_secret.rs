@@ -336,3 +336,89 @@ pub(super) async fn owned_values(
     }
     Ok(out)
 }
+
+/// The named secret's store and key once the caller holds some access: for history and metadata (no values).
+async fn opened(
+    state: &AppState,
+    caller: &User,
+    uri: &str,
+) -> Result<(ResourceName, Access, Arc<VaultStore>, String), ApiError> {
+    let name = parse(uri)?;
+    let (access, _, _) = resolve(state, caller, &name, false).await?;
+    let store = vault(state, name.owner())?;
+    let key = crate::vault::named_key(&name);
+    Ok((name, access, store, key))
+}
+
+/// `GET /user/secret/{uri}/history`: versions and times, never a value (owner and grantees).
+pub(super) async fn history(
+    state: &AppState,
+    caller: &User,
+    uri: &str,
+) -> Result<Vec<rh_wire::types::SecretVersionInfo>, ApiError> {
+    let (_, _, store, key) = opened(state, caller, uri).await?;
+    Ok(store
+        .history(&key)
+        .await
+        .map_err(vault_error)?
+        .into_iter()
+        .map(|v| rh_wire::types::SecretVersionInfo {
+            version: v.version,
+            created_time: v.created_time,
+            deletion_time: v.deletion_time,
+            destroyed: v.destroyed,
+        })
+        .collect())
+}
+
+/// `GET /user/secret/{uri}/metadata`: the current version and salted fingerprints (owner and grantees).
+pub(super) async fn metadata(
+    state: &AppState,
+    caller: &User,
+    uri: &str,
+) -> Result<Option<rh_secrets::vault::Fingerprints>, ApiError> {
+    let (_, _, store, key) = opened(state, caller, uri).await?;
+    store.fingerprints(&key).await.map_err(vault_error)
+}
+
+/// `POST /user/secret/{uri}/rollback`: the owner and `write` grantees (a new version holding `version`'s data).
+pub(super) async fn rollback(
+    state: &AppState,
+    caller: &User,
+    uri: &str,
+    version: u64,
+) -> Result<Response, ApiError> {
+    let (name, access, store, key) = opened(state, caller, uri).await?;
+    if access == Access::Read {
+        return Err(ApiError::forbidden(format!(
+            "you have read-only access to the secret {}",
+            name.address()
+        )));
+    }
+    if store
+        .fingerprints(&key)
+        .await
+        .map_err(vault_error)?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "no values stored for the secret {}",
+            name.address()
+        )));
+    }
+    let new = store.rollback(&key, version).await.map_err(vault_error)?;
+    tracing::info!(
+        "{} rolled {} back to version {version} (now {new})",
+        caller.username,
+        name.address()
+    );
+    crate::audit::record(
+        &state.store,
+        &caller.username,
+        AuditAction::SecretRollback,
+        &name.address(),
+        Some(&format!("to version {version}")),
+    )
+    .await;
+    Ok(ok_data(SecretVersion { version: new }))
+}

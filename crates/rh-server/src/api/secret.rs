@@ -323,16 +323,19 @@ pub(super) async fn put_one(
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let named = super::named_secret::is_uri(&provider);
+    if !named {
+        check_provider(&provider)?;
+    }
     let expected = match query_flag(query.as_deref(), "cas") {
         None => None,
         Some(v) => Some(v.parse::<u64>().map_err(|_| {
             ApiError::bad_request(format!("cas must be a version number, not {v:?}"))
         })?),
     };
-    if super::named_secret::is_uri(&provider) {
+    if named {
         return super::named_secret::put(&state, &user, &provider, expected, &body).await;
     }
-    check_provider(&provider)?;
     let secrets = flat_secrets(&provider, &body)?;
     let store = store(&state, &user.username)?;
     let version = SecretStore::put(store.as_ref(), &provider, &secrets, expected)
@@ -389,7 +392,7 @@ pub(super) async fn delete_one(
 
 /// `GET /user/secret/{provider}/history`: versions and times, never a value.
 #[utoipa::path(get, path = "/user/secret/{provider}/history", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     responses(
         (status = 200, description = "the versions, oldest first (empty when there is none)", body = Data<Vec<SecretVersionInfo>>),
         (status = 400, description = "a bad provider name", body = ErrorBody),
@@ -402,6 +405,11 @@ pub(super) async fn history(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
+    if super::named_secret::is_uri(&provider) {
+        return Ok(ok_data(
+            super::named_secret::history(&state, &user, &provider).await?,
+        ));
+    }
     check_provider(&provider)?;
     let store = store(&state, &user.username)?;
     let versions = store.history(&provider).await.map_err(vault_error)?;
@@ -420,7 +428,7 @@ pub(super) async fn history(
 
 /// `GET /user/secret/{provider}/metadata`: the current version and salted fingerprints, never a value.
 #[utoipa::path(get, path = "/user/secret/{provider}/metadata", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     responses(
         (status = 200, description = "the current version and fingerprints", body = Data<SecretMetadata>),
         (status = 400, description = "a bad provider name", body = ErrorBody),
@@ -434,9 +442,14 @@ pub(super) async fn metadata(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
-    check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
-    let Some(fp) = store.fingerprints(&provider).await.map_err(vault_error)? else {
+    let fp = if super::named_secret::is_uri(&provider) {
+        super::named_secret::metadata(&state, &user, &provider).await?
+    } else {
+        check_provider(&provider)?;
+        let store = store(&state, &user.username)?;
+        store.fingerprints(&provider).await.map_err(vault_error)?
+    };
+    let Some(fp) = fp else {
         return Err(missing(&provider));
     };
     Ok(ok_data(SecretMetadata {
@@ -448,12 +461,12 @@ pub(super) async fn metadata(
 
 /// `POST /user/secret/{provider}/rollback`: that version's data becomes the newest.
 #[utoipa::path(post, path = "/user/secret/{provider}/rollback", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     request_body = RollbackRequest,
     responses(
         (status = 200, description = "rolled back: the new version", body = Data<SecretVersion>),
         (status = 400, description = "not `{\"version\": N}` with 1 <= N <= 2^63-1, or a bad provider name", body = ErrorBody),
-        (status = 404, description = "`no secrets for …`, or no such version", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`, or no such version; a named secret that does not exist or the caller holds no grant on", body = ErrorBody),
         (status = 409, description = "the secret changed in Vault meanwhile", body = ErrorBody),
         (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
@@ -465,7 +478,10 @@ pub(super) async fn rollback(
     UriParam(provider): UriParam,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    check_provider(&provider)?;
+    let named = super::named_secret::is_uri(&provider);
+    if !named {
+        check_provider(&provider)?;
+    }
     let version = from_json::<RollbackRequest>(&body, "rollback request")
         .ok()
         .map(|r| r.version)
@@ -477,6 +493,9 @@ pub(super) async fn rollback(
                 "the body must be {{\"version\": N}} with 1 <= N <= {MAX_VERSION}"
             ))
         })?;
+    if named {
+        return super::named_secret::rollback(&state, &user, &provider, version).await;
+    }
     let store = store(&state, &user.username)?;
     if store
         .fingerprints(&provider)

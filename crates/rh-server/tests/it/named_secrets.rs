@@ -673,3 +673,76 @@ async fn the_secret_page_masks_values_reveals_them_to_grantees_only_and_audits_t
     );
     let _ = s.delete(&format!("/user/secret/{uri}"), &ta).await;
 }
+
+#[tokio::test]
+async fn a_named_secret_has_history_metadata_and_rollback_by_its_writers() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (alice, bob, carol) = (unique("hra"), unique("hrb"), unique("hrc"));
+    let ta = db.user(&alice, None);
+    let tb = db.user(&bob, None);
+    let tc = db.user(&carol, None);
+    let extra = vault_args(&db, &addr, &vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let address = format!("/{alice}/db");
+    let uri = format!("{alice}:db");
+    let path = format!("/user/secret/{uri}");
+    for v in ["pw-1", "pw-2"] {
+        assert_eq!(
+            s.put(&path, &ta, &put_body(&address, "password", v))
+                .await
+                .0,
+            200
+        );
+    }
+    for (who, level) in [(&bob, "read"), (&carol, "write")] {
+        let (st, _) = s
+            .put(
+                &format!("/resource/{uri}/users/access"),
+                &ta,
+                &share(&[who.as_str()], level),
+            )
+            .await;
+        assert_eq!(st, 200);
+    }
+    // A read grantee sees the versions and fingerprints (no value), never rolls back.
+    let (st, hist) = s.get(&format!("{path}/history"), &tb).await;
+    assert_eq!((st, hist["data"].as_array().map(Vec::len)), (200, Some(2)));
+    let (st, meta) = s.get(&format!("{path}/metadata"), &tb).await;
+    assert_eq!((st, &meta["data"]["version"]), (200, &json!(2)));
+    assert!(!meta.to_string().contains("pw-"), "{meta}");
+    assert_error(
+        &s.post(&format!("{path}/rollback"), &tb, &json!({"version": 1}))
+            .await,
+        403,
+        "read-only access",
+    );
+    // A write grantee rolls back: version 3 holds version 1's data, audited.
+    let (st, body) = s
+        .post(&format!("{path}/rollback"), &tc, &json!({"version": 1}))
+        .await;
+    assert_eq!((st, &body["data"]["version"]), (200, &json!(3)), "{body}");
+    let (st, got) = s.get(&path, &ta).await;
+    assert_eq!(
+        (st, &got["data"][&address]["data"]["values"]["password"]),
+        (200, &json!("pw-1"))
+    );
+    let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+    assert!(
+        out.contains(&format!(
+            "{carol}  secret.rollback  {address}  to version 1"
+        )),
+        "{out}"
+    );
+    // Someone without a grant learns nothing.
+    let outsider = db.user(&unique("hro"), None);
+    assert_error(
+        &s.get(&format!("{path}/history"), &outsider).await,
+        404,
+        "no secret named",
+    );
+    assert_eq!(s.delete(&path, &ta).await.0, 200);
+}
