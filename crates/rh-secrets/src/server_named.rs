@@ -192,6 +192,9 @@ impl NamedSecretStore for ServerNamedSecrets {
                     } = serde_json::from_slice(&a.body).map_err(|_| self.malformed(name))?;
                     Ok(version)
                 }
+                StatusCode::CONFLICT if a.detail().contains("not a secret") => {
+                    Err(self.remote(name, &a))
+                }
                 StatusCode::CONFLICT if expected == Some(0) => Err(Error::Exists {
                     name: name.to_owned(),
                 }),

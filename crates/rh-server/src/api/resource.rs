@@ -158,7 +158,18 @@ pub(super) async fn create(
     match ops::create(&state.store, &caller, &p).await {
         // Runhouse's `Secret.save` POSTs a secret's metadata every time and tolerates only 200 and 422: an
         // existing secret is updated (200) or unchanged (422), by the update's rules.
-        Err(OpError::Exists(_)) if p.resource_type.as_deref() == Some("secret") => {
+        Err(OpError::Exists(name)) if p.resource_type.as_deref() == Some("secret") => {
+            // Only over a secret: another type at that address stays as it is (409).
+            let existing = state
+                .store
+                .resource_for(&name.uri(), &caller.username)
+                .await?;
+            let is_secret = existing.is_some_and(|(res, _)| {
+                res.config.get("resource_type").and_then(Value::as_str) == Some("secret")
+            });
+            if !is_secret {
+                return Err(OpError::Exists(name).into());
+            }
             ops::update(&state.store, &caller, &p).await?;
         }
         other => other?,

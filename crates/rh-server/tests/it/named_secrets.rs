@@ -336,6 +336,23 @@ async fn runhouse_s_exact_requests_save_load_list_and_delete_a_secret() {
         vault_read(&addr, &vtoken, &format!("rh/{alice}/named/my_secret")).await,
         None
     );
+    // A secret's metadata never lands on another type's resource: 409, the blob unchanged; its values neither.
+    let blob = crate::harness::payload(&format!("/{alice}/blob"), &json!({"path": "p"}));
+    assert_eq!(s.post("/resource", &t, &blob).await.0, 200);
+    let over = json!({"name": format!("/{alice}/blob"), "resource_type": "secret", "data": {}});
+    assert_error(&s.post("/resource", &t, &over).await, 409, "already exists");
+    let (_, still) = s.get(&format!("/resource/{alice}:blob"), &t).await;
+    assert_eq!(still["data"]["resource_type"], json!("blob"));
+    assert_error(
+        &s.put(
+            &format!("/user/secret/{alice}:blob"),
+            &t,
+            &json!({"data": {"values": {"k": "v"}}}),
+        )
+        .await,
+        409,
+        "not a secret",
+    );
     // Bad bodies are 400s naming the secret and the shape, never echoing a value.
     let bad = s
         .put(
