@@ -235,8 +235,12 @@ enum SecretCard {
     Nothing(&'static str),
     /// Vault failed: a line for the page.
     Failed(String),
-    Shown(super::NamedView),
+    /// The Vault side, and for the owner the latest reads by others (the `secret.read` audit rows).
+    Shown(super::NamedView, Vec<crate::audit::AuditEntry>),
 }
+
+/// Reads by others the owner sees on the page.
+const PAGE_READS: i64 = 20;
 
 async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) -> SecretCard {
     let owner = l.res.owner == session.user.username;
@@ -272,7 +276,23 @@ async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) 
                     );
                 }
             }
-            SecretCard::Shown(view)
+            let reads = if owner {
+                match state
+                    .store
+                    .audit_for_target(&l.name.address(), None, PAGE_READS * 5)
+                    .await
+                {
+                    Ok(rows) => rows
+                        .into_iter()
+                        .filter(|r| r.action == crate::audit::AuditAction::SecretRead)
+                        .take(usize::try_from(PAGE_READS).unwrap_or(20))
+                        .collect(),
+                    Err(e) => return SecretCard::Failed(format!("cannot read the audit log: {e}")),
+                }
+            } else {
+                Vec::new()
+            };
+            SecretCard::Shown(view, reads)
         }
         Err(line) => SecretCard::Failed(line),
     }
@@ -286,7 +306,7 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                 SecretCard::NotForYou => p.muted { "Only the owner and the people it is shared with see a secret's values." }
                 SecretCard::Nothing(line) => p.muted { (line) }
                 SecretCard::Failed(line) => (notice(false, line))
-                SecretCard::Shown(view) => {
+                SecretCard::Shown(view, reads) => {
                     table.list.values {
                         thead { tr { th scope="col" { "Key" } th scope="col" { "Value" } } }
                         tbody {
@@ -325,6 +345,26 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                                         @if v.destroyed { " " (badge("destroyed", "pending")) }
                                     }
                                     td data-label="Written" { (when(&v.created_time)) }
+                                }
+                            }
+                        }
+                    }
+                    @if l.res.owner == session.user.username {
+                        h3 { "Read by others" }
+                        @if reads.is_empty() {
+                            p.muted #reads { "Nobody else has read the values." }
+                        } @else {
+                            table.list.reads #reads {
+                                thead { tr { th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "When" } th scope="col" { "From" } } }
+                                tbody {
+                                    @for r in reads {
+                                        tr {
+                                            td data-label="Who" { (r.actor) }
+                                            td data-label="What" { (r.detail.as_deref().unwrap_or("")) }
+                                            td data-label="When" { (when(&r.time)) }
+                                            td data-label="From" { (r.client_ip.as_deref().unwrap_or("")) }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -688,6 +688,15 @@ async fn the_secret_page_masks_values_reveals_them_to_grantees_only_and_audits_t
         1,
         "{out}"
     );
+    // Her page lists Bob's read, with its address; Carol never read.
+    let reads = shown
+        .body
+        .split("id=\"reads\"")
+        .nth(1)
+        .expect("the reads table");
+    assert!(reads.contains(&bob), "{reads}");
+    assert!(reads.contains("version 2 (dashboard)") && reads.contains("127.0.0.1"));
+    assert!(!reads.contains(&carol));
     let _ = s.delete(&format!("/user/secret/{uri}"), &ta).await;
 }
 
