@@ -54,6 +54,8 @@ pub mod named;
 pub mod redact;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod server_named;
 #[cfg(feature = "vault")]
 pub mod store;
 #[cfg(feature = "vault")]

@@ -1,5 +1,8 @@
 //! The audit log: one `audit_log` row per change — who, what, which resource, when and from which address.
 //!
+//! A change is also, for named secrets, a read of their values by a grantee (`secret.read`): the owner sees who
+//! used the secret.
+//!
 //! Rows never hold values, configs or tokens: the target is a resource address, a secret provider or a
 //! username, and the detail at most names grantees, an access level, a visibility or a version number.
 //! A row is written in the transaction of its change ([`Audit`], passed to the [`Store`] call that writes the
@@ -87,11 +90,14 @@ pub enum AuditAction {
     /// `secret.rollback`
     #[serde(rename = "secret.rollback")]
     SecretRollback,
+    /// `secret.read`: a named secret's values read by someone other than its owner (never the values).
+    #[serde(rename = "secret.read")]
+    SecretRead,
 }
 
 impl AuditAction {
     /// Every action, in the order of the enum.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::ResourceCreate,
         Self::ResourceUpdate,
         Self::ResourceDelete,
@@ -106,6 +112,7 @@ impl AuditAction {
         Self::SecretPut,
         Self::SecretDelete,
         Self::SecretRollback,
+        Self::SecretRead,
     ];
 
     /// The stored form (`resource.share`).
@@ -125,6 +132,7 @@ impl AuditAction {
             Self::SecretPut => "secret.put",
             Self::SecretDelete => "secret.delete",
             Self::SecretRollback => "secret.rollback",
+            Self::SecretRead => "secret.read",
         }
     }
 }

@@ -175,6 +175,10 @@ enum Command {
         /// Only changes made by this username (`@cli` for this command line).
         #[arg(long, value_name = "USER")]
         user: Option<String>,
+        /// Only rows about this resource, named secret, provider or username (`/alice/openai` or
+        /// `alice:openai`): e.g. who read a shared secret's values, when and from where.
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
         /// How many rows.
         #[arg(long, value_name = "N", default_value_t = 50)]
         limit: i64,
@@ -453,12 +457,30 @@ async fn run(cli: Cli) -> Result<()> {
                 store.close().await;
             }
         },
-        Command::Audit { user, limit, db } => {
+        Command::Audit {
+            user,
+            target,
+            limit,
+            db,
+        } => {
             if limit < 1 {
                 anyhow::bail!("--limit must be at least 1");
             }
             let store = open(db).await?;
-            let rows = rh_server::audit::recent(&store, user.as_deref(), limit).await?;
+            let rows = match target {
+                None => rh_server::audit::recent(&store, user.as_deref(), limit).await?,
+                Some(t) => {
+                    // A resource's rows name its address; its uri form is accepted too.
+                    let t = if t.contains(':') && !t.starts_with('/') {
+                        rh_server::names::ResourceName::from_uri(&t)
+                            .map(|n| n.address())
+                            .unwrap_or(t)
+                    } else {
+                        t
+                    };
+                    store.audit_for_target(&t, user.as_deref(), limit).await?
+                }
+            };
             for r in rows {
                 let mut line = format!("{}  {}  {}  {}", r.time, r.actor, r.action, r.target);
                 if let Some(d) = &r.detail {

@@ -64,6 +64,11 @@ impl ResourceName {
     pub fn uri(&self) -> String {
         self.0.uri()
     }
+
+    /// The segments, the owner first (`["alice", "x"]`).
+    pub fn segments(&self) -> &[String] {
+        self.0.segments()
+    }
 }
 
 #[expect(

@@ -5,7 +5,7 @@
 //! Each operation owns three things:
 //! - **Authorization**: the owner (first address segment) and `write` grantees may update, share, change the
 //!   visibility of, restore and delete; `read` grantees and everyone (for `public`/`unlisted` resources) may
-//!   read. A caller who may not read a resource gets [`OpError::NotFound`], as for a missing one; a caller who
+//!   read. A secret (`resource_type: "secret"`) is shared and revoked by its owner only. A caller who may not read a resource gets [`OpError::NotFound`], as for a missing one; a caller who
 //!   may read but not change it gets [`OpError::ReadOnly`]. Updates re-check access under the row lock.
 //! - **The audit row**: built here with its [`AuditAction`] and written by the store in the change's
 //!   transaction, so both commit or neither does.
@@ -93,6 +93,9 @@ pub(crate) enum OpError {
     /// Only the owner purges the history.
     #[error("only {owner} can purge the history of {0}", owner = .0.owner())]
     OwnerOnly(ResourceName),
+    /// Only the owner shares or revokes a secret (`resource_type: "secret"`), `write` grantees included.
+    #[error("only {owner} can share or revoke the secret {0}", owner = .0.owner())]
+    SecretOwnerOnly(ResourceName),
     /// A create where a resource exists.
     #[error("resource {0} already exists")]
     Exists(ResourceName),
@@ -417,6 +420,14 @@ async fn apply_visibility(
         .ok_or_else(|| OpError::NotFound(name.clone()))
 }
 
+/// A secret's grants are its owner's to give and take: a `write` grantee writes values, never shares further.
+fn secret_owner_only(caller: &User, res: &StoredResource, name: &ResourceName) -> Result<()> {
+    if resource_type(&res.config) == Some("secret") && caller.username != res.owner {
+        return Err(OpError::SecretOwnerOnly(name.clone()));
+    }
+    Ok(())
+}
+
 fn resource_type(config: &Value) -> Option<&str> {
     config.get("resource_type").and_then(Value::as_str)
 }
@@ -490,6 +501,7 @@ pub(crate) async fn share(
     req: &ShareRequest,
 ) -> Result<Shared> {
     let res = writable(store, caller, name).await?;
+    secret_owner_only(caller, &res, name)?;
     let resolved = resolve(store, &req.users).await?;
     let owner = Grantee::User(name.owner().to_owned());
     let owner_skipped = resolved.iter().any(|r| r.grantee == owner);
@@ -577,6 +589,7 @@ pub(crate) async fn revoke(
     visibility: Option<Visibility>,
 ) -> Result<Shared> {
     let res = writable(store, caller, name).await?;
+    secret_owner_only(caller, &res, name)?;
     let list: Option<Vec<Grantee>> = match users {
         Some(users) => Some(
             resolve(store, users)

@@ -2,7 +2,13 @@
 //!
 //! Every user's secrets live at `<mount>/rh/<username>/<provider>` (the same place `rh` writes when it
 //! talks to Vault directly as that user); the prefix comes from the authenticated caller, never from the
-//! request, so one user cannot name another's path. Values pass through memory only: never the database,
+//! request, so one user cannot name another's path.
+//!
+//! A named secret (a resource with `resource_type: "secret"`, `/alice/proj/openai`) keeps its values in one
+//! KV v2 secret under its OWNER's prefix: `<mount>/rh/<owner>/named/<segments after the owner…>`
+//! (`secret/rh/alice/named/proj/openai`), versioned and written with check-and-set like a provider's. A
+//! grantee's read or write goes to that path after [`crate::api`] checked the grant; the `named/` folder is
+//! not a provider (provider names hold no `/`, and the provider listing skips folders). Values pass through memory only: never the database,
 //! never a log line. Vault's address and paths appear in the server log only, never in an answer.
 
 use std::collections::HashMap;
@@ -39,6 +45,7 @@ impl fmt::Debug for VaultConfig {
 pub struct VaultProxy {
     config: VaultConfig,
     stores: Mutex<HashMap<String, Arc<VaultStore>>>,
+    named: Mutex<HashMap<String, Arc<VaultStore>>>,
 }
 
 impl fmt::Debug for VaultProxy {
@@ -56,6 +63,7 @@ impl VaultProxy {
         Ok(Self {
             config,
             stores: Mutex::new(HashMap::new()),
+            named: Mutex::new(HashMap::new()),
         })
     }
 
@@ -81,6 +89,27 @@ impl VaultProxy {
         stores.insert(username.to_owned(), Arc::clone(&store));
         Ok(store)
     }
+
+    /// The store of `owner`'s named secrets, under `rh/<owner>/named`: its "provider" argument is a secret's
+    /// segments after the owner, joined by `/` ([`named_key`]). `owner` is the first segment of a validated
+    /// resource name; the caller has checked the grant.
+    pub(crate) fn for_named(&self, owner: &str) -> rh_secrets::vault::Result<Arc<VaultStore>> {
+        let mut stores = self.named.lock().expect("no panic while holding the lock");
+        if let Some(s) = stores.get(owner) {
+            return Ok(Arc::clone(s));
+        }
+        let mut options = Self::options(&self.config, owner);
+        options.prefix = format!("rh/{owner}/named");
+        let store = Arc::new(VaultStore::new(&options)?);
+        stores.insert(owner.to_owned(), Arc::clone(&store));
+        Ok(store)
+    }
+}
+
+/// The key of a named secret in its owner's [`VaultProxy::for_named`] store: the segments after the owner
+/// (`proj/openai` for `/alice/proj/openai`).
+pub(crate) fn named_key(name: &crate::names::ResourceName) -> String {
+    name.segments()[1..].join("/")
 }
 
 impl crate::dashboard::SecretVersions for VaultProxy {
@@ -109,6 +138,47 @@ impl crate::dashboard::SecretVersions for VaultProxy {
                 out.push(crate::dashboard::ProviderVersions { provider, versions });
             }
             Ok(out)
+        })
+    }
+}
+
+impl crate::dashboard::NamedSecretVault for VaultProxy {
+    fn named<'a>(
+        &'a self,
+        owner: &'a str,
+        key: &'a str,
+        reveal: bool,
+    ) -> crate::dashboard::BoxFuture<'a, Result<Option<crate::dashboard::NamedView>, String>> {
+        Box::pin(async move {
+            use secrecy::ExposeSecret as _;
+            let store = self.for_named(owner).map_err(|e| shown(&e))?;
+            let Some((values, version)) = store.get(key).await.map_err(|e| shown(&e))? else {
+                return Ok(None);
+            };
+            let mut versions: Vec<crate::dashboard::SecretVersion> = store
+                .history(key)
+                .await
+                .map_err(|e| shown(&e))?
+                .into_iter()
+                .map(|v| crate::dashboard::SecretVersion {
+                    version: v.version,
+                    created_time: v.created_time,
+                    deletion_time: v.deletion_time,
+                    destroyed: v.destroyed,
+                })
+                .collect();
+            versions.reverse();
+            Ok(Some(crate::dashboard::NamedView {
+                version,
+                versions,
+                keys: values.keys().cloned().collect(),
+                values: reveal.then(|| {
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+                        .collect()
+                }),
+            }))
         })
     }
 }

@@ -286,7 +286,9 @@ pub struct SecretRead {
 pub enum SecretListing {
     /// `?list=true`: the provider names.
     Names(Vec<String>),
-    /// Provider → secrets.
+    /// `?named=true`: the named secrets the caller owns or holds a grant on (no values).
+    Named(Vec<NamedSecretListItem>),
+    /// Provider → secrets, then the caller's own named secrets (address → values).
     All(IndexMap<String, SecretValues>),
 }
 
@@ -571,4 +573,92 @@ mod tests {
             Some(vec!["bob".to_owned()])
         );
     }
+}
+
+/// The values of a named secret as Runhouse 0.0.14+ nests them: `{"values": {key: value}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedSecretData {
+    /// Key → value.
+    pub values: SecretValues,
+}
+
+/// `PUT /user/secret/{uri}` of a named secret (`uri` as in `/resource/{uri}`: `alice:openai`):
+/// `{"name": "/alice/openai", "data": {"values": {…}}}`, as Runhouse's `Secret.save` sends it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedSecretWrite {
+    /// The secret's address (`/alice/openai`); when given, it must be the url's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The values.
+    pub data: NamedSecretData,
+}
+
+/// One named secret's entry in a [`NamedSecretRead`]: `{"data": {"values": {…}}}` (the shape Runhouse's
+/// `_load_vault_secret` unwraps).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedSecretEntry {
+    /// The values.
+    pub data: NamedSecretData,
+}
+
+/// `GET /user/secret/{uri}[?shared=true]` of a named secret: `{"data": {address: {"data": {"values": {…}}}},
+/// "version": N, "owner": …, "access": …, "provider": …}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedSecretRead {
+    /// The one secret asked for, under its address.
+    pub data: BTreeMap<String, NamedSecretEntry>,
+    /// The version read (the `cas` of a later write).
+    pub version: u64,
+    /// The owner's username.
+    pub owner: String,
+    /// What the caller may do: `owner`, `read` or `write`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(owner|read|write)$"))]
+    pub access: String,
+    /// The provider whose class the secret is (`openai`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// One named secret in `GET /user/secret?named=true`: never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedSecretListItem {
+    /// The address (`/alice/openai`).
+    pub name: String,
+    /// The provider, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The owner's username.
+    pub owner: String,
+    /// What the caller may do: `owner`, `read` or `write`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(owner|read|write)$"))]
+    pub access: String,
+}
+
+/// `GET /user/secret/{x}`: a provider's secrets ([`SecretRead`]) or, when `x` is a resource uri, a named
+/// secret's ([`NamedSecretRead`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum SecretOne {
+    /// A named secret (`x` = `alice:openai`).
+    Named(NamedSecretRead),
+    /// A provider (`x` = `aws`).
+    Provider(SecretRead),
+}
+
+/// The body of `PUT /user/secret/{x}`: a provider's `{key: value}`, or a named secret's
+/// [`NamedSecretWrite`] when `x` is a resource uri.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum SecretWrite {
+    /// A named secret (`x` = `alice:openai`).
+    Named(NamedSecretWrite),
+    /// A provider (`x` = `aws`).
+    Provider(SecretValues),
 }

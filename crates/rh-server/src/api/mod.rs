@@ -4,6 +4,7 @@
 //! whatever their Content-Type says (the original client sends none). Bad input is a 400, never a 422:
 //! a 422 from `PUT /resource/{uri}` means "unchanged" to clients.
 
+mod named_secret;
 pub(crate) mod openapi;
 pub(crate) mod resource;
 mod secret;
@@ -141,6 +142,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .vault
                 .clone()
                 .map(|v| v as std::sync::Arc<dyn crate::dashboard::SecretVersions>),
+            state
+                .vault
+                .clone()
+                .map(|v| v as std::sync::Arc<dyn crate::dashboard::NamedSecretVault>),
             state.max_token_lifetime,
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -32,9 +32,10 @@ impl From<OpError> for ApiError {
         };
         let status = match &e {
             OpError::NotFound(_) => StatusCode::NOT_FOUND,
-            OpError::ReadOnly(_) | OpError::NotOwner(_) | OpError::OwnerOnly(_) => {
-                StatusCode::FORBIDDEN
-            }
+            OpError::ReadOnly(_)
+            | OpError::NotOwner(_)
+            | OpError::OwnerOnly(_)
+            | OpError::SecretOwnerOnly(_) => StatusCode::FORBIDDEN,
             OpError::Exists(_) => StatusCode::CONFLICT,
             // 422 means "unchanged" to clients; bad input is 400.
             OpError::Unchanged(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -145,7 +146,8 @@ pub(super) async fn read(
         (status = 200, description = "created (200, not 201: the original client takes anything else as a failure)", body = Data<ResourcePayload>),
         (status = 400, description = "a bad payload or name", body = ErrorBody),
         (status = 403, description = "under another user's address", body = ErrorBody),
-        (status = 409, description = "it exists already", body = ErrorBody),
+        (status = 409, description = "it exists already (a secret's metadata is updated instead)", body = ErrorBody),
+        (status = 422, description = "a secret whose metadata is unchanged (Runhouse re-saves secrets)", body = ErrorBody),
     ))]
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -153,7 +155,25 @@ pub(super) async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let p = parse_payload(body, None)?;
-    ops::create(&state.store, &caller, &p).await?;
+    match ops::create(&state.store, &caller, &p).await {
+        // Runhouse's `Secret.save` POSTs a secret's metadata every time and tolerates only 200 and 422: an
+        // existing secret is updated (200) or unchanged (422), by the update's rules.
+        Err(OpError::Exists(name)) if p.resource_type.as_deref() == Some("secret") => {
+            // Only over a secret: another type at that address stays as it is (409).
+            let existing = state
+                .store
+                .resource_for(&name.uri(), &caller.username)
+                .await?;
+            let is_secret = existing.is_some_and(|(res, _)| {
+                res.config.get("resource_type").and_then(Value::as_str) == Some("secret")
+            });
+            if !is_secret {
+                return Err(OpError::Exists(name).into());
+            }
+            ops::update(&state.store, &caller, &p).await?;
+        }
+        other => other?,
+    }
     // 200, not 201: the original client treats anything else as a failure.
     Ok(super::ok(p.config))
 }
@@ -431,7 +451,7 @@ fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
     responses(
         (status = 200, description = "who got (or lost) access, in the order given", body = Data<AccessResult>),
         (status = 400, description = "a bad request, an unknown user or too many users", body = ErrorBody),
-        (status = 403, description = "read-only access", body = ErrorBody),
+        (status = 403, description = "read-only access; a secret's grantee (the owner alone shares a secret)", body = ErrorBody),
         (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
         (status = 429, description = "too many invitations or notifications this hour", body = ErrorBody),
     ))]

@@ -9,6 +9,9 @@
 //! - `GET /user/secret/{p}/history` (metadata only), `GET /user/secret/{p}/metadata` (version, salted
 //!   fingerprints, salt), `POST /user/secret/{p}/rollback` with `{"version": N}`.
 //!
+//! A `{p}` holding a `:` is a named secret's resource uri (`alice:openai`), served by
+//! [`super::named_secret`]; `GET /user/secret?named=true` lists the named secrets.
+//!
 //! A provider without secrets is a 404 whose detail starts with [`MISSING`]. No Vault configured: 503.
 //! Vault down or refusing the server's token: 503 / 502 with a one-line detail that never names Vault's
 //! address or paths (those go to the log). Every answer carries `Cache-Control: no-store`. Values are never
@@ -25,7 +28,8 @@ use rh_secrets::store::{BoxFuture, SecretStore, from_map, join_all};
 use rh_secrets::vault::{Error as VaultError, VaultStore};
 use rh_wire::types::{
     Data, ErrorBody, RollbackRequest, SecretBulkFailure, SecretDeleted, SecretListing,
-    SecretMetadata, SecretOutcome, SecretRead, SecretValues, SecretVersion, SecretVersionInfo,
+    SecretMetadata, SecretOne, SecretOutcome, SecretRead, SecretValues, SecretVersion,
+    SecretVersionInfo, SecretWrite,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -58,7 +62,7 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
 
 /// The client's answer for a Vault failure. Vault's address, mount and paths are the server's internals: they go
 /// to the server log, never into an answer.
-fn vault_error(e: VaultError) -> ApiError {
+pub(super) fn vault_error(e: VaultError) -> ApiError {
     const SEE_LOG: &str = "the server admin can find the cause in rh-server's log";
     match e {
         VaultError::NotFound { .. } => ApiError::not_found("no such version of the secret"),
@@ -98,7 +102,7 @@ fn missing(provider: &str) -> ApiError {
 }
 
 /// A flat `{k: "v"}` body as secrets; anything else is a 400 that names the key, never a value.
-fn flat_secrets(provider: &str, body: &Value) -> Result<ProviderSecrets, ApiError> {
+pub(super) fn flat_secrets(provider: &str, body: &Value) -> Result<ProviderSecrets, ApiError> {
     let Value::Object(obj) = body else {
         return Err(ApiError::bad_request(format!(
             "the {provider} secrets must be a json object of strings"
@@ -121,7 +125,7 @@ fn flat_secrets(provider: &str, body: &Value) -> Result<ProviderSecrets, ApiErro
     Ok(out)
 }
 
-fn secret_values(secrets: &ProviderSecrets) -> SecretValues {
+pub(super) fn secret_values(secrets: &ProviderSecrets) -> SecretValues {
     secrets
         .iter()
         .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
@@ -138,9 +142,9 @@ fn query_flag<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
 
 /// `GET /user/secret[?list=true]`.
 #[utoipa::path(get, path = "/user/secret", tag = "secret", security(("bearer" = [])),
-    params(("list" = Option<bool>, Query, description = "only the provider names")),
+    params(("list" = Option<bool>, Query, description = "only the provider names"), ("named" = Option<bool>, Query, description = "the caller's named secrets and those shared with them: name, provider, owner, access (never a value)")),
     responses(
-        (status = 200, description = "provider → secrets; with `list=true` the provider names", body = Data<SecretListing>),
+        (status = 200, description = "provider → secrets, then the caller's own named secrets by address → values; with `list=true` the provider names; with `named=true` the named secrets (no values)", body = Data<SecretListing>),
         (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
         (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
@@ -150,6 +154,9 @@ pub(super) async fn get_all(
     Caller(user): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    if matches!(query_flag(query.as_deref(), "named"), Some("true" | "1")) {
+        return Ok(ok_data(super::named_secret::list(&state, &user).await?));
+    }
     let store = store(&state, &user.username)?;
     let names = SecretStore::list(store.as_ref())
         .await
@@ -168,6 +175,8 @@ pub(super) async fn get_all(
             data.insert(name.clone(), secret_values(&secrets));
         }
     }
+    // The caller's named secrets, by address, after the providers (Runhouse reads the keys as names).
+    data.extend(super::named_secret::owned_values(&state, &user).await?);
     Ok(ok_data(SecretListing::All(data)))
 }
 
@@ -263,11 +272,12 @@ pub(super) async fn put_all(
 
 /// `GET /user/secret/{provider}`.
 #[utoipa::path(get, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai` for `/alice/openai`; a `:` tells them apart)"), ("shared" = Option<bool>, Query, description = "accepted (Runhouse sends `shared=true`); grantees read with or without it")),
     responses(
-        (status = 200, description = "the provider's secrets and their version", body = SecretRead),
-        (status = 400, description = "a bad provider name", body = ErrorBody),
-        (status = 404, description = "`no secrets for …`", body = ErrorBody),
+        (status = 200, description = "the provider's secrets and their version; for a named secret (owner or grantee) its values under its address, version, owner, the caller's access and provider; a grantee's read is an audit row", body = SecretOne),
+        (status = 400, description = "a bad provider name or uri", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`; `no secret named …` (or one the caller holds no grant on); `no values stored for the secret …`", body = ErrorBody),
+        (status = 409, description = "the uri names a resource that is not a secret", body = ErrorBody),
         (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
         (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
@@ -277,6 +287,9 @@ pub(super) async fn get_one(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
+    if super::named_secret::is_uri(&provider) {
+        return super::named_secret::get(&state, &user, &provider).await;
+    }
     check_provider(&provider)?;
     let store = store(&state, &user.username)?;
     let Some((secrets, version)) = store.get(&provider).await.map_err(vault_error)? else {
@@ -292,13 +305,14 @@ pub(super) async fn get_one(
 
 /// `PUT /user/secret/{provider}[?cas=N]`, body `{key: value}`.
 #[utoipa::path(put, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)"), ("cas" = Option<u64>, Query, description = "the version read (0: must not exist yet)")),
-    request_body = SecretValues,
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai` for `/alice/openai`; a `:` tells them apart)"), ("cas" = Option<u64>, Query, description = "the version read (0: must not exist yet)")),
+    request_body = SecretWrite,
     responses(
         (status = 200, description = "written: the new version", body = Data<SecretVersion>),
-        (status = 400, description = "not `{key: string}`, a bad provider name or `cas`", body = ErrorBody),
-        (status = 409, description = "`cas` is stale: the secret changed since it was read", body = ErrorBody),
-        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 400, description = "not `{key: string}` (a provider) or `{\"name\": address, \"data\": {\"values\": {key: string}}}` (a named secret), a bad provider name, uri or `cas`", body = ErrorBody),
+        (status = 404, description = "a named secret that does not exist or the caller holds no grant on", body = ErrorBody),
+        (status = 409, description = "`cas` is stale: the secret changed since it was read; or the uri names a resource that is not a secret", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use; a `read` grantee's write of a named secret", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
         (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
     ))]
@@ -309,13 +323,19 @@ pub(super) async fn put_one(
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    check_provider(&provider)?;
+    let named = super::named_secret::is_uri(&provider);
+    if !named {
+        check_provider(&provider)?;
+    }
     let expected = match query_flag(query.as_deref(), "cas") {
         None => None,
         Some(v) => Some(v.parse::<u64>().map_err(|_| {
             ApiError::bad_request(format!("cas must be a version number, not {v:?}"))
         })?),
     };
+    if named {
+        return super::named_secret::put(&state, &user, &provider, expected, &body).await;
+    }
     let secrets = flat_secrets(&provider, &body)?;
     let store = store(&state, &user.username)?;
     let version = SecretStore::put(store.as_ref(), &provider, &secrets, expected)
@@ -335,12 +355,13 @@ pub(super) async fn put_one(
 
 /// `DELETE /user/secret/{provider}`.
 #[utoipa::path(delete, path = "/user/secret/{provider}", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai` for `/alice/openai`; a `:` tells them apart)")),
     responses(
-        (status = 200, description = "deleted", body = Data<SecretDeleted>),
-        (status = 400, description = "a bad provider name", body = ErrorBody),
-        (status = 404, description = "`no secrets for …`", body = ErrorBody),
-        (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
+        (status = 200, description = "deleted (a named secret's values; its resource goes with `DELETE /resource/{uri}`)", body = Data<SecretDeleted>),
+        (status = 400, description = "a bad provider name or uri", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`; `no secret named …`; `no values stored for the secret …`", body = ErrorBody),
+        (status = 409, description = "the uri names a resource that is not a secret", body = ErrorBody),
+        (status = 403, description = "the account `local` is reserved for direct Vault use; a grantee's delete of a named secret (the owner only)", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
         (status = 503, description = "no Vault configured, or Vault unreachable", body = ErrorBody),
     ))]
@@ -349,6 +370,9 @@ pub(super) async fn delete_one(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
+    if super::named_secret::is_uri(&provider) {
+        return super::named_secret::delete(&state, &user, &provider).await;
+    }
     check_provider(&provider)?;
     let store = store(&state, &user.username)?;
     if !store.delete(&provider).await.map_err(vault_error)? {
@@ -368,7 +392,7 @@ pub(super) async fn delete_one(
 
 /// `GET /user/secret/{provider}/history`: versions and times, never a value.
 #[utoipa::path(get, path = "/user/secret/{provider}/history", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     responses(
         (status = 200, description = "the versions, oldest first (empty when there is none)", body = Data<Vec<SecretVersionInfo>>),
         (status = 400, description = "a bad provider name", body = ErrorBody),
@@ -381,6 +405,11 @@ pub(super) async fn history(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
+    if super::named_secret::is_uri(&provider) {
+        return Ok(ok_data(
+            super::named_secret::history(&state, &user, &provider).await?,
+        ));
+    }
     check_provider(&provider)?;
     let store = store(&state, &user.username)?;
     let versions = store.history(&provider).await.map_err(vault_error)?;
@@ -399,7 +428,7 @@ pub(super) async fn history(
 
 /// `GET /user/secret/{provider}/metadata`: the current version and salted fingerprints, never a value.
 #[utoipa::path(get, path = "/user/secret/{provider}/metadata", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     responses(
         (status = 200, description = "the current version and fingerprints", body = Data<SecretMetadata>),
         (status = 400, description = "a bad provider name", body = ErrorBody),
@@ -413,9 +442,14 @@ pub(super) async fn metadata(
     Caller(user): Caller,
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
-    check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
-    let Some(fp) = store.fingerprints(&provider).await.map_err(vault_error)? else {
+    let fp = if super::named_secret::is_uri(&provider) {
+        super::named_secret::metadata(&state, &user, &provider).await?
+    } else {
+        check_provider(&provider)?;
+        let store = store(&state, &user.username)?;
+        store.fingerprints(&provider).await.map_err(vault_error)?
+    };
+    let Some(fp) = fp else {
         return Err(missing(&provider));
     };
     Ok(ok_data(SecretMetadata {
@@ -427,12 +461,12 @@ pub(super) async fn metadata(
 
 /// `POST /user/secret/{provider}/rollback`: that version's data becomes the newest.
 #[utoipa::path(post, path = "/user/secret/{provider}/rollback", tag = "secret", security(("bearer" = [])),
-    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`)")),
+    params(("provider" = String, Path, description = "a provider name (`aws`, `my-db.prod_1`), or a named secret's resource uri (`alice:openai`; owner and grantees, rollback: owner and `write` grantees)")),
     request_body = RollbackRequest,
     responses(
         (status = 200, description = "rolled back: the new version", body = Data<SecretVersion>),
         (status = 400, description = "not `{\"version\": N}` with 1 <= N <= 2^63-1, or a bad provider name", body = ErrorBody),
-        (status = 404, description = "`no secrets for …`, or no such version", body = ErrorBody),
+        (status = 404, description = "`no secrets for …`, or no such version; a named secret that does not exist or the caller holds no grant on", body = ErrorBody),
         (status = 409, description = "the secret changed in Vault meanwhile", body = ErrorBody),
         (status = 403, description = "the account `local` is reserved for direct Vault use", body = ErrorBody),
         (status = 502, description = "Vault refused rh-server's token, or failed", body = ErrorBody),
@@ -444,7 +478,10 @@ pub(super) async fn rollback(
     UriParam(provider): UriParam,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    check_provider(&provider)?;
+    let named = super::named_secret::is_uri(&provider);
+    if !named {
+        check_provider(&provider)?;
+    }
     let version = from_json::<RollbackRequest>(&body, "rollback request")
         .ok()
         .map(|r| r.version)
@@ -456,6 +493,9 @@ pub(super) async fn rollback(
                 "the body must be {{\"version\": N}} with 1 <= N <= {MAX_VERSION}"
             ))
         })?;
+    if named {
+        return super::named_secret::rollback(&state, &user, &provider, version).await;
+    }
     let store = store(&state, &user.username)?;
     if store
         .fingerprints(&provider)

@@ -27,7 +27,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-pub use secrets::{BoxFuture, ProviderVersions, SecretVersion, SecretVersions};
+pub use secrets::{
+    BoxFuture, NamedSecretVault, NamedView, ProviderVersions, SecretVersion, SecretVersions,
+};
 
 use crate::store::sessions as db;
 use crate::store::{Store, User};
@@ -43,6 +45,8 @@ const LOGIN_COOKIE: &str = "rh_login";
 pub(crate) struct Dash {
     store: Store,
     secrets: Option<Arc<dyn SecretVersions>>,
+    /// The Vault side of named secrets' pages, when Vault is configured.
+    named: Option<Arc<dyn NamedSecretVault>>,
     /// The longest lifetime of a token rotated here (`None`: no cap).
     max_token_lifetime: Option<time::Duration>,
 }
@@ -52,6 +56,7 @@ pub(crate) struct Dash {
 pub fn router(
     store: Store,
     secrets: Option<Arc<dyn SecretVersions>>,
+    named: Option<Arc<dyn NamedSecretVault>>,
     max_token_lifetime: Option<time::Duration>,
 ) -> Router {
     Router::new()
@@ -68,6 +73,7 @@ pub fn router(
         .route("/resources/{uri}/share", post(resources::share))
         .route("/resources/{uri}/revoke", post(resources::revoke))
         .route("/resources/{uri}/visibility", post(resources::visibility))
+        .route("/resources/{uri}/reveal", post(resources::reveal))
         .route(
             "/resources/{uri}/purge-history",
             post(resources::purge_history),
@@ -81,6 +87,7 @@ pub fn router(
         .with_state(Dash {
             store,
             secrets,
+            named,
             max_token_lifetime,
         })
 }

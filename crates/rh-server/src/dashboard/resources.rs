@@ -153,6 +153,12 @@ fn failed(session: &Session, e: OpError) -> Response {
             "Owner only",
             "Only the owner can purge the history of this resource.",
         ),
+        OpError::SecretOwnerOnly(_) => super::layout::message(
+            StatusCode::FORBIDDEN,
+            Some(&session.user),
+            "Owner only",
+            "Only the owner can share or revoke this secret.",
+        ),
         OpError::Store(e) => internal(&e),
         other => internal(&crate::Error::Invalid(other.to_string())),
     }
@@ -204,7 +210,169 @@ pub(super) async fn show(
         .and_then(|d| done_text(d))
         .map(|t| (true, t.to_owned()));
     let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
-    render_page(&state, &session, &l, banner, StatusCode::OK, before).await
+    render_page(&state, &session, &l, banner, StatusCode::OK, before, false).await
+}
+
+/// `POST /resources/{uri}/reveal`: the secret's page with its current values shown (owner and grantees only;
+/// a grantee's reveal is a `secret.read` audit row, as through the API).
+pub(super) async fn reveal(
+    State(state): State<Dash>,
+    Path(uri): Path<String>,
+    form: CsrfForm,
+) -> Response {
+    let l = match load(&state, &form.session, &uri).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    render_page(&state, &form.session, &l, None, StatusCode::OK, None, true).await
+}
+
+/// A named secret's Vault side on its page.
+enum SecretCard {
+    /// Only the owner and grantees see anything of the values (a public secret's readers do not).
+    NotForYou,
+    /// No Vault configured, or no values stored.
+    Nothing(&'static str),
+    /// Vault failed: a line for the page.
+    Failed(String),
+    /// The Vault side, and for the owner the latest reads by others (the `secret.read` audit rows).
+    Shown(super::NamedView, Vec<crate::audit::AuditEntry>),
+}
+
+/// Reads by others the owner sees on the page.
+const PAGE_READS: i64 = 20;
+
+async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) -> SecretCard {
+    let owner = l.res.owner == session.user.username;
+    let granted = match state
+        .store
+        .resource_for(&l.name.uri(), &session.user.username)
+        .await
+    {
+        Ok(found) => found.is_some_and(|(_, grant)| grant.is_some()),
+        Err(e) => return SecretCard::Failed(format!("cannot read the grants: {e}")),
+    };
+    if !owner && !granted {
+        return SecretCard::NotForYou;
+    }
+    let Some(vault) = &state.named else {
+        return SecretCard::Nothing("This rh-server has no Vault configured.");
+    };
+    let key = crate::vault::named_key(&l.name);
+    match vault.named(&l.res.owner, &key, reveal).await {
+        Ok(None) => SecretCard::Nothing("No values are stored for this secret yet."),
+        Ok(Some(view)) => {
+            if reveal && !owner {
+                let audit = crate::audit::Audit::new(
+                    &session.user.username,
+                    crate::audit::AuditAction::SecretRead,
+                    &l.name.address(),
+                )
+                .detail(format!("version {} (dashboard)", view.version));
+                if let Err(e) = state.store.audit_strict(&audit).await {
+                    tracing::error!("cannot audit a secret read: {e}");
+                    return SecretCard::Failed(
+                        "The values cannot be shown: the read could not be audited.".to_owned(),
+                    );
+                }
+            }
+            let reads = if owner {
+                match state
+                    .store
+                    .audit_for_target(&l.name.address(), None, PAGE_READS * 5)
+                    .await
+                {
+                    Ok(rows) => rows
+                        .into_iter()
+                        .filter(|r| r.action == crate::audit::AuditAction::SecretRead)
+                        .take(usize::try_from(PAGE_READS).unwrap_or(20))
+                        .collect(),
+                    Err(e) => return SecretCard::Failed(format!("cannot read the audit log: {e}")),
+                }
+            } else {
+                Vec::new()
+            };
+            SecretCard::Shown(view, reads)
+        }
+        Err(line) => SecretCard::Failed(line),
+    }
+}
+
+fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
+    html! {
+        section.card #values aria-labelledby="values-h" {
+            h2 #values-h { "Values" }
+            @match card {
+                SecretCard::NotForYou => p.muted { "Only the owner and the people it is shared with see a secret's values." }
+                SecretCard::Nothing(line) => p.muted { (line) }
+                SecretCard::Failed(line) => (notice(false, line))
+                SecretCard::Shown(view, reads) => {
+                    table.list.values {
+                        thead { tr { th scope="col" { "Key" } th scope="col" { "Value" } } }
+                        tbody {
+                            @match &view.values {
+                                Some(values) => {
+                                    @for (k, v) in values {
+                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { code.revealed { (v) } } }
+                                    }
+                                }
+                                None => {
+                                    @for k in &view.keys {
+                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { span.masked { "••••••••" } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if view.values.is_none() {
+                        form method="post" action=(href(&l.name, "/reveal")) {
+                            (csrf(session))
+                            button.secondary.small #reveal type="submit" { "Reveal values" }
+                        }
+                        @if l.res.owner != session.user.username {
+                            p.muted.small { "Revealing is recorded in the owner's audit log." }
+                        }
+                    }
+                    h3 { "Versions" }
+                    table.list.versions {
+                        thead { tr { th scope="col" { "Version" } th scope="col" { "Written" } } }
+                        tbody {
+                            @for v in &view.versions {
+                                tr {
+                                    td data-label="Version" {
+                                        "v" (v.version)
+                                        @if v.version == view.version { " " (badge("current", "current")) }
+                                        @if v.destroyed { " " (badge("destroyed", "pending")) }
+                                    }
+                                    td data-label="Written" { (when(&v.created_time)) }
+                                }
+                            }
+                        }
+                    }
+                    @if l.res.owner == session.user.username {
+                        h3 { "Read by others" }
+                        @if reads.is_empty() {
+                            p.muted #reads { "Nobody else has read the values." }
+                        } @else {
+                            table.list.reads #reads {
+                                thead { tr { th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "When" } th scope="col" { "From" } } }
+                                tbody {
+                                    @for r in reads {
+                                        tr {
+                                            td data-label="Who" { (r.actor) }
+                                            td data-label="What" { (r.detail.as_deref().unwrap_or("")) }
+                                            td data-label="When" { (when(&r.time)) }
+                                            td data-label="From" { (r.client_ip.as_deref().unwrap_or("")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn render_resource(
@@ -214,7 +382,7 @@ async fn render_resource(
     banner: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
-    render_page(state, session, l, banner, status, None).await
+    render_page(state, session, l, banner, status, None, false).await
 }
 
 async fn render_page(
@@ -224,6 +392,7 @@ async fn render_page(
     banner: Option<(bool, String)>,
     status: StatusCode,
     before: Option<i64>,
+    reveal: bool,
 ) -> Response {
     // The listing needs no configs: a page reads only versions, authors and times.
     let history = match ops::history_page(&state.store, l, before, PAGE_HISTORY, false).await {
@@ -234,6 +403,11 @@ async fn render_page(
         Ok(d) => d,
         Err(e) => return failed(session, e),
     };
+    let secret = if resource_type(&l.res.config) == Some("secret") {
+        Some(secret_card(state, session, l, reveal).await)
+    } else {
+        None
+    };
     let body = resource_body(
         session,
         l,
@@ -242,6 +416,10 @@ async fn render_page(
         shares.as_ref(),
         banner.as_ref(),
     );
+    let body = html! {
+        (body)
+        @if let Some(card) = &secret { div.grid { (secret_section(session, l, card)) } }
+    };
     (
         status,
         page(&l.name.address(), Some(session), Nav::Resources, &body),

@@ -41,3 +41,39 @@ pub trait SecretVersions: Send + Sync + fmt::Debug {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Vec<ProviderVersions>, String>>;
 }
+
+/// What a named secret's page shows of its Vault side: its versions, its keys and, when revealed, its values.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NamedView {
+    /// The current version.
+    pub version: u64,
+    /// Its versions, newest first.
+    pub versions: Vec<SecretVersion>,
+    /// The keys of the current version, sorted.
+    pub keys: Vec<String>,
+    /// The current values (key, value), only when the caller asked to reveal them.
+    pub values: Option<Vec<(String, String)>>,
+}
+
+/// Keys and versions only: a revealed value never reaches a log line.
+impl fmt::Debug for NamedView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NamedView")
+            .field("version", &self.version)
+            .field("keys", &self.keys)
+            .field("revealed", &self.values.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Vault side of a named secret's page.
+pub trait NamedSecretVault: Send + Sync + fmt::Debug {
+    /// The named secret `key` of `owner` (see [`crate::vault::named_key`]); `None` when no values are stored.
+    /// Values only with `reveal`. The error is one line for the page (no value, no token).
+    fn named<'a>(
+        &'a self,
+        owner: &'a str,
+        key: &'a str,
+        reveal: bool,
+    ) -> BoxFuture<'a, Result<Option<NamedView>, String>>;
+}

@@ -22,6 +22,7 @@ pub mod backup;
 pub mod credentials;
 mod hot_read;
 pub(crate) mod listing;
+pub(crate) mod named_secrets;
 pub(crate) mod outbox;
 mod pg_write;
 pub mod read_cache;

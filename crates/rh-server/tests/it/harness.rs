@@ -194,11 +194,22 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(args: &[String], home: &Path) -> Self {
+        Self::start_with(args, home, Stdio::inherit(), None)
+    }
+
+    /// [`Server::start`] with stderr into `log`, logging at `level` (`RUST_LOG`).
+    pub(crate) fn start_logged(args: &[String], home: &Path, log: &Path, level: &str) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::start_with(args, home, Stdio::from(file), Some(level))
+    }
+
+    fn start_with(args: &[String], home: &Path, stderr: Stdio, level: Option<&str>) -> Self {
         let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args(args).stdout(Stdio::piped()).stderr(stderr);
         isolate(&mut cmd, home);
+        if let Some(level) = level {
+            cmd.env("RUST_LOG", level);
+        }
         let mut child = cmd.spawn().expect("spawn rh-server serve");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();

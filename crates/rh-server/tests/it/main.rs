@@ -18,6 +18,7 @@ mod lifecycle;
 mod limits;
 mod load;
 mod mail;
+mod named_secrets;
 mod one_path;
 mod openapi;
 mod pg_writes;

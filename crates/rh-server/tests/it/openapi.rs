@@ -193,7 +193,7 @@ fn violations(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Ve
 }
 
 #[track_caller]
-fn assert_conforms(doc: &Value, method: &str, path: &str, got: &(u16, Value)) {
+pub(crate) fn assert_conforms(doc: &Value, method: &str, path: &str, got: &(u16, Value)) {
     let schema = response_schema(doc, method, path, got.0);
     let mut out = Vec::new();
     violations(doc, &schema, &got.1, "$", &mut out);

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::harness::{BIN, Kind, Server, TestDb, assert_error, payload};
 
 /// The shared OpenBao, when the integration services are up.
-fn vault() -> Option<(String, String)> {
+pub(crate) fn vault() -> Option<(String, String)> {
     if !rh_test::integration() {
         return None;
     }
@@ -24,13 +24,13 @@ fn vault() -> Option<(String, String)> {
     ))
 }
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let id = rh_server::token::random_id().expect("random bytes");
     format!("{prefix}-{}", &id[..12])
 }
 
 /// `--vault-addr ADDR --vault-token-file FILE` (the token written under the test's temp dir).
-fn vault_args(db: &TestDb, addr: &str, token: &str) -> Vec<String> {
+pub(crate) fn vault_args(db: &TestDb, addr: &str, token: &str) -> Vec<String> {
     let file = db.tmp.path().join("vault-token");
     std::fs::write(&file, format!("{token}\n")).expect("write the token file");
     vec![
@@ -263,7 +263,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
