@@ -227,6 +227,31 @@ impl LocalNamedSecrets {
         Ok(())
     }
 
+    /// The env file `rh secrets write NAME --env` writes: `~/.rh/secrets/<name>.env`.
+    pub fn env_file(&self, name: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(format!("{}.env", local_name(name)?)))
+    }
+
+    /// Writes `bytes` (rendered from `secret`'s values) to `path` atomically with mode 0600, and records
+    /// it in the audit log as the secret `address`'s.
+    pub fn write_file(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        secret: &crate::named::NamedSecret,
+        address: &str,
+    ) -> Result<()> {
+        fsio::write_private(path, bytes)?;
+        self.audit.record(
+            &self.origin,
+            "write",
+            secret.provider.as_deref().unwrap_or("-"),
+            Some(address),
+            path,
+        );
+        Ok(())
+    }
+
     /// Deletes the secret `name`; returns whether it existed.
     pub fn remove(&self, name: &str) -> Result<bool> {
         let name = local_name(name)?;
