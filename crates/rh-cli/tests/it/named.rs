@@ -334,7 +334,7 @@ fn every_credential_write_and_delete_is_an_audit_line_without_values() {
         "{:?}",
         entries[0]
     );
-    assert_eq!(entries[2]["secret"], "~/db");
+    assert_eq!(entries[1]["secret"], "~/db");
     let text = t.ok(["secrets", "log"]);
     assert_eq!(text.lines().count(), 6, "{text}");
     assert!(!text.contains("SENTINEL"), "{text}");
