@@ -102,6 +102,8 @@ pub fn store_for(
 pub enum Values<'a> {
     /// `key=value` pairs (already parsed; `key=@FILE` read).
     Pairs(ProviderSecrets),
+    /// Values a library caller passed (the Python package).
+    Given(ProviderSecrets),
     /// The provider's env variables (`--from-env`; needs a builtin provider).
     Env,
     /// A file in the provider's format; a JSON object of values without a builtin provider (`--from-file`).
@@ -115,6 +117,7 @@ impl Values<'_> {
     fn describe(&self) -> String {
         match self {
             Self::Pairs(_) => "argv".to_owned(),
+            Self::Given(_) => "api".to_owned(),
             Self::Env => "env".to_owned(),
             Self::File(p) | Self::Json(p) => format!("file {p}"),
         }
@@ -136,7 +139,7 @@ fn read_values(
         Ok(parse_provider_json(path, &text)?)
     };
     let values = match (source, builtin) {
-        (Values::Pairs(v), _) => v,
+        (Values::Pairs(v) | Values::Given(v), _) => v,
         (Values::Env, Some(p)) => session.secrets().read_env(p.name())?,
         (Values::Env, None) => return Err(Error::FromEnvNeedsProvider),
         (Values::File(path), Some(p)) => session
@@ -487,4 +490,79 @@ pub fn provider_secret_values(
                 .join(", ")
         ),
     })
+}
+
+/// A secret as the Python factories return it: its name (if any), provider and values.
+#[derive(Debug)]
+pub struct Made {
+    /// `~/x`, `/alice/x`, or `None` for an in-memory secret without one.
+    pub name: Option<String>,
+    /// The provider, if any.
+    pub provider: Option<String>,
+    /// The values.
+    pub values: ProviderSecrets,
+}
+
+/// Runhouse 0.0.14's `secret(…)` and `provider_secret(…)` (with `provider_call`): values given → an
+/// in-memory secret; with a provider, [`provider_secret_values`] (one of values / path / env_vars, else
+/// detection for a builtin provider); otherwise the name is loaded, and a builtin provider's name that
+/// holds no secret is detected. Nothing given → [`Error::NoInMemoryValues`].
+pub async fn make(
+    session: &Session,
+    name: Option<&str>,
+    provider: Option<&str>,
+    values: Option<ProviderSecrets>,
+    path: Option<&str>,
+    env_vars: Option<&BTreeMap<String, String>>,
+    provider_call: bool,
+) -> Result<Made> {
+    let provider = provider.map(check_name).transpose()?;
+    let named = |n: &str| address(session, n).map(|a| a.display());
+    if provider.is_some() || provider_call {
+        if let Some(values) =
+            provider_secret_values(session, provider.as_deref(), values, path, env_vars)?
+        {
+            return Ok(Made {
+                name: name.map(named).transpose()?,
+                provider,
+                values,
+            });
+        }
+    } else if let Some(values) = values {
+        return Ok(Made {
+            name: name.map(named).transpose()?,
+            provider: None,
+            values,
+        });
+    }
+    let Some(load) = name.or(provider.as_deref()) else {
+        return Err(Error::NoInMemoryValues);
+    };
+    match show(session, load).await {
+        Ok(shown) => Ok(Made {
+            name: Some(shown.address),
+            provider: shown.provider.or(provider),
+            values: shown.values,
+        }),
+        Err(Error::Named(named::Error::NotFound { .. })) if builtin_provider(load).is_some() => {
+            let values = provider_secret_values(session, Some(load), None, None, None)?
+                .expect("a builtin provider is detected or an error");
+            Ok(Made {
+                name: None,
+                provider: Some(check_name(load)?),
+                values,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves an in-memory secret as `name` (Runhouse's `save`: an existing one is replaced).
+pub async fn save(
+    session: &Session,
+    name: &str,
+    provider: Option<&str>,
+    values: ProviderSecrets,
+) -> Result<Created> {
+    create(session, name, provider, Values::Given(values), true).await
 }

@@ -213,6 +213,17 @@ pub(crate) fn ops_kind(e: &rh_ops::Error) -> Kind {
         | E::NoSecretsInFile { .. }
         | E::NoLocalSecrets { .. } => Kind::Key,
         E::NoBlob { .. } => Kind::NotFound,
+        E::Named(rh_secrets::named::Error::NotFound { .. }) => Kind::Key,
+        E::Named(rh_secrets::named::Error::Forbidden { .. }) => Kind::Permission,
+        E::Named(rh_secrets::named::Error::Local(s)) => secrets_kind(s),
+        E::Named(rh_secrets::named::Error::Remote(v)) => vault_kind(v),
+        E::Named(rh_secrets::named::Error::Exists { .. })
+        | E::OneOfValuesPathEnv
+        | E::NotDetected { .. }
+        | E::NoInMemoryValues
+        | E::FromEnvNeedsProvider
+        | E::NoProviderFiles { .. }
+        | E::PathForBuiltin { .. } => Kind::Value,
         E::LocalNameNotShareable { .. }
         | E::NotAnObject { .. }
         | E::NotJson { .. }
