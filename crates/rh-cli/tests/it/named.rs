@@ -350,3 +350,44 @@ fn remote_addresses_need_the_remote_store() {
         "error: not logged in: run `rh login` (or set RH_TOKEN) first\n"
     );
 }
+
+/// A pull from a real OpenBao names the Vault path and version it wrote from; a `get --save` too.
+#[test]
+fn a_pull_records_the_vault_path_and_version() {
+    let Some(mut t) = crate::fixtures::with_services(&["VAULT_ADDR", "VAULT_TOKEN"]) else {
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let user = format!("named-{}-{nanos}", std::process::id());
+    t.env("RH_USERNAME", &user);
+    t.ok(["secrets", "put", "lambda", "api_key=lambda-SENTINEL-1"]);
+    t.ok(["secrets", "put", "lambda", "api_key=lambda-SENTINEL-2"]);
+    t.ok(["secrets", "pull", "lambda"]);
+    t.ok(["secrets", "delete-local", "lambda", "--yes"]);
+    t.ok(["secrets", "get", "lambda", "--save"]);
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&t.ok(["secrets", "log", "--json"])).unwrap();
+    let lines: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["command"].as_str().unwrap().to_owned(),
+                e["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let source = format!("vault secret/rh/{user}/lambda v2");
+    assert_eq!(
+        lines,
+        [
+            ("rh secrets pull".to_owned(), source.clone()),
+            ("rh secrets delete-local".to_owned(), "-".to_owned()),
+            ("rh secrets get --save".to_owned(), source),
+        ]
+    );
+    let log = std::fs::read(t.config_dir().join("audit.log")).unwrap();
+    assert!(!log.windows(8).any(|w| w == b"SENTINEL"));
+}
