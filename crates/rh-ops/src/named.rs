@@ -8,6 +8,7 @@
 //! command and where the values came from (never the values).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use rh_secrets::audit::{Entry, Origin};
 use rh_secrets::named::{self, NamedSecret, NamedSecretInfo, NamedSecretStore};
@@ -372,10 +373,7 @@ pub async fn write(session: &Session, name: &str, target: Target<'_>) -> Result<
         (Target::EnvFile, _) => {
             let mut text = String::new();
             for (var, _, value) in env_of(&secret) {
-                text.push_str(&format!(
-                    "export {var}={}\n",
-                    shell_quote(value.expose_secret())
-                ));
+                let _ = writeln!(text, "export {var}={}", shell_quote(value.expose_secret()));
             }
             let store = local_store(session, origin)?;
             let path = store.env_file(address.store_name().trim_start_matches('/'))?;

@@ -46,6 +46,10 @@ type MadeTuple<'py> = (Option<String>, Option<String>, Bound<'py, PyDict>);
 /// path, env_vars)` (`provider_call=True`): `(name, provider, values)`.
 #[pyfunction]
 #[pyo3(signature = (name=None, values=None, provider=None, path=None, env_vars=None, provider_call=false))]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "pyo3 extracts arguments as owned values"
+)]
 pub(crate) fn make_secret<'py>(
     py: Python<'py>,
     name: Option<&str>,
@@ -55,19 +59,12 @@ pub(crate) fn make_secret<'py>(
     env_vars: Option<BTreeMap<String, String>>,
     provider_call: bool,
 ) -> PyResult<MadeTuple<'py>> {
+    let env_vars = env_vars.as_ref();
     let values = values.map(values_from).transpose()?;
     let s = session().map_err(OpsErr)?;
     let made = block_on(
         py,
-        ops::make(
-            &s,
-            name,
-            provider,
-            values,
-            path,
-            env_vars.as_ref(),
-            provider_call,
-        ),
+        ops::make(&s, name, provider, values, path, env_vars, provider_call),
     )?;
     Ok((made.name, made.provider, values_to(py, &made.values)?))
 }

@@ -37,9 +37,9 @@ impl Access {
     /// `owner`, `read` or `write`, as the CLI prints it and the wire carries it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Access::Owner => "owner",
-            Access::Read => "read",
-            Access::Write => "write",
+            Self::Owner => "owner",
+            Self::Read => "read",
+            Self::Write => "write",
         }
     }
 }
