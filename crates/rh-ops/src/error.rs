@@ -18,6 +18,30 @@ pub enum Error {
     #[error(transparent)]
     Sync(#[from] rh_secrets::sync::SyncError),
     #[error(transparent)]
+    Named(#[from] rh_secrets::named::Error),
+    #[error(
+        "{name} is a secret on rh-server, and named secrets on rh-server are not available in this build yet; use a `~/` name for a secret on this machine"
+    )]
+    RemoteNamedUnavailable { name: String },
+    #[error("--from-env needs --provider (a builtin provider's env variables)")]
+    FromEnvNeedsProvider,
+    #[error(
+        "the secret {name} has no builtin provider, so it has no provider files; use --path P or --env"
+    )]
+    NoProviderFiles { name: String },
+    #[error(
+        "the secret {name} is a {provider} secret: `rh secrets write {name}` writes {provider}'s own files (--path is for secrets without a builtin provider)"
+    )]
+    PathForBuiltin { name: String, provider: String },
+    #[error("Only one of values, path, and env_vars should be set.")]
+    OneOfValuesPathEnv,
+    #[error(
+        "Secrets values not provided and could not be extracted from default file ({path}) or env vars ({vars}) locations."
+    )]
+    NotDetected { path: String, vars: String },
+    #[error("values must be provided for an in-memory secret.")]
+    NoInMemoryValues,
+    #[error(transparent)]
     Rns(#[from] rh_rns::Error),
     #[error(transparent)]
     Storage(#[from] rh_storage::Error),

@@ -12,6 +12,7 @@
 //! - [`config`]: `config.yaml` get/set/unset/list, and its upload to and download from rh-server.
 //! - [`login`]: the token check, the config transfers and config.yaml writes of login and logout.
 //! - [`resource`]: save, load, ls, mv, rm, history, diff, restore, share, revoke; clusters.
+//! - [`named`]: named secrets (`~/x` on this machine, `/alice/x` on rh-server) and the local audit log.
 //! - [`secrets`]: provider secrets on this machine and in the secret store (Vault or rh-server).
 //! - [`text`]: making foreign text safe for a terminal or a log line.
 
@@ -19,6 +20,7 @@ pub mod blob;
 pub mod config;
 pub mod error;
 pub mod login;
+pub mod named;
 pub mod resource;
 pub mod secrets;
 pub mod session;

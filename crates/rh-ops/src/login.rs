@@ -213,7 +213,11 @@ pub fn delete_secrets_files(session: &Session, providers: &[String]) -> Result<(
         .cloned()
         .collect();
     if !providers.is_empty() {
-        session.secrets().delete_local(&providers)?;
+        let origin = rh_secrets::audit::Origin::new("rh logout", "-");
+        session
+            .secrets()
+            .with_origin(&origin)
+            .delete_local(&providers)?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rh_secrets::audit::Origin;
 use rh_secrets::store::SecretStore;
 use rh_secrets::sync::{self, PullItem, PushAction, PushItem};
 use rh_secrets::vault::VersionInfo;
@@ -87,17 +88,38 @@ pub fn provider_paths(session: &Session, provider: &str) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// Writes `input` (`{provider: {key: value}}`) into each provider's local files.
-/// Returns what was saved.
-pub fn save(session: &Session, input: &SecretsMap, opts: WriteOptions) -> Result<SaveReport> {
-    Ok(session.secrets().save_provider_secrets(
-        input,
-        SaveOptions {
-            force: opts.force,
-            set_current_context: opts.set_current_context,
-            ..SaveOptions::default()
-        },
-    )?)
+/// How the audit log names where a store's values came from: `vault secret/rh/alice/aws v7`, or
+/// `server https://…/user/secret/aws v3` through rh-server.
+pub fn store_source(store: &dyn SecretStore, provider: &str, version: u64) -> String {
+    let location = store.location(provider);
+    let kind = if location.starts_with("http://") || location.starts_with("https://") {
+        "server"
+    } else {
+        "vault"
+    };
+    format!("{kind} {location} v{version}")
+}
+
+/// Writes `input` (`{provider: {key: value}}`) into each provider's local files, recorded in the
+/// audit log as coming from `source` (`argv`, `env`, `file PATH`, `stdin`). Returns what was saved.
+pub fn save(
+    session: &Session,
+    input: &SecretsMap,
+    opts: WriteOptions,
+    source: &str,
+) -> Result<SaveReport> {
+    let origin = Origin::new("rh secrets save", source);
+    Ok(session
+        .secrets()
+        .with_origin(&origin)
+        .save_provider_secrets(
+            input,
+            SaveOptions {
+                force: opts.force,
+                set_current_context: opts.set_current_context,
+                ..SaveOptions::default()
+            },
+        )?)
 }
 
 /// The env variable of each of a builtin provider's keys in `values` (`aws`: `AWS_ACCESS_KEY_ID`, …);
@@ -110,6 +132,41 @@ pub fn env_exports(provider: &str, values: &ProviderSecrets) -> Vec<(&'static st
         .iter()
         .zip(p.env_vars())
         .filter_map(|(key, var)| values.get(key).map(|v| (*var, v.clone())))
+        .collect()
+}
+
+/// The environment variable a provider's key is passed as: the builtin provider's own variable
+/// (`AWS_ACCESS_KEY_ID`, `HF_TOKEN`, …), `<PROVIDER>_<KEY>` upper-cased otherwise (custom providers, and
+/// builtin keys without a variable such as lambda's `api_key`). Providers whose values are files (ssh,
+/// sky, kubernetes) export none.
+pub fn env_var(provider: &str, key: &str) -> Option<String> {
+    let builtin = builtin_provider(provider);
+    if builtin.is_some_and(|p| !p.exports_env()) {
+        return None;
+    }
+    let builtin = builtin.and_then(|p| {
+        p.keys()
+            .iter()
+            .zip(p.env_vars())
+            .find(|(k, _)| **k == key)
+            .map(|(_, v)| *v)
+    });
+    if let Some(var) = builtin {
+        return Some(var.to_owned());
+    }
+    Some(format!("{}_{}", clean_var(provider), clean_var(key)))
+}
+
+/// `s` as a variable name part: ASCII letters and digits upper-cased, anything else `_`.
+pub fn clean_var(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -144,7 +201,11 @@ pub fn plan_delete_local(session: &Session, providers: &[String]) -> Result<Vec<
 
 /// Applies [`plan_delete_local`]'s plans.
 pub fn apply_delete_local(session: &Session, plans: Vec<DeletePlan>) -> Result<()> {
-    session.secrets().apply_delete_local(plans)?;
+    let origin = Origin::new("rh secrets delete-local", "-");
+    session
+        .secrets()
+        .with_origin(&origin)
+        .apply_delete_local(plans)?;
     Ok(())
 }
 
@@ -259,8 +320,18 @@ pub fn save_got(session: &Session, got: &Got) -> Result<()> {
         tracing::info!("Saving secrets for {provider} to local config");
         let mut map = SecretsMap::new();
         map.insert(provider.clone(), got.values.clone());
+        let kind = if got.location.starts_with("http") {
+            "server"
+        } else {
+            "vault"
+        };
+        let origin = Origin::new(
+            "rh secrets get --save",
+            format!("{kind} {} v{}", got.location, got.version),
+        );
         session
             .secrets()
+            .with_origin(&origin)
             .save_provider_secrets(&map, SaveOptions::default())?;
     } else {
         tracing::warn!(
@@ -275,6 +346,7 @@ pub struct PullPlan {
     /// One item per provider in the store (or asked for).
     pub items: Vec<PullItem>,
     opts: WriteOptions,
+    origin: Origin,
 }
 
 impl std::fmt::Debug for PullPlan {
@@ -310,7 +382,17 @@ pub async fn plan_pull(
     )
     .await?;
     log_requests(store.as_ref());
-    Ok(PullPlan { items, opts })
+    let origin = items
+        .iter()
+        .fold(Origin::new("rh secrets pull", "-"), |o, i| {
+            let source = store_source(store.as_ref(), &i.provider, i.version);
+            o.with_provider_source(&i.provider, source)
+        });
+    Ok(PullPlan {
+        items,
+        opts,
+        origin,
+    })
 }
 
 impl PullPlan {
@@ -322,7 +404,11 @@ impl PullPlan {
             .items
             .iter()
             .any(|i| matches!(i.action, sync::PullAction::Write { .. }));
-        let (report, custom) = sync::apply_pull(&session.secrets(), self.items, self.opts)?;
+        let (report, custom) = sync::apply_pull(
+            &session.secrets().with_origin(&self.origin),
+            self.items,
+            self.opts,
+        )?;
         if report.saved.iter().any(|(_, a)| !a.written.is_empty()) {
             tracing::info!("Saved secrets from Vault to local config files");
         } else if !wrote && !empty {
@@ -528,7 +614,11 @@ impl DeletionPlan {
             log_requests(store.as_ref());
         }
         if let Some(plans) = self.local {
-            session.secrets().apply_delete_local(plans)?;
+            let origin = Origin::new("rh secrets delete", "-");
+            session
+                .secrets()
+                .with_origin(&origin)
+                .apply_delete_local(plans)?;
         }
         Ok(())
     }

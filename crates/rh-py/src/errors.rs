@@ -193,17 +193,23 @@ fn resources_kind(e: &rh_resources::Error) -> Kind {
 /// The exception class of an rh-ops error: by the lower crate's error it wraps, else by what it says.
 pub(crate) fn ops_kind(e: &rh_ops::Error) -> Kind {
     use rh_ops::Error as E;
+    use rh_secrets::named::Error as Named;
     match e {
         E::Config(c) => config_kind(c),
-        E::Secrets(s) | E::Sync(rh_secrets::sync::SyncError::Local(s)) => secrets_kind(s),
-        E::Vault(v) | E::Sync(rh_secrets::sync::SyncError::Remote(v)) => vault_kind(v),
+        E::Secrets(s)
+        | E::Sync(rh_secrets::sync::SyncError::Local(s))
+        | E::Named(Named::Local(s)) => secrets_kind(s),
+        E::Vault(v)
+        | E::Sync(rh_secrets::sync::SyncError::Remote(v))
+        | E::Named(Named::Remote(v)) => vault_kind(v),
         E::Rns(r) | E::DefaultFolder { source: r, .. } => rns_kind(r),
         E::Storage(s) => storage_kind(s),
         E::Resource(r) => resources_kind(r),
         E::NotLoggedIn
         | E::NothingToRevoke
         | E::RemoteNameLoggedOut { .. }
-        | E::ShareLoggedOut { .. } => Kind::Permission,
+        | E::ShareLoggedOut { .. }
+        | E::Named(Named::Forbidden { .. }) => Kind::Permission,
         E::ReadFile { source, .. } | E::PairValueFile { source, .. } | E::CurrentDir(source) => {
             Kind::of_io(source.kind())
         }
@@ -211,7 +217,8 @@ pub(crate) fn ops_kind(e: &rh_ops::Error) -> Kind {
         | E::NothingToUpdate { .. }
         | E::KeyNotSet { .. }
         | E::NoSecretsInFile { .. }
-        | E::NoLocalSecrets { .. } => Kind::Key,
+        | E::NoLocalSecrets { .. }
+        | E::Named(Named::NotFound { .. }) => Kind::Key,
         E::NoBlob { .. } => Kind::NotFound,
         E::LocalNameNotShareable { .. }
         | E::NotAnObject { .. }
@@ -228,7 +235,14 @@ pub(crate) fn ops_kind(e: &rh_ops::Error) -> Kind {
         | E::PathNamesNoFile { .. }
         | E::PathHasNoKey { .. }
         | E::NoBucket { .. }
-        | E::BlobExists { .. } => Kind::Value,
+        | E::BlobExists { .. }
+        | E::Named(Named::Exists { .. })
+        | E::OneOfValuesPathEnv
+        | E::NotDetected { .. }
+        | E::NoInMemoryValues
+        | E::FromEnvNeedsProvider
+        | E::NoProviderFiles { .. }
+        | E::PathForBuiltin { .. } => Kind::Value,
         _ => Kind::Other,
     }
 }

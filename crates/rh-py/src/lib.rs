@@ -17,6 +17,7 @@ mod convert;
 mod errors;
 mod logging;
 mod login;
+mod named;
 mod resource;
 mod runtime;
 mod secrets;
@@ -28,6 +29,7 @@ fn _rh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     config::register(m)?;
     secrets::register(m)?;
+    named::register(m)?;
     login::register(m)?;
     resource::register(m)?;
     blob::register(m)?;

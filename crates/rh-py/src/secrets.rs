@@ -115,7 +115,7 @@ pub(crate) fn save_provider_secrets(
     let report = blocking(py, || {
         let _guard = crate::config::lock();
         logging::without_undetected_warning(!check_enabled, || {
-            ops::save(&s, &map, ops::WriteOptions::default())
+            ops::save(&s, &map, ops::WriteOptions::default(), "python")
         })
     })?;
     Ok(report.saved.into_iter().map(|(name, _)| name).collect())

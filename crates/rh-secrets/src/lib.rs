@@ -18,6 +18,7 @@
 //! secret values in output streams. Local file I/O is synchronous; the Vault client is async and never
 //! starts a runtime.
 
+pub mod audit;
 mod error;
 mod fsio;
 mod ini;
@@ -51,6 +52,7 @@ pub use secrets::{
 pub mod fuzzing;
 #[cfg(feature = "vault")]
 pub mod named;
+pub mod named_local;
 pub mod redact;
 #[cfg(feature = "server")]
 pub mod server;

@@ -226,8 +226,14 @@ impl Plan {
         self.ops.is_empty()
     }
 
-    /// Carries the plan out: backups first, then writes and removals.
-    pub(crate) fn apply(self) -> Result<Applied> {
+    /// Carries the plan out: backups first, then writes and removals, each recorded in `audit` as
+    /// `origin` doing it for `provider`.
+    pub(crate) fn apply(
+        self,
+        audit: &crate::audit::AuditLog,
+        origin: &crate::audit::Origin,
+        provider: &str,
+    ) -> Result<Applied> {
         let mut done = Applied {
             skipped: self.skipped,
             ..Applied::default()
@@ -240,14 +246,17 @@ impl Plan {
                         source,
                     })?;
                     fsio::write_private(&to, &old)?;
+                    audit.record(origin, "backup", provider, None, &to);
                     done.backups.push((from, to));
                 }
                 FileOp::Write { path, bytes } => {
                     fsio::write_private(&path, bytes.expose_secret())?;
+                    audit.record(origin, "write", provider, None, &path);
                     done.written.push(path);
                 }
                 FileOp::Remove { path } => {
                     if fsio::remove(&path)? {
+                        audit.record(origin, "delete", provider, None, &path);
                         done.removed.push(path);
                     }
                 }
@@ -275,6 +284,11 @@ pub struct WriteOptions {
 pub trait Provider: Send + Sync + std::fmt::Debug {
     /// The lower-case name (`aws`).
     fn name(&self) -> &'static str;
+
+    /// Its Runhouse class (`AWSSecret`), the `resource_subtype` of its named secrets.
+    fn class(&self) -> &'static str {
+        "ProviderSecret"
+    }
 
     /// The keys of its secrets map, required for a save. Empty for `ssh`, whose keys are file names.
     fn keys(&self) -> &'static [&'static str];

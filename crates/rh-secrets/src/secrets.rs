@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use rh_config::{Config, Env, RhPaths};
 use serde_yaml::Value;
 
+use crate::audit::{AuditLog, Origin};
 use crate::provider::{Applied, Ctx, Detection, Plan, Source, WriteOptions};
 use crate::providers::{builtin_list, builtin_provider, builtin_providers};
 use crate::{Error, Provider, ProviderSecrets, Result, SecretsMap, fsio};
@@ -90,7 +91,11 @@ pub struct DeleteReport {
 pub struct Secrets<'a> {
     paths: &'a RhPaths,
     env: &'a dyn Env,
+    origin: Option<&'a Origin>,
 }
+
+/// The origin of writes whose front end named none.
+static UNNAMED: std::sync::LazyLock<Origin> = std::sync::LazyLock::new(Origin::default);
 
 impl std::fmt::Debug for Secrets<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -103,7 +108,29 @@ impl std::fmt::Debug for Secrets<'_> {
 impl<'a> Secrets<'a> {
     /// Secrets under `paths.home()`, with path overrides and env secrets read from `env`.
     pub fn new(paths: &'a RhPaths, env: &'a dyn Env) -> Self {
-        Self { paths, env }
+        Self {
+            paths,
+            env,
+            origin: None,
+        }
+    }
+
+    /// The same secrets, recording each file written or deleted in `audit.log` as done by `origin`.
+    #[must_use]
+    pub fn with_origin(self, origin: &'a Origin) -> Self {
+        Self {
+            origin: Some(origin),
+            ..self
+        }
+    }
+
+    /// The audit log every write and delete here is recorded in (`~/.rh/audit.log`).
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog::new(self.paths)
+    }
+
+    fn origin(&self) -> &Origin {
+        self.origin.unwrap_or(&UNNAMED)
     }
 
     /// The builtin providers in Runhouse's order.
@@ -231,13 +258,14 @@ impl<'a> Secrets<'a> {
         }
         let mut config = Config::load(self.paths)?;
         let mut config_changed = false;
+        let audit = self.audit_log();
         for (provider, mut plan) in plans {
             for w in std::mem::take(&mut plan.warnings) {
                 tracing::warn!("{w}");
                 report.warnings.push(w);
             }
             let record = plan.record.take();
-            let applied = plan.apply()?;
+            let applied = plan.apply(&audit, self.origin(), provider.name())?;
             if !applied.written.is_empty() {
                 tracing::info!(
                     "Saved {} secrets to {}",
@@ -337,12 +365,13 @@ impl<'a> Secrets<'a> {
     pub fn apply_delete_local(&self, plans: Vec<DeletePlan>) -> Result<Vec<DeleteReport>> {
         let mut config = Config::load(self.paths)?;
         let mut reports = Vec::new();
+        let audit = self.audit_log();
         for DeletePlan { provider, mut plan } in plans {
             let warnings = std::mem::take(&mut plan.warnings);
             for w in &warnings {
                 tracing::warn!("{w}");
             }
-            let applied = plan.apply()?;
+            let applied = plan.apply(&audit, self.origin(), &provider)?;
             for p in &applied.removed {
                 tracing::info!(
                     "Deleted {provider} credentials file from path: {}",

@@ -13,6 +13,7 @@ pub(crate) mod login;
 pub(crate) mod resource;
 pub(crate) mod run;
 pub(crate) mod secrets;
+pub(crate) mod secrets_named;
 pub(crate) mod secrets_vault;
 
 /// Marks an error as a bug rather than bad input, so `main` exits with 2.

@@ -1,5 +1,9 @@
-//! `rh run [--providers P,…] -- CMD ARGS`: run a command with provider secrets in its environment and
-//! its output redacted.
+//! `rh run [--providers P,…] [--secret NAME…] -- CMD ARGS`: run a command with provider secrets and named
+//! secrets in its environment and its output redacted.
+//!
+//! `--secret NAME` (repeatable) adds a named secret's values (`~/x` local, `/alice/x` rh-server): as its
+//! builtin provider's variables, `<PROVIDER>_<KEY>` for a custom provider, or the key itself upper-cased
+//! without a provider. With `--secret` and no `--providers`, no provider secrets are read from the store.
 //!
 //! The child never gets rh's own credentials: of the `RH_*`, `VAULT_*` and `BAO_*` variables it keeps
 //! only [`KEPT_OWN_VARS`] (addresses and names, no token), plus what `--pass-env NAME` names. rh's account
@@ -20,9 +24,13 @@ use crate::runner::{self, RunSpec};
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Providers whose secrets to pass, comma-separated (default: every provider in the store).
+    /// Providers whose secrets to pass, comma-separated (default: every provider in the store, unless
+    /// --secret is given).
     #[arg(long, value_delimiter = ',', value_name = "P,…")]
     providers: Vec<String>,
+    /// A named secret whose values to pass (`~/db`, `/alice/openai`); repeatable.
+    #[arg(long = "secret", value_name = "NAME")]
+    secrets: Vec<String>,
     /// Pass this variable of rh's own (`RH_TOKEN`, `VAULT_TOKEN`, …) to the command; repeatable.
     /// Its value is still redacted from the output.
     #[arg(long = "pass-env", value_name = "NAME")]
@@ -58,40 +66,37 @@ const KEPT_OWN_VARS: &[&str] = &[
 ];
 
 pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
-    let store = ctx.ops.secret_store()?;
-    let providers = if args.providers.is_empty() {
-        store.list().await?
-    } else {
-        args.providers.clone()
-    };
     let mut env = Vec::new();
     let mut redact = own_tokens(ctx)?;
-    for provider in &providers {
-        let Some((secrets, _)) = store.get(provider).await? else {
-            anyhow::bail!(
-                "no secrets for `{provider}` in Vault at {}",
-                store.location(provider)
-            );
+    // Named secrets first: an unknown name stops the run before any store is asked.
+    let named = rh_ops::named::for_run(&ctx.ops, &args.secrets).await?;
+    let mut providers = Vec::new();
+    if !args.providers.is_empty() || args.secrets.is_empty() {
+        let store = ctx.ops.secret_store()?;
+        providers = if args.providers.is_empty() {
+            store.list().await?
+        } else {
+            args.providers.clone()
         };
-        for (key, value) in secrets.iter() {
-            let Some(var) = env_var(provider, key) else {
-                continue;
+        for provider in &providers {
+            let Some((secrets, _)) = store.get(provider).await? else {
+                anyhow::bail!(
+                    "no secrets for `{provider}` in Vault at {}",
+                    store.location(provider)
+                );
             };
-            // `--allow-env` lifts the family check, never the name's shape.
-            let refused =
-                refusal(&var).filter(|r| *r == BAD_NAME || !args.allow_env.contains(&var));
-            if let Some(reason) = refused {
-                let hint = if reason == BAD_NAME {
-                    String::new()
-                } else {
-                    format!("; pass --allow-env {var} to export it")
-                };
-                tracing::warn!("not exporting {var} ({provider} key `{key}`): {reason}{hint}");
-                redact.push(value.clone());
-            } else {
-                env.push((var, value.clone()));
-            }
+            let vars = secrets.iter().filter_map(|(k, v)| {
+                env_var(provider, k).map(|var| (var, k.to_owned(), v.clone()))
+            });
+            export(vars, provider, &args.allow_env, &mut env, &mut redact);
         }
+    }
+    for (address, secret) in &named {
+        // Every value is redacted, also one whose key exports no variable (a file's).
+        redact.extend(secret.values.iter().map(|(_, v)| v.clone()));
+        let vars = rh_ops::named::env_of(secret).into_iter();
+        export(vars, address, &args.allow_env, &mut env, &mut redact);
+        providers.push(address.clone());
     }
     let remove = removed_vars(&ctx.ops.env().names(), &args.pass_env);
     tracing::debug!(
@@ -109,6 +114,32 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
         remove,
         redact,
     })
+}
+
+/// Adds each `(variable, key, value)` of `owner` to `env`, unless the variable is refused (then its value
+/// is only redacted, with a warning).
+fn export(
+    vars: impl Iterator<Item = (String, String, SecretString)>,
+    owner: &str,
+    allow_env: &[String],
+    env: &mut Vec<(String, SecretString)>,
+    redact: &mut Vec<SecretString>,
+) {
+    for (var, key, value) in vars {
+        // `--allow-env` lifts the family check, never the name's shape.
+        let refused = refusal(&var).filter(|r| *r == BAD_NAME || !allow_env.contains(&var));
+        if let Some(reason) = refused {
+            let hint = if reason == BAD_NAME {
+                String::new()
+            } else {
+                format!("; pass --allow-env {var} to export it")
+            };
+            tracing::warn!("not exporting {var} ({owner} key `{key}`): {reason}{hint}");
+            redact.push(value);
+        } else {
+            env.push((var, value));
+        }
+    }
 }
 
 /// rh's own credentials, which must never show in the child's output: the account token (flag, env or
@@ -203,38 +234,7 @@ fn refusal(var: &str) -> Option<&'static str> {
         .then_some("it changes how programs load or run, where they connect or what they trust")
 }
 
-/// The environment variable a provider's key is passed as: the builtin provider's own variable
-/// (`AWS_ACCESS_KEY_ID`, `HF_TOKEN`, …), `<PROVIDER>_<KEY>` upper-cased otherwise (custom providers, and
-/// builtin keys without a variable such as lambda's `api_key`). Providers whose values are files (ssh,
-/// sky, kubernetes) export none.
-fn env_var(provider: &str, key: &str) -> Option<String> {
-    let builtin = rh_secrets::builtin_provider(provider);
-    if builtin.is_some_and(|p| !p.exports_env()) {
-        return None;
-    }
-    let builtin = builtin.and_then(|p| {
-        p.keys()
-            .iter()
-            .zip(p.env_vars())
-            .find(|(k, _)| **k == key)
-            .map(|(_, v)| *v)
-    });
-    if let Some(var) = builtin {
-        return Some(var.to_owned());
-    }
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    Some(format!("{}_{}", clean(provider), clean(key)))
-}
+use rh_ops::secrets::env_var;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! `rh secrets providers|status|save|show|delete-local`: provider credentials on this machine; the Vault
-//! subcommands (put, get, pull, push, update, delete, history, rollback, diff) live in `secrets_vault`.
+//! subcommands (put, get, pull, push, update, delete, history, rollback, diff) live in `secrets_vault`,
+//! the named secrets' (create, show NAME, ls, rm, write) and the audit log's (log) in `secrets_named`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use rh_ops::secrets::{self as ops, Provider, WriteOptions, builtin_providers, ma
 use rh_secrets::{Secrets, SecretsMap, Source, parse_provider_json, parse_secrets_json};
 use secrecy::ExposeSecret;
 
+use super::secrets_named as named;
 use super::secrets_vault::{self as vault, PutSource};
 use crate::context::Context;
 use crate::printer;
@@ -54,14 +56,76 @@ pub(crate) enum SecretsCommand {
         #[arg(long)]
         set_current_context: bool,
     },
-    /// Print a provider's secrets, masked unless --reveal.
+    /// Print a provider's secrets, or a named secret's (`~/x`, `/alice/x`, --name), masked unless --reveal.
+    ///
+    /// A builtin provider name (`aws`, `openai`…) shows that provider's local files; an address or
+    /// --name NAME shows a named secret (a bare name goes where bare resource names go).
     Show {
-        /// The provider.
-        provider: String,
+        /// The provider, or a named secret's address.
+        #[arg(required_unless_present = "name", conflicts_with = "name")]
+        provider: Option<String>,
+        /// A named secret, even if its name is also a provider's.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
         /// Print the values themselves.
         #[arg(long)]
         reveal: bool,
         /// Print JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a named secret: `~/x` on this machine (~/.rh/secrets/x.json), `/alice/x` on rh-server.
+    ///
+    /// Values come from `key=value` arguments (`key=@FILE` reads a value from FILE), `@FILE` (a JSON
+    /// object of values), `--from-file PATH` (the provider's own format, or a JSON object), or the
+    /// provider's env vars (`--from-env`). An existing name is refused unless --overwrite.
+    Create {
+        /// The secret's name.
+        name: String,
+        /// Its provider (a builtin one gives it that provider's keys and files).
+        #[arg(long, value_name = "P")]
+        provider: Option<String>,
+        /// `key=value` pairs, or one `@FILE` holding a JSON object.
+        #[arg(value_name = "KEY=VALUE", conflicts_with_all = ["from_env", "from_file"])]
+        values: Vec<String>,
+        /// Read the provider's env vars.
+        #[arg(long, requires = "provider", conflicts_with = "from_file")]
+        from_env: bool,
+        /// Read a file in the provider's format (a JSON object without a builtin provider).
+        #[arg(long, value_name = "PATH")]
+        from_file: Option<String>,
+        /// Replace an existing secret of that name.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// List named secrets (names, provider, owner, access; never values).
+    Ls {
+        /// `~` or `~/team` for this machine's, `/alice` for rh-server's (default: both when logged in).
+        folder: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a named secret.
+    Rm {
+        /// The secret's name.
+        name: String,
+    },
+    /// Write a named secret's values into its provider's own files (by the provider's code), to a
+    /// JSON file (--path), or to ~/.rh/secrets/NAME.env as `export` lines (--env).
+    Write {
+        /// The secret's name.
+        name: String,
+        /// Write a JSON object of the values here (secrets without a builtin provider).
+        #[arg(long, value_name = "P", conflicts_with = "env")]
+        path: Option<String>,
+        /// Write `export VAR='value'` lines to ~/.rh/secrets/NAME.env.
+        #[arg(long)]
+        env: bool,
+    },
+    /// Show the local audit trail (~/.rh/audit.log): every credential file rh wrote or deleted here.
+    Log {
+        /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -200,13 +264,51 @@ pub(crate) async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<ExitCode> 
                 force,
                 set_current_context,
             };
-            ops::save(session, &input, opts)?;
+            let source = match (from_json.as_deref(), from_env) {
+                (Some("-"), _) => "stdin".to_owned(),
+                (Some(f), _) => format!("file {f}"),
+                (None, true) => "env".to_owned(),
+                (None, false) => "argv".to_owned(),
+            };
+            ops::save(session, &input, opts, &source)?;
         }
         SecretsCommand::Show {
             provider,
+            name,
             reveal,
             json,
-        } => show(session, &provider, reveal, json)?,
+        } => match (provider, name) {
+            (Some(p), None) if rh_secrets::builtin_provider(&p).is_some() => {
+                show(session, &p, reveal, json)?;
+            }
+            (Some(n), _) | (None, Some(n)) => named::show(session, &n, reveal, json).await?,
+            (None, None) => unreachable!("clap requires PROVIDER or --name"),
+        },
+        SecretsCommand::Create {
+            name,
+            provider,
+            values,
+            from_env,
+            from_file,
+            overwrite,
+        } => {
+            named::create(
+                session,
+                &name,
+                provider.as_deref(),
+                &values,
+                from_env,
+                from_file.as_deref(),
+                overwrite,
+            )
+            .await?;
+        }
+        SecretsCommand::Ls { folder, json } => named::ls(session, folder.as_deref(), json).await?,
+        SecretsCommand::Rm { name } => named::rm(session, &name).await?,
+        SecretsCommand::Write { name, path, env } => {
+            named::write(session, &name, path.as_deref(), env).await?;
+        }
+        SecretsCommand::Log { json } => named::log(session, json)?,
         SecretsCommand::DeleteLocal { providers, yes } => {
             let plans = ops::plan_delete_local(session, &providers)?;
             if !yes {

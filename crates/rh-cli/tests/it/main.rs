@@ -7,6 +7,7 @@ mod crash;
 mod faults;
 mod fixtures;
 mod leaks;
+mod named;
 mod remote;
 mod resource;
 mod run;

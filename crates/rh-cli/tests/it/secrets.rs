@@ -238,8 +238,9 @@ fn bad_input_is_one_clear_line_and_writes_nothing() {
         err.starts_with("error: invalid secrets input: stdin is not valid JSON (line 1"),
         "{err}"
     );
+    // A bare name that is no provider's is a named secret's (issue 18).
     let err = fails(&t.run(["secrets", "show", "nope"]));
-    assert!(err.starts_with("error: unknown provider `nope`"), "{err}");
+    assert_eq!(err, "error: no secret named `~/nope`\n");
     let names: Vec<_> = std::fs::read_dir(t.home()).unwrap().collect();
     assert!(names.is_empty(), "nothing written: {names:?}");
 

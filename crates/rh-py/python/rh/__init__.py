@@ -5,6 +5,8 @@ module ``rh._rh``); this package only gives them Python shapes. Available so far
 
 - ``rh.Secrets``: ``builtin_providers``, ``save_provider_secrets``, ``put``, ``get``, ``download_into_env``,
   ``upload``, ``delete_from_vault``, ``enabled_providers``, ``load_provider_secrets``;
+- named secrets: ``rh.secret(name=None, values=None, provider=None)``, ``rh.provider_secret(provider=None,
+  name=None, values=None, path=None, env_vars=None)``, ``rh.Secret`` (``.save()``, ``.delete()``, ``.write()``);
 - ``rh.login(...)`` and ``rh.logout(...)``;
 - ``rh.configs.get(key, default=None)``, ``rh.configs.set(key, value)``, ``rh.configs.delete(key)``,
   ``rh.configs.upload_defaults(defaults=None)``, ``rh.configs.download_defaults()``;
@@ -26,6 +28,7 @@ from rh.exceptions import (
     RhValueError,
 )
 from rh._secrets import Provider, Secrets
+from rh._named import ProviderSecret, Secret, provider_secret, secret
 from rh._resources import Blob, Cluster, Folder, OnDemandCluster, Resource, blob, cluster, exists, load, ondemand_cluster
 from rh._login import login, logout
 
@@ -43,6 +46,10 @@ __all__ = [
     "load",
     "ondemand_cluster",
     "Provider",
+    "ProviderSecret",
+    "Secret",
+    "provider_secret",
+    "secret",
     "RhConnectionError",
     "RhError",
     "RhFileNotFoundError",

@@ -280,3 +280,38 @@ def logout(
     ``delete_loaded_secrets`` also deletes the credentials files recorded under ``secrets:`` (never SSH
     keys); ``delete_rh_config_file`` deletes the file. Unset choices are asked only on a terminal (else
     no). Secrets in the store are not touched."""
+
+class Secret:
+    """A secret: a name (``None`` while only in memory), an optional provider, and its values."""
+
+    def __init__(
+        self, name: Optional[str] = None, values: Optional[Dict[str, str]] = None, provider: Optional[str] = None
+    ) -> None: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def provider(self) -> Optional[str]: ...
+    @property
+    def values(self) -> Dict[str, str]: ...
+    @classmethod
+    def from_name(cls, name: str) -> "Secret": ...
+    def save(self, name: Optional[str] = None) -> "Secret": ...
+    def delete(self) -> None: ...
+    def write(self, path: Optional[str] = None, env: bool = False) -> List[str]: ...
+
+class ProviderSecret(Secret):
+    """A secret of one provider (``aws``, ``openai``…, or a custom one)."""
+
+def secret(
+    name: Optional[str] = None, values: Optional[Dict[str, str]] = None, provider: Optional[str] = None
+) -> Secret:
+    """Runhouse's ``rh.secret``."""
+
+def provider_secret(
+    provider: Optional[str] = None,
+    name: Optional[str] = None,
+    values: Optional[Dict[str, str]] = None,
+    path: Optional[str] = None,
+    env_vars: Optional[Dict[str, str]] = None,
+) -> ProviderSecret:
+    """Runhouse's ``rh.provider_secret``: at most one of values, path and env_vars."""

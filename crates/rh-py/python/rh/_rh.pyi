@@ -155,3 +155,15 @@ def config_file_exists() -> bool:
 
 def logout_finish(delete: List[str], forget: List[str], delete_config: bool) -> None:
     """Deletes or forgets as chosen and removes the login from config.yaml."""
+
+def make_secret(
+    name: Optional[str] = None,
+    values: Optional[Dict[str, str]] = None,
+    provider: Optional[str] = None,
+    path: Optional[str] = None,
+    env_vars: Optional[Dict[str, str]] = None,
+    provider_call: bool = False,
+) -> Tuple[Optional[str], Optional[str], Dict[str, str]]: ...
+def save_secret(name: str, values: Dict[str, str], provider: Optional[str] = None) -> str: ...
+def delete_secret(name: str) -> str: ...
+def write_secret(name: str, path: Optional[str] = None, env: bool = False) -> List[str]: ...

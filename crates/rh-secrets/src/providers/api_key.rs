@@ -2,16 +2,15 @@
 //!
 //! Their values are `{api_key}`, read from `<PROVIDER>_API_KEY` as Runhouse 0.0.14's `ApiKeySecret`
 //! classes did. The providers' own SDKs read only that variable, so there is no file of theirs to
-//! write: a save goes to rh's own `~/.rh/secrets/<provider>.json`, in the shape Runhouse 0.0.14 gave a
-//! local provider secret (`name`, `resource_type`, `resource_subtype`, `provider`, `env_vars`,
-//! `values`), and `rh run` hands the key to a command as the variable.
+//! write: a save goes to rh's own `~/.rh/secrets/<provider>.json`, the local named secret `~/<provider>`
+//! (path and format: [`crate::named_local`]; this adds `env_vars`), and `rh run` hands the key to a
+//! command as the variable.
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
-
 use super::gcp::{read_object, render};
 use super::{remove_if_present, single_line, yaml_path};
+use crate::named_local;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
@@ -54,6 +53,10 @@ impl Provider for ApiKey {
         self.name
     }
 
+    fn class(&self) -> &'static str {
+        self.class
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         KEYS
     }
@@ -64,11 +67,10 @@ impl Provider for ApiKey {
 
     /// `~/.rh/secrets/<provider>.json` (under `RH_CONFIG_DIR` when set).
     fn paths(&self, ctx: &Ctx<'_>) -> Vec<PathBuf> {
-        vec![
-            ctx.rh_dir()
-                .join("secrets")
-                .join(format!("{}.json", self.name)),
-        ]
+        vec![named_local::file_for(
+            &named_local::secrets_dir(&ctx.rh_dir()),
+            self.name,
+        )]
     }
 
     fn native_key(&self, _key: &str) -> String {
@@ -80,12 +82,8 @@ impl Provider for ApiKey {
             return Ok(None);
         };
         let mut out = ProviderSecrets::new();
-        if let Some(Value::String(key)) = doc
-            .get("values")
-            .and_then(Value::as_object)
-            .and_then(|v| v.get("api_key"))
-        {
-            out.insert("api_key", key.clone());
+        if let Some(key) = named_local::values_of(path, &doc)?.remove("api_key") {
+            out.insert_secret("api_key", key);
         }
         Ok(Some(out))
     }
@@ -104,25 +102,15 @@ impl Provider for ApiKey {
     ) -> Result<Plan> {
         self.validate(secrets)?;
         let path = self.paths(ctx).remove(0);
-        let mut doc = read_object(&path)?.unwrap_or_default();
-        let text = |s: &str| Value::String(s.to_owned());
-        doc.entry("name").or_insert_with(|| text(self.name));
-        doc.entry("resource_type").or_insert_with(|| text("secret"));
-        doc.entry("resource_subtype")
-            .or_insert_with(|| text(self.class));
-        doc.entry("provider").or_insert_with(|| text(self.name));
+        let mut doc = named_local::doc_with_values(
+            read_object(&path)?,
+            self.name,
+            Some(self.name),
+            secrets,
+            false,
+        );
         doc.entry("env_vars")
             .or_insert_with(|| serde_json::json!({"api_key": self.env_var[0]}));
-        let values = doc
-            .entry("values")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !values.is_object() {
-            *values = Value::Object(Map::new());
-        }
-        values.as_object_mut().expect("just made an object").insert(
-            "api_key".to_owned(),
-            text(secrets.expose("api_key").expect("validated")),
-        );
         let mut plan = Plan {
             record: Some(yaml_path(&path)),
             ..Plan::default()

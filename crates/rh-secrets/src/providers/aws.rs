@@ -24,6 +24,10 @@ impl Provider for Aws {
         "aws"
     }
 
+    fn class(&self) -> &'static str {
+        "AWSSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["access_key", "secret_key"]
     }

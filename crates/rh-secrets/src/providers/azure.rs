@@ -21,6 +21,10 @@ impl Provider for Azure {
         "azure"
     }
 
+    fn class(&self) -> &'static str {
+        "AzureSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["subscription_id"]
     }

@@ -30,6 +30,10 @@ impl Provider for Docker {
         "docker"
     }
 
+    fn class(&self) -> &'static str {
+        "DockerRegistrySecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         KEYS
     }

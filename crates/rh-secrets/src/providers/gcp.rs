@@ -33,6 +33,10 @@ impl Provider for Gcp {
         "gcp"
     }
 
+    fn class(&self) -> &'static str {
+        "GCPSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["client_id", "client_secret"]
     }

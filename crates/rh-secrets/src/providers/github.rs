@@ -24,6 +24,10 @@ impl Provider for GitHub {
         "github"
     }
 
+    fn class(&self) -> &'static str {
+        "GitHubSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["token"]
     }

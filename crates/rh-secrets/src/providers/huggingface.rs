@@ -17,6 +17,10 @@ impl Provider for HuggingFace {
         "huggingface"
     }
 
+    fn class(&self) -> &'static str {
+        "HuggingFaceSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["token"]
     }

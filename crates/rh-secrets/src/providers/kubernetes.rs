@@ -41,6 +41,10 @@ impl Provider for Kubernetes {
         "kubernetes"
     }
 
+    fn class(&self) -> &'static str {
+        "KubeConfigSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         KEYS
     }

@@ -15,6 +15,10 @@ impl Provider for Lambda {
         "lambda"
     }
 
+    fn class(&self) -> &'static str {
+        "LambdaSecret"
+    }
+
     fn keys(&self) -> &'static [&'static str] {
         &["api_key"]
     }

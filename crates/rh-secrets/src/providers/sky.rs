@@ -15,6 +15,10 @@ impl Provider for Sky {
         "sky"
     }
 
+    fn class(&self) -> &'static str {
+        "SkySecret"
+    }
+
     fn exports_env(&self) -> bool {
         false
     }

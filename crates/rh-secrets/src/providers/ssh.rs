@@ -82,6 +82,10 @@ impl Provider for Ssh {
         "ssh"
     }
 
+    fn class(&self) -> &'static str {
+        "SSHSecret"
+    }
+
     fn exports_env(&self) -> bool {
         false
     }
