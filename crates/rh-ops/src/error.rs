@@ -19,10 +19,6 @@ pub enum Error {
     Sync(#[from] rh_secrets::sync::SyncError),
     #[error(transparent)]
     Named(#[from] rh_secrets::named::Error),
-    #[error(
-        "{name} is a secret on rh-server, and named secrets on rh-server are not available in this build yet; use a `~/` name for a secret on this machine"
-    )]
-    RemoteNamedUnavailable { name: String },
     #[error("--from-env needs --provider (a builtin provider's env variables)")]
     FromEnvNeedsProvider,
     #[error(

@@ -74,16 +74,12 @@ pub fn local_store(session: &Session, origin: Origin) -> Result<LocalNamedSecret
     Ok(LocalNamedSecrets::new(session.paths(), owner.as_deref()).with_origin(origin))
 }
 
-/// rh-server's store of named secrets for the logged-in account.
+/// rh-server's store of named secrets for the logged-in account (`name` is for messages only).
 ///
-/// THE ONE CONSTRUCTION POINT of the remote store: every remote address reaches rh-server through here.
-/// Not wired yet (the remote client, `rh_secrets::server_named`, lands separately): it returns
-/// [`Error::RemoteNamedUnavailable`].
+/// The one construction point of the remote store: every remote address reaches rh-server through here.
 pub fn remote_named_store(session: &Session, name: &str) -> Result<Box<dyn NamedSecretStore>> {
-    let _ = session.require_client()?;
-    Err(Error::RemoteNamedUnavailable {
-        name: name.to_owned(),
-    })
+    tracing::debug!("{name}: a named secret on rh-server");
+    Ok(Box::new(session.named_secret_store()?))
 }
 
 /// The store holding `address`.

@@ -15,6 +15,7 @@ use rh_rns::remote::RemoteRns;
 use rh_rns::{NameContext, ResourceName, Rns, Scope};
 use rh_secrets::Secrets;
 use rh_secrets::server::ServerSecretStore;
+use rh_secrets::server_named::ServerNamedSecrets;
 use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -164,6 +165,16 @@ impl Session {
             return Ok(Box::new(store));
         }
         Ok(Box::new(self.vault()?))
+    }
+
+    /// rh-server's named secrets for the logged-in account, or [`Error::NotLoggedIn`].
+    pub fn named_secret_store(&self) -> Result<ServerNamedSecrets> {
+        let settings = self.settings()?;
+        let token = settings.token.as_ref().ok_or(Error::NotLoggedIn)?;
+        Ok(ServerNamedSecrets::new(
+            &settings.api_server_url,
+            token.clone(),
+        )?)
     }
 
     /// The rh-server client for the logged-in account; `None` when there is no token.

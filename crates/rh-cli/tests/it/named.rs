@@ -391,3 +391,85 @@ fn a_pull_records_the_vault_path_and_version() {
     let log = std::fs::read(t.config_dir().join("audit.log")).unwrap();
     assert!(!log.windows(8).any(|w| w == b"SENTINEL"));
 }
+
+/// README's team walk-through against a real rh-server and OpenBao: alice creates `/alice/openai`, shares it
+/// read-only with bob, bob runs a command with it (values in the env, masked in the output), bob cannot
+/// change it, alice sees bob's read in the audit log, revokes, and bob's next run fails naming the secret.
+#[test]
+fn a_team_secret_is_shared_read_audited_and_revoked() {
+    if !rh_test::integration() {
+        return;
+    }
+    let server = rh_test::server::TestServer::start();
+    let tag = std::process::id();
+    let (alice_name, bob_name) = (format!("alice{tag}"), format!("bob{tag}"));
+    let alice_token = server.create_user(&alice_name, None);
+    let bob_token = server.create_user(&bob_name, None);
+    let logged_in = |token: &str| {
+        let mut t = rh();
+        t.env("RH_TOKEN", token)
+            .env("RH_API_SERVER_URL", server.url())
+            .env("VAULT_ADDR", "http://127.0.0.1:1");
+        t
+    };
+    let (alice, bob) = (logged_in(&alice_token), logged_in(&bob_token));
+    let address = format!("/{alice_name}/openai");
+
+    alice.ok([
+        "secrets",
+        "create",
+        &address,
+        "--provider",
+        "openai",
+        &format!("api_key={OPENAI}"),
+    ]);
+    let listed = alice.ok(["secrets", "ls", "--json"]);
+    assert!(
+        listed.contains(&address) && !listed.contains("SENTINEL"),
+        "{listed}"
+    );
+    alice.ok([
+        "resource", "share", &address, "--user", &bob_name, "--access", "read",
+    ]);
+
+    let script = r#"test "$OPENAI_API_KEY" = sk-SENTINEL-openai-0123456789 && echo match; echo "key=$OPENAI_API_KEY""#;
+    let out = bob.run(["run", "--secret", &address, "--", "sh", "-c", script]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "match\nkey=****\n");
+    // A read grantee cannot change it.
+    let out = bob.run([
+        "secrets",
+        "create",
+        &address,
+        "--provider",
+        "openai",
+        "api_key=sk-bob-was-here",
+        "--overwrite",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&address), "{}", stderr(&out));
+    let shown = alice.ok(["secrets", "show", &address, "--reveal"]);
+    assert!(shown.contains(OPENAI), "{shown}");
+
+    // Alice (the server's admin here) sees bob's read; never the value.
+    let audit = std::process::Command::new(rh_test::server::server_bin())
+        .args(["audit", "--target", &address, "--data-dir"])
+        .arg(server.data_dir())
+        .env("HOME", server.data_dir())
+        .output()
+        .expect("run rh-server audit");
+    let rows = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert!(audit.status.success(), "{}", stderr(&audit));
+    assert!(
+        rows.contains("secret.read") && rows.contains(&bob_name),
+        "{rows}"
+    );
+    assert!(!rows.contains("SENTINEL"), "{rows}");
+
+    alice.ok(["resource", "revoke", &address, "--user", &bob_name]);
+    let out = bob.run(["run", "--secret", &address, "--", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(&address) && err.lines().count() == 1, "{err}");
+    assert!(!err.contains("SENTINEL"));
+}
