@@ -5,12 +5,13 @@
 //! request, so one user cannot name another's path. Values pass through memory only: never the database,
 //! never a log line. Vault's address and paths appear in the server log only, never in an answer.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rh_secrets::vault::{VaultOptions, VaultStore};
+use rh_secrets::vault::VaultOptions;
 use secrecy::SecretString;
+
+use crate::vault_access::{ChildTokens, UserVault};
 
 /// How rh-server reaches Vault.
 #[derive(Clone)]
@@ -35,10 +36,11 @@ impl fmt::Debug for VaultConfig {
     }
 }
 
-/// Per-user stores over one Vault, made on first use and kept (a store is a client plus a prefix).
+/// Per-user stores over one Vault, each running with its user's short-lived child token
+/// ([`crate::vault_access::ChildTokens`]).
 pub struct VaultProxy {
     config: VaultConfig,
-    stores: Mutex<HashMap<String, Arc<VaultStore>>>,
+    children: Arc<ChildTokens>,
 }
 
 impl fmt::Debug for VaultProxy {
@@ -50,18 +52,24 @@ impl fmt::Debug for VaultProxy {
 }
 
 impl VaultProxy {
-    /// A proxy over `config`; checks the address parses (no request is made).
-    pub fn new(config: VaultConfig) -> rh_secrets::vault::Result<Self> {
-        VaultStore::new(&Self::options(&config, "check"))?;
-        Ok(Self {
-            config,
-            stores: Mutex::new(HashMap::new()),
-        })
+    /// A proxy over `config`; checks the address parses (no request is made). With `allow_root` a root
+    /// server token is accepted (`--allow-root-vault-token`).
+    pub fn new(config: VaultConfig, allow_root: bool) -> rh_secrets::vault::Result<Self> {
+        let children = Arc::new(ChildTokens::new(
+            Self::options(&config, "server"),
+            allow_root,
+        )?);
+        Ok(Self { config, children })
     }
 
     /// The Vault address, for the startup log.
     pub fn addr(&self) -> &str {
         &self.config.addr
+    }
+
+    /// The per-user child tokens (start-up check, renewal, revocation, cache counts).
+    pub fn children(&self) -> &Arc<ChildTokens> {
+        &self.children
     }
 
     fn options(config: &VaultConfig, username: &str) -> VaultOptions {
@@ -71,15 +79,10 @@ impl VaultProxy {
         o
     }
 
-    /// The store under `rh/<username>`; `username` is an authenticated, validated account name.
-    pub(crate) fn for_user(&self, username: &str) -> rh_secrets::vault::Result<Arc<VaultStore>> {
-        let mut stores = self.stores.lock().expect("no panic while holding the lock");
-        if let Some(s) = stores.get(username) {
-            return Ok(Arc::clone(s));
-        }
-        let store = Arc::new(VaultStore::new(&Self::options(&self.config, username))?);
-        stores.insert(username.to_owned(), Arc::clone(&store));
-        Ok(store)
+    /// The store under `rh/<username>`, with that user's child token; `username` is an authenticated,
+    /// validated account name.
+    pub(crate) async fn for_user(&self, username: &str) -> rh_secrets::vault::Result<UserVault> {
+        UserVault::open(&self.children, username).await
     }
 }
 
@@ -90,7 +93,7 @@ impl crate::dashboard::SecretVersions for VaultProxy {
     ) -> crate::dashboard::BoxFuture<'a, Result<Vec<crate::dashboard::ProviderVersions>, String>>
     {
         Box::pin(async move {
-            let store = self.for_user(username).map_err(|e| shown(&e))?;
+            let store = self.for_user(username).await.map_err(|e| shown(&e))?;
             let mut out = Vec::new();
             for provider in store.list().await.map_err(|e| shown(&e))? {
                 let mut versions: Vec<crate::dashboard::SecretVersion> = store
@@ -110,6 +113,10 @@ impl crate::dashboard::SecretVersions for VaultProxy {
             }
             Ok(out)
         })
+    }
+
+    fn forget<'a>(&'a self, username: &'a str) -> crate::dashboard::BoxFuture<'a, ()> {
+        Box::pin(self.children.forget(username))
     }
 }
 

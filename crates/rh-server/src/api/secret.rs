@@ -14,15 +14,15 @@
 //! address or paths (those go to the log). Every answer carries `Cache-Control: no-store`. Values are never
 //! logged.
 
-use std::sync::Arc;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use indexmap::IndexMap;
 use rh_secrets::ProviderSecrets;
 use rh_secrets::store::{BoxFuture, SecretStore, from_map, join_all};
-use rh_secrets::vault::{Error as VaultError, VaultStore};
+use rh_secrets::vault::Error as VaultError;
+
+use crate::vault_access::UserVault;
 use rh_wire::types::{
     Data, ErrorBody, RollbackRequest, SecretBulkFailure, SecretDeleted, SecretListing,
     SecretMetadata, SecretOutcome, SecretRead, SecretValues, SecretVersion, SecretVersionInfo,
@@ -39,7 +39,7 @@ const MAX_VERSION: u64 = i64::MAX.unsigned_abs();
 /// How the detail of a "no secret" 404 starts (clients tell it from an unknown route by it).
 pub(crate) const MISSING: &str = "no secrets for";
 
-fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> {
+async fn store(state: &AppState, username: &str) -> Result<UserVault, ApiError> {
     let Some(proxy) = &state.vault else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -53,7 +53,7 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
             "the account name `local` is reserved for direct Vault use: its secrets cannot go through rh-server",
         ));
     }
-    proxy.for_user(username).map_err(vault_error)
+    proxy.for_user(username).await.map_err(vault_error)
 }
 
 /// The client's answer for a Vault failure. Vault's address, mount and paths are the server's internals: they go
@@ -150,17 +150,13 @@ pub(super) async fn get_all(
     Caller(user): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let store = store(&state, &user.username)?;
-    let names = SecretStore::list(store.as_ref())
-        .await
-        .map_err(vault_error)?;
+    let store = store(&state, &user.username).await?;
+    let names = SecretStore::list(&store).await.map_err(vault_error)?;
     if matches!(query_flag(query.as_deref(), "list"), Some("true" | "1")) {
         return Ok(ok_data(SecretListing::Names(names)));
     }
-    let futures: Vec<BoxFuture<'_, _>> = names
-        .iter()
-        .map(|p| SecretStore::get(store.as_ref(), p))
-        .collect();
+    let futures: Vec<BoxFuture<'_, _>> =
+        names.iter().map(|p| SecretStore::get(&store, p)).collect();
     let mut data = IndexMap::new();
     for (name, got) in names.iter().zip(join_all(futures).await) {
         // A provider deleted between the list and the read is skipped.
@@ -198,10 +194,10 @@ pub(super) async fn put_all(
         check_provider(provider)?;
         parsed.push((provider.clone(), flat_secrets(provider, v)?));
     }
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let futures: Vec<BoxFuture<'_, _>> = parsed
         .iter()
-        .map(|(p, s)| SecretStore::put(store.as_ref(), p, s, None))
+        .map(|(p, s)| SecretStore::put(&store, p, s, None))
         .collect();
     let mut data = IndexMap::new();
     let mut versions = IndexMap::new();
@@ -278,7 +274,7 @@ pub(super) async fn get_one(
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let Some((secrets, version)) = store.get(&provider).await.map_err(vault_error)? else {
         return Err(missing(&provider));
     };
@@ -317,8 +313,8 @@ pub(super) async fn put_one(
         })?),
     };
     let secrets = flat_secrets(&provider, &body)?;
-    let store = store(&state, &user.username)?;
-    let version = SecretStore::put(store.as_ref(), &provider, &secrets, expected)
+    let store = store(&state, &user.username).await?;
+    let version = SecretStore::put(&store, &provider, &secrets, expected)
         .await
         .map_err(vault_error)?;
     tracing::info!("{} wrote version {version} of {provider}", user.username);
@@ -350,7 +346,7 @@ pub(super) async fn delete_one(
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     if !store.delete(&provider).await.map_err(vault_error)? {
         return Err(missing(&provider));
     }
@@ -382,7 +378,7 @@ pub(super) async fn history(
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let versions = store.history(&provider).await.map_err(vault_error)?;
     Ok(ok_data(
         versions
@@ -414,7 +410,7 @@ pub(super) async fn metadata(
     UriParam(provider): UriParam,
 ) -> Result<Response, ApiError> {
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let Some(fp) = store.fingerprints(&provider).await.map_err(vault_error)? else {
         return Err(missing(&provider));
     };
@@ -456,7 +452,7 @@ pub(super) async fn rollback(
                 "the body must be {{\"version\": N}} with 1 <= N <= {MAX_VERSION}"
             ))
         })?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     if store
         .fingerprints(&provider)
         .await

@@ -40,4 +40,7 @@ pub trait SecretVersions: Send + Sync + fmt::Debug {
         &'a self,
         username: &'a str,
     ) -> BoxFuture<'a, Result<Vec<ProviderVersions>, String>>;
+
+    /// Drops what is cached for `username`'s Vault access (their rh token rotated here).
+    fn forget<'a>(&'a self, username: &'a str) -> BoxFuture<'a, ()>;
 }
