@@ -119,8 +119,19 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     let result = (|| {
         let alice = create_user(&server, &data, &home, "alice")?;
         let bob = create_user(&server, &data, &home, "bob")?;
-        let mut child = Command::new(&server)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        let mut serve = Command::new(&server);
+        if let (Some(addr), Some(root)) = (env("VAULT_ADDR"), env("VAULT_TOKEN")) {
+            let token = crate::vault_server_token(&server, &addr, &root, &tmp.join("vault"))?;
+            serve
+                .arg("serve")
+                .arg("--vault-token-file")
+                .arg(token)
+                .env_remove("VAULT_TOKEN");
+        } else {
+            serve.arg("serve");
+        }
+        let mut child = serve
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
             .env("HOME", &home)
             // The secrets step reads a deleted provider on purpose; Vault's 404 is not worth a log line.

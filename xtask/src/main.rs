@@ -433,6 +433,44 @@ pub(crate) fn build_release() -> Result<()> {
     run(Command::new("cargo").args(["build", "--release", "--workspace", "--bins", "--examples"]))
 }
 
+/// `rh-server vault setup` against the Vault at `addr` with the admin (root) token `admin_token`: writes the
+/// least-privileged server token to `dir/vault-server-token` and returns its path, for `serve
+/// --vault-token-file`.
+pub(crate) fn vault_server_token(
+    server: &std::path::Path,
+    addr: &str,
+    admin_token: &str,
+    dir: &std::path::Path,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let admin = dir.join("vault-admin-token");
+    std::fs::write(&admin, admin_token)?;
+    let token = dir.join("vault-server-token");
+    let out = Command::new(server)
+        .args([
+            "vault",
+            "setup",
+            "--force",
+            "--vault-addr",
+            addr,
+            "--admin-token-file",
+        ])
+        .arg(&admin)
+        .arg("--token-file")
+        .arg(&token)
+        .env("RUST_LOG", "warn")
+        .output()
+        .context("cannot run rh-server vault setup")?;
+    let _ = std::fs::remove_file(&admin);
+    if !out.status.success() {
+        anyhow::bail!(
+            "rh-server vault setup failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,6 +188,12 @@ fn serve(server: &Path, db_args: &[String], tmp: &Path) -> Result<(Served, Strin
     .stderr(std::fs::File::create(tmp.join("server.log"))?);
     if let Some(addr) = env("VAULT_ADDR") {
         cmd.args(["--vault-addr", &addr]);
+        if let Some(root) = env("VAULT_TOKEN") {
+            let token = crate::vault_server_token(server, &addr, &root, tmp)?;
+            cmd.arg("--vault-token-file")
+                .arg(token)
+                .env_remove("VAULT_TOKEN");
+        }
     }
     let mut child = cmd.spawn().context("cannot start rh-server")?;
     let stdout = child.stdout.take().context("no stdout")?;

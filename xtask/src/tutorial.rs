@@ -157,7 +157,11 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     t.hidden.push(token.clone());
     println!("rh_****************  (the new account's token, shown once)");
-    println!("$ rh-server serve --bind 127.0.0.1:{port}");
+    // The server gets a Vault token limited to rh's paths, never the admin's root token.
+    println!("$ rh-server vault setup --admin-token-file admin-token --token-file vault-token");
+    let server_token =
+        crate::vault_server_token(&t.server_bin, &vault_addr, &vault_token, &tmp.join("vault"))?;
+    println!("$ rh-server serve --bind 127.0.0.1:{port} --vault-token-file vault-token");
     t.server = Some(
         Command::new(&t.server_bin)
             .args([
@@ -167,8 +171,10 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
                 "--data-dir",
             ])
             .arg(&data)
+            .arg("--vault-token-file")
+            .arg(&server_token)
             .env("VAULT_ADDR", &vault_addr)
-            .env("VAULT_TOKEN", &vault_token)
+            .env_remove("VAULT_TOKEN")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?,

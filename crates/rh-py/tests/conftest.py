@@ -164,7 +164,9 @@ class RhServer:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [self.bin, "serve", "--bind", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)],
+            # The test OpenBao's token is its root token, which serve refuses without this flag.
+            [self.bin, "serve", "--bind", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
+             "--allow-root-vault-token"],
             env=self._env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -222,7 +222,7 @@ def server(tmp_path):
     token = made.stdout.strip()
     env.update({k: v for k, v in SERVICE_ENV.items() if k.startswith("VAULT_")})
     proc = subprocess.Popen(
-        [binary, "serve", "--bind", "127.0.0.1:0", "--data-dir", data],
+        [binary, "serve", "--bind", "127.0.0.1:0", "--data-dir", data, "--allow-root-vault-token"],
         env=env, stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -66,3 +66,5 @@ pub mod sync;
 pub mod testing;
 #[cfg(feature = "vault")]
 pub mod vault;
+#[cfg(feature = "vault")]
+pub mod vault_admin;

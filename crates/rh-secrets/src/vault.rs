@@ -476,7 +476,7 @@ impl VaultStore {
     }
 }
 
-fn one_line(e: &dyn std::error::Error) -> String {
+pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -488,7 +488,7 @@ fn one_line(e: &dyn std::error::Error) -> String {
 }
 
 /// The innermost cause of `e` (`Connection refused (os error 111)`), on one line.
-fn root_cause(e: &dyn std::error::Error) -> String {
+pub(crate) fn root_cause(e: &dyn std::error::Error) -> String {
     let mut last = e;
     while let Some(inner) = last.source() {
         last = inner;

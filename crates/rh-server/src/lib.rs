@@ -22,6 +22,7 @@ pub mod store;
 pub mod tls;
 pub mod token;
 pub mod vault;
+pub mod vault_access;
 
 /// `rh-server backup FILE`: SQLite's online copy (the store owns its SQL).
 pub use store::backup;

@@ -1,4 +1,4 @@
-//! The `rh-server` binary: `serve`, `user create|token`, `migrate`, `backup`.
+//! The `rh-server` binary: `serve`, `user create|token`, `vault setup`, `migrate`, `backup`.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -11,7 +11,7 @@ use rh_config::{Env as _, EnvVars, OsEnv, RhPaths};
 use rh_server::store::Synchronous;
 use rh_server::vault::{VaultConfig, VaultProxy};
 use rh_server::{DatabaseTarget, Limits, Store};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,10 +38,6 @@ struct DbArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(
-    clippy::struct_field_names,
-    reason = "the fields are the --vault-* flags"
-)]
 struct VaultArgs {
     /// Vault / OpenBao address that `/user/secret…` uses [env: VAULT_ADDR]; without one those routes answer 503.
     #[arg(long, value_name = "URL")]
@@ -52,6 +48,10 @@ struct VaultArgs {
     /// The KV v2 mount; each user's secrets live at <mount>/rh/<username>/<provider>.
     #[arg(long, value_name = "MOUNT", default_value = "secret")]
     vault_mount: String,
+    /// Accept a root Vault token (which can read all of Vault); without it `serve` refuses one. Give the
+    /// server the token `rh-server vault setup` writes instead.
+    #[arg(long)]
+    allow_root_vault_token: bool,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +190,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Set up Vault / OpenBao for rh-server.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -201,6 +206,32 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Install rh-server's policies (`rh-server`, `rh-user`) and the token role `rh-user` with an admin
+    /// token, then mint the server's own token (policy `rh-server` only, renewed by `serve`) and write it to
+    /// --token-file (or print it).
+    Setup {
+        /// File holding a Vault token allowed to write policies and token roles (root or admin); it is used
+        /// for this command only.
+        #[arg(long, value_name = "PATH")]
+        admin_token_file: PathBuf,
+        /// Where to write the server's token (mode 0600); it must not exist unless --force
+        /// [default: print it on stdout].
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+        /// Replace an existing --token-file.
+        #[arg(long)]
+        force: bool,
+        /// Vault / OpenBao address [env: VAULT_ADDR].
+        #[arg(long, value_name = "URL")]
+        vault_addr: Option<String>,
+        /// The KV v2 mount the policies cover.
+        #[arg(long, value_name = "MOUNT", default_value = "secret")]
+        vault_mount: String,
     },
 }
 
@@ -352,6 +383,20 @@ async fn run(cli: Cli) -> Result<()> {
             smtp,
         } => {
             let vault = vault_proxy(vault)?;
+            let children = vault.as_ref().map(|v| std::sync::Arc::clone(v.children()));
+            if let Some(v) = &vault {
+                // A refused token stops the start; an unreachable Vault does not (its routes answer 503
+                // and the check runs again on first use).
+                match v.children().prepare().await {
+                    Ok(()) => {}
+                    Err(rh_server::vault_access::TokenRefused::Vault(
+                        e @ rh_secrets::vault::Error::Unreachable { .. },
+                    )) => {
+                        tracing::warn!("vault: cannot check rh-server's token yet: {e}");
+                    }
+                    Err(refused) => return Err(refused.into()),
+                }
+            }
             let tls = match (&security.tls_cert, &security.tls_key) {
                 (Some(cert), Some(key)) => Some(rh_server::tls::TlsConfig::load(cert, key)?),
                 (None, None) => None,
@@ -395,6 +440,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "secrets: no Vault configured (--vault-addr or VAULT_ADDR); /user/secret answers 503"
                 );
             }
+            let renewal = children.map(|c| tokio::spawn(c.keep_server_token_alive()));
             let changes = store.spawn_change_listener();
             let sender = mailer.map(|m| {
                 tracing::info!("notifications: sent by SMTP through {}", m.shown_url());
@@ -410,11 +456,30 @@ async fn run(cli: Cli) -> Result<()> {
                     rh_server::serve_state(listener, state, limits, shutdown_signal()).await?;
                 }
             }
-            for task in [sender, changes].into_iter().flatten() {
+            for task in [sender, changes, renewal].into_iter().flatten() {
                 task.abort();
             }
             store.close().await;
             tracing::info!("rh-server stopped");
+        }
+        Command::Vault {
+            command:
+                VaultCommand::Setup {
+                    admin_token_file,
+                    token_file,
+                    force,
+                    vault_addr,
+                    vault_mount,
+                },
+        } => {
+            vault_setup(
+                admin_token_file,
+                token_file,
+                force,
+                vault_addr,
+                &vault_mount,
+            )
+            .await?;
         }
         Command::User { command } => match command {
             UserCommand::Create {
@@ -529,6 +594,65 @@ fn mailer(args: SmtpArgs) -> Result<Option<rh_server::mailer::Mailer>> {
     Ok(Some(rh_server::mailer::Mailer::new(&config)?))
 }
 
+/// `rh-server vault setup`.
+async fn vault_setup(
+    admin_token_file: PathBuf,
+    token_file: Option<PathBuf>,
+    force: bool,
+    vault_addr: Option<String>,
+    mount: &str,
+) -> Result<()> {
+    let addr = vault_addr
+        .filter(|a| !a.is_empty())
+        .or_else(|| OsEnv.non_empty(EnvVars::VAULT_ADDR))
+        .context("give --vault-addr URL or set VAULT_ADDR")?;
+    if let Some(path) = &token_file
+        && path.exists()
+        && !force
+    {
+        anyhow::bail!(
+            "{} exists: pass --force to replace it (the token in it keeps working until it is revoked)",
+            path.display()
+        );
+    }
+    let admin_token = read_token_file(&admin_token_file)?;
+    let mut options = rh_secrets::vault::VaultOptions::new(addr, admin_token, None);
+    options.namespace = OsEnv.non_empty(EnvVars::VAULT_NAMESPACE);
+    let admin = rh_secrets::vault_admin::VaultAdmin::new(&options)?;
+    let mount = mount.trim_matches('/');
+    let minted = rh_server::vault_access::setup(&admin, mount).await?;
+    tracing::info!(
+        "vault: installed the policies {} and {} and the token role {} for the mount {mount}",
+        rh_server::vault_access::SERVER_POLICY,
+        rh_server::vault_access::USER_POLICY,
+        rh_server::vault_access::USER_ROLE
+    );
+    if let Some(path) = token_file {
+        let mut text = minted.token.expose_secret().to_owned();
+        text.push('\n');
+        rh_config::write_atomic(&path, text.as_bytes(), 0o600)?;
+        err(&format!(
+            "wrote rh-server's Vault token to {}: serve with --vault-token-file {}",
+            path.display(),
+            path.display()
+        ));
+    } else {
+        out(minted.token.expose_secret());
+    }
+    Ok(())
+}
+
+/// The token in `path` (trimmed), or an error naming the file.
+fn read_token_file(path: &std::path::Path) -> Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the Vault token file {}", path.display()))?;
+    let t = text.trim();
+    if t.is_empty() {
+        anyhow::bail!("the Vault token file {} is empty", path.display());
+    }
+    Ok(SecretString::from(t.to_owned()))
+}
+
 /// The Vault behind `/user/secret…`, from the flags or `VAULT_ADDR` / `VAULT_TOKEN` / `VAULT_NAMESPACE`.
 fn vault_proxy(args: VaultArgs) -> Result<Option<VaultProxy>> {
     let Some(addr) = args
@@ -539,28 +663,20 @@ fn vault_proxy(args: VaultArgs) -> Result<Option<VaultProxy>> {
         return Ok(None);
     };
     let token = match &args.vault_token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the Vault token file {}", path.display()))?;
-            let t = text.trim();
-            if t.is_empty() {
-                anyhow::bail!("the Vault token file {} is empty", path.display());
-            }
-            t.to_owned()
-        }
-        None => OsEnv.non_empty(EnvVars::VAULT_TOKEN).with_context(|| {
+        Some(path) => read_token_file(path)?,
+        None => SecretString::from(OsEnv.non_empty(EnvVars::VAULT_TOKEN).with_context(|| {
             format!(
                 "Vault at {addr} needs a token: give --vault-token-file PATH or set VAULT_TOKEN"
             )
-        })?,
+        })?),
     };
     let config = VaultConfig {
         addr,
-        token: SecretString::from(token),
+        token,
         mount: args.vault_mount.trim_matches('/').to_owned(),
         namespace: OsEnv.non_empty(EnvVars::VAULT_NAMESPACE),
     };
-    Ok(Some(VaultProxy::new(config)?))
+    Ok(Some(VaultProxy::new(config, args.allow_root_vault_token)?))
 }
 
 async fn shutdown_signal() {

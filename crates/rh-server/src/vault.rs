@@ -11,12 +11,13 @@
 //! not a provider (provider names hold no `/`, and the provider listing skips folders). Values pass through memory only: never the database,
 //! never a log line. Vault's address and paths appear in the server log only, never in an answer.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rh_secrets::vault::{VaultOptions, VaultStore};
+use rh_secrets::vault::VaultOptions;
 use secrecy::SecretString;
+
+use crate::vault_access::{ChildTokens, UserVault};
 
 /// How rh-server reaches Vault.
 #[derive(Clone)]
@@ -41,11 +42,11 @@ impl fmt::Debug for VaultConfig {
     }
 }
 
-/// Per-user stores over one Vault, made on first use and kept (a store is a client plus a prefix).
+/// Per-user stores over one Vault, each running with its user's short-lived child token
+/// ([`crate::vault_access::ChildTokens`]).
 pub struct VaultProxy {
     config: VaultConfig,
-    stores: Mutex<HashMap<String, Arc<VaultStore>>>,
-    named: Mutex<HashMap<String, Arc<VaultStore>>>,
+    children: Arc<ChildTokens>,
 }
 
 impl fmt::Debug for VaultProxy {
@@ -57,19 +58,24 @@ impl fmt::Debug for VaultProxy {
 }
 
 impl VaultProxy {
-    /// A proxy over `config`; checks the address parses (no request is made).
-    pub fn new(config: VaultConfig) -> rh_secrets::vault::Result<Self> {
-        VaultStore::new(&Self::options(&config, "check"))?;
-        Ok(Self {
-            config,
-            stores: Mutex::new(HashMap::new()),
-            named: Mutex::new(HashMap::new()),
-        })
+    /// A proxy over `config`; checks the address parses (no request is made). With `allow_root` a root
+    /// server token is accepted (`--allow-root-vault-token`).
+    pub fn new(config: VaultConfig, allow_root: bool) -> rh_secrets::vault::Result<Self> {
+        let children = Arc::new(ChildTokens::new(
+            Self::options(&config, "server"),
+            allow_root,
+        )?);
+        Ok(Self { config, children })
     }
 
     /// The Vault address, for the startup log.
     pub fn addr(&self) -> &str {
         &self.config.addr
+    }
+
+    /// The per-user child tokens (start-up check, renewal, revocation, cache counts).
+    pub fn children(&self) -> &Arc<ChildTokens> {
+        &self.children
     }
 
     fn options(config: &VaultConfig, username: &str) -> VaultOptions {
@@ -79,30 +85,17 @@ impl VaultProxy {
         o
     }
 
-    /// The store under `rh/<username>`; `username` is an authenticated, validated account name.
-    pub(crate) fn for_user(&self, username: &str) -> rh_secrets::vault::Result<Arc<VaultStore>> {
-        let mut stores = self.stores.lock().expect("no panic while holding the lock");
-        if let Some(s) = stores.get(username) {
-            return Ok(Arc::clone(s));
-        }
-        let store = Arc::new(VaultStore::new(&Self::options(&self.config, username))?);
-        stores.insert(username.to_owned(), Arc::clone(&store));
-        Ok(store)
+    /// The store under `rh/<username>`, with that user's child token; `username` is an authenticated,
+    /// validated account name.
+    pub(crate) async fn for_user(&self, username: &str) -> rh_secrets::vault::Result<UserVault> {
+        UserVault::open(&self.children, username).await
     }
 
-    /// The store of `owner`'s named secrets, under `rh/<owner>/named`: its "provider" argument is a secret's
-    /// segments after the owner, joined by `/` ([`named_key`]). `owner` is the first segment of a validated
-    /// resource name; the caller has checked the grant.
-    pub(crate) fn for_named(&self, owner: &str) -> rh_secrets::vault::Result<Arc<VaultStore>> {
-        let mut stores = self.named.lock().expect("no panic while holding the lock");
-        if let Some(s) = stores.get(owner) {
-            return Ok(Arc::clone(s));
-        }
-        let mut options = Self::options(&self.config, owner);
-        options.prefix = format!("rh/{owner}/named");
-        let store = Arc::new(VaultStore::new(&options)?);
-        stores.insert(owner.to_owned(), Arc::clone(&store));
-        Ok(store)
+    /// The store of `owner`'s named secrets, under `rh/<owner>/named`, with the owner's child token: its
+    /// "provider" argument is a secret's segments after the owner, joined by `/` ([`named_key`]). `owner` is
+    /// the first segment of a validated resource name; the caller has checked the grant.
+    pub(crate) async fn for_named(&self, owner: &str) -> rh_secrets::vault::Result<UserVault> {
+        UserVault::open_named(&self.children, owner).await
     }
 }
 
@@ -119,7 +112,7 @@ impl crate::dashboard::SecretVersions for VaultProxy {
     ) -> crate::dashboard::BoxFuture<'a, Result<Vec<crate::dashboard::ProviderVersions>, String>>
     {
         Box::pin(async move {
-            let store = self.for_user(username).map_err(|e| shown(&e))?;
+            let store = self.for_user(username).await.map_err(|e| shown(&e))?;
             let mut out = Vec::new();
             for provider in store.list().await.map_err(|e| shown(&e))? {
                 let mut versions: Vec<crate::dashboard::SecretVersion> = store
@@ -140,6 +133,10 @@ impl crate::dashboard::SecretVersions for VaultProxy {
             Ok(out)
         })
     }
+
+    fn forget<'a>(&'a self, username: &'a str) -> crate::dashboard::BoxFuture<'a, ()> {
+        Box::pin(self.children.forget(username))
+    }
 }
 
 impl crate::dashboard::NamedSecretVault for VaultProxy {
@@ -151,7 +148,7 @@ impl crate::dashboard::NamedSecretVault for VaultProxy {
     ) -> crate::dashboard::BoxFuture<'a, Result<Option<crate::dashboard::NamedView>, String>> {
         Box::pin(async move {
             use secrecy::ExposeSecret as _;
-            let store = self.for_named(owner).map_err(|e| shown(&e))?;
+            let store = self.for_named(owner).await.map_err(|e| shown(&e))?;
             let Some((values, version)) = store.get(key).await.map_err(|e| shown(&e))? else {
                 return Ok(None);
             };

@@ -235,8 +235,8 @@ fn start_server(bench: &Bench, dir: &Path, addr: &str, token: &str) -> Result<(S
         );
     }
     let user_token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let token_file = dir.join("vault-token");
-    std::fs::write(&token_file, token)?;
+    // The least-privileged server token, as deployed: each user's calls then run with a child token.
+    let token_file = crate::vault_server_token(&server, addr, token, dir)?;
     let mut child = Command::new(&server)
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(&data)

@@ -50,6 +50,7 @@ fn start_as(dir: &Path, cert: &Path, key: &Path, user: &str) -> (TlsServer, Stri
             serve.env(key, v);
         }
     }
+    serve.arg("--allow-root-vault-token");
     let mut child = serve
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(&data)

@@ -66,6 +66,13 @@ impl AppState {
         self.vault = Some(std::sync::Arc::new(vault));
         self
     }
+
+    /// Revokes `username`'s Vault child token after their rh token rotated or was revoked.
+    pub(crate) async fn forget_vault_token(&self, username: &str) {
+        if let Some(v) = &self.vault {
+            v.children().forget(username).await;
+        }
+    }
 }
 
 /// Server knobs that are not about the database.

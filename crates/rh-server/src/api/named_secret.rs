@@ -21,17 +21,16 @@
 //! Grants are read from the database on every request (no read cache, no hot read): a revoke holds from the
 //! very next request. A caller who may not read a secret gets the 404 of a missing one.
 
+use crate::vault_access::UserVault;
 use axum::http::StatusCode;
 use axum::response::Response;
 use rh_secrets::named::Access;
-use rh_secrets::vault::VaultStore;
 use rh_wire::types::{
     NamedSecretData, NamedSecretEntry, NamedSecretListItem, NamedSecretRead, SecretDeleted,
     SecretValues, SecretVersion,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::secret::{flat_secrets, secret_values, vault_error};
 use super::{ApiError, AppState, ok_data};
@@ -53,7 +52,7 @@ fn not_found(name: &ResourceName) -> ApiError {
     ApiError::not_found(format!("no secret named {}", name.address()))
 }
 
-fn vault(state: &AppState, owner: &str) -> Result<Arc<VaultStore>, ApiError> {
+async fn vault(state: &AppState, owner: &str) -> Result<UserVault, ApiError> {
     let Some(proxy) = &state.vault else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -61,7 +60,7 @@ fn vault(state: &AppState, owner: &str) -> Result<Arc<VaultStore>, ApiError> {
              (--vault-token-file PATH or VAULT_TOKEN)",
         ));
     };
-    proxy.for_named(owner).map_err(vault_error)
+    proxy.for_named(owner).await.map_err(vault_error)
 }
 
 fn is_secret(config: &Value) -> bool {
@@ -126,7 +125,7 @@ async fn resolve(
 pub(super) async fn get(state: &AppState, caller: &User, uri: &str) -> Result<Response, ApiError> {
     let name = parse(uri)?;
     let (access, provider, _) = resolve(state, caller, &name, false).await?;
-    let store = vault(state, name.owner())?;
+    let store = vault(state, name.owner()).await?;
     let key = crate::vault::named_key(&name);
     let Some((values, version)) = store.get(&key).await.map_err(vault_error)? else {
         return Err(ApiError::not_found(format!(
@@ -212,9 +211,9 @@ pub(super) async fn put(
             name.address()
         )));
     }
-    let store = vault(state, name.owner())?;
+    let store = vault(state, name.owner()).await?;
     let key = crate::vault::named_key(&name);
-    let version = rh_secrets::store::SecretStore::put(store.as_ref(), &key, &values, expected)
+    let version = rh_secrets::store::SecretStore::put(&store, &key, &values, expected)
         .await
         .map_err(vault_error)?;
     tracing::info!(
@@ -262,7 +261,7 @@ pub(super) async fn delete(
             name.address()
         )));
     }
-    let store = vault(state, name.owner())?;
+    let store = vault(state, name.owner()).await?;
     if !store
         .delete(&crate::vault::named_key(&name))
         .await
@@ -322,7 +321,7 @@ pub(super) async fn owned_values(
             continue;
         }
         let name = ResourceName::from_address(&item.name)?;
-        let store = vault(state, name.owner())?;
+        let store = vault(state, name.owner()).await?;
         if let Some((values, _)) = store
             .get(&crate::vault::named_key(&name))
             .await
@@ -342,10 +341,10 @@ async fn opened(
     state: &AppState,
     caller: &User,
     uri: &str,
-) -> Result<(ResourceName, Access, Arc<VaultStore>, String), ApiError> {
+) -> Result<(ResourceName, Access, UserVault, String), ApiError> {
     let name = parse(uri)?;
     let (access, _, _) = resolve(state, caller, &name, false).await?;
-    let store = vault(state, name.owner())?;
+    let store = vault(state, name.owner()).await?;
     let key = crate::vault::named_key(&name);
     Ok((name, access, store, key))
 }

@@ -17,15 +17,15 @@
 //! address or paths (those go to the log). Every answer carries `Cache-Control: no-store`. Values are never
 //! logged.
 
-use std::sync::Arc;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use indexmap::IndexMap;
 use rh_secrets::ProviderSecrets;
 use rh_secrets::store::{BoxFuture, SecretStore, from_map, join_all};
-use rh_secrets::vault::{Error as VaultError, VaultStore};
+use rh_secrets::vault::Error as VaultError;
+
+use crate::vault_access::UserVault;
 use rh_wire::types::{
     Data, ErrorBody, RollbackRequest, SecretBulkFailure, SecretDeleted, SecretListing,
     SecretMetadata, SecretOne, SecretOutcome, SecretRead, SecretValues, SecretVersion,
@@ -43,7 +43,7 @@ const MAX_VERSION: u64 = i64::MAX.unsigned_abs();
 /// How the detail of a "no secret" 404 starts (clients tell it from an unknown route by it).
 pub(crate) const MISSING: &str = "no secrets for";
 
-fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> {
+async fn store(state: &AppState, username: &str) -> Result<UserVault, ApiError> {
     let Some(proxy) = &state.vault else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -57,7 +57,7 @@ fn store(state: &AppState, username: &str) -> Result<Arc<VaultStore>, ApiError> 
             "the account name `local` is reserved for direct Vault use: its secrets cannot go through rh-server",
         ));
     }
-    proxy.for_user(username).map_err(vault_error)
+    proxy.for_user(username).await.map_err(vault_error)
 }
 
 /// The client's answer for a Vault failure. Vault's address, mount and paths are the server's internals: they go
@@ -157,17 +157,13 @@ pub(super) async fn get_all(
     if matches!(query_flag(query.as_deref(), "named"), Some("true" | "1")) {
         return Ok(ok_data(super::named_secret::list(&state, &user).await?));
     }
-    let store = store(&state, &user.username)?;
-    let names = SecretStore::list(store.as_ref())
-        .await
-        .map_err(vault_error)?;
+    let store = store(&state, &user.username).await?;
+    let names = SecretStore::list(&store).await.map_err(vault_error)?;
     if matches!(query_flag(query.as_deref(), "list"), Some("true" | "1")) {
         return Ok(ok_data(SecretListing::Names(names)));
     }
-    let futures: Vec<BoxFuture<'_, _>> = names
-        .iter()
-        .map(|p| SecretStore::get(store.as_ref(), p))
-        .collect();
+    let futures: Vec<BoxFuture<'_, _>> =
+        names.iter().map(|p| SecretStore::get(&store, p)).collect();
     let mut data = IndexMap::new();
     for (name, got) in names.iter().zip(join_all(futures).await) {
         // A provider deleted between the list and the read is skipped.
@@ -207,10 +203,10 @@ pub(super) async fn put_all(
         check_provider(provider)?;
         parsed.push((provider.clone(), flat_secrets(provider, v)?));
     }
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let futures: Vec<BoxFuture<'_, _>> = parsed
         .iter()
-        .map(|(p, s)| SecretStore::put(store.as_ref(), p, s, None))
+        .map(|(p, s)| SecretStore::put(&store, p, s, None))
         .collect();
     let mut data = IndexMap::new();
     let mut versions = IndexMap::new();
@@ -291,7 +287,7 @@ pub(super) async fn get_one(
         return super::named_secret::get(&state, &user, &provider).await;
     }
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let Some((secrets, version)) = store.get(&provider).await.map_err(vault_error)? else {
         return Err(missing(&provider));
     };
@@ -337,8 +333,8 @@ pub(super) async fn put_one(
         return super::named_secret::put(&state, &user, &provider, expected, &body).await;
     }
     let secrets = flat_secrets(&provider, &body)?;
-    let store = store(&state, &user.username)?;
-    let version = SecretStore::put(store.as_ref(), &provider, &secrets, expected)
+    let store = store(&state, &user.username).await?;
+    let version = SecretStore::put(&store, &provider, &secrets, expected)
         .await
         .map_err(vault_error)?;
     tracing::info!("{} wrote version {version} of {provider}", user.username);
@@ -374,7 +370,7 @@ pub(super) async fn delete_one(
         return super::named_secret::delete(&state, &user, &provider).await;
     }
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     if !store.delete(&provider).await.map_err(vault_error)? {
         return Err(missing(&provider));
     }
@@ -411,7 +407,7 @@ pub(super) async fn history(
         ));
     }
     check_provider(&provider)?;
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     let versions = store.history(&provider).await.map_err(vault_error)?;
     Ok(ok_data(
         versions
@@ -446,7 +442,7 @@ pub(super) async fn metadata(
         super::named_secret::metadata(&state, &user, &provider).await?
     } else {
         check_provider(&provider)?;
-        let store = store(&state, &user.username)?;
+        let store = store(&state, &user.username).await?;
         store.fingerprints(&provider).await.map_err(vault_error)?
     };
     let Some(fp) = fp else {
@@ -496,7 +492,7 @@ pub(super) async fn rollback(
     if named {
         return super::named_secret::rollback(&state, &user, &provider, version).await;
     }
-    let store = store(&state, &user.username)?;
+    let store = store(&state, &user.username).await?;
     if store
         .fingerprints(&provider)
         .await

@@ -81,6 +81,7 @@ pub(super) async fn revoke_token(
     Caller(user): Caller,
 ) -> Result<Response, ApiError> {
     crate::revoke_token(&state.store, &user.username, &user.username).await?;
+    state.forget_vault_token(&user.username).await;
     tracing::info!("{} revoked their own token", user.username);
     Ok(ok_data(Revoked { revoked: true }))
 }

@@ -260,7 +260,12 @@ pub(super) async fn rotate(State(state): State<Dash>, form: CsrfForm) -> Respons
         expires,
         session_expires,
     } = match rotated {
-        Ok(Some(r)) => r,
+        Ok(Some(r)) => {
+            if let Some(secrets) = &state.secrets {
+                secrets.forget(&s.user.username).await;
+            }
+            r
+        }
         Ok(None) => {
             tracing::warn!(
                 "{} gave a wrong current token to rotate it from the dashboard",

@@ -40,6 +40,9 @@ pub trait SecretVersions: Send + Sync + fmt::Debug {
         &'a self,
         username: &'a str,
     ) -> BoxFuture<'a, Result<Vec<ProviderVersions>, String>>;
+
+    /// Drops what is cached for `username`'s Vault access (their rh token rotated here).
+    fn forget<'a>(&'a self, username: &'a str) -> BoxFuture<'a, ()>;
 }
 
 /// What a named secret's page shows of its Vault side: its versions, its keys and, when revealed, its values.

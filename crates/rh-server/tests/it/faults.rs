@@ -90,7 +90,7 @@ fn pg_bin() -> Option<PathBuf> {
     dirs.pop()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     loop {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let port = l.local_addr().expect("local addr").port();
@@ -365,7 +365,7 @@ async fn rh_server_rides_out_a_postgresql_restart() {
 }
 
 /// OpenBao's binary: `RH_TEST_BAO`, or where `.ci/services.sh` installs it.
-fn bao_bin() -> Option<PathBuf> {
+pub(crate) fn bao_bin() -> Option<PathBuf> {
     let p = rh_test::service_env("RH_TEST_BAO").map_or_else(
         || PathBuf::from("/opt/ci-svc/venv-bao/bin/bao"),
         PathBuf::from,
@@ -374,14 +374,26 @@ fn bao_bin() -> Option<PathBuf> {
 }
 
 /// A private OpenBao dev server (in-memory, own port and root token); killed on drop.
-struct PrivateBao {
+pub(crate) struct PrivateBao {
     child: Child,
 }
 
 impl PrivateBao {
-    async fn start(bin: &Path, port: u16, token: &str, home: &Path) -> Self {
+    pub(crate) async fn start(bin: &Path, port: u16, token: &str, home: &Path) -> Self {
+        Self::start_with(bin, port, token, home, &[]).await
+    }
+
+    /// [`PrivateBao::start`] with more arguments for `bao server` (e.g. `-config=FILE`).
+    pub(crate) async fn start_with(
+        bin: &Path,
+        port: u16,
+        token: &str,
+        home: &Path,
+        extra: &[String],
+    ) -> Self {
         let mut cmd = Command::new(bin);
         cmd.args(["server", "-dev", "-dev-no-store-token"])
+            .args(extra)
             .arg(format!("-dev-root-token-id={token}"))
             .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
@@ -439,7 +451,13 @@ async fn secret_calls_fail_cleanly_while_vault_is_down() {
     let tf = token_file.display().to_string();
     let users = users(&db, &["ann", "ben"]);
     let ann = &users[0].token;
-    let s = db.serve_with(&["--vault-addr", &addr, "--vault-token-file", &tf]);
+    let s = db.serve_with(&[
+        "--vault-addr",
+        &addr,
+        "--vault-token-file",
+        &tf,
+        "--allow-root-vault-token",
+    ]);
     let secret = json!({"password": "pw-1"});
     assert_eq!(s.put("/user/secret/db", ann, &secret).await.0, 200);
     assert_eq!(s.get("/user/secret/db", ann).await.0, 200);

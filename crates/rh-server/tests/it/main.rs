@@ -30,4 +30,5 @@ mod security;
 mod sessions;
 mod sharing;
 mod user_config;
+mod vault_access;
 mod writer;

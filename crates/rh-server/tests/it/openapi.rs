@@ -384,7 +384,13 @@ async fn a_rollback_version_past_vaults_range_is_a_400() {
     let token_file = db.tmp.path().join("vault-token");
     std::fs::write(&token_file, vault_token).expect("write the vault token file");
     let token_file = token_file.display().to_string();
-    let s = db.serve_with(&["--vault-addr", &addr, "--vault-token-file", &token_file]);
+    let s = db.serve_with(&[
+        "--vault-addr",
+        &addr,
+        "--vault-token-file",
+        &token_file,
+        "--allow-root-vault-token",
+    ]);
     let put = s.put("/user/secret/aws", &token, &json!({"k": "v"})).await;
     assert_eq!(put.0, 200, "{put:?}");
     let (st, body) = s

@@ -38,6 +38,7 @@ pub(crate) fn vault_args(db: &TestDb, addr: &str, token: &str) -> Vec<String> {
         addr.into(),
         "--vault-token-file".into(),
         file.display().to_string(),
+        "--allow-root-vault-token".into(),
     ]
 }
 
@@ -542,35 +543,51 @@ async fn secret_answers_are_never_cached() {
     }
 }
 
-/// A token of the shared OpenBao that may write only `rh/<user>/aws` (and read it back).
-async fn token_for_aws_only(addr: &str, root: &str, user: &str) -> String {
+/// Makes the shared OpenBao refuse `user`'s writes to `rh/<user>/gcp`: a deny policy on the identity entity
+/// whose token alias is `user`, which every child token rh-server mints for `user` then carries.
+async fn deny_gcp_for(addr: &str, root: &str, user: &str) {
     let http = reqwest::Client::new();
-    let policy = format!(
-        "path \"secret/data/rh/{user}/aws\" {{ capabilities = [\"create\", \"update\", \"read\"] }}\n\
-         path \"secret/metadata/rh/{user}/aws\" {{ capabilities = [\"create\", \"update\", \"read\"] }}\n"
-    );
-    let res = http
-        .put(format!("{addr}/v1/sys/policies/acl/{user}"))
-        .header("x-vault-token", root)
-        .json(&json!({ "policy": policy }))
-        .send()
-        .await
-        .expect("write policy");
+    let call = |method: reqwest::Method, path: String, body: Value| {
+        http.request(method, format!("{addr}/v1/{path}"))
+            .header("x-vault-token", root)
+            .json(&body)
+            .send()
+    };
+    let policy = format!("path \"secret/data/rh/{user}/gcp\" {{ capabilities = [\"deny\"] }}\n");
+    let res = call(
+        reqwest::Method::PUT,
+        format!("sys/policies/acl/{user}"),
+        json!({ "policy": policy }),
+    )
+    .await
+    .expect("write policy");
     assert!(res.status().is_success(), "policy: {}", res.status());
-    let res: Value = http
-        .post(format!("{addr}/v1/auth/token/create"))
-        .header("x-vault-token", root)
-        .json(&json!({ "policies": [user], "ttl": "10m" }))
-        .send()
+    let auth: Value = call(reqwest::Method::GET, "sys/auth".into(), Value::Null)
         .await
-        .expect("create token")
+        .expect("sys/auth")
         .json()
         .await
         .expect("json");
-    res["auth"]["client_token"]
-        .as_str()
-        .expect("client_token")
-        .to_owned()
+    let accessor = auth["token/"]["accessor"].as_str().expect("token accessor");
+    let entity: Value = call(
+        reqwest::Method::POST,
+        "identity/entity".into(),
+        json!({ "name": format!("rh-test-{user}"), "policies": [user] }),
+    )
+    .await
+    .expect("create entity")
+    .json()
+    .await
+    .expect("json");
+    let id = entity["data"]["id"].as_str().expect("entity id");
+    let res = call(
+        reqwest::Method::POST,
+        "identity/entity-alias".into(),
+        json!({ "name": user, "canonical_id": id, "mount_accessor": accessor }),
+    )
+    .await
+    .expect("create alias");
+    assert!(res.status().is_success(), "alias: {}", res.status());
 }
 
 #[tokio::test]
@@ -581,8 +598,8 @@ async fn a_bulk_upload_that_partly_fails_says_what_was_written() {
     let db = TestDb::new(Kind::Sqlite).await;
     let name = unique("partial");
     let t = db.user(&name, None);
-    let limited = token_for_aws_only(&addr, &root, &name).await;
-    let s = serve(&db, &vault_args(&db, &addr, &limited));
+    deny_gcp_for(&addr, &root, &name).await;
+    let s = serve(&db, &vault_args(&db, &addr, &root));
     let body = json!({"aws": {"access_key": "AKIAPART"}, "gcp": {"key": "g"}});
     let (st, got) = s.put("/user/secret", &t, &body).await;
     // The failure's status (Vault refused the server's token for gcp), and each provider's outcome.

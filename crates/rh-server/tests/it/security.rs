@@ -432,7 +432,13 @@ async fn secret_changes_are_audited_by_provider_only() {
         let file = db.tmp.path().join("vault-token");
         std::fs::write(&file, &vtoken).expect("write the token file");
         let f = file.display().to_string();
-        let s = db.serve_with(&["--vault-addr", &addr, "--vault-token-file", &f]);
+        let s = db.serve_with(&[
+            "--vault-addr",
+            &addr,
+            "--vault-token-file",
+            &f,
+            "--allow-root-vault-token",
+        ]);
         let body = json!({"api_key": SENTINEL});
         assert_eq!(s.put("/user/secret/wandb", &token, &body).await.0, 200);
         let all = json!({"huggingface": {"token": SENTINEL}});
