@@ -313,9 +313,12 @@ fn init_logging(verbose: u8) {
         1 => "debug,sqlx=info,vaultrs=off,rustify=off",
         _ => "trace",
     };
-    let filter = OsEnv
-        .non_empty(EnvVars::RUST_LOG)
-        .unwrap_or_else(|| default.to_owned());
+    // A RUST_LOG that does not name vaultrs or rustify keeps them quiet too.
+    let filter = match OsEnv.non_empty(EnvVars::RUST_LOG) {
+        Some(f) if f.contains("vaultrs") || f.contains("rustify") => f,
+        Some(f) => format!("{f},vaultrs=off,rustify=off"),
+        None => default.to_owned(),
+    };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(OsEnv.var(EnvVars::NO_COLOR).is_none() && std::io::stderr().is_terminal())

@@ -452,18 +452,67 @@ async fn without_vault_the_secret_routes_say_how_to_configure_one() {
     );
 }
 
+/// A server token Vault refuses stops `serve` at start (one line, never the token); one Vault stops honouring
+/// while the server runs makes secret calls a 502 naming the server's token.
 #[tokio::test]
 async fn a_vault_token_the_vault_refuses_is_a_502_naming_the_server_s_token() {
-    let Some((addr, _)) = vault() else {
+    let Some((addr, root)) = vault() else {
         return;
     };
     let db = TestDb::new(Kind::Sqlite).await;
     let name = unique("badvault");
     let t = db.user(&name, None);
-    let s = serve(&db, &vault_args(&db, &addr, "not-a-vault-token-SENTINEL"));
+    let bad = vault_args(&db, &addr, "not-a-vault-token-SENTINEL");
+    let mut cmd = std::process::Command::new(crate::harness::BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .args(&bad)
+        .args(db.args());
+    crate::harness::isolate(&mut cmd, &db.home());
+    let out = cmd.output().expect("run serve");
+    assert_eq!(out.status.code(), Some(1));
+    let err = rh_test::stderr(&out);
+    assert!(
+        err.contains("refused the token (403)") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(!err.contains("SENTINEL"), "{err}");
+
+    // A least-privileged server token from `vault setup`, revoked under the running server.
+    let admin = db.tmp.path().join("admin-token");
+    std::fs::write(&admin, &root).expect("write");
+    let server_token = db.tmp.path().join("server-token");
+    let mut setup = std::process::Command::new(crate::harness::BIN);
+    setup
+        .args([
+            "vault",
+            "setup",
+            "--vault-addr",
+            &addr,
+            "--admin-token-file",
+        ])
+        .arg(&admin)
+        .arg("--token-file")
+        .arg(&server_token);
+    crate::harness::isolate(&mut setup, &db.home());
+    let out = setup.output().expect("run vault setup");
+    assert!(out.status.success(), "{}", rh_test::stderr(&out));
+    let tf = server_token.display().to_string();
+    let s = db.serve_with(&["--vault-addr", &addr, "--vault-token-file", &tf]);
+    let token = std::fs::read_to_string(&server_token)
+        .expect("read")
+        .trim()
+        .to_owned();
+    let revoked = reqwest::Client::new()
+        .post(format!("{addr}/v1/auth/token/revoke"))
+        .header("x-vault-token", &root)
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("revoke");
+    assert!(revoked.status().is_success(), "{}", revoked.status());
     let got = s.get("/user/secret/aws", &t).await;
     assert_error(&got, 502, "Vault refused rh-server's token (403)");
-    assert!(!got.1.to_string().contains("SENTINEL"), "{got:?}");
+    assert!(!got.1.to_string().contains(&token), "{got:?}");
     let err = client(&s, &t).list().await.expect_err("refused");
     assert!(matches!(err, Error::Server { status: 502, .. }), "{err}");
 }
