@@ -237,6 +237,8 @@ pub struct Store {
     outbox_ready: Arc<tokio::sync::Notify>,
     // SQLite (a file): the one writer, which runs every write (`writer`); `None` for in-memory SQLite.
     writer: Option<Writer>,
+    // PostgreSQL: the resources whose updates lately lost a race (`pg_write`).
+    contended: Arc<pg_write::Contended>,
 }
 
 impl fmt::Debug for Store {
@@ -455,6 +457,7 @@ impl Store {
             hot: hot_read(&url, backend).map(Arc::new),
             url: (backend == Backend::Postgres).then_some(url),
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
+            contended: Arc::default(),
         })
     }
 
