@@ -644,14 +644,28 @@ impl Store {
         Ok(granted)
     }
 
-    /// The account whose token hashes to `token_hash`, unless that token has expired.
+    /// The account whose token hashes to `token_hash`, unless that token has expired. Every authenticated
+    /// request starts here, so it runs on the hot read's connections (the pool only as their fallback).
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+        let now = now();
+        if let Some(hot) = &self.hot
+            // No resource has an empty address: the row is the account's alone.
+            && let Ok(row) = hot.user_and_resource(token_hash, "", &now).await
+        {
+            return Ok(row
+                .filter(|r| token::constant_time_eq(r.token_hash.as_bytes(), token_hash.as_bytes()))
+                .map(|r| User {
+                    username: r.username,
+                    email: r.email,
+                    config: parse_json(&r.user_config),
+                }));
+        }
         let row = sqlx::query(
             "SELECT username, email, config, token_hash FROM users WHERE token_hash = $1 \
              AND (token_expires_at IS NULL OR token_expires_at > $2)",
         )
         .bind(token_hash)
-        .bind(now())
+        .bind(&now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
