@@ -84,7 +84,10 @@ async fn writes_look_up_their_token_on_the_hot_read_connections() {
     );
     // A bad token is still refused, on a write too.
     assert_eq!(
-        server.put("/resource/alice:w", "not-a-token", &x(9)).await.0,
+        server
+            .put("/resource/alice:w", "not-a-token", &x(9))
+            .await
+            .0,
         401
     );
     server.stop();
