@@ -200,6 +200,19 @@ pub struct Change {
     pub visibility: Visibility,
     /// The full payload to store.
     pub config: Value,
+    /// On what the decision rests; it stands while that is unchanged.
+    pub rests_on: RestsOn,
+}
+
+/// What an update's decision read of the current resource: while that is unchanged, the same [`Change`] is
+/// decided, so PostgreSQL may check it under the row lock in SQL instead of deciding again (see [`pg_write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestsOn {
+    /// The whole row as read (its version).
+    TheVersionRead,
+    /// The owner, the visibility and the caller's grant as read, and that the stored config is not the new one
+    /// (e.g. "write access, and not unchanged").
+    AccessAndAnotherConfig,
 }
 
 /// A notification row for the outbox.
@@ -237,8 +250,6 @@ pub struct Store {
     outbox_ready: Arc<tokio::sync::Notify>,
     // SQLite: the one writer, which runs every write (`writer`); `None` on PostgreSQL.
     writer: Option<Writer>,
-    // PostgreSQL: the resources whose updates lately lost a race (`pg_write`).
-    contended: Arc<pg_write::Contended>,
     // In-memory SQLite: the directory of its file, removed when the last clone goes.
     #[cfg_attr(not(test), expect(dead_code, reason = "held for its Drop"))]
     scratch: Option<Arc<ScratchDir>>,
@@ -500,7 +511,6 @@ impl Store {
             hot: hot_read(&url, backend).map(Arc::new),
             url: (backend == Backend::Postgres).then_some(url),
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
-            contended: Arc::default(),
             scratch,
         })
     }
@@ -579,7 +589,11 @@ impl Store {
     /// A PostgreSQL transaction for the writes that are not one statement yet (SQLite's all go through its
     /// writer).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        debug_assert_eq!(self.backend, Backend::Postgres, "SQLite writes through its writer");
+        debug_assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "SQLite writes through its writer"
+        );
         self.generation.fetch_add(1, Ordering::AcqRel);
         let bump = Bump(Arc::clone(&self.generation));
         Ok(WriteTx {
@@ -872,7 +886,8 @@ impl Store {
     /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
     /// one resource queue instead of failing. A change from private to unlisted or public makes the new
     /// version the first one everyone may see in the history; a change to private ends that. On PostgreSQL
-    /// the read is optimistic and `decide` runs again after a lost race (see [`pg_write`]).
+    /// the read is a plain one and the write checks under the row lock what the change [`RestsOn`];
+    /// `decide` runs again on the locked row when that changed (see [`pg_write`]).
     pub async fn update_locked<E: From<Error> + Send + 'static>(
         &self,
         uri: &str,
@@ -1516,6 +1531,7 @@ mod tests {
                                 resource_type: None,
                                 visibility: Visibility::Private,
                                 config: serde_json::json!({ "n": n }),
+                                rests_on: RestsOn::TheVersionRead,
                             })
                         },
                     )

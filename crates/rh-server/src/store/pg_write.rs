@@ -3,10 +3,16 @@
 //! writers only meet on the rows they change.
 //!
 //! An update needs Rust between its read and its write (the caller's `decide`: the access rule and the new
-//! config), so it is an optimistic compare-and-set: read the resource and the caller's grant, decide, then one
-//! statement writes the new version only if the incarnation, the version and the grant are still the ones
-//! read. A lost race falls back to the locked path (`SELECT … FOR UPDATE`, decide again, the same statement),
-//! where concurrent updates of one resource queue on its row lock instead of retrying forever.
+//! config), so it is a plain read, the decision, then one statement, which checks under the row lock what the
+//! decision rests on ([`RestsOn`]):
+//! - `AccessAndAnotherConfig` (`PUT /resource`): [`UPDATE_NEXT`] takes the row lock, checks on the locked row
+//!   that the owner, visibility and caller's grant are the ones read and that the stored config is not the new
+//!   one, and writes the next version (`version + 1` of the locked row). Concurrent updates of one resource
+//!   queue on the lock, one statement each, with no lost race to retry.
+//! - `TheVersionRead` (visibility, restore): [`UPDATE`] is a compare-and-set on the version read.
+//!
+//! When the check fails, the locked path decides again on the current row: `SELECT … FOR UPDATE`, decide, the
+//! same compare-and-set, in one transaction. So `decide` always judges the row that is written over.
 //!
 //! The SQL here is PostgreSQL's only; the generic code in [`super`] keeps serving SQLite.
 
@@ -18,8 +24,8 @@ use sqlx::query::Query;
 use sqlx::{Any, Row as _};
 
 use super::{
-    AccessLevel, Bump, Change, Granted, Grantee, Notification, RESOURCE_FOR, Store, StoredResource,
-    Visibility, now, resource_from_row,
+    AccessLevel, Bump, Change, Granted, Grantee, Notification, RESOURCE_FOR, RestsOn, Store,
+    StoredResource, Visibility, now, resource_from_row,
 };
 use crate::audit::Audit;
 use crate::{Error, Result, token};
@@ -67,6 +73,27 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          SELECT uri, resource_id, version, 'update', $10, config, updated_at FROM upd), {} \
          SELECT COUNT(*) FROM upd",
         audit_cte(12, Some("upd"))
+    )
+});
+
+/// The next version of a resource, its history entry and its audit row, if the incarnation, owner, visibility
+/// and the caller's grant are still the ones read and the stored config is not the new one (compared as
+/// `jsonb`: equal there whenever equal in Rust). The `UPDATE` takes the row lock and checks this on the locked
+/// row, so concurrent updates of one resource queue on the lock, each one statement. Returns the new version,
+/// or no row.
+static UPDATE_NEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH upd AS (UPDATE resources r SET config = $1, visibility = $2, resource_type = $3, \
+         version = r.version + 1, updated_at = $4, open_since = CASE WHEN $2 = 'private' THEN NULL \
+         WHEN r.visibility = 'private' THEN r.version + 1 ELSE COALESCE(r.open_since, r.version + 1) END \
+         WHERE r.uri = $5 AND r.resource_id = $6 AND r.owner = $7 AND r.visibility = $8 \
+         AND (SELECT g.access_level FROM grants g WHERE g.uri = $5 AND g.username = $9) \
+         IS NOT DISTINCT FROM $10 AND r.config::jsonb IS DISTINCT FROM $1::jsonb \
+         RETURNING uri, resource_id, version, config, updated_at), \
+         h AS (INSERT INTO resource_history (uri, resource_id, version, action, author, config, created_at) \
+         SELECT uri, resource_id, version, 'update', $9, config, updated_at FROM upd), {} \
+         SELECT version FROM upd",
+        audit_cte(11, Some("upd"))
     )
 });
 
@@ -234,37 +261,32 @@ impl Store {
         decide: impl Fn(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
     ) -> Result<Option<i64>, E> {
         let _bump = self.pg_write_scope();
-        let mode = std::env::var("RH_PG_UPDATE").unwrap_or_default();
-        let optimistic = match mode.as_str() {
-            "locked" => false,
-            "adaptive" => !self.contended.is_hot(uri),
-            _ => true,
+        // A plain read, the decision, then one statement that takes the row lock and checks what the decision
+        // rests on.
+        let row = sqlx::query(RESOURCE_FOR)
+            .bind(uri)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| E::from(e.into()))?;
+        let Some(row) = row else { return Ok(None) };
+        let read = Read::of(&row)?;
+        let change = decide(&read.current, read.grant)?;
+        let written = match change.rests_on {
+            RestsOn::AccessAndAnotherConfig => {
+                self.pg_write_next(uri, username, audit, &read, &change)
+                    .await
+            }
+            RestsOn::TheVersionRead => {
+                self.pg_write_update(&self.pool, uri, username, audit, &read, &change)
+                    .await
+            }
         };
-        if optimistic {
-            // Optimistic: a plain read, then the compare-and-set write.
-            let row = sqlx::query(RESOURCE_FOR)
-                .bind(uri)
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| E::from(e.into()))?;
-            let Some(row) = row else { return Ok(None) };
-            let read = Read::of(&row)?;
-            let change = decide(&read.current, read.grant)?;
-            if mode == "blind" {
-                let n = self.pg_blind(uri, username, audit, &change).await?;
-                return Ok(Some(n));
-            }
-            if let Some(version) = self
-                .pg_write_update(&self.pool, uri, username, audit, &read, &change)
-                .await?
-            {
-                return Ok(Some(version));
-            }
-            self.contended.mark(uri);
+        if let Some(version) = written? {
+            return Ok(Some(version));
         }
-        // Lost a race: queue on the row lock. A grant changed between the locked read and the write
-        // (the lock is on the resource row only) is one more round.
+        // What the decision rests on changed: queue on the row lock and decide again. A grant changed between
+        // the locked read and the write (the lock is on the resource row only) is one more round.
         loop {
             let mut tx = self.pool.begin().await.map_err(|e| E::from(e.into()))?;
             let row = sqlx::query(&format!("{RESOURCE_FOR} FOR UPDATE OF r"))
@@ -286,37 +308,36 @@ impl Store {
         }
     }
 
-    /// MEASUREMENT ONLY: the ceiling of a one-statement update (no read under the lock, no CAS).
-    async fn pg_blind<E: From<Error>>(
+    /// [`UPDATE_NEXT`] for a change that rests on [`RestsOn::AccessAndAnotherConfig`]; `None` when that no
+    /// longer holds (or the config cannot be compared in SQL), for the locked path to decide.
+    async fn pg_write_next<E: From<Error>>(
         &self,
         uri: &str,
         username: &str,
         audit: &Audit,
+        read: &Read,
         change: &Change,
-    ) -> Result<i64, E> {
+    ) -> Result<Option<i64>, E> {
         let now = now();
-        let sql = format!(
-            "WITH upd AS (UPDATE resources SET config = $1, visibility = $2, resource_type = $3, \
-             version = version + 1, updated_at = $4, open_since = CASE WHEN $2 = 'private' THEN NULL \
-             WHEN visibility = 'private' THEN version + 1 ELSE COALESCE(open_since, version + 1) END \
-             WHERE uri = $5 RETURNING uri, resource_id, version, config, updated_at), \
-             h AS (INSERT INTO resource_history (uri, resource_id, version, action, author, config, created_at) \
-             SELECT uri, resource_id, version, 'update', $6, config, updated_at FROM upd), {} \
-             SELECT version FROM upd",
-            audit_cte(7, Some("upd"))
-        );
-        let q = sqlx::query(&sql)
+        let q = sqlx::query(&UPDATE_NEXT)
             .bind(change.config.to_string())
             .bind(change.visibility.as_str())
             .bind(change.resource_type.as_deref())
             .bind(&now)
             .bind(uri)
-            .bind(username);
+            .bind(read.id.as_str())
+            .bind(read.current.owner.as_str())
+            .bind(read.current.visibility.as_str())
+            .bind(username)
+            .bind(read.grant.map(AccessLevel::as_str));
         let q = bind_audit(q, audit, &now, audit.detail.as_deref())?;
-        q.fetch_one(&self.pool)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| E::from(e.into()))
+        match q.fetch_optional(&self.pool).await {
+            Ok(Some(row)) => Ok(Some(row.try_get(0).map_err(|e| E::from(e.into()))?)),
+            Ok(None) => Ok(None),
+            // A value `jsonb` refuses (a NUL in a string): the locked path compares in Rust.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("22P05") => Ok(None),
+            Err(e) => Err(E::from(e.into())),
+        }
     }
 
     /// The compare-and-set statement of [`Store::pg_update`]; `None` when the row or grant is no longer what
@@ -522,44 +543,5 @@ impl Read {
             id: row.try_get(5).map_err(|e| E::from(e.into()))?,
             open_since: row.try_get(6).map_err(|e| E::from(e.into()))?,
         })
-    }
-}
-
-/// The resources whose optimistic update lost a race lately, in this process: their updates go straight to
-/// the row lock for [`Contended::FOR`] after the last lost race (a hot resource costs one lost race a second,
-/// not one each write).
-#[derive(Debug, Default)]
-pub(super) struct Contended {
-    lost: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
-}
-
-impl Contended {
-    const FOR: std::time::Duration = std::time::Duration::from_secs(1);
-    /// Most addresses remembered; past it the expired ones go, then (all hot) every one.
-    const MAX: usize = 4096;
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, std::time::Instant>> {
-        self.lost
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn is_hot(&self, uri: &str) -> bool {
-        self.lock()
-            .get(uri)
-            .is_some_and(|at| at.elapsed() < Self::FOR)
-    }
-
-    fn mark(&self, uri: &str) {
-        let mut lost = self.lock();
-        if lost.len() >= Self::MAX {
-            lost.retain(|_, at| at.elapsed() < Self::FOR);
-            if lost.len() >= Self::MAX {
-                lost.clear();
-            }
-        }
-        lost.insert(uri.to_owned(), std::time::Instant::now());
     }
 }
