@@ -625,71 +625,8 @@ impl Store {
             let audit = audit.clone();
             return w.write(move |c| sw::create_user(c, &u, &audit)).await;
         }
-        let mut w = self.begin_write().await?;
-        if sqlx::query("SELECT username FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *w.tx)
-            .await?
-            .is_some()
-        {
-            return Err(Error::UserExists(username.to_owned()));
-        }
-        if let Some(email) = email
-            && sqlx::query("SELECT username FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .is_some()
-        {
-            return Err(Error::EmailTaken(email.to_owned()));
-        }
-        let now = now();
-        let inserted = sqlx::query(
-            "INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(username)
-        .bind(email)
-        .bind(token_hash)
-        .bind("{}")
-        .bind(&now)
-        .bind(expires_at)
-        .execute(&mut *w.tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::UserExists(username.to_owned()));
-            }
-            other => {
-                other?;
-            }
-        }
-        let mut granted = Vec::new();
-        if let Some(email) = email {
-            let rows = sqlx::query(
-                "SELECT i.uri, i.access_level, i.invited_by, r.name, r.version FROM invitations i \
-                 JOIN resources r ON r.uri = i.uri WHERE i.email = $1 ORDER BY i.uri",
-            )
-            .bind(email)
-            .fetch_all(&mut *w.tx)
-            .await?;
-            for row in rows {
-                let uri: String = row.try_get(0)?;
-                let level: AccessLevel = parse_column(row.try_get(1)?)?;
-                let by: String = row.try_get(2)?;
-                let name: String = row.try_get(3)?;
-                let since: i64 = row.try_get(4)?;
-                upsert_grant(&mut w.tx, &uri, username, level, &by, &now, since).await?;
-                granted.push((name, level));
-            }
-            sqlx::query("DELETE FROM invitations WHERE email = $1")
-                .bind(email)
-                .execute(&mut *w.tx)
-                .await?;
-        }
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        Ok(granted)
+        self.pg_create_user(username, email, token_hash, expires_at, audit)
+            .await
     }
 
     /// The account whose token hashes to `token_hash`, unless that token has expired. Every authenticated
@@ -1320,33 +1257,6 @@ async fn over_hourly_cap(
     let invites_before =
         count("SELECT COUNT(*) FROM invitations WHERE invited_by = $1 AND created_at > $2").await?;
     Ok(over(invites_before, invites))
-}
-
-/// A new grant shows its holder the history from `since` (the current version) on; changing the level of an
-/// existing grant keeps its first version.
-async fn upsert_grant(
-    tx: &mut Transaction<'static, Any>,
-    uri: &str,
-    username: &str,
-    level: AccessLevel,
-    by: &str,
-    now: &str,
-    since: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri, username) DO UPDATE SET \
-         access_level = excluded.access_level, granted_by = excluded.granted_by",
-    )
-    .bind(uri)
-    .bind(username)
-    .bind(level.as_str())
-    .bind(by)
-    .bind(now)
-    .bind(since)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -97,6 +97,29 @@ static UPDATE_NEXT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// A new account (`$1` username, `$2` email, `$3` token hash, `$4` now, `$5` token expiry) unless the username
+/// or the email is taken; its email's invitations become grants (each from the resource's current version on)
+/// and go, and the audit row. Returns one row per grant made (`name`, level; NULLs when none), each with
+/// whether the username was taken, the email was, and how many accounts were created (0 on a race).
+static CREATE_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH chk AS (SELECT EXISTS (SELECT 1 FROM users WHERE username = $1) AS user_taken, \
+         ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE email = $2)) AS email_taken), \
+         ins AS (INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
+         SELECT $1, $2, $3, '{{}}', $4, $5 FROM chk WHERE NOT chk.user_taken AND NOT chk.email_taken \
+         ON CONFLICT DO NOTHING RETURNING username), \
+         inv AS (DELETE FROM invitations i WHERE i.email = $2 AND EXISTS (SELECT 1 FROM ins) \
+         RETURNING i.uri, i.access_level, i.invited_by), \
+         g AS (INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
+         SELECT inv.uri, $1, inv.access_level, inv.invited_by, $4, r.version FROM inv \
+         JOIN resources r ON r.uri = inv.uri ON CONFLICT (uri, username) DO UPDATE SET \
+         access_level = excluded.access_level, granted_by = excluded.granted_by RETURNING uri, access_level), {} \
+         SELECT c.user_taken, c.email_taken, (SELECT COUNT(*) FROM ins), r.name, g.access_level \
+         FROM chk c LEFT JOIN (g JOIN resources r ON r.uri = g.uri) ON TRUE ORDER BY g.uri",
+        audit_cte(6, Some("ins"))
+    )
+});
+
 /// A new incarnation at an address that has no resource: its first version follows the newest history entry
 /// at the address. Returns how many rows were created (0: a resource exists there).
 static CREATE: LazyLock<String> = LazyLock::new(|| {
@@ -251,6 +274,53 @@ impl Store {
             }
         }
         unreachable!("the last try returns")
+    }
+
+    pub(super) async fn pg_create_user(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        token_hash: &str,
+        expires_at: Option<&str>,
+        audit: &Audit,
+    ) -> Result<Vec<(String, AccessLevel)>> {
+        let _bump = self.pg_write_scope();
+        let now = now();
+        let q = sqlx::query(&CREATE_USER)
+            .bind(username)
+            .bind(email)
+            .bind(token_hash)
+            .bind(&now)
+            .bind(expires_at);
+        let rows = match bind_audit(q, audit, &now, audit.detail.as_deref())?
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) if super::is_unique_violation(&e) => {
+                return Err(Error::UserExists(username.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+        if first.try_get::<bool, _>(0)? {
+            return Err(Error::UserExists(username.to_owned()));
+        }
+        if first.try_get::<bool, _>(1)? {
+            return Err(Error::EmailTaken(email.unwrap_or_default().to_owned()));
+        }
+        if first.try_get::<i64, _>(2)? == 0 {
+            // Another process created the account, or took the email, between the check and the insert.
+            return Err(Error::UserExists(username.to_owned()));
+        }
+        let mut granted = Vec::new();
+        for row in &rows {
+            if let Some(name) = row.try_get::<Option<String>, _>(3)? {
+                let level: String = row.try_get(4)?;
+                granted.push((name, super::parse_column(level)?));
+            }
+        }
+        Ok(granted)
     }
 
     pub(super) async fn pg_update<E: From<Error>>(
