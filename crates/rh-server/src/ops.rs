@@ -25,7 +25,7 @@ use crate::names::{ResourceName, normalize_email, validate_username};
 use crate::store::listing::{Listed, Share};
 use crate::store::{
     Change, Granted, Grantee, HistoryEntry, HistoryPage, HistoryScope, HistoryView, Notification,
-    Store, StoredResource, User,
+    RestsOn, Store, StoredResource, User,
 };
 
 /// Most users and emails one share names.
@@ -222,6 +222,7 @@ pub(crate) async fn update(store: &Store, caller: &User, p: &Payload) -> Result<
                     resource_type: p.resource_type.clone(),
                     visibility: p.visibility.unwrap_or(res.visibility),
                     config: p.config.clone(),
+                    rests_on: RestsOn::AccessAndAnotherConfig,
                 })
             },
         )
@@ -412,6 +413,7 @@ async fn apply_visibility(
                 resource_type: resource_type(&config).map(str::to_owned),
                 visibility,
                 config: config.clone(),
+                rests_on: RestsOn::TheVersionRead,
             })
         })
         .await?;
@@ -675,6 +677,7 @@ pub(crate) async fn restore(
                 resource_type: resource_type(&config).map(str::to_owned),
                 visibility,
                 config: config.clone(),
+                rests_on: RestsOn::TheVersionRead,
             })
         })
         .await?;

@@ -1,22 +1,23 @@
 //! The audit log's rows: written inside the change's transaction ([`Audit::write`]), or right after a change
 //! that lives outside the database ([`record`]); read by `rh-server audit` ([`recent`]).
 
-use sqlx::{Any, Row as _, Transaction};
+use sqlx::{AnyConnection, Row as _};
 
 use super::{Store, now};
 use crate::audit::{Audit, AuditAction, AuditEntry};
 use crate::{Result, token};
 
 impl Audit {
-    /// Inserts the row inside `tx`; the caller's commit makes it and the change durable together.
-    pub(crate) async fn write(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
-        self.write_with(tx, self.detail.as_deref()).await
+    /// Inserts the row on `conn`: inside the caller's transaction (whose commit makes it and the change
+    /// durable together), or alone.
+    pub(crate) async fn write(&self, conn: &mut AnyConnection) -> Result<()> {
+        self.write_with(conn, self.detail.as_deref()).await
     }
 
     /// [`Audit::write`] with another detail (e.g. the grantees a revoke really removed).
     pub(crate) async fn write_with(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        conn: &mut AnyConnection,
         detail: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
@@ -30,7 +31,7 @@ impl Audit {
         .bind(&self.target)
         .bind(detail)
         .bind(self.ip.map(|ip| ip.to_string()))
-        .execute(&mut **tx)
+        .execute(conn)
         .await?;
         Ok(())
     }
@@ -54,9 +55,8 @@ pub async fn record(
                 .write(move |c| super::sqlite_write::record(c, &audit))
                 .await;
         }
-        let mut w = store.begin_write().await?;
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
+        // PostgreSQL: one statement, no transaction of its own.
+        audit.write(&mut *store.pool().acquire().await?).await?;
         Ok::<_, crate::Error>(())
     };
     if let Err(e) = written.await {

@@ -1,8 +1,11 @@
 //! The database: connection (SQLite or PostgreSQL through sqlx's `Any` driver), migrations and every query.
 //!
-//! All SQL here is portable between the two backends: `$N` parameters (sqlx's SQLite driver reads them by
-//! number), `ON CONFLICT … DO UPDATE`, `RETURNING`, TEXT and BIGINT columns only. Every multi-row write runs
-//! in one transaction, so a failed request leaves nothing behind.
+//! The reads here are portable between the two backends: `$N` parameters (sqlx's SQLite driver reads them by
+//! number), TEXT and BIGINT columns only. The writes have one path per engine: on SQLite every write is a
+//! closure run by the one writer thread ([`writer`], bodies in [`sqlite_write`]; an in-memory database gets a
+//! scratch file so it has one too); on PostgreSQL, [`pg_write`] (one statement where it can be) or a
+//! [`Store::begin_write`] transaction. Every multi-row write is atomic, so a failed request leaves nothing
+//! behind.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,7 +18,6 @@ use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub mod audit;
 pub mod backup;
@@ -199,6 +201,19 @@ pub struct Change {
     pub visibility: Visibility,
     /// The full payload to store.
     pub config: Value,
+    /// On what the decision rests; it stands while that is unchanged.
+    pub rests_on: RestsOn,
+}
+
+/// What an update's decision read of the current resource: while that is unchanged, the same [`Change`] is
+/// decided, so PostgreSQL may check it under the row lock in SQL instead of deciding again (see [`pg_write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestsOn {
+    /// The whole row as read (its version).
+    TheVersionRead,
+    /// The owner, the visibility and the caller's grant as read, and that the stored config is not the new one
+    /// (e.g. "write access, and not unchanged").
+    AccessAndAnotherConfig,
 }
 
 /// A notification row for the outbox.
@@ -226,8 +241,6 @@ pub enum Grantee {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    // SQLite has one writer at a time; queueing writers here is fairer and faster than SQLite's busy loop.
-    write_lock: Arc<Mutex<()>>,
     // Bumped when a write transaction of this process begins and ends; see `read_cache`.
     generation: Arc<AtomicU64>,
     read_cache: Option<Arc<ReadCache>>,
@@ -236,8 +249,36 @@ pub struct Store {
     // The PostgreSQL URL, for the change listener of the read cache.
     url: Option<String>,
     outbox_ready: Arc<tokio::sync::Notify>,
-    // SQLite (a file): the one writer, which runs every write (`writer`); `None` for in-memory SQLite.
+    // SQLite: the one writer, which runs every write (`writer`); `None` on PostgreSQL.
     writer: Option<Writer>,
+    // In-memory SQLite: the directory of its file, removed when the last clone goes.
+    #[cfg_attr(not(test), expect(dead_code, reason = "held for its Drop"))]
+    scratch: Option<Arc<ScratchDir>>,
+}
+
+/// A private (0700) directory under the system's temp dir holding an in-memory database's file; removed on
+/// drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create() -> Result<Self> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let dir = std::env::temp_dir().join(format!("rh-server-memory-{}", token::random_id()?));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|source| Error::Io {
+                context: format!("cannot create {} for the in-memory database", dir.display()),
+                source,
+            })?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl fmt::Debug for Store {
@@ -248,10 +289,9 @@ impl fmt::Debug for Store {
     }
 }
 
-/// A write transaction, holding the SQLite writer lock while it lives.
+/// A PostgreSQL write transaction; the write generation is bumped when it begins and ends.
 pub(crate) struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
-    _guard: Option<OwnedMutexGuard<()>>,
     _bump: Bump,
 }
 
@@ -368,6 +408,7 @@ impl Store {
     pub async fn open_with(target: &DatabaseTarget, synchronous: Synchronous) -> Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let mut scratch = None;
         let (url, backend) = match target {
             DatabaseTarget::DataDir(dir) => {
                 rh_config::ensure_private_dir(dir)?;
@@ -379,6 +420,15 @@ impl Store {
             DatabaseTarget::Url(url) => {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
                     (url.clone(), Backend::Postgres)
+                } else if url.starts_with("sqlite:") && sqlite_file_of(url).is_none() {
+                    // In memory: a file of its own in a private scratch directory, removed with the store, so
+                    // it is written by the one writer and read by the hot read as every SQLite database is.
+                    let dir = ScratchDir::create()?;
+                    let file = dir.0.join(SQLITE_FILE);
+                    private_sqlite_file(&file)?;
+                    let url = sqlite_url(&file);
+                    scratch = Some(Arc::new(dir));
+                    (url, Backend::Sqlite)
                 } else if url.starts_with("sqlite:") {
                     // Create the file if it is missing, as the data-dir form does; with a query of its own, only
                     // when that query lets SQLite create it (`mode=rwc`), else an existing file is narrowed.
@@ -442,20 +492,27 @@ impl Store {
         let generation = Arc::new(AtomicU64::new(0));
         let writer = match (backend, sqlite_file_of(&url)) {
             (Backend::Sqlite, Some(file)) => {
+                // Nothing of a scratch database outlives the process, so no write waits for the disk.
+                let synchronous = if scratch.is_some() {
+                    Synchronous::Normal
+                } else {
+                    synchronous
+                };
                 Some(Writer::start(&file, synchronous, Arc::clone(&generation))?)
             }
-            _ => None,
+            (Backend::Sqlite, None) => unreachable!("an in-memory database has a scratch file"),
+            (Backend::Postgres, _) => None,
         };
         Ok(Self {
             pool,
             backend,
-            write_lock: Arc::new(Mutex::new(())),
             generation,
             writer,
             read_cache: None,
             hot: hot_read(&url, backend).map(Arc::new),
             url: (backend == Backend::Postgres).then_some(url),
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
+            scratch,
         })
     }
 
@@ -530,26 +587,20 @@ impl Store {
         &self.pool
     }
 
+    /// A PostgreSQL transaction for the writes that are not one statement yet (SQLite's all go through its
+    /// writer).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        debug_assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "SQLite writes through its writer"
+        );
         self.generation.fetch_add(1, Ordering::AcqRel);
         let bump = Bump(Arc::clone(&self.generation));
-        match self.backend {
-            Backend::Sqlite => {
-                let guard = Arc::clone(&self.write_lock).lock_owned().await;
-                // IMMEDIATE takes the write lock up front, so a transaction never fails half way on SQLITE_BUSY.
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx {
-                    tx,
-                    _guard: Some(guard),
-                    _bump: bump,
-                })
-            }
-            Backend::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _guard: None,
-                _bump: bump,
-            }),
-        }
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _bump: bump,
+        })
     }
 
     // ---- users ----
@@ -575,81 +626,32 @@ impl Store {
             let audit = audit.clone();
             return w.write(move |c| sw::create_user(c, &u, &audit)).await;
         }
-        let mut w = self.begin_write().await?;
-        if sqlx::query("SELECT username FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *w.tx)
-            .await?
-            .is_some()
-        {
-            return Err(Error::UserExists(username.to_owned()));
-        }
-        if let Some(email) = email
-            && sqlx::query("SELECT username FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .is_some()
-        {
-            return Err(Error::EmailTaken(email.to_owned()));
-        }
-        let now = now();
-        let inserted = sqlx::query(
-            "INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(username)
-        .bind(email)
-        .bind(token_hash)
-        .bind("{}")
-        .bind(&now)
-        .bind(expires_at)
-        .execute(&mut *w.tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::UserExists(username.to_owned()));
-            }
-            other => {
-                other?;
-            }
-        }
-        let mut granted = Vec::new();
-        if let Some(email) = email {
-            let rows = sqlx::query(
-                "SELECT i.uri, i.access_level, i.invited_by, r.name, r.version FROM invitations i \
-                 JOIN resources r ON r.uri = i.uri WHERE i.email = $1 ORDER BY i.uri",
-            )
-            .bind(email)
-            .fetch_all(&mut *w.tx)
-            .await?;
-            for row in rows {
-                let uri: String = row.try_get(0)?;
-                let level: AccessLevel = parse_column(row.try_get(1)?)?;
-                let by: String = row.try_get(2)?;
-                let name: String = row.try_get(3)?;
-                let since: i64 = row.try_get(4)?;
-                upsert_grant(&mut w.tx, &uri, username, level, &by, &now, since).await?;
-                granted.push((name, level));
-            }
-            sqlx::query("DELETE FROM invitations WHERE email = $1")
-                .bind(email)
-                .execute(&mut *w.tx)
-                .await?;
-        }
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        Ok(granted)
+        self.pg_create_user(username, email, token_hash, expires_at, audit)
+            .await
     }
 
-    /// The account whose token hashes to `token_hash`, unless that token has expired.
+    /// The account whose token hashes to `token_hash`, unless that token has expired. Every authenticated
+    /// request starts here, so it runs on the hot read's connections (the pool only as their fallback).
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+        let now = now();
+        if let Some(hot) = &self.hot
+            // No resource has an empty address: the row is the account's alone.
+            && let Ok(row) = hot.user_and_resource(token_hash, "", &now).await
+        {
+            return Ok(row
+                .filter(|r| token::constant_time_eq(r.token_hash.as_bytes(), token_hash.as_bytes()))
+                .map(|r| User {
+                    username: r.username,
+                    email: r.email,
+                    config: parse_json(&r.user_config),
+                }));
+        }
         let row = sqlx::query(
             "SELECT username, email, config, token_hash FROM users WHERE token_hash = $1 \
              AND (token_expires_at IS NULL OR token_expires_at > $2)",
         )
         .bind(token_hash)
-        .bind(now())
+        .bind(&now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -692,18 +694,7 @@ impl Store {
                 .write(move |c| sw::set_user_config(c, &username, &config, &audit))
                 .await;
         }
-        if self.backend == Backend::Postgres {
-            return self.pg_set_user_config(username, config, audit).await;
-        }
-        let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE users SET config = $1 WHERE username = $2")
-            .bind(config.to_string())
-            .bind(username)
-            .execute(&mut *w.tx)
-            .await?;
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        Ok(())
+        self.pg_set_user_config(username, config, audit).await
     }
 
     // ---- resources ----
@@ -815,68 +806,17 @@ impl Store {
             let audit = audit.clone();
             return w.write(move |c| sw::create_resource(c, &r, &audit)).await;
         }
-        if self.backend == Backend::Postgres {
-            return self
-                .pg_create_resource(
-                    uri,
-                    name,
-                    owner,
-                    resource_type,
-                    visibility,
-                    config,
-                    author,
-                    audit,
-                )
-                .await;
-        }
-        let id = token::random_id()?;
-        let mut w = self.begin_write().await?;
-        if sqlx::query("SELECT uri FROM resources WHERE uri = $1")
-            .bind(uri)
-            .fetch_optional(&mut *w.tx)
-            .await?
-            .is_some()
-        {
-            return Ok(false);
-        }
-        let last: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(version), 0) AS v FROM resource_history WHERE uri = $1",
+        self.pg_create_resource(
+            uri,
+            name,
+            owner,
+            resource_type,
+            visibility,
+            config,
+            author,
+            audit,
         )
-        .bind(uri)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get(0)?;
-        let version = last + 1;
-        let now = now();
-        let text = config.to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO resources (uri, name, owner, resource_type, visibility, config, version, created_at, \
-             updated_at, resource_id, open_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
-        )
-        .bind(uri)
-        .bind(name)
-        .bind(owner)
-        .bind(resource_type)
-        .bind(visibility.as_str())
-        .bind(&text)
-        .bind(version)
-        .bind(&now)
-        .bind(&id)
-        .bind(visibility.is_open().then_some(version))
-        .execute(&mut *w.tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Ok(false),
-            other => {
-                other?;
-            }
-        }
-        insert_history(&mut w.tx, uri, &id, version, "create", author, &text, &now).await?;
-        audit.write(&mut w.tx).await?;
-        match w.tx.commit().await {
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            other => other.map(|()| true).map_err(Error::from),
-        }
+        .await
     }
 
     /// Updates a resource under a row lock: reads it with `username`'s grant, lets `decide` check access and
@@ -884,7 +824,8 @@ impl Store {
     /// `audit`'s row. Returns the new version, or `None` if there is no such resource. Concurrent updates of
     /// one resource queue instead of failing. A change from private to unlisted or public makes the new
     /// version the first one everyone may see in the history; a change to private ends that. On PostgreSQL
-    /// the read is optimistic and `decide` runs again after a lost race (see [`pg_write`]).
+    /// the read is a plain one and the write checks under the row lock what the change [`RestsOn`];
+    /// `decide` runs again on the locked row when that changed (see [`pg_write`]).
     pub async fn update_locked<E: From<Error> + Send + 'static>(
         &self,
         uri: &str,
@@ -898,57 +839,7 @@ impl Store {
                 .write(move |c| sw::update(c, &uri, &username, &audit, decide))
                 .await;
         }
-        if self.backend == Backend::Postgres {
-            return self.pg_update(uri, username, audit, decide).await;
-        }
-        let db = |e: sqlx::Error| E::from(Error::from(e));
-        let mut w = self.begin_write().await.map_err(E::from)?;
-        // SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL locks the row.
-        let sql = match self.backend {
-            Backend::Sqlite => Cow::Borrowed(RESOURCE_FOR),
-            Backend::Postgres => Cow::Owned(format!("{RESOURCE_FOR} FOR UPDATE OF r")),
-        };
-        let row = sqlx::query(&sql)
-            .bind(uri)
-            .bind(username)
-            .fetch_optional(&mut *w.tx)
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let (current, grant) = resource_from_row(&row, 0).map_err(E::from)?;
-        let id: String = row.try_get(5).map_err(db)?;
-        let open_since: Option<i64> = row.try_get(6).map_err(db)?;
-        let change = decide(&current, grant)?;
-        let now = now();
-        let text = change.config.to_string();
-        let version = current.version + 1;
-        let open_since = match (current.visibility, change.visibility) {
-            (_, Visibility::Private) => None,
-            (Visibility::Private, _) => Some(version),
-            _ => open_since.or(Some(version)),
-        };
-        sqlx::query(
-            "UPDATE resources SET config = $1, visibility = $2, resource_type = $3, version = $4, \
-             updated_at = $5, open_since = $6 WHERE uri = $7",
-        )
-        .bind(&text)
-        .bind(change.visibility.as_str())
-        .bind(change.resource_type.as_deref())
-        .bind(version)
-        .bind(&now)
-        .bind(open_since)
-        .bind(uri)
-        .execute(&mut *w.tx)
-        .await
-        .map_err(db)?;
-        insert_history(
-            &mut w.tx, uri, &id, version, "update", username, &text, &now,
-        )
-        .await
-        .map_err(E::from)?;
-        audit.write(&mut w.tx).await.map_err(E::from)?;
-        w.tx.commit().await.map_err(db)?;
-        Ok(Some(version))
+        self.pg_update(uri, username, audit, decide).await
     }
 
     /// Deletes a resource with its grants and invitations, recording the deletion in its history, with
@@ -960,34 +851,7 @@ impl Store {
                 .write(move |c| sw::delete_resource(c, &uri, &author, &audit))
                 .await;
         }
-        if self.backend == Backend::Postgres {
-            return self.pg_delete_resource(uri, author, audit).await;
-        }
-        let mut w = self.begin_write().await?;
-        let row = sqlx::query(
-            "DELETE FROM resources WHERE uri = $1 RETURNING version, config, resource_id",
-        )
-        .bind(uri)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let Some(row) = row else { return Ok(false) };
-        let version: i64 = row.try_get(0)?;
-        let config: String = row.try_get(1)?;
-        let id: String = row.try_get(2)?;
-        insert_history(
-            &mut w.tx,
-            uri,
-            &id,
-            version + 1,
-            "delete",
-            author,
-            &config,
-            &now(),
-        )
-        .await?;
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        Ok(true)
+        self.pg_delete_resource(uri, author, audit).await
     }
 
     /// The resources whose uri starts with `prefix` (`alice:proj:`) that `username` may read: owned, granted
@@ -1168,42 +1032,7 @@ impl Store {
             let (uri, audit) = (uri.to_owned(), audit.clone());
             return w.write(move |c| sw::purge_history(c, &uri, &audit)).await;
         }
-        if self.backend == Backend::Postgres {
-            return self.pg_purge_history(uri, audit).await;
-        }
-        let mut w = self.begin_write().await?;
-        let current: Option<(i64, String)> =
-            sqlx::query("SELECT version, resource_id FROM resources WHERE uri = $1")
-                .bind(uri)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-                .transpose()?;
-        let done = match &current {
-            Some((version, id)) => {
-                sqlx::query(
-                    "DELETE FROM resource_history WHERE uri = $1 \
-                     AND NOT (version = $2 AND resource_id = $3)",
-                )
-                .bind(uri)
-                .bind(version)
-                .bind(id)
-                .execute(&mut *w.tx)
-                .await?
-            }
-            None => {
-                sqlx::query("DELETE FROM resource_history WHERE uri = $1")
-                    .bind(uri)
-                    .execute(&mut *w.tx)
-                    .await?
-            }
-        };
-        let removed = done.rows_affected();
-        audit
-            .write_with(&mut w.tx, Some(&format!("{removed} entries")))
-            .await?;
-        w.tx.commit().await?;
-        Ok(removed)
+        self.pg_purge_history(uri, audit).await
     }
 
     /// Grants `level` to each grantee (accounts get grants, emails get invitations) and queues notifications,
@@ -1234,67 +1063,8 @@ impl Store {
             }
             return Ok(granted);
         }
-        if self.backend == Backend::Postgres {
-            return self
-                .pg_grant(uri, grantees, level, by, notifications, audit)
-                .await;
-        }
-        let mut w = self.begin_write().await?;
-        let now = now();
-        let invites = grantees
-            .iter()
-            .filter(|g| matches!(g, Grantee::Email(_)))
-            .count();
-        if over_hourly_cap(&mut w.tx, by, notifications.len(), invites).await? {
-            return Ok(Granted::HourlyCapReached);
-        }
-        let since: i64 = sqlx::query("SELECT version FROM resources WHERE uri = $1")
-            .bind(uri)
-            .fetch_one(&mut *w.tx)
-            .await?
-            .try_get(0)?;
-        for g in grantees {
-            match g {
-                Grantee::User(username) => {
-                    upsert_grant(&mut w.tx, uri, username, level, by, &now, since).await?;
-                }
-                Grantee::Email(email) => {
-                    sqlx::query(
-                        "INSERT INTO invitations (uri, email, access_level, invited_by, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (uri, email) DO UPDATE SET \
-                         access_level = excluded.access_level, invited_by = excluded.invited_by",
-                    )
-                    .bind(uri)
-                    .bind(email)
-                    .bind(level.as_str())
-                    .bind(by)
-                    .bind(&now)
-                    .execute(&mut *w.tx)
-                    .await?;
-                }
-            }
-        }
-        for n in notifications {
-            sqlx::query(
-                "INSERT INTO outbox (id, recipient, subject, body, created_at, queued_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(token::random_id()?)
-            .bind(&n.recipient)
-            .bind(&n.subject)
-            .bind(&n.body)
-            .bind(&now)
-            .bind(by)
-            .execute(&mut *w.tx)
-            .await?;
-        }
-        audit.write(&mut w.tx).await?;
-        w.tx.commit().await?;
-        if !notifications.is_empty() {
-            // Wakes this process's mail sender (if any) now rather than at its next poll.
-            self.outbox_ready.notify_one();
-        }
-        Ok(Granted::Done)
+        self.pg_grant(uri, grantees, level, by, notifications, audit)
+            .await
     }
 
     /// Whether queueing `mails` notifications and `invites` invitations would take `by` over
@@ -1325,62 +1095,7 @@ impl Store {
                 .write(move |c| sw::revoke(c, &uri, grantees.as_deref(), &audit))
                 .await;
         }
-        if self.backend == Backend::Postgres {
-            return self.pg_revoke(uri, grantees, audit).await;
-        }
-        let mut w = self.begin_write().await?;
-        let mut removed = Vec::new();
-        match grantees {
-            None => {
-                for row in sqlx::query("DELETE FROM grants WHERE uri = $1 RETURNING username")
-                    .bind(uri)
-                    .fetch_all(&mut *w.tx)
-                    .await?
-                {
-                    removed.push(Grantee::User(row.try_get(0)?));
-                }
-                for row in sqlx::query("DELETE FROM invitations WHERE uri = $1 RETURNING email")
-                    .bind(uri)
-                    .fetch_all(&mut *w.tx)
-                    .await?
-                {
-                    removed.push(Grantee::Email(row.try_get(0)?));
-                }
-            }
-            Some(list) => {
-                for g in list {
-                    let (sql, key) = match g {
-                        Grantee::User(u) => {
-                            ("DELETE FROM grants WHERE uri = $1 AND username = $2", u)
-                        }
-                        Grantee::Email(e) => {
-                            ("DELETE FROM invitations WHERE uri = $1 AND email = $2", e)
-                        }
-                    };
-                    let done = sqlx::query(sql)
-                        .bind(uri)
-                        .bind(key)
-                        .execute(&mut *w.tx)
-                        .await?;
-                    if done.rows_affected() > 0 {
-                        removed.push(g.clone());
-                    }
-                }
-            }
-        }
-        if !removed.is_empty() {
-            if audit.has_detail() {
-                audit.write(&mut w.tx).await?;
-            } else {
-                let who: Vec<&str> = removed
-                    .iter()
-                    .map(|(Grantee::User(w) | Grantee::Email(w))| w.as_str())
-                    .collect();
-                audit.write_with(&mut w.tx, Some(&who.join(","))).await?;
-            }
-        }
-        w.tx.commit().await?;
-        Ok(removed)
+        self.pg_revoke(uri, grantees, audit).await
     }
 }
 
@@ -1545,63 +1260,6 @@ async fn over_hourly_cap(
     Ok(over(invites_before, invites))
 }
 
-/// A new grant shows its holder the history from `since` (the current version) on; changing the level of an
-/// existing grant keeps its first version.
-async fn upsert_grant(
-    tx: &mut Transaction<'static, Any>,
-    uri: &str,
-    username: &str,
-    level: AccessLevel,
-    by: &str,
-    now: &str,
-    since: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri, username) DO UPDATE SET \
-         access_level = excluded.access_level, granted_by = excluded.granted_by",
-    )
-    .bind(uri)
-    .bind(username)
-    .bind(level.as_str())
-    .bind(by)
-    .bind(now)
-    .bind(since)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each; a struct would only rename them"
-)]
-async fn insert_history(
-    tx: &mut Transaction<'static, Any>,
-    uri: &str,
-    resource_id: &str,
-    version: i64,
-    action: &str,
-    author: &str,
-    config: &str,
-    now: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO resource_history (uri, resource_id, version, action, author, config, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(uri)
-    .bind(resource_id)
-    .bind(version)
-    .bind(action)
-    .bind(author)
-    .bind(config)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1734,6 +1392,84 @@ mod tests {
             .execute(&admin_store.pool)
             .await;
         admin_store.close().await;
+    }
+
+    /// In-memory SQLite writes through the one writer as a file does (a scratch file, private, removed with
+    /// the store): concurrent updates of one resource all land, one version each; two such stores are apart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_memory_sqlite_writes_through_the_writer() {
+        use crate::audit::AuditAction;
+        let target = DatabaseTarget::Url("sqlite::memory:".to_owned());
+        let store = Store::open(&target).await.expect("open");
+        assert!(store.sqlite_writer().is_some(), "the writer runs it");
+        let dir = store.scratch.as_ref().expect("a scratch dir").0.clone();
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+            assert_eq!(mode(&dir), 0o700);
+            assert_eq!(mode(&dir.join(SQLITE_FILE)), 0o600);
+        }
+        store.migrate().await.expect("migrate");
+        let audit = |a| Audit::new("alice", a, "alice:x");
+        store
+            .create_user("alice", None, "h", None, &audit(AuditAction::UserCreate))
+            .await
+            .expect("user");
+        let created = store
+            .create_resource(
+                "alice:x",
+                "/alice/x",
+                "alice",
+                None,
+                Visibility::Private,
+                &serde_json::json!({"n": 0}),
+                "alice",
+                &audit(AuditAction::ResourceCreate),
+            )
+            .await
+            .expect("create");
+        assert!(created);
+        let updates = (1..=16).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .update_locked(
+                        "alice:x",
+                        "alice",
+                        &audit(AuditAction::ResourceUpdate),
+                        move |_, _| -> Result<Change> {
+                            Ok(Change {
+                                resource_type: None,
+                                visibility: Visibility::Private,
+                                config: serde_json::json!({ "n": n }),
+                                rests_on: RestsOn::TheVersionRead,
+                            })
+                        },
+                    )
+                    .await
+                    .expect("update")
+                    .expect("a resource")
+            })
+        });
+        let mut versions = Vec::new();
+        for u in updates.collect::<Vec<_>>() {
+            versions.push(u.await.expect("task"));
+        }
+        versions.sort_unstable();
+        assert_eq!(versions, (2..=17).collect::<Vec<_>>());
+        let (res, _) = store
+            .resource_for("alice:x", "alice")
+            .await
+            .expect("read")
+            .expect("the resource");
+        assert_eq!(res.version, 17);
+        let other = Store::open(&target).await.expect("open another");
+        other.migrate().await.expect("migrate");
+        assert!(other.user_by_name("alice").await.expect("query").is_none());
+        other.close().await;
+        store.close().await;
+        drop(store);
+        assert!(!dir.exists(), "the scratch dir goes with the store");
     }
 
     #[test]

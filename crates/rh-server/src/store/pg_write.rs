@@ -3,10 +3,16 @@
 //! writers only meet on the rows they change.
 //!
 //! An update needs Rust between its read and its write (the caller's `decide`: the access rule and the new
-//! config), so it is an optimistic compare-and-set: read the resource and the caller's grant, decide, then one
-//! statement writes the new version only if the incarnation, the version and the grant are still the ones
-//! read. A lost race falls back to the locked path (`SELECT … FOR UPDATE`, decide again, the same statement),
-//! where concurrent updates of one resource queue on its row lock instead of retrying forever.
+//! config), so it is a plain read, the decision, then one statement, which checks under the row lock what the
+//! decision rests on ([`RestsOn`]):
+//! - `AccessAndAnotherConfig` (`PUT /resource`): [`UPDATE_NEXT`] takes the row lock, checks on the locked row
+//!   that the owner, visibility and caller's grant are the ones read and that the stored config is not the new
+//!   one, and writes the next version (`version + 1` of the locked row). Concurrent updates of one resource
+//!   queue on the lock, one statement each, with no lost race to retry.
+//! - `TheVersionRead` (visibility, restore): [`UPDATE`] is a compare-and-set on the version read.
+//!
+//! When the check fails, the locked path decides again on the current row: `SELECT … FOR UPDATE`, decide, the
+//! same compare-and-set, in one transaction. So `decide` always judges the row that is written over.
 //!
 //! The SQL here is PostgreSQL's only; the generic code in [`super`] keeps serving SQLite.
 
@@ -18,8 +24,8 @@ use sqlx::query::Query;
 use sqlx::{Any, Row as _};
 
 use super::{
-    AccessLevel, Bump, Change, Granted, Grantee, Notification, RESOURCE_FOR, Store, StoredResource,
-    Visibility, now, resource_from_row,
+    AccessLevel, Bump, Change, Granted, Grantee, Notification, RESOURCE_FOR, RestsOn, Store,
+    StoredResource, Visibility, now, resource_from_row,
 };
 use crate::audit::Audit;
 use crate::{Error, Result, token};
@@ -67,6 +73,50 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          SELECT uri, resource_id, version, 'update', $10, config, updated_at FROM upd), {} \
          SELECT COUNT(*) FROM upd",
         audit_cte(12, Some("upd"))
+    )
+});
+
+/// The next version of a resource, its history entry and its audit row, if the incarnation, owner, visibility
+/// and the caller's grant are still the ones read and the stored config is not the new one (compared as
+/// `jsonb`: equal there whenever equal in Rust). The `UPDATE` takes the row lock and checks this on the locked
+/// row, so concurrent updates of one resource queue on the lock, each one statement. Returns the new version,
+/// or no row.
+static UPDATE_NEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH upd AS (UPDATE resources r SET config = $1, visibility = $2, resource_type = $3, \
+         version = r.version + 1, updated_at = $4, open_since = CASE WHEN $2 = 'private' THEN NULL \
+         WHEN r.visibility = 'private' THEN r.version + 1 ELSE COALESCE(r.open_since, r.version + 1) END \
+         WHERE r.uri = $5 AND r.resource_id = $6 AND r.owner = $7 AND r.visibility = $8 \
+         AND (SELECT g.access_level FROM grants g WHERE g.uri = $5 AND g.username = $9) \
+         IS NOT DISTINCT FROM $10 AND r.config::jsonb IS DISTINCT FROM $1::jsonb \
+         RETURNING uri, resource_id, version, config, updated_at), \
+         h AS (INSERT INTO resource_history (uri, resource_id, version, action, author, config, created_at) \
+         SELECT uri, resource_id, version, 'update', $9, config, updated_at FROM upd), {} \
+         SELECT version FROM upd",
+        audit_cte(11, Some("upd"))
+    )
+});
+
+/// A new account (`$1` username, `$2` email, `$3` token hash, `$4` now, `$5` token expiry) unless the username
+/// or the email is taken; its email's invitations become grants (each from the resource's current version on)
+/// and go, and the audit row. Returns one row per grant made (`name`, level; NULLs when none), each with
+/// whether the username was taken, the email was, and how many accounts were created (0 on a race).
+static CREATE_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH chk AS (SELECT EXISTS (SELECT 1 FROM users WHERE username = $1) AS user_taken, \
+         ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE email = $2)) AS email_taken), \
+         ins AS (INSERT INTO users (username, email, token_hash, config, created_at, token_expires_at) \
+         SELECT $1, $2, $3, '{{}}', $4, $5 FROM chk WHERE NOT chk.user_taken AND NOT chk.email_taken \
+         ON CONFLICT DO NOTHING RETURNING username), \
+         inv AS (DELETE FROM invitations i WHERE i.email = $2 AND EXISTS (SELECT 1 FROM ins) \
+         RETURNING i.uri, i.access_level, i.invited_by), \
+         g AS (INSERT INTO grants (uri, username, access_level, granted_by, created_at, since_version) \
+         SELECT inv.uri, $1, inv.access_level, inv.invited_by, $4, r.version FROM inv \
+         JOIN resources r ON r.uri = inv.uri ON CONFLICT (uri, username) DO UPDATE SET \
+         access_level = excluded.access_level, granted_by = excluded.granted_by RETURNING uri, access_level), {} \
+         SELECT c.user_taken, c.email_taken, (SELECT COUNT(*) FROM ins), r.name, g.access_level \
+         FROM chk c LEFT JOIN (g JOIN resources r ON r.uri = g.uri) ON TRUE ORDER BY g.uri",
+        audit_cte(6, Some("ins"))
     )
 });
 
@@ -226,6 +276,53 @@ impl Store {
         unreachable!("the last try returns")
     }
 
+    pub(super) async fn pg_create_user(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        token_hash: &str,
+        expires_at: Option<&str>,
+        audit: &Audit,
+    ) -> Result<Vec<(String, AccessLevel)>> {
+        let _bump = self.pg_write_scope();
+        let now = now();
+        let q = sqlx::query(&CREATE_USER)
+            .bind(username)
+            .bind(email)
+            .bind(token_hash)
+            .bind(&now)
+            .bind(expires_at);
+        let rows = match bind_audit(q, audit, &now, audit.detail.as_deref())?
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) if super::is_unique_violation(&e) => {
+                return Err(Error::UserExists(username.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+        if first.try_get::<bool, _>(0)? {
+            return Err(Error::UserExists(username.to_owned()));
+        }
+        if first.try_get::<bool, _>(1)? {
+            return Err(Error::EmailTaken(email.unwrap_or_default().to_owned()));
+        }
+        if first.try_get::<i64, _>(2)? == 0 {
+            // Another process created the account, or took the email, between the check and the insert.
+            return Err(Error::UserExists(username.to_owned()));
+        }
+        let mut granted = Vec::new();
+        for row in &rows {
+            if let Some(name) = row.try_get::<Option<String>, _>(3)? {
+                let level: String = row.try_get(4)?;
+                granted.push((name, super::parse_column(level)?));
+            }
+        }
+        Ok(granted)
+    }
+
     pub(super) async fn pg_update<E: From<Error>>(
         &self,
         uri: &str,
@@ -234,7 +331,8 @@ impl Store {
         decide: impl Fn(&StoredResource, Option<AccessLevel>) -> Result<Change, E>,
     ) -> Result<Option<i64>, E> {
         let _bump = self.pg_write_scope();
-        // Optimistic: a plain read, then the compare-and-set write.
+        // A plain read, the decision, then one statement that takes the row lock and checks what the decision
+        // rests on.
         let row = sqlx::query(RESOURCE_FOR)
             .bind(uri)
             .bind(username)
@@ -244,14 +342,21 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let read = Read::of(&row)?;
         let change = decide(&read.current, read.grant)?;
-        if let Some(version) = self
-            .pg_write_update(&self.pool, uri, username, audit, &read, &change)
-            .await?
-        {
+        let written = match change.rests_on {
+            RestsOn::AccessAndAnotherConfig => {
+                self.pg_write_next(uri, username, audit, &read, &change)
+                    .await
+            }
+            RestsOn::TheVersionRead => {
+                self.pg_write_update(&self.pool, uri, username, audit, &read, &change)
+                    .await
+            }
+        };
+        if let Some(version) = written? {
             return Ok(Some(version));
         }
-        // Lost a race: queue on the row lock. A grant changed between the locked read and the write
-        // (the lock is on the resource row only) is one more round.
+        // What the decision rests on changed: queue on the row lock and decide again. A grant changed between
+        // the locked read and the write (the lock is on the resource row only) is one more round.
         loop {
             let mut tx = self.pool.begin().await.map_err(|e| E::from(e.into()))?;
             let row = sqlx::query(&format!("{RESOURCE_FOR} FOR UPDATE OF r"))
@@ -270,6 +375,38 @@ impl Store {
             if let Some(version) = written {
                 return Ok(Some(version));
             }
+        }
+    }
+
+    /// [`UPDATE_NEXT`] for a change that rests on [`RestsOn::AccessAndAnotherConfig`]; `None` when that no
+    /// longer holds (or the config cannot be compared in SQL), for the locked path to decide.
+    async fn pg_write_next<E: From<Error>>(
+        &self,
+        uri: &str,
+        username: &str,
+        audit: &Audit,
+        read: &Read,
+        change: &Change,
+    ) -> Result<Option<i64>, E> {
+        let now = now();
+        let q = sqlx::query(&UPDATE_NEXT)
+            .bind(change.config.to_string())
+            .bind(change.visibility.as_str())
+            .bind(change.resource_type.as_deref())
+            .bind(&now)
+            .bind(uri)
+            .bind(read.id.as_str())
+            .bind(read.current.owner.as_str())
+            .bind(read.current.visibility.as_str())
+            .bind(username)
+            .bind(read.grant.map(AccessLevel::as_str));
+        let q = bind_audit(q, audit, &now, audit.detail.as_deref())?;
+        match q.fetch_optional(&self.pool).await {
+            Ok(Some(row)) => Ok(Some(row.try_get(0).map_err(|e| E::from(e.into()))?)),
+            Ok(None) => Ok(None),
+            // A value `jsonb` refuses (a NUL in a string): the locked path compares in Rust.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("22P05") => Ok(None),
+            Err(e) => Err(E::from(e.into())),
         }
     }
 

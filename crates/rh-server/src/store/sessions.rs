@@ -29,40 +29,25 @@ pub(crate) async fn create_session(
             .write(move |c| sw::create_session(c, &id_hash, &username, &hash, expires))
             .await;
     }
-    let mut w = store.begin_write().await?;
-    let now = now();
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-        .bind(&now)
-        .execute(&mut *w.tx)
-        .await?;
-    let row =
-        sqlx::query("SELECT token_expires_at FROM users WHERE username = $1 AND token_hash = $2")
-            .bind(username)
-            .bind(token_hash)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-    let Some(row) = row else { return Ok(None) };
-    let token_expires: Option<String> = row.try_get(0)?;
-    let mut expires = later(SESSION_DAYS);
-    if let Some(t) = token_expires {
-        if t <= now {
-            return Ok(None);
-        }
-        expires = expires.min(t);
-    }
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, username, created_at, expires_at, token_hash) \
-         VALUES ($1, $2, $3, $4, $5)",
+    // PostgreSQL, one statement: expired sessions go, and the new one is stored if the token is still the
+    // account's valid one, expiring with it at the latest (stamps compare as text, byte by byte).
+    let row = sqlx::query(
+        "WITH gone AS (DELETE FROM sessions WHERE expires_at < $3), \
+         u AS (SELECT CASE WHEN token_expires_at IS NOT NULL AND token_expires_at COLLATE \"C\" < $4 \
+         THEN token_expires_at ELSE $4 END AS expires FROM users WHERE username = $1 AND token_hash = $2 \
+         AND (token_expires_at IS NULL OR token_expires_at COLLATE \"C\" > $3)), \
+         ins AS (INSERT INTO sessions (id_hash, username, created_at, expires_at, token_hash) \
+         SELECT $5, $1, $3, u.expires, $2 FROM u RETURNING expires_at) \
+         SELECT expires_at FROM ins",
     )
-    .bind(token::hash(id))
     .bind(username)
-    .bind(&now)
-    .bind(&expires)
     .bind(token_hash)
-    .execute(&mut *w.tx)
+    .bind(now())
+    .bind(later(SESSION_DAYS))
+    .bind(token::hash(id))
+    .fetch_optional(store.pool())
     .await?;
-    w.tx.commit().await?;
-    Ok(Some(expires))
+    row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
 }
 
 /// The account signed in with session `id`, checked on every request: the session exists and has not expired,
@@ -93,11 +78,9 @@ pub(crate) async fn delete_session(store: &Store, id: &str) -> Result<()> {
         let id_hash = token::hash(id);
         return w.write(move |c| sw::delete_session(c, &id_hash)).await;
     }
-    let mut w = store.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(token::hash(id))
-        .execute(&mut *w.tx)
+        .execute(store.pool())
         .await?;
-    w.tx.commit().await?;
     Ok(())
 }

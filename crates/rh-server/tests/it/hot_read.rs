@@ -56,3 +56,40 @@ async fn killed_hot_read_connections_fall_back_to_the_pool() {
     server.stop();
     db.cleanup().await;
 }
+
+/// PostgreSQL: a write's token lookup (the `Caller` extractor) runs on a hot-read connection too, not the pool:
+/// a server that only ever answered POST and PUT has opened one.
+#[tokio::test]
+async fn writes_look_up_their_token_on_the_hot_read_connections() {
+    if !backends().contains(&Kind::Postgres) {
+        return;
+    }
+    let db = TestDb::new(Kind::Postgres).await;
+    let alice = db.user("alice", None);
+    let server = db.serve();
+    let hot = "SELECT COUNT(*) FROM pg_stat_activity \
+               WHERE datname = current_database() AND application_name = 'rh-server hot read'";
+    assert_eq!(db.count(hot).await, 0, "nothing served yet");
+    let x = |n| payload("/alice/w", &json!({ "n": n }));
+    let created = server.post("/resource", &alice, &x(0)).await;
+    assert_eq!(created.0, 200, "{created:?}");
+    for n in 1..4 {
+        let put = server.put("/resource/alice:w", &alice, &x(n)).await;
+        assert_eq!(put.0, 200, "{put:?}");
+    }
+    assert_eq!(
+        db.count(hot).await,
+        1,
+        "the writes' token lookups used one hot connection"
+    );
+    // A bad token is still refused, on a write too.
+    assert_eq!(
+        server
+            .put("/resource/alice:w", "not-a-token", &x(9))
+            .await
+            .0,
+        401
+    );
+    server.stop();
+    db.cleanup().await;
+}

@@ -116,7 +116,7 @@ async fn on_postgresql_an_update_of_another_resource_does_not_wait_for_a_locked_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_updates_of_one_resource_all_land_with_consecutive_versions() {
-    const N: i64 = 32;
+    const N: i64 = 64;
     for kind in backends() {
         let db = TestDb::new(kind).await;
         let alice = db.user("alice", None);
@@ -177,6 +177,65 @@ async fn concurrent_updates_of_one_resource_all_land_with_consecutive_versions()
                 .await,
             audited + N,
             "{kind:?}: one audit row each"
+        );
+        s.stop();
+        db.cleanup().await;
+    }
+}
+
+/// 64 concurrent PUTs of one and the same new payload (half of them with its keys in the other order): the
+/// first lands, every other one finds it already stored and is "unchanged" (422), decided on the row as it is
+/// under the lock, not as it was read. One new version, one history row, one audit row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_puts_of_the_same_payload_land_once() {
+    const N: usize = 64;
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let alice = db.user("alice", None);
+        let s = db.serve();
+        let x = payload("/alice/same", &json!({"a": 0}));
+        assert_eq!(s.post("/resource", &alice, &x).await.0, 200);
+        let audited = db
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'resource.update'")
+            .await;
+        let tasks: Vec<_> = (0..N)
+            .map(|i| {
+                let data = if i % 2 == 0 {
+                    json!({"a": 1, "b": 2})
+                } else {
+                    json!({"b": 2, "a": 1})
+                };
+                tokio::spawn(put(
+                    s.url.clone(),
+                    alice.clone(),
+                    "alice:same",
+                    payload("/alice/same", &data),
+                ))
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.expect("task"));
+        }
+        statuses.sort_unstable();
+        let mut want = vec![422; N - 1];
+        want.insert(0, 200);
+        assert_eq!(
+            statuses, want,
+            "{kind:?}: one lands, the rest are unchanged"
+        );
+        assert_eq!(version(&db, "alice:same").await, 2, "{kind:?}");
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM resource_history WHERE uri = 'alice:same'")
+                .await,
+            2,
+            "{kind:?}"
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'resource.update'")
+                .await,
+            audited + 1,
+            "{kind:?}"
         );
         s.stop();
         db.cleanup().await;
