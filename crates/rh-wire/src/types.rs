@@ -280,8 +280,10 @@ pub struct SecretRead {
 }
 
 /// `GET /user/secret`: every provider's secrets, or with `?list=true` only their names.
+///
+/// Its schema is written by hand (below) as `anyOf`: an empty list is both a `Names` and a `Named` answer,
+/// which the `oneOf` a derive gives an untagged enum would refuse.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum SecretListing {
     /// `?list=true`: the provider names.
@@ -290,6 +292,52 @@ pub enum SecretListing {
     Named(Vec<NamedSecretListItem>),
     /// Provider → secrets, then the caller's own named secrets (address → values).
     All(IndexMap<String, SecretValues>),
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SecretListing {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder};
+        AnyOfBuilder::new()
+            .item(
+                ArrayBuilder::new()
+                    .items(<String as utoipa::PartialSchema>::schema())
+                    .description(Some("`?list=true`: the provider names")),
+            )
+            .item(
+                ArrayBuilder::new()
+                    .items(utoipa::openapi::Ref::from_schema_name(
+                        <NamedSecretListItem as utoipa::ToSchema>::name(),
+                    ))
+                    .description(Some(
+                        "`?named=true`: the named secrets the caller owns or holds a grant on (no values)",
+                    )),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .additional_properties(Some(<SecretValues as utoipa::PartialSchema>::schema()))
+                    .description(Some(
+                        "provider → secrets, then the caller's own named secrets (address → values)",
+                    )),
+            )
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for SecretListing {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <NamedSecretListItem as utoipa::ToSchema>::name().into_owned(),
+            <NamedSecretListItem as utoipa::PartialSchema>::schema(),
+        ));
+        <NamedSecretListItem as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// A secret's version: the answer of a write or a rollback, and of each provider of a bulk upload.

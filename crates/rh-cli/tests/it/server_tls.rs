@@ -50,9 +50,14 @@ fn start_as(dir: &Path, cert: &Path, key: &Path, user: &str) -> (TlsServer, Stri
             serve.env(key, v);
         }
     }
-    serve.arg("--allow-root-vault-token");
     let mut child = serve
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--allow-root-vault-token",
+            "--data-dir",
+        ])
         .arg(&data)
         .arg("--tls-cert")
         .arg(cert)
