@@ -48,6 +48,41 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
             "5 runs; checks one provider",
         );
     }
+    // A named secret on this machine, added to a command's environment (and redaction set).
+    let created = rh_in(
+        &rh,
+        &full,
+        &[
+            "secrets",
+            "create",
+            "~/bench-db",
+            "DATABASE_URL=postgres://u:pw@127.0.0.1/db",
+        ],
+    )
+    .output()?;
+    if created.status.success() {
+        let stats = bench.measure(RUNS, || {
+            rh_in(&rh, &full, &["run", "--secret", "~/bench-db", "--", "true"])
+        })?;
+        bench.row(
+            "secrets",
+            "`rh run --secret ~/bench-db -- true`",
+            stats.summary(),
+            format!(
+                "{RUNS} runs, whole process; target <= 15 ms: {}",
+                if stats.median <= std::time::Duration::from_millis(15) {
+                    "met"
+                } else {
+                    "NOT met"
+                }
+            ),
+        );
+    } else {
+        anyhow::bail!(
+            "rh secrets create failed: {}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+    }
     vault_rows(bench, &rh, &full)?;
     let _ = std::fs::remove_dir_all(&empty);
     let _ = std::fs::remove_dir_all(&full);

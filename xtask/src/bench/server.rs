@@ -166,8 +166,12 @@ pub(crate) fn serve(server: &Path, db: &[String], home: &Path, extra: &[&str]) -
 }
 
 fn create_user(server: &Path, db: &[String], home: &Path) -> Result<String> {
+    create_named_user(server, db, home, "bench")
+}
+
+fn create_named_user(server: &Path, db: &[String], home: &Path, name: &str) -> Result<String> {
     let out = Command::new(server)
-        .args(["user", "create", "bench"])
+        .args(["user", "create", name])
         .args(db)
         .env("HOME", home)
         .env("RUST_LOG", "warn")
@@ -418,6 +422,7 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
 
     floors(bench, &lg, &sqlite, &home)?;
     if let Some(bao) = openbao(bench, &lg)? {
+        shared_secret_reads(bench, &lg, &bao, &home)?;
         for (label, gets) in &results {
             for (i, c) in CONCURRENCY.iter().enumerate() {
                 let ratio = gets[i].rps / bao[i].rps.max(f64::MIN_POSITIVE);
@@ -435,6 +440,117 @@ pub(crate) fn run(bench: &mut Bench) -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+/// How many tokens OpenBao holds (`LIST auth/token/accessors`, root only); `None` if it will not say.
+fn vault_token_count(addr: &str, root: &str) -> Option<u64> {
+    let out = Command::new("curl")
+        .args(["-s", "-X", "LIST", "-H"])
+        .arg(format!("X-Vault-Token: {root}"))
+        .arg(format!("{addr}/v1/auth/token/accessors"))
+        .output()
+        .ok()?;
+    // {"data": {"keys": ["accessor", …]}, …}: accessors are plain tokens without quotes in them.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let keys = text.split_once("\"keys\":[")?.1.split_once(']')?.0;
+    Some((keys.matches('"').count() / 2) as u64)
+}
+
+/// A named secret alice shared read-only with bob, read by bob through rh-server (`GET /user/secret/{uri}
+/// ?shared=true`: the grant check, the audit row of a non-owner's read, the owner's child token) at 1 and 64
+/// clients, next to the same run's direct OpenBao KV v2 GET (`bao`). The child-token cache's hit rate comes from
+/// OpenBao: the tokens it minted during the reads, against the reads.
+fn shared_secret_reads(bench: &mut Bench, lg: &Path, bao: &[Load], home: &Path) -> Result<()> {
+    let (Some(addr), Some(root)) = (service_env("VAULT_ADDR"), service_env("VAULT_TOKEN")) else {
+        return Ok(());
+    };
+    let server = bench.bin("rh-server");
+    let dir = home.join("team");
+    let db = vec![
+        "--data-dir".to_owned(),
+        dir.join("data").display().to_string(),
+    ];
+    let alice = create_named_user(&server, &db, home, "alice")?;
+    let bob = create_named_user(&server, &db, home, "bob")?;
+    let token_file = crate::vault_server_token(&server, &addr, &root, &dir)?;
+    let tf = token_file.display().to_string();
+    let s = serve(
+        &server,
+        &db,
+        home,
+        &["--vault-addr", &addr, "--vault-token-file", &tf],
+    )?;
+    let value = "x".repeat(VALUE_BYTES);
+    let as_alice = format!("Authorization: Bearer {alice}");
+    let steps = [
+        (
+            "POST",
+            format!("{}/resource", s.url),
+            r#"{"name": "/alice/bench-openai", "resource_type": "secret", "data": {"provider": "openai"}}"#
+                .to_owned(),
+        ),
+        (
+            "PUT",
+            format!("{}/user/secret/alice:bench-openai", s.url),
+            format!(r#"{{"name": "/alice/bench-openai", "data": {{"values": {{"api_key": "{value}"}}}}}}"#),
+        ),
+        (
+            "PUT",
+            format!("{}/resource/alice:bench-openai/users/access", s.url),
+            r#"{"users": ["bob"], "access_level": "read", "notify_users": false}"#.to_owned(),
+        ),
+    ];
+    for (method, url, body) in &steps {
+        let mut a = load_args(method, url, &as_alice, Some(body), 1);
+        a.extend(["--count".to_owned(), "1".to_owned()]);
+        if loadgen(lg, &a)?.errors > 0 {
+            bail!("cannot set up the shared secret ({method} {url})");
+        }
+    }
+    let url = format!("{}/user/secret/alice:bench-openai?shared=true", s.url);
+    let as_bob = format!("Authorization: Bearer {bob}");
+    let before = vault_token_count(&addr, &root);
+    let mut reads = 0;
+    for (i, c) in CONCURRENCY.iter().enumerate() {
+        let l = loadgen(lg, &load_args("GET", &url, &as_bob, None, *c))?;
+        reads += l.requests;
+        bench.row(
+            "team secrets",
+            format!("grantee GET /user/secret/{{uri}}?shared=true, {c} client(s), SQLite"),
+            l.summary(),
+            format!(
+                "{SECONDS} s, {VALUE_BYTES} B value; grant check + audit row + owner's child token"
+            ),
+        );
+        let ratio = l.rps / bao[i].rps.max(f64::MIN_POSITIVE);
+        bench.row(
+            "team secrets",
+            format!("grantee read vs OpenBao KV v2 GET, {c} client(s)"),
+            format!("{ratio:.2}x"),
+            format!("target >= 0.5x: {}", verdict(ratio >= 0.5)),
+        );
+    }
+    let after = vault_token_count(&addr, &root);
+    match (before, after) {
+        (Some(b), Some(a)) if reads > 0 => {
+            let minted = a.saturating_sub(b);
+            #[expect(clippy::cast_precision_loss, reason = "a rate")]
+            let hit = 100.0 * (1.0 - minted as f64 / reads as f64);
+            bench.row(
+                "team secrets",
+                "child-token cache hit rate during the grantee reads",
+                format!("{hit:.3} %"),
+                format!("{minted} token(s) minted for {reads} reads (OpenBao's token count before and after)"),
+            );
+        }
+        _ => bench.row(
+            "team secrets",
+            "child-token cache hit rate",
+            "unknown",
+            "OpenBao did not list its tokens",
+        ),
+    }
     Ok(())
 }
 
