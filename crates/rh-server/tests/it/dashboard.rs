@@ -1073,3 +1073,92 @@ async fn browser_walk_through_every_page() {
     c.close().await.expect("close browser");
     s.stop();
 }
+
+/// A named secret's page in a browser, as bob (a `read` grantee) sees it: keys with masked values, versions,
+/// the Reveal button; revealing shows the value and is recorded for the owner. Screenshots `secret` and
+/// `secret-revealed`.
+#[tokio::test]
+async fn browser_shows_a_shared_secret_masked_until_revealed() {
+    let Some(driver) =
+        rh_test::service_env("RH_TEST_CHROMEDRIVER").filter(|_| rh_test::integration())
+    else {
+        return;
+    };
+    let Some((addr, vtoken)) = crate::secrets::vault() else {
+        return;
+    };
+    let db = TestDb::new(backends()[0]).await;
+    let (alice_name, bob_name) = (crate::secrets::unique("sa"), crate::secrets::unique("sb"));
+    let alice = db.user(&alice_name, None);
+    let bob = db.user(&bob_name, None);
+    let extra = crate::secrets::vault_args(&db, &addr, &vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let address = format!("/{alice_name}/openai");
+    let uri = format!("{alice_name}:openai");
+    let value = "sk-PAGE-shown-only-on-reveal";
+    let meta = json!({"name": address, "resource_type": "secret",
+        "data": {"resource_subtype": "OpenAISecret", "provider": "openai"}});
+    assert_eq!(s.post("/resource", &alice, &meta).await.0, 200);
+    let body = json!({"name": address, "data": {"values": {"api_key": value}}});
+    for _ in 0..2 {
+        assert_eq!(
+            s.put(&format!("/user/secret/{uri}"), &alice, &body).await.0,
+            200
+        );
+    }
+    let grant = json!({"users": [bob_name], "access_level": "read", "notify_users": false});
+    assert_eq!(
+        s.put(&format!("/resource/{uri}/users/access"), &alice, &grant)
+            .await
+            .0,
+        200
+    );
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(&driver, profile.path(), true).await;
+    let shots = Shots {
+        dir: screenshot_dir(),
+    };
+    let base = &s.url;
+    c.goto(&format!("{base}/login")).await.expect("goto");
+    element(&c, "#token")
+        .await
+        .send_keys(&bob)
+        .await
+        .expect("type");
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    text(&c, "#resources").await;
+    c.goto(&format!("{base}/resources/{uri}"))
+        .await
+        .expect("goto");
+    let values = text(&c, "#values").await;
+    assert!(
+        values.contains("api_key") && values.contains("v2"),
+        "{values}"
+    );
+    assert!(!values.contains(value), "{values}");
+    assert!(c.source().await.expect("source").contains("••••••••"));
+    let to_values = || {
+        c.execute(
+            "document.getElementById('values').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+    };
+    to_values().await.expect("scroll");
+    shots.take(&c, "secret").await;
+    click(&c, "#reveal").await;
+    wait_text(&c, "#values", value).await;
+    to_values().await.expect("scroll");
+    shots.take(&c, "secret-revealed").await;
+    c.close().await.expect("close");
+    assert_eq!(
+        db.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE actor = '{bob_name}' AND action = 'secret.read'"
+        ))
+        .await,
+        1
+    );
+    s.stop();
+    db.cleanup().await;
+}
