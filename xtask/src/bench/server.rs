@@ -150,6 +150,9 @@ pub(crate) fn serve(server: &Path, db: &[String], home: &Path, extra: &[&str]) -
         .args(extra)
         .args(db)
         .env("HOME", home)
+        // Vault only where a section passes `--vault-addr` and a server token of its own.
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -516,8 +519,10 @@ fn shared_secret_reads(bench: &mut Bench, lg: &Path, bao: &[Load], home: &Path) 
         let l = loadgen(lg, &load_args("GET", &url, &as_bob, None, *c))?;
         reads += l.requests;
         bench.row(
-            "team secrets",
-            format!("grantee GET /user/secret/{{uri}}?shared=true, {c} client(s), SQLite"),
+            "server",
+            format!(
+                "team secrets: grantee GET /user/secret/{{uri}}?shared=true, {c} client(s), SQLite"
+            ),
             l.summary(),
             format!(
                 "{SECONDS} s, {VALUE_BYTES} B value; grant check + audit row + owner's child token"
@@ -525,8 +530,8 @@ fn shared_secret_reads(bench: &mut Bench, lg: &Path, bao: &[Load], home: &Path) 
         );
         let ratio = l.rps / bao[i].rps.max(f64::MIN_POSITIVE);
         bench.row(
-            "team secrets",
-            format!("grantee read vs OpenBao KV v2 GET, {c} client(s)"),
+            "server",
+            format!("team secrets: grantee read vs OpenBao KV v2 GET, {c} client(s)"),
             format!("{ratio:.2}x"),
             format!("target >= 0.5x: {}", verdict(ratio >= 0.5)),
         );
@@ -538,15 +543,15 @@ fn shared_secret_reads(bench: &mut Bench, lg: &Path, bao: &[Load], home: &Path) 
             #[expect(clippy::cast_precision_loss, reason = "a rate")]
             let hit = 100.0 * (1.0 - minted as f64 / reads as f64);
             bench.row(
-                "team secrets",
-                "child-token cache hit rate during the grantee reads",
+                "server",
+                "team secrets: child-token cache hit rate during the grantee reads",
                 format!("{hit:.3} %"),
                 format!("{minted} token(s) minted for {reads} reads (OpenBao's token count before and after)"),
             );
         }
         _ => bench.row(
-            "team secrets",
-            "child-token cache hit rate",
+            "server",
+            "team secrets: child-token cache hit rate",
             "unknown",
             "OpenBao did not list its tokens",
         ),
