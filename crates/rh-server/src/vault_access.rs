@@ -275,11 +275,15 @@ impl ChildTokens {
         }
     }
 
-    /// Drops `username`'s child token after Vault refused it (Vault lost it, or an admin revoked it) and
-    /// checks the server token again before the next one is minted.
-    async fn refused(&self, username: &str) {
+    /// Drops `username`'s cached child token after Vault refused it (Vault lost it, or an admin revoked it)
+    /// and checks the server token again before the next one is minted. The token is not revoked: calls
+    /// still in flight with it (a bulk upload's other providers) keep it, and it expires within [`CHILD_TTL`].
+    fn refused(&self, username: &str) {
         self.ready.store(false, Ordering::Release);
-        self.forget(username).await;
+        self.cache
+            .lock()
+            .expect("no panic while holding the lock")
+            .remove(username);
     }
 
     /// Cache hits and misses so far (a miss mints a token).
@@ -314,9 +318,10 @@ impl ChildTokens {
     }
 }
 
-/// One user's Vault: the [`VaultStore`] under `rh/<username>` with that user's child token. A call that Vault
+/// One user's Vault: the [`VaultStore`] under `rh/<username>` with that user's child token. A read that Vault
 /// refuses with 403 (the child token is gone: Vault restarted without storage, or an admin revoked it) is
-/// made once more with a freshly minted token. The methods are [`VaultStore`]'s.
+/// made once more with a freshly minted token; a refused write is not repeated, and the next call mints a new
+/// token. The methods are [`VaultStore`]'s.
 #[derive(Debug)]
 pub struct UserVault {
     children: Arc<ChildTokens>,
@@ -350,13 +355,14 @@ impl UserVault {
         })
     }
 
+    /// Runs a read once more with a fresh child token when Vault refuses the cached one.
     async fn retry<'a, T>(
         &'a self,
         op: impl Fn(Arc<VaultStore>) -> BoxFuture<'a, Result<T, VaultError>> + Send + 'a,
     ) -> Result<T, VaultError> {
         match op(Arc::clone(&self.store)).await {
             Err(VaultError::PermissionDenied { .. }) => {
-                self.children.refused(&self.username).await;
+                self.children.refused(&self.username);
                 let fresh = if self.named {
                     self.children.named_for(&self.username).await?
                 } else {
@@ -368,6 +374,15 @@ impl UserVault {
         }
     }
 
+    /// A write is made once: it may be several requests (the data, then its metadata), so a retry after a
+    /// refusal could write the data twice. A refusal only drops the cached token for the next call.
+    fn once<T>(&self, result: Result<T, VaultError>) -> Result<T, VaultError> {
+        if matches!(result, Err(VaultError::PermissionDenied { .. })) {
+            self.children.refused(&self.username);
+        }
+        result
+    }
+
     /// See [`VaultStore::put`].
     pub async fn put(
         &self,
@@ -375,8 +390,7 @@ impl UserVault {
         secrets: &SecretMap,
         expected: Option<u64>,
     ) -> Result<u64, VaultError> {
-        self.retry(|s| Box::pin(async move { s.put(provider, secrets, expected).await }))
-            .await
+        self.once(self.store.put(provider, secrets, expected).await)
     }
 
     /// See [`VaultStore::get`].
@@ -399,14 +413,12 @@ impl UserVault {
 
     /// See [`VaultStore::rollback`].
     pub async fn rollback(&self, provider: &str, version: u64) -> Result<u64, VaultError> {
-        self.retry(|s| Box::pin(async move { s.rollback(provider, version).await }))
-            .await
+        self.once(self.store.rollback(provider, version).await)
     }
 
     /// See [`VaultStore::delete`].
     pub async fn delete(&self, provider: &str) -> Result<bool, VaultError> {
-        self.retry(|s| Box::pin(async move { s.delete(provider).await }))
-            .await
+        self.once(self.store.delete(provider).await)
     }
 
     /// See [`VaultStore::list`].
@@ -427,9 +439,9 @@ impl SecretStore for UserVault {
         secrets: &'a ProviderSecrets,
         expected: Option<u64>,
     ) -> BoxFuture<'a, Result<u64, VaultError>> {
-        Box::pin(self.retry(move |s| {
-            Box::pin(async move { SecretStore::put(s.as_ref(), provider, secrets, expected).await })
-        }))
+        Box::pin(async move {
+            self.once(SecretStore::put(self.store.as_ref(), provider, secrets, expected).await)
+        })
     }
 
     fn get<'a>(

@@ -360,8 +360,16 @@ async fn three_instances_behind_haproxy() {
             "{ns} left behind"
         );
     }
+    // The kernel removes the host's veth end when its peer's namespace goes, asynchronously: wait for it.
+    let veth = format!("/sys/class/net/rhc{k}f");
+    for _ in 0..100 {
+        if !std::path::Path::new(&veth).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(
-        !std::path::Path::new(&format!("/sys/class/net/rhc{k}f")).exists(),
+        !std::path::Path::new(&veth).exists(),
         "the host's veth end left behind"
     );
     assert!(!state.dir.exists(), "cluster directory left behind");
