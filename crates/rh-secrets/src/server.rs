@@ -45,6 +45,23 @@ impl fmt::Debug for ServerSecretStore {
     }
 }
 
+/// The rh-server client at `url` with the account `token`, for both secret stores.
+pub(crate) fn wire_client(url: &str, token: SecretString) -> Result<rh_wire::Client> {
+    let trimmed = url.trim();
+    if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+        return Err(Error::BadAddress {
+            addr: url.to_owned(),
+        });
+    }
+    // Past the scheme, what can fail is the host part or `SSL_CERT_FILE`: the wire error says which.
+    rh_wire::Client::new(url, token, rh_wire::Options::default()).map_err(|e| {
+        Error::ServerUnreachable {
+            url: e.url().to_owned(),
+            reason: e.reason().to_owned(),
+        }
+    })
+}
+
 /// An answer: status and body bytes.
 struct Answer {
     status: StatusCode,
@@ -65,21 +82,9 @@ impl Answer {
 impl ServerSecretStore {
     /// A client for the rh-server at `url` (e.g. `http://127.0.0.1:8000`) with the account `token`.
     pub fn new(url: &str, token: SecretString) -> Result<Self> {
-        let trimmed = url.trim();
-        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-            return Err(Error::BadAddress {
-                addr: url.to_owned(),
-            });
-        }
-        // Past the scheme, what can fail is the host part or `SSL_CERT_FILE`: the wire error says which.
-        let client =
-            rh_wire::Client::new(url, token, rh_wire::Options::default()).map_err(|e| {
-                Error::ServerUnreachable {
-                    url: e.url().to_owned(),
-                    reason: e.reason().to_owned(),
-                }
-            })?;
-        Ok(Self { client })
+        Ok(Self {
+            client: wire_client(url, token)?,
+        })
     }
 
     /// How many HTTP requests this store has sent so far (retries included).

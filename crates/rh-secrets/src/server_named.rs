@@ -66,14 +66,9 @@ fn uri_of(name: &str) -> Result<String> {
 impl ServerNamedSecrets {
     /// A client of the rh-server at `url` with the account `token`.
     pub fn new(url: &str, token: SecretString) -> crate::vault::Result<Self> {
-        let client =
-            rh_wire::Client::new(url, token, rh_wire::Options::default()).map_err(|e| {
-                VaultError::ServerUnreachable {
-                    url: e.url().to_owned(),
-                    reason: e.reason().to_owned(),
-                }
-            })?;
-        Ok(Self { client })
+        Ok(Self {
+            client: crate::server::wire_client(url, token)?,
+        })
     }
 
     /// On an existing client (the one the provider-secret store uses, say).

@@ -187,22 +187,8 @@ impl fmt::Debug for VaultStore {
 impl VaultStore {
     /// A client for `options`; no request is made yet.
     pub fn new(options: &VaultOptions) -> Result<Self> {
-        let mut builder = VaultClientSettingsBuilder::default();
-        builder
-            .address(options.addr.as_str())
-            .token(options.token.expose_secret())
-            .timeout(Some(options.timeout));
-        if let Some(ns) = &options.namespace {
-            builder.namespace(Some(ns.clone()));
-        }
-        let settings = builder.build().map_err(|_| Error::BadAddress {
-            addr: options.addr.clone(),
-        })?;
-        let client = VaultClient::new(settings).map_err(|_| Error::BadAddress {
-            addr: options.addr.clone(),
-        })?;
         Ok(Self {
-            client,
+            client: client(options)?,
             addr: options.addr.clone(),
             mount: options.mount.trim_matches('/').to_owned(),
             prefix: options.prefix.trim_matches('/').to_owned(),
@@ -443,40 +429,62 @@ impl VaultStore {
     }
 
     fn map_err(&self, provider: &str, e: ClientError, expected: Option<u64>) -> Error {
-        let path = self.display_path(provider);
-        match e {
-            ClientError::APIError { code: 404, .. } => Error::NotFound { path },
-            ClientError::APIError { code: 403, .. } => Error::PermissionDenied {
-                addr: self.addr.clone(),
-                path,
-            },
-            ClientError::APIError { code: 400, errors }
-                if errors.iter().any(|m| m.contains("check-and-set")) =>
-            {
-                Error::Conflict {
-                    path,
-                    expected: expected.unwrap_or_default(),
-                }
-            }
-            ClientError::APIError { code, errors } => Error::Api {
-                code,
-                path,
-                message: errors.join("; "),
-            },
-            ClientError::RestClientError { source } => Error::Unreachable {
-                addr: self.addr.clone(),
-                reason: root_cause(&source),
-            },
-            other => Error::Api {
-                code: 0,
-                path,
-                message: one_line(&other),
-            },
-        }
+        classify(&self.addr, self.display_path(provider), e, expected)
     }
 }
 
-pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
+/// A vaultrs client with `options`' address, token, namespace and timeout; no request is made.
+pub(crate) fn client(options: &VaultOptions) -> Result<VaultClient> {
+    let mut builder = VaultClientSettingsBuilder::default();
+    builder
+        .address(options.addr.as_str())
+        .token(options.token.expose_secret())
+        .timeout(Some(options.timeout));
+    if let Some(ns) = &options.namespace {
+        builder.namespace(Some(ns.clone()));
+    }
+    let bad = || Error::BadAddress {
+        addr: options.addr.clone(),
+    };
+    let settings = builder.build().map_err(|_| bad())?;
+    VaultClient::new(settings).map_err(|_| bad())
+}
+
+/// What a vaultrs failure at `path` of the Vault at `addr` means to rh (`expected`: the check-and-set version
+/// a write asked for).
+pub(crate) fn classify(addr: &str, path: String, e: ClientError, expected: Option<u64>) -> Error {
+    match e {
+        ClientError::APIError { code: 404, .. } => Error::NotFound { path },
+        ClientError::APIError { code: 403, .. } => Error::PermissionDenied {
+            addr: addr.to_owned(),
+            path,
+        },
+        ClientError::APIError { code: 400, errors }
+            if errors.iter().any(|m| m.contains("check-and-set")) =>
+        {
+            Error::Conflict {
+                path,
+                expected: expected.unwrap_or_default(),
+            }
+        }
+        ClientError::APIError { code, errors } => Error::Api {
+            code,
+            path,
+            message: errors.join("; "),
+        },
+        ClientError::RestClientError { source } => Error::Unreachable {
+            addr: addr.to_owned(),
+            reason: root_cause(&source),
+        },
+        other => Error::Api {
+            code: 0,
+            path,
+            message: one_line(&other),
+        },
+    }
+}
+
+fn one_line(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -488,7 +496,7 @@ pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
 }
 
 /// The innermost cause of `e` (`Connection refused (os error 111)`), on one line.
-pub(crate) fn root_cause(e: &dyn std::error::Error) -> String {
+fn root_cause(e: &dyn std::error::Error) -> String {
     let mut last = e;
     while let Some(inner) = last.source() {
         last = inner;

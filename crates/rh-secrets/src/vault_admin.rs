@@ -5,14 +5,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use vaultrs::api::token::requests::{
     CreateOrphanTokenRequestBuilder, CreateRoleTokenRequestBuilder, SetTokenRoleRequestBuilder,
 };
-use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+use vaultrs::client::VaultClient;
 use vaultrs::error::ClientError;
 
-use crate::vault::{Error, Result, VaultOptions, one_line, root_cause};
+use crate::vault::{Error, Result, VaultOptions, classify, client};
 
 /// What Vault says about a token (never the token itself).
 #[derive(Debug, Clone)]
@@ -71,21 +71,8 @@ impl fmt::Debug for VaultAdmin {
 impl VaultAdmin {
     /// A client with `options`' address, namespace, timeout and token (the mount and prefix are unused).
     pub fn new(options: &VaultOptions) -> Result<Self> {
-        let mut builder = VaultClientSettingsBuilder::default();
-        builder
-            .address(options.addr.as_str())
-            .token(options.token.expose_secret())
-            .timeout(Some(options.timeout));
-        if let Some(ns) = &options.namespace {
-            builder.namespace(Some(ns.clone()));
-        }
-        let bad = || Error::BadAddress {
-            addr: options.addr.clone(),
-        };
-        let settings = builder.build().map_err(|_| bad())?;
-        let client = VaultClient::new(settings).map_err(|_| bad())?;
         Ok(Self {
-            client,
+            client: client(options)?,
             addr: options.addr.clone(),
         })
     }
@@ -218,27 +205,6 @@ impl VaultAdmin {
     }
 
     fn error(&self, path: &str, e: ClientError) -> Error {
-        let path = path.to_owned();
-        match e {
-            ClientError::APIError { code: 403, .. } => Error::PermissionDenied {
-                addr: self.addr.clone(),
-                path,
-            },
-            ClientError::APIError { code: 404, .. } => Error::NotFound { path },
-            ClientError::APIError { code, errors } => Error::Api {
-                code,
-                path,
-                message: errors.join("; "),
-            },
-            ClientError::RestClientError { source } => Error::Unreachable {
-                addr: self.addr.clone(),
-                reason: root_cause(&source),
-            },
-            other => Error::Api {
-                code: 0,
-                path,
-                message: one_line(&other),
-            },
-        }
+        classify(&self.addr, path.to_owned(), e, None)
     }
 }

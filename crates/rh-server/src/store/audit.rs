@@ -74,17 +74,18 @@ pub async fn recent(store: &Store, actor: Option<&str>, limit: i64) -> Result<Ve
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let action: String = r.try_get(2)?;
-            Ok(AuditEntry {
-                time: r.try_get(0)?,
-                actor: r.try_get(1)?,
-                action: action.parse()?,
-                target: r.try_get(3)?,
-                detail: r.try_get(4)?,
-                client_ip: r.try_get(5)?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry).collect()
+}
+
+/// A row of `SELECT created_at, actor, action, target, detail, client_ip FROM audit_log`.
+pub(super) fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    let action: String = r.try_get(2)?;
+    Ok(AuditEntry {
+        time: r.try_get(0)?,
+        actor: r.try_get(1)?,
+        action: action.parse()?,
+        target: r.try_get(3)?,
+        detail: r.try_get(4)?,
+        client_ip: r.try_get(5)?,
+    })
 }

@@ -2,8 +2,6 @@
 //! before a grantee sees values ([`Store::audit_strict`]), and the audit rows about one target, for
 //! `rh-server audit --target NAME` ([`Store::audit_for_target`]).
 
-use sqlx::Row as _;
-
 use super::Store;
 use crate::Result;
 use crate::audit::{Audit, AuditEntry};
@@ -41,18 +39,6 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let action: String = r.try_get(2)?;
-                Ok(AuditEntry {
-                    time: r.try_get(0)?,
-                    actor: r.try_get(1)?,
-                    action: action.parse()?,
-                    target: r.try_get(3)?,
-                    detail: r.try_get(4)?,
-                    client_ip: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(super::audit::entry).collect()
     }
 }
