@@ -1,6 +1,7 @@
 //! Command-line arguments (clap types only; logic lives in `commands`).
 
 use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
 
 use crate::commands::blob::BlobCommand;
 use crate::commands::config::ConfigCommand;
@@ -34,8 +35,8 @@ pub(crate) struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub(crate) quiet: u8,
     /// Account token, overriding RH_TOKEN and config.yaml.
-    #[arg(long, global = true, hide_env_values = true, value_name = "TOKEN")]
-    pub(crate) token: Option<String>,
+    #[arg(long, global = true, hide_env_values = true, value_name = "TOKEN", value_parser = secret)]
+    pub(crate) token: Option<SecretString>,
     /// Account name, overriding RH_USERNAME and config.yaml.
     #[arg(long, global = true, value_name = "NAME")]
     pub(crate) username: Option<String>,
@@ -72,4 +73,14 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// Parses a token argument straight into a [`SecretString`], so no `Debug` of the parsed arguments (clap's
+/// error output, a log line, a test failure) can print it.
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the shape clap's value_parser takes"
+)]
+pub(crate) fn secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text.to_owned()))
 }

@@ -1,5 +1,5 @@
 //! The `rh` binary: parses arguments, sets up logging and the one tokio runtime, runs a command and maps
-//! the outcome to an exit code (0 ok, 1 user or input error, 2 unexpected).
+//! the outcome to an exit code (0 ok, 1 user or input error or an unreachable service, 2 a bug in rh).
 
 use std::process::ExitCode;
 
@@ -18,52 +18,45 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
+    let verbose = cli.global.verbose > 0;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(err) => {
-            tracing::error!("cannot start the async runtime: {err}");
-            return ExitCode::from(2);
+            let err = anyhow::Error::new(err)
+                .context(commands::Unexpected("cannot start the async runtime"));
+            return report(&err, verbose);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
-        Err(err) => report(&err),
+        Err(err) => report(&err, verbose),
     }
 }
 
-/// The error and its causes joined by `: `, skipping a cause whose text an outer message already
-/// quotes (many library errors print their source in their own message).
-fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-/// Prints the error chain on one line and picks the exit code.
-fn report(err: &anyhow::Error) -> ExitCode {
+/// Prints the error and picks the exit code: 0 for a closed stdout, 2 for a bug ([`commands::is_unexpected`]),
+/// 1 for everything else (bad input, an unreachable service).
+///
+/// Each message in the chain describes its own layer only, so the chain is printed whole: joined by `: ` on
+/// one line, or with `-v` the outer message and then one `caused by:` line per cause.
+fn report(err: &anyhow::Error, verbose: bool) -> ExitCode {
     if err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     }) {
         return ExitCode::SUCCESS;
     }
-    let unexpected = err
-        .chain()
-        .any(<dyn std::error::Error>::is::<commands::Unexpected>);
-    printer::error_line(&one_line(err));
-    if unexpected {
+    if verbose {
+        printer::error_line(&err.to_string());
+        for cause in err.chain().skip(1) {
+            printer::caused_by_line(&cause.to_string());
+        }
+    } else {
+        printer::error_line(&format!("{err:#}"));
+    }
+    if commands::is_unexpected(err) {
         ExitCode::from(2)
     } else {
         ExitCode::from(1)

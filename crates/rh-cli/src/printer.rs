@@ -37,3 +37,9 @@ pub(crate) fn error_line(message: &str) {
     let one_line = message.replace('\n', " ");
     let _ = writeln!(std::io::stderr(), "error: {}", clean(&one_line));
 }
+
+/// Prints one `  caused by: …` line on stderr under the error line (`-v`), escaped as [`error_line`].
+pub(crate) fn caused_by_line(message: &str) {
+    let one_line = message.replace('\n', " ");
+    let _ = writeln!(std::io::stderr(), "  caused by: {}", clean(&one_line));
+}

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_yaml::{Mapping, Value};
 
 use crate::{Env, EnvVars, Error, Result, RhPaths, parse_value, write_atomic};
@@ -333,13 +333,14 @@ impl Config {
                 .or_else(|| env.non_empty(var))
                 .or_else(|| self.get_str(key))
         };
-        let token = overrides
-            .token
-            .clone()
-            .or_else(|| env.non_empty(EnvVars::RH_TOKEN))
-            .or_else(|| self.get_str("token"))
-            .filter(|t| !t.is_empty())
-            .map(SecretString::from);
+        let token = match &overrides.token {
+            Some(flag) => Some(flag.clone()),
+            None => env
+                .non_empty(EnvVars::RH_TOKEN)
+                .or_else(|| self.get_str("token"))
+                .map(SecretString::from),
+        }
+        .filter(|t| !t.expose_secret().is_empty());
         let username =
             pick(&overrides.username, EnvVars::RH_USERNAME, "username").filter(|u| !u.is_empty());
         let api_server_url = pick(
@@ -373,10 +374,12 @@ impl Config {
 }
 
 /// Values given on the command line, which beat env and file.
+///
+/// `Debug` is derived safely: the token is a [`SecretString`], whose `Debug` prints no value.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     /// `--token`.
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     /// `--username`.
     pub username: Option<String>,
     /// `--api-server-url`.

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 /// Every variant names the file; none carries a value read from it, because the file holds a token.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
         #[source]
@@ -37,3 +37,20 @@ pub enum Error {
 
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes joined by `: ` (as `anyhow`'s `{:#}` prints them): the one rendering of an
+/// error chain for a front end's one line or a log line.
+///
+/// Every rh error message describes its own layer only and leaves the cause to `source()`, so this is how
+/// the cause (the I/O error, the SQL error) reaches the reader. It lives in the bottom crate so that every
+/// crate above renders chains the same way.
+pub fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

@@ -19,7 +19,7 @@ pub use config::{
     ACCOUNT_KEYS, Config, DEFAULTS, Overrides, SECRET_KEYS, Settings, is_account_key, is_secret_key,
 };
 pub use env::{Env, EnvVars, MapEnv, OsEnv};
-pub use error::{Error, Result};
+pub use error::{Error, Result, display_chain};
 pub use fs::{ensure_private_dir, write_atomic};
 pub use paths::RhPaths;
 pub use transport::{plain_http_warning, sends_token_in_clear};

@@ -21,14 +21,20 @@ pub fn get(session: &Session, key: &str) -> Result<Yaml> {
 /// Flags and env variables that override a stored key.
 fn env_override(session: &Session, key: &str) -> Option<Yaml> {
     let overrides = session.overrides();
+    // The token leaves its secret type here only because `get` returns the value (front ends mask it).
     let (flag, var) = match key {
-        "token" => (&overrides.token, EnvVars::RH_TOKEN),
-        "username" => (&overrides.username, EnvVars::RH_USERNAME),
-        "api_server_url" => (&overrides.api_server_url, EnvVars::RH_API_SERVER_URL),
+        "token" => (
+            overrides
+                .token
+                .as_ref()
+                .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned()),
+            EnvVars::RH_TOKEN,
+        ),
+        "username" => (overrides.username.clone(), EnvVars::RH_USERNAME),
+        "api_server_url" => (overrides.api_server_url.clone(), EnvVars::RH_API_SERVER_URL),
         _ => return None,
     };
-    flag.clone()
-        .or_else(|| session.env().non_empty(var))
+    flag.or_else(|| session.env().non_empty(var))
         .map(Yaml::String)
 }
 

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 /// The lower crates' errors pass through unchanged (`transparent`: same message, same causes), so every
 /// front end shows the same one line. Own variants name the file, key or resource, never a secret value.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
     Config(#[from] rh_config::Error),
@@ -165,14 +164,4 @@ pub enum Error {
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An error and its causes joined by `: ` (as `anyhow`'s `{:#}` prints them), for a log line.
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
-}
+pub use rh_config::display_chain as chain;

@@ -18,7 +18,7 @@ use rh_secrets::server::ServerSecretStore;
 use rh_secrets::server_named::ServerNamedSecrets;
 use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{VaultOptions, VaultStore};
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 
 use crate::{Error, Result};
 
@@ -74,7 +74,7 @@ impl Session {
             Arc::clone(&self.env),
             self.paths.clone(),
             Overrides {
-                token: Some(token.expose_secret().to_owned()),
+                token: Some(token.clone()),
                 api_server_url: Some(url.to_owned()),
                 ..self.overrides.clone()
             },
@@ -231,7 +231,7 @@ impl Names {
                     source,
                 })?;
         let remote = settings.token.clone().map(|token| {
-            RemoteRns::new(&settings.api_server_url, token).map_err(|e| e.to_string())
+            RemoteRns::new(&settings.api_server_url, token).map_err(|e| crate::error::chain(&e))
         });
         Ok(Self {
             rns,
@@ -348,6 +348,7 @@ mod tests {
     use std::collections::HashMap;
 
     use rh_config::MapEnv;
+    use secrecy::ExposeSecret as _;
 
     use super::*;
 
@@ -361,7 +362,7 @@ mod tests {
             Arc::new(env),
             RhPaths::new(dir, dir.join(".rh")),
             Overrides {
-                token: token_flag.map(str::to_owned),
+                token: token_flag.map(|t| SecretString::from(t.to_owned())),
                 ..Overrides::default()
             },
         )

@@ -1,6 +1,7 @@
 //! Rust errors to Python exceptions: the classes of `rh.exceptions`, chosen by what went wrong.
 //!
-//! Every exception carries the library error's message on one line: the crates' errors name the file,
+//! Every exception carries the library error's message and its causes on one line (`a: b: c`, as the CLI
+//! prints them; each message describes its own layer): the crates' errors name the file,
 //! key or provider and never hold a secret value, so neither does the exception. The classes are defined
 //! in Python (they derive from two bases, e.g. `RhError` and `ValueError`) and looked up by name here.
 
@@ -89,7 +90,7 @@ pub(crate) fn config_kind(e: &rh_config::Error) -> Kind {
 
 impl From<ConfigErr> for PyErr {
     fn from(ConfigErr(e): ConfigErr) -> Self {
-        raise(config_kind(&e), &e.to_string())
+        raise(config_kind(&e), &rh_ops::chain(&e))
     }
 }
 
@@ -122,7 +123,7 @@ pub(crate) fn secrets_kind(e: &rh_secrets::Error) -> Kind {
 
 impl From<SecretsErr> for PyErr {
     fn from(SecretsErr(e): SecretsErr) -> Self {
-        raise(secrets_kind(&e), &e.to_string())
+        raise(secrets_kind(&e), &rh_ops::chain(&e))
     }
 }
 
@@ -252,22 +253,6 @@ pub(crate) struct OpsErr(pub(crate) rh_ops::Error);
 
 impl From<OpsErr> for PyErr {
     fn from(OpsErr(e): OpsErr) -> Self {
-        raise(ops_kind(&e), &one_line(&e))
+        raise(ops_kind(&e), &rh_ops::chain(&e))
     }
-}
-
-/// The error and its causes joined by `: `, skipping a cause its parent's message already shows (as the
-/// CLI prints them; some lower-crate messages embed their cause).
-fn one_line(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
 }

@@ -55,7 +55,7 @@ pub enum Error {
         names: String,
     },
     /// A file operation failed.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// `read`, `write`, `list`, …
         action: &'static str,

@@ -56,7 +56,7 @@ pub enum Error {
         reason: String,
     },
     /// Reading or writing a file failed.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// `read`, `write`, `remove`, …
         action: &'static str,
@@ -67,7 +67,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A git operation failed.
-    #[error("git {action} in {repo}: {source}")]
+    #[error("git {action} in {}", repo.display())]
     Git {
         /// What rh was doing.
         action: &'static str,
@@ -104,7 +104,7 @@ pub enum Error {
         detail: String,
     },
     /// Another store's failure (the remote client, a background task).
-    #[error("{backend}: {source}")]
+    #[error("{backend} failed")]
     Backend {
         /// Which store.
         backend: &'static str,

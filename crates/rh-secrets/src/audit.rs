@@ -123,8 +123,9 @@ impl AuditLog {
         };
         if let Err(e) = self.append(&entry) {
             tracing::warn!(
-                "could not record {action} of {} in the audit log: {e}",
-                file.display()
+                "could not record {action} of {} in the audit log: {}",
+                file.display(),
+                rh_config::display_chain(&e)
             );
         }
     }

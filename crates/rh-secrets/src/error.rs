@@ -60,13 +60,13 @@ pub enum Error {
     DanglingSymlink { path: PathBuf, target: PathBuf },
     #[error("{} is not valid UTF-8", path.display())]
     NotUtf8 { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot delete {}: {source}", path.display())]
+    #[error("cannot delete {}", path.display())]
     Delete {
         path: PathBuf,
         #[source]

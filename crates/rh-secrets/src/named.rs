@@ -61,7 +61,6 @@ pub struct NamedSecretInfo {
 
 /// Why an operation on a named secret failed. Messages name the secret, never a value.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// No secret of that name (or none the caller may see).
     #[error("no secret named `{name}`")]

@@ -323,7 +323,11 @@ impl LocalNamedSecrets {
                         version: None,
                     }),
                     Ok(None) => {}
-                    Err(e) => tracing::warn!("skipping {}: {e}", path.display()),
+                    Err(e) => tracing::warn!(
+                        "skipping {}: {}",
+                        path.display(),
+                        rh_config::display_chain(&e)
+                    ),
                 }
             }
         }

@@ -389,7 +389,7 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
                 format!("{main} lacks {}", join_and(&missing))
             }
             Ok(None) => format!("no {main}"),
-            Err(e) => e.to_string(),
+            Err(e) => rh_config::display_chain(&e),
         };
         let vars = self.env_vars();
         if !vars.is_empty() {

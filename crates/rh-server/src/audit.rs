@@ -150,7 +150,11 @@ impl std::str::FromStr for AuditAction {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| crate::Error::Invalid(format!("unknown audit action {s:?}")))
+            .ok_or_else(|| crate::Error::UnknownValue {
+                what: "audit action",
+                value: s.to_owned(),
+                expected: Self::ALL.map(Self::as_str).join(", "),
+            })
     }
 }
 

@@ -22,10 +22,8 @@ pub fn parse_lifetime_cap(text: &str) -> Result<Option<time::Duration>> {
 
 /// Parses a lifetime such as `30m`, `12h`, `90d` or `2w` (also `45s`); at least one second, at most 100 years.
 pub fn parse_duration(text: &str) -> Result<time::Duration> {
-    let bad = || {
-        Error::Invalid(format!(
-            "invalid duration {text:?}: use a number and a unit, e.g. 30m, 12h, 90d (units s, m, h, d, w)"
-        ))
+    let bad = || Error::InvalidDuration {
+        text: text.to_owned(),
     };
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;

@@ -4,16 +4,16 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A database call failed.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
     /// A statement of SQLite's writer failed.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Sqlite(#[from] crate::store::SqliteError),
     /// The database cannot take the call now (e.g. SQLite's writer has stopped).
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// The schema migrations could not be applied.
-    #[error("cannot apply database migrations: {0}")]
+    #[error("cannot apply database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The data directory could not be prepared.
     #[error(transparent)]
@@ -30,14 +30,62 @@ pub enum Error {
     /// The email belongs to another account.
     #[error("email {0} is already used by another account")]
     EmailTaken(String),
-    /// A username, email or resource name that breaks the naming rules.
+    /// A username that breaks the grammar the CLI shares ([`rh_config::is_valid_username`]).
+    #[error(
+        "invalid username {name:?}: use 1-{max} letters, digits, '_', '-' or '.', starting with a letter or digit",
+        max = rh_config::MAX_USERNAME
+    )]
+    InvalidUsername { name: String },
+    /// A username rh keeps for itself (`rh/<name>` in Vault).
+    #[error(
+        "the account name `{name}` is reserved: rh uses rh/{name} in Vault when it talks to Vault \
+         directly without a username; choose another name"
+    )]
+    ReservedUsername { name: String },
+    /// An email address that is not one.
+    #[error("invalid email address {email:?}")]
+    InvalidEmail { email: String },
+    /// A resource address or URI that breaks rh-wire's name grammar.
+    #[error(transparent)]
+    InvalidName(#[from] rh_wire::name::NameError),
+    /// A value outside a fixed set: a visibility, an access level, an audit action, a SQLite mode.
+    #[error("unknown {what} {value:?}: use {expected}")]
+    UnknownValue {
+        /// What the value is for (`visibility`).
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// The accepted values, in words.
+        expected: String,
+    },
+    /// A lifetime that is not `<number><unit>` within range.
+    #[error(
+        "invalid duration {text:?}: use a number and a unit, e.g. 30m, 12h, 90d (units s, m, h, d, w)"
+    )]
+    InvalidDuration { text: String },
+    /// A TLS certificate or key file that cannot be read.
+    #[error("cannot read TLS file {}", path.display())]
+    TlsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A startup option that cannot work: TLS files that do not hold PEM or do not fit, an SMTP url or sender.
     #[error("{0}")]
-    Invalid(String),
+    Setup(String),
+    /// A stored value this build does not know (a database written by another version, or edited by hand).
+    #[error("unexpected value in the database")]
+    Corrupt(#[source] Box<Error>),
+    /// A SQLite write ended without a result (its body panicked); the cause is in the server log.
+    #[error("the write failed unexpectedly (see the server log)")]
+    WriteAborted,
     /// The operating system's random source failed.
     #[error("cannot read random bytes: {0}")]
     Random(String),
     /// Binding or serving the socket failed.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,
@@ -46,6 +94,25 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+impl Error {
+    /// True when the request itself is at fault (a bad name, email or value): an HTTP 400 whose body is
+    /// the message, or a dashboard banner. Everything else is the server's problem and stays in its log.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidUsername { .. }
+                | Self::ReservedUsername { .. }
+                | Self::InvalidEmail { .. }
+                | Self::InvalidName(_)
+                | Self::UnknownValue { .. }
+                | Self::InvalidDuration { .. }
+        )
+    }
+}
+
+/// An error and its causes on one line, for a log line (messages describe their own layer only).
+pub(crate) use rh_config::display_chain as chain;
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

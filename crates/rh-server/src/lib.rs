@@ -78,10 +78,9 @@ pub async fn create_user(
 ) -> Result<(String, Vec<(String, AccessLevel)>)> {
     names::validate_username(username)?;
     if username == api::RESERVED_USERNAME {
-        return Err(Error::Invalid(format!(
-            "the account name `{username}` is reserved: rh uses rh/{username} in Vault when it talks to Vault \
-             directly without a username; choose another name"
-        )));
+        return Err(Error::ReservedUsername {
+            name: username.to_owned(),
+        });
     }
     let email = email.map(names::normalize_email).transpose()?;
     let token = token::generate()?;

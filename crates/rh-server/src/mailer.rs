@@ -75,19 +75,19 @@ impl Mailer {
         let url = config.url.expose_secret();
         let shown = redact_url(url);
         if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Setup(format!(
                 "invalid smtp url {shown}: use smtp://HOST[:PORT] or smtps://HOST[:PORT]"
             )));
         }
         // lettre's errors quote neither the URL nor the password; the redacted URL names the culprit.
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| Error::Invalid(format!("invalid smtp url {shown}: {e}")))?
+            .map_err(|e| Error::Setup(format!("invalid smtp url {shown}: {e}")))?
             .timeout(Some(SMTP_TIMEOUT))
             .build();
         let from = config
             .from
             .parse::<Mailbox>()
-            .map_err(|e| Error::Invalid(format!("invalid --smtp-from {:?}: {e}", config.from)))?;
+            .map_err(|e| Error::Setup(format!("invalid --smtp-from {:?}: {e}", config.from)))?;
         Ok(Self {
             transport,
             from,
@@ -189,7 +189,7 @@ pub fn spawn(store: Store, mailer: Mailer) -> tokio::task::JoinHandle<()> {
                 () = store.outbox_ready().notified() => {}
             }
             if let Err(e) = deliver_due(&store, &mailer).await {
-                tracing::warn!("outbox pass failed: {e}");
+                tracing::warn!("outbox pass failed: {}", crate::error::chain(&e));
             }
         }
     })

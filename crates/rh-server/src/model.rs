@@ -49,10 +49,10 @@ impl FromStr for Visibility {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "invalid visibility {s:?}: use private, unlisted or public"
-                ))
+            .ok_or_else(|| Error::UnknownValue {
+                what: "visibility",
+                value: s.to_owned(),
+                expected: "private, unlisted or public".to_owned(),
             })
     }
 }
@@ -93,7 +93,11 @@ impl FromStr for AccessLevel {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| Error::Invalid(format!("unknown access level {s:?}: use read or write")))
+            .ok_or_else(|| Error::UnknownValue {
+                what: "access level",
+                value: s.to_owned(),
+                expected: "read or write".to_owned(),
+            })
     }
 }
 
@@ -133,7 +137,7 @@ mod tests {
     fn unknown_values_are_refused() {
         for bad in ["", "Private", "PUBLIC", " public", "hidden", "denied"] {
             let e = bad.parse::<Visibility>().expect_err(bad).to_string();
-            assert!(e.contains("invalid visibility"), "{e}");
+            assert!(e.contains("unknown visibility"), "{e}");
             assert!(serde_json::from_value::<Visibility>(serde_json::json!(bad)).is_err());
         }
         for bad in ["", "Read", "admin", "denied", "owner"] {

@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use rh_config::MAX_USERNAME;
-use rh_wire::name::{Address, NameError};
+use rh_wire::name::Address;
 
 use crate::{Error, Result};
 
@@ -12,9 +11,9 @@ pub fn validate_username(name: &str) -> Result<()> {
     if rh_config::is_valid_username(name) {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "invalid username {name:?}: use 1-{MAX_USERNAME} letters, digits, '_', '-' or '.', starting with a letter or digit"
-        )))
+        Err(Error::InvalidUsername {
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -28,26 +27,28 @@ pub fn normalize_email(email: &str) -> Result<String> {
     if ok {
         Ok(email.to_lowercase())
     } else {
-        Err(Error::Invalid(format!("invalid email address {email:?}")))
+        Err(Error::InvalidEmail {
+            email: email.to_owned(),
+        })
     }
 }
 
 /// A remote resource address such as `/alice/proj/model`: at least two segments, the first being the owner.
 ///
 /// The grammar is the one the client applies ([`rh_wire::name`]); this type turns its refusals into
-/// [`Error::Invalid`] (400).
+/// [`Error::InvalidName`] (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceName(Address);
 
 impl ResourceName {
     /// Parses an address (`/alice/x`).
     pub fn from_address(address: &str) -> Result<Self> {
-        Ok(Self(Address::from_address(address).map_err(invalid)?))
+        Ok(Self(Address::from_address(address)?))
     }
 
     /// Parses a URI (`alice:x`): the address without its leading `/`, with `/` replaced by `:`.
     pub fn from_uri(uri: &str) -> Result<Self> {
-        Ok(Self(Address::from_uri(uri).map_err(invalid)?))
+        Ok(Self(Address::from_uri(uri)?))
     }
 
     /// The owner: the first segment.
@@ -69,14 +70,6 @@ impl ResourceName {
     pub fn segments(&self) -> &[String] {
         self.0.segments()
     }
-}
-
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "the shape `map_err` hands over"
-)]
-fn invalid(e: NameError) -> Error {
-    Error::Invalid(e.to_string())
 }
 
 impl fmt::Display for ResourceName {

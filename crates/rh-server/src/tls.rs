@@ -32,7 +32,7 @@ impl TlsConfig {
     /// Reads a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1). Errors name the file.
     pub fn load(cert: &Path, key: &Path) -> Result<Self> {
         let invalid = |path: &Path, what: &str| {
-            Error::Invalid(format!(
+            Error::Setup(format!(
                 "invalid TLS {what} file {}: {}",
                 path.display(),
                 if what == "certificate" {
@@ -45,8 +45,9 @@ impl TlsConfig {
         let readable = |path: &Path| {
             std::fs::metadata(path)
                 .and_then(|_| std::fs::File::open(path).map(drop))
-                .map_err(|e| {
-                    Error::Invalid(format!("cannot read TLS file {}: {e}", path.display()))
+                .map_err(|source| Error::TlsFile {
+                    path: path.to_path_buf(),
+                    source,
                 })
         };
         readable(cert)?;
@@ -62,11 +63,11 @@ impl TlsConfig {
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Invalid(format!("cannot set up TLS: {e}")))?
+            .map_err(|e| Error::Setup(format!("cannot set up TLS: {e}")))?
             .with_no_client_auth()
             .with_single_cert(certs, key_der)
             .map_err(|e| {
-                Error::Invalid(format!(
+                Error::Setup(format!(
                     "TLS key {} does not fit certificate {}: {e}",
                     key.display(),
                     cert.display()

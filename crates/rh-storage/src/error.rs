@@ -7,7 +7,6 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The object (or bucket) does not exist.
     #[error("{what} not found: {location}")]
@@ -62,7 +61,7 @@ pub enum Error {
     #[error("integrity check failed for {location}: {detail}")]
     Integrity { location: String, detail: String },
     /// Anything else the backend reported; `retryable` marks transient failures.
-    #[error("{backend} error on {location}: {source}")]
+    #[error("{backend} error on {location}")]
     Backend {
         backend: &'static str,
         location: String,

@@ -37,7 +37,8 @@ impl RetryPolicy {
             match op().await {
                 Err(e) if e.is_retryable() && attempt < self.max_attempts => {
                     tracing::debug!(
-                        "{what} failed (attempt {attempt}), retrying in {backoff:?}: {e}"
+                        error = &e as &dyn std::error::Error,
+                        "{what} failed (attempt {attempt}), retrying in {backoff:?}"
                     );
                     tokio::time::sleep(jitter(backoff)).await;
                     backoff = (backoff * 2).min(self.max_backoff);

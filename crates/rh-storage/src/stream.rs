@@ -239,7 +239,8 @@ impl Reader {
                 return Some((Err(err), self));
             }
             tracing::debug!(
-                "read of {} broke at byte {}, resuming: {err}",
+                error = &err as &dyn std::error::Error,
+                "read of {} broke at byte {}, resuming",
                 self.location,
                 self.pos
             );

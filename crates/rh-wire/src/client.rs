@@ -10,7 +10,6 @@ use serde_json::Value;
 
 /// What can go wrong before an answer arrives.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The URL is not an `http(s)://` URL, or no client can be built for it (a bad `SSL_CERT_FILE`).
     #[error("cannot use rh-server at {url}: {reason}")]

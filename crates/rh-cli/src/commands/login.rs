@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use rh_ops::login::{self as ops, LoginChoices};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::context::Context;
 
@@ -19,8 +19,8 @@ use crate::context::Context;
 pub(crate) struct LoginArgs {
     /// The account token (`rh-server user create` prints it). Read from the terminal without echo, or from
     /// stdin when piped, if not given.
-    #[arg(value_name = "TOKEN")]
-    token_arg: Option<String>,
+    #[arg(value_name = "TOKEN", value_parser = crate::args::secret)]
+    token_arg: Option<SecretString>,
     /// Do not prompt: every choice not given by a flag takes its safe default. Download config: yes (only
     /// user defaults are merged). Upload config, download secrets, upload secrets: no (each needs its flag:
     /// `--upload-secrets` is the only way a non-interactive login sends SSH keys or credentials anywhere).
@@ -136,7 +136,9 @@ pub(crate) async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         .clone()
         .or_else(|| ctx.ops.overrides().token.clone())
     {
-        Some(t) if !t.trim().is_empty() => SecretString::from(t.trim().to_owned()),
+        Some(t) if !t.expose_secret().trim().is_empty() => {
+            SecretString::from(t.expose_secret().trim().to_owned())
+        }
         Some(_) => bail!("the token is empty"),
         None => read_token(interactive, &settings.dashboard_url)?,
     };

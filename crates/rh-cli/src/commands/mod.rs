@@ -16,21 +16,31 @@ pub(crate) mod secrets;
 pub(crate) mod secrets_named;
 pub(crate) mod secrets_vault;
 
-/// Marks an error as a bug rather than bad input, so `main` exits with 2.
+/// Marks an error as rh's own failure rather than bad input or an unreachable service, so `main` exits with 2
+/// (README, "Logs and exit codes"). `main` attaches it when the async runtime cannot start; a panic exits 2
+/// through the panic hook; a background task that panicked is recognised by [`is_unexpected`].
 #[derive(Debug)]
-#[allow(
-    dead_code,
-    reason = "constructed by commands that detect impossible states"
-)]
-pub(crate) struct Unexpected(pub(crate) String);
+pub(crate) struct Unexpected(pub(crate) &'static str);
 
 impl std::fmt::Display for Unexpected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unexpected: {}", self.0)
+        f.write_str(self.0)
     }
 }
 
 impl std::error::Error for Unexpected {}
+
+/// True when `err` is a bug of rh's: marked [`Unexpected`], or caused by a task that panicked (a
+/// `JoinError` the libraries pass on as a source, e.g. rh-rns's git work on a blocking thread).
+pub(crate) fn is_unexpected(err: &anyhow::Error) -> bool {
+    // `downcast_ref` finds a marker given as `context` too, which `chain` shows only as its text.
+    err.downcast_ref::<Unexpected>().is_some()
+        || err.chain().any(|c| {
+            c.is::<Unexpected>()
+                || c.downcast_ref::<tokio::task::JoinError>()
+                    .is_some_and(tokio::task::JoinError::is_panic)
+        })
+}
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Completions { shell } = cli.command {

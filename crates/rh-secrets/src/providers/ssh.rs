@@ -261,7 +261,7 @@ impl Provider for Ssh {
                 "no key pair (NAME and NAME.pub) in {}",
                 dir.display()
             )),
-            Err(e) => Detection::no(e.to_string()),
+            Err(e) => Detection::no(rh_config::display_chain(&e)),
         }
     }
 }

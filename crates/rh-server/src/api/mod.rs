@@ -264,7 +264,7 @@ impl ApiError {
 impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
         match e {
-            crate::Error::Invalid(msg) => Self::bad_request(msg),
+            e if e.is_bad_input() => Self::bad_request(e.to_string()),
             crate::Error::Database(e) if database_unavailable(&e) => {
                 tracing::warn!("database unavailable: {e}");
                 Self::new(
@@ -288,7 +288,7 @@ impl From<crate::Error> for ApiError {
             }
             other => {
                 // Internal details (SQL, paths) stay in the server log.
-                tracing::error!("request failed: {other}");
+                tracing::error!("request failed: {}", crate::error::chain(&other));
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
             }
         }

@@ -231,8 +231,8 @@ fn forbidden(user: &User) -> Response {
 }
 
 /// A 500 page; the cause goes to the log only.
-fn internal(e: &crate::Error) -> Response {
-    tracing::error!("dashboard request failed: {e}");
+fn internal(e: &dyn std::error::Error) -> Response {
+    tracing::error!("dashboard request failed: {}", crate::error::chain(e));
     layout::message(
         StatusCode::INTERNAL_SERVER_ERROR,
         None,

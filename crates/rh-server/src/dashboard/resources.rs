@@ -160,7 +160,7 @@ fn failed(session: &Session, e: OpError) -> Response {
             "Only the owner can share or revoke this secret.",
         ),
         OpError::Store(e) => internal(&e),
-        other => internal(&crate::Error::Invalid(other.to_string())),
+        other => internal(&other),
     }
 }
 
@@ -731,7 +731,7 @@ async fn refused(
 async fn refused_name(state: &Dash, form: &CsrfForm, l: &Opened, e: OpError) -> Response {
     let text = match e {
         OpError::UnknownUser(raw) => format!("There is no user named {raw}."),
-        OpError::Store(crate::Error::Invalid(text)) => text,
+        OpError::Store(e) if e.is_bad_input() => e.to_string(),
         OpError::HourlyCap => {
             return refused(
                 state,

@@ -60,7 +60,10 @@ pub async fn record(
         Ok::<_, crate::Error>(())
     };
     if let Err(e) = written.await {
-        tracing::error!("cannot write the audit log row for {action} {target} by {actor}: {e}");
+        tracing::error!(
+            "cannot write the audit log row for {action} {target} by {actor}: {}",
+            crate::error::chain(&e)
+        );
     }
 }
 

@@ -340,8 +340,7 @@ fn parse_json(text: &str) -> Value {
     reason = "takes the decoded column, also through Option::map"
 )]
 pub(super) fn parse_column<T: std::str::FromStr<Err = Error>>(text: String) -> Result<T> {
-    text.parse()
-        .map_err(|e| Error::Invalid(format!("unexpected value in the database: {e}")))
+    text.parse().map_err(|e| Error::Corrupt(Box::new(e)))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {

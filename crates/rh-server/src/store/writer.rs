@@ -74,9 +74,11 @@ impl std::str::FromStr for Synchronous {
         match s.to_ascii_lowercase().as_str() {
             "full" => Ok(Self::Full),
             "normal" => Ok(Self::Normal),
-            _ => Err(Error::Invalid(format!(
-                "unknown SQLite synchronous mode {s:?} (use full or normal)"
-            ))),
+            _ => Err(Error::UnknownValue {
+                what: "SQLite synchronous mode",
+                value: s.to_owned(),
+                expected: "full or normal".to_owned(),
+            }),
         }
     }
 }
@@ -120,9 +122,7 @@ where
         let out = match (failed, self.out) {
             (Some(e), _) => Err(E::from(Error::Sqlite(copy_error(e)))),
             (None, Some(out)) => out,
-            (None, None) => Err(E::from(Error::Invalid(
-                "the write failed unexpectedly (see the server log)".to_owned(),
-            ))),
+            (None, None) => Err(E::from(Error::WriteAborted)),
         };
         // The caller may have gone (client disconnected): the write stands, as any in-flight one.
         let _ = self.reply.send(out);
