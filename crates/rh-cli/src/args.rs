@@ -84,3 +84,28 @@ pub(crate) enum Command {
 pub(crate) fn secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(text.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::{Cli, Command};
+
+    /// A token given as `--token` or as `rh login TOKEN` is held as a secret: the parsed arguments' `Debug`
+    /// (clap's, a log line's, a failed assertion's) does not show it.
+    #[test]
+    fn debug_of_parsed_args_hides_the_tokens() {
+        let cli = Cli::try_parse_from([
+            "rh",
+            "--token",
+            "sk-FLAG-SENTINEL",
+            "login",
+            "sk-ARG-SENTINEL",
+        ])
+        .expect("parse");
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("SENTINEL"), "{shown}");
+        assert!(matches!(cli.command, Command::Login(_)), "{shown}");
+        assert!(cli.global.token.is_some(), "{shown}");
+    }
+}

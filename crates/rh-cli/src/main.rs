@@ -16,7 +16,10 @@ use args::Cli;
 
 fn main() -> ExitCode {
     install_panic_hook();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     logging::init(cli.global.verbose, cli.global.quiet);
     let verbose = cli.global.verbose > 0;
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -60,6 +63,17 @@ fn report(err: &anyhow::Error, verbose: bool) -> ExitCode {
         ExitCode::from(2)
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Prints clap's help, version or usage error; a usage error is bad input (exit 1), not clap's 2, which
+/// README keeps for a bug in rh.
+fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

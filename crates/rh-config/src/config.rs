@@ -700,4 +700,17 @@ mod tests {
             assert!(!is_account_key(k), "{k}");
         }
     }
+
+    /// `Overrides` derives `Debug`; its token is a secret type, so the value never shows.
+    #[test]
+    fn debug_of_overrides_hides_the_token() {
+        let o = Overrides {
+            token: Some(SecretString::from("sk-OVERRIDE-SENTINEL".to_owned())),
+            username: Some("alice".to_owned()),
+            api_server_url: None,
+        };
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("SENTINEL"), "{shown}");
+        assert!(shown.contains("alice"), "{shown}");
+    }
 }

@@ -151,6 +151,7 @@ mod tests {
     fn refuses_a_directory() {
         let tmp = tempfile::tempdir().unwrap();
         let err = write_atomic(tmp.path(), b"x", 0o600).unwrap_err();
-        assert!(err.to_string().contains("is a directory"), "{err}");
+        let shown = crate::display_chain(&err);
+        assert!(shown.contains("is a directory"), "{shown}");
     }
 }

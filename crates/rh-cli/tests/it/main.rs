@@ -4,6 +4,7 @@ mod blob;
 mod blob_transfer;
 mod config;
 mod crash;
+mod error_messages;
 mod faults;
 mod fixtures;
 mod leaks;
