@@ -90,7 +90,7 @@ pub(crate) fn config_kind(e: &rh_config::Error) -> Kind {
 
 impl From<ConfigErr> for PyErr {
     fn from(ConfigErr(e): ConfigErr) -> Self {
-        raise(config_kind(&e), &rh_ops::chain(&e))
+        raise(config_kind(&e), &rh_config::display_chain(&e))
     }
 }
 
@@ -123,7 +123,7 @@ pub(crate) fn secrets_kind(e: &rh_secrets::Error) -> Kind {
 
 impl From<SecretsErr> for PyErr {
     fn from(SecretsErr(e): SecretsErr) -> Self {
-        raise(secrets_kind(&e), &rh_ops::chain(&e))
+        raise(secrets_kind(&e), &rh_config::display_chain(&e))
     }
 }
 
@@ -253,6 +253,6 @@ pub(crate) struct OpsErr(pub(crate) rh_ops::Error);
 
 impl From<OpsErr> for PyErr {
     fn from(OpsErr(e): OpsErr) -> Self {
-        raise(ops_kind(&e), &rh_ops::chain(&e))
+        raise(ops_kind(&e), &rh_config::display_chain(&e))
     }
 }

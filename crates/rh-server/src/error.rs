@@ -77,7 +77,7 @@ pub enum Error {
     Setup(String),
     /// A stored value this build does not know (a database written by another version, or edited by hand).
     #[error("unexpected value in the database")]
-    Corrupt(#[source] Box<Error>),
+    Corrupt(#[source] Box<Self>),
     /// A SQLite write ended without a result (its body panicked); the cause is in the server log.
     #[error("the write failed unexpectedly (see the server log)")]
     WriteAborted,
