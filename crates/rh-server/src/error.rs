@@ -48,7 +48,10 @@ pub enum Error {
     /// A resource address or URI that breaks rh-wire's name grammar.
     #[error(transparent)]
     InvalidName(#[from] rh_wire::name::NameError),
-    /// A value outside a fixed set: a visibility, an access level, an audit action, a SQLite mode.
+    /// A visibility other than private, unlisted or public (an HTTP 400 body clients see).
+    #[error("invalid visibility {value:?}: use private, unlisted or public")]
+    InvalidVisibility { value: String },
+    /// A value outside a fixed set: an access level, an audit action, a SQLite mode.
     #[error("unknown {what} {value:?}: use {expected}")]
     UnknownValue {
         /// What the value is for (`visibility`).
@@ -105,6 +108,7 @@ impl Error {
                 | Self::ReservedUsername { .. }
                 | Self::InvalidEmail { .. }
                 | Self::InvalidName(_)
+                | Self::InvalidVisibility { .. }
                 | Self::UnknownValue { .. }
                 | Self::InvalidDuration { .. }
         )

@@ -49,10 +49,8 @@ impl FromStr for Visibility {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| Error::UnknownValue {
-                what: "visibility",
+            .ok_or_else(|| Error::InvalidVisibility {
                 value: s.to_owned(),
-                expected: "private, unlisted or public".to_owned(),
             })
     }
 }
@@ -137,7 +135,7 @@ mod tests {
     fn unknown_values_are_refused() {
         for bad in ["", "Private", "PUBLIC", " public", "hidden", "denied"] {
             let e = bad.parse::<Visibility>().expect_err(bad).to_string();
-            assert!(e.contains("unknown visibility"), "{e}");
+            assert!(e.contains("invalid visibility"), "{e}");
             assert!(serde_json::from_value::<Visibility>(serde_json::json!(bad)).is_err());
         }
         for bad in ["", "Read", "admin", "denied", "owner"] {
