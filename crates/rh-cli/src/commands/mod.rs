@@ -63,3 +63,38 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Unexpected, is_unexpected};
+
+    /// Exit 2 is for bugs: the marker (also as context), or a library error caused by a task that panicked.
+    /// Bad input and unreachable services are not.
+    #[test]
+    fn only_bugs_are_unexpected() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let join = rt
+            .block_on(async {
+                tokio::task::spawn_blocking(|| panic!("a bug in a blocking task")).await
+            })
+            .expect_err("the task panicked");
+        let from_library = rh_rns::Error::Backend {
+            backend: "local rns",
+            source: Box::new(join),
+        };
+        assert!(is_unexpected(&anyhow::Error::new(from_library)));
+        let marked = anyhow::Error::new(std::io::Error::other("no fds"))
+            .context(Unexpected("cannot start the async runtime"));
+        assert!(is_unexpected(&marked));
+        let input = anyhow::Error::new(rh_rns::Error::NotFound {
+            name: "~/x".to_owned(),
+        });
+        assert!(!is_unexpected(&input));
+        let unreachable =
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+                .context("cannot reach rh-server");
+        assert!(!is_unexpected(&unreachable));
+    }
+}
