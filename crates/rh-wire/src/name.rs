@@ -21,7 +21,6 @@ pub const MAX_ADDRESS: usize = 1024;
 
 /// Why a name is refused: one rule of the grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Refusal {
     #[error("it has an empty segment")]
     EmptySegment,
