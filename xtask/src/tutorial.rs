@@ -20,8 +20,9 @@ struct Tutorial {
     home: PathBuf,
     work: PathBuf,
     server: Option<Child>,
-    /// Values never echoed in the printed commands (the account token).
-    hidden: Vec<String>,
+    /// Values printed by the name of a shell variable in the echoed commands (`"$TOKEN"`, the account
+    /// token): a transcript names a secret, it does not mask it (rh's output is masked by rh).
+    named: Vec<(String, &'static str)>,
 }
 
 impl Drop for Tutorial {
@@ -48,11 +49,10 @@ impl Tutorial {
         let shown: Vec<&str> = args
             .iter()
             .map(|a| {
-                if self.hidden.iter().any(|h| h == a) {
-                    "rh_****"
-                } else {
-                    a
-                }
+                self.named
+                    .iter()
+                    .find(|(value, _)| value == a)
+                    .map_or(*a, |(_, name)| *name)
             })
             .collect();
         println!("\n$ rh {}", shown.join(" "));
@@ -83,13 +83,10 @@ impl Tutorial {
         Ok(stdout)
     }
 
-    fn show_file(&self, path: &Path, mask: &[&str]) -> Result<()> {
+    fn show_file(&self, path: &Path) -> Result<()> {
         println!("\n$ cat {}", path.display());
-        let mut text = std::fs::read_to_string(path)
+        let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        for m in mask {
-            text = text.replace(m, "*****");
-        }
         print!("{text}");
         if !text.ends_with('\n') {
             println!();
@@ -123,7 +120,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
         work: tmp.join("home/project"),
         root: tmp.clone(),
         server: None,
-        hidden: Vec::new(),
+        named: Vec::new(),
     };
     std::fs::create_dir_all(&t.work)?;
     // A project folder under git, as the tutorial's notebook was: local resources land in its rh/.
@@ -136,7 +133,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
     let data = tmp.join("server");
-    println!("$ rh-server user create carolineechen --email caroline@example.com");
+    println!("$ TOKEN=$(rh-server user create carolineechen --email caroline@example.com)");
     let out = Command::new(&t.server_bin)
         .args([
             "user",
@@ -155,8 +152,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
         );
     }
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    t.hidden.push(token.clone());
-    println!("rh_****************  (the new account's token, shown once)");
+    t.named.push((token.clone(), "\"$TOKEN\""));
     // The server gets a Vault token limited to rh's paths, never the admin's root token.
     println!("$ rh-server vault setup --admin-token-file admin-token --token-file vault-token");
     let server_token =
@@ -196,7 +192,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
     t.rh(&["secrets", "put", "azure", "subscription_id=12345"], None)?;
     // `pull` asks nothing (it never replaces a different key without `--force`), so it takes no `--yes`.
     t.rh(&["secrets", "pull"], None)?;
-    t.show_file(&t.home.join(".azure/clouds.config"), &["12345"])?;
+    t.show_file(&t.home.join(".azure/clouds.config"))?;
     t.rh(&["secrets", "put", "aws", "--from-env"], None)?;
     t.rh(&["secrets", "get", "azure"], None)?;
 
@@ -249,7 +245,7 @@ pub(crate) fn steps(root: &Path) -> Result<()> {
         ],
         None,
     )?;
-    t.show_file(&t.work.join("rh/aws_cluster/config.json"), &[])?;
+    t.show_file(&t.work.join("rh/aws_cluster/config.json"))?;
     t.rh(&["resource", "show", "~/aws_cluster"], None)?;
     t.rh(&["resource", "show", "~/aws_cluster", "--json"], None)?;
 

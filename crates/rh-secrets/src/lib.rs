@@ -28,6 +28,7 @@ mod secret;
 mod secrets;
 
 pub use error::{Error, Result};
+pub use mask::mask;
 pub use provider::{Applied, Ctx, Detection, Plan, Provider, Source, WriteOptions};
 pub use providers::api_key::ApiKey;
 pub use providers::aws::Aws;
@@ -41,7 +42,7 @@ pub use providers::lambda::Lambda;
 pub use providers::sky::Sky;
 pub use providers::ssh::Ssh;
 pub use providers::{builtin_provider, builtin_providers};
-pub use secret::{ProviderSecrets, SecretsMap, mask, parse_provider_json, parse_secrets_json};
+pub use secret::{ProviderSecrets, SecretsMap, parse_provider_json, parse_secrets_json};
 pub use secrets::{
     CustomProviders, DeletePlan, DeleteReport, ProviderStatus, SaveOptions, SaveReport, Secrets,
 };
@@ -50,6 +51,7 @@ pub use secrets::{
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod mask;
 #[cfg(feature = "vault")]
 pub mod named;
 pub mod named_local;

@@ -187,18 +187,6 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// Masks a secret for display: the first four characters of a long value, then twelve stars
-/// (`AKIA************`); short values are all stars.
-pub fn mask(value: &str) -> String {
-    const STARS: &str = "************";
-    if value.chars().count() >= 16 {
-        let head: String = value.chars().take(4).collect();
-        format!("{head}{STARS}")
-    } else {
-        STARS.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,13 +204,6 @@ mod tests {
         map.insert("aws".into(), s);
         assert!(!format!("{map:?}").contains("SENTINEL"));
         assert!(!format!("{map:#?}").contains("SENTINEL"));
-    }
-
-    #[test]
-    fn masks_like_aws_console() {
-        assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA************");
-        assert_eq!(mask("short"), "************");
-        assert_eq!(mask(""), "************");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use futures::{FutureExt as _, StreamExt as _};
 use md5::Digest as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{OpenRange, Parts, resuming_stream, upload_bounded, verify_md5};
+use crate::stream::{OpenRange, Parts, open_put, resuming_stream, upload_bounded, verify_md5};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -321,19 +321,8 @@ impl BlobStore for AzureStore {
         data: ByteStream,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        if options.if_not_exists && self.exists(path).await? {
-            return Err(Error::AlreadyExists {
-                what: "object",
-                location: self.location(Some(path)),
-            });
-        }
-        let mut parts = Parts::new(data, self.transfer.part_size);
-        let first = parts.next_part(true).await?.unwrap_or_default();
-        let second = if first.len() < self.transfer.part_size {
-            None
-        } else {
-            parts.next_part(false).await?
-        };
+        let (mut parts, first, second) =
+            open_put(self, path, data, options, self.transfer.part_size).await?;
         match second {
             None => {
                 let digest: [u8; 16] = md5::Md5::digest(&first).into();

@@ -30,7 +30,7 @@ use google_cloud_storage::http::resumable_upload_client::{
 };
 use md5::Digest as _;
 
-use crate::stream::{OpenRange, Parts, resuming_stream, verify_md5};
+use crate::stream::{OpenRange, Parts, open_put, resuming_stream, verify_md5};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, ObjectMeta, PutOptions, Result,
     TransferOptions,
@@ -340,25 +340,14 @@ impl BlobStore for GcsStore {
         data: ByteStream,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        if options.if_not_exists && self.exists(path).await? {
-            return Err(Error::AlreadyExists {
-                what: "object",
-                location: self.location(Some(path)),
-            });
-        }
         let mut media = Media::new(path.as_str().to_owned());
         media.content_type = options
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".to_owned())
             .into();
-        let mut parts = Parts::new(data, self.transfer.part_size);
-        let first = parts.next_part(true).await?.unwrap_or_default();
-        let second = if first.len() < self.transfer.part_size {
-            None
-        } else {
-            parts.next_part(false).await?
-        };
+        let (mut parts, first, second) =
+            open_put(self, path, data, options, self.transfer.part_size).await?;
         let mut md5 = md5::Md5::new();
         let object = match second {
             None => {

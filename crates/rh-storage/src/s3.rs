@@ -23,7 +23,7 @@ use bytes::Bytes;
 use futures::{FutureExt as _, StreamExt as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::stream::{OpenRange, Parts, read_into_file, resuming_stream, upload_bounded};
+use crate::stream::{OpenRange, Parts, open_put, read_into_file, resuming_stream, upload_bounded};
 use crate::{
     BlobPath, BlobStore, ByteRange, ByteStream, Error, FileRead, ObjectMeta, ProgressFn,
     PutOptions, Result, TransferOptions,
@@ -559,19 +559,8 @@ impl BlobStore for S3Store {
         data: ByteStream,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        if options.if_not_exists && self.exists(path).await? {
-            return Err(Error::AlreadyExists {
-                what: "object",
-                location: self.location(Some(path)),
-            });
-        }
-        let mut parts = Parts::new(data, self.transfer.part_size);
-        let first = parts.next_part(true).await?.unwrap_or_default();
-        let second = if first.len() < self.transfer.part_size {
-            None
-        } else {
-            parts.next_part(false).await?
-        };
+        let (mut parts, first, second) =
+            open_put(self, path, data, options, self.transfer.part_size).await?;
         match second {
             None => self.put_single(path, first, options).await?,
             Some(second) => {

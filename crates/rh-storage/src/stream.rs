@@ -8,6 +8,34 @@ use futures::future::BoxFuture;
 
 use crate::{ByteRange, ByteStream, Error, FileRead, ProgressFn, ReadSplit, Result, RetryPolicy};
 
+/// The opening every cloud backend's `put_stream` shares: refuses an existing object when
+/// `options.if_not_exists`, then reads the first part and, when it is full, the second. `None` for the
+/// second part means the object fits one request; otherwise the upload is multipart and goes on with
+/// the returned [`Parts`].
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
+pub(crate) async fn open_put<S: crate::BlobStore + ?Sized>(
+    store: &S,
+    path: &crate::BlobPath,
+    data: ByteStream,
+    options: &crate::PutOptions,
+    part_size: usize,
+) -> Result<(Parts, Bytes, Option<Bytes>)> {
+    if options.if_not_exists && store.exists(path).await? {
+        return Err(Error::AlreadyExists {
+            what: "object",
+            location: store.location(Some(path)),
+        });
+    }
+    let mut parts = Parts::new(data, part_size);
+    let first = parts.next_part(true).await?.unwrap_or_default();
+    let second = if first.len() < part_size {
+        None
+    } else {
+        parts.next_part(false).await?
+    };
+    Ok((parts, first, second))
+}
+
 /// Cuts a stream into parts of exactly `part_size` bytes (the last may be shorter).
 pub(crate) struct Parts {
     inner: ByteStream,

@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use rh_config::{is_secret_key, render_value};
 use rh_ops::config as ops;
+use rh_secrets::mask::{MASK, mask, masked_json};
 use serde_yaml::Value;
 
 use crate::context::Context;
@@ -68,12 +69,13 @@ pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
             if json {
                 let mut map = serde_json::Map::new();
                 for (k, v) in entries {
+                    let v = serde_json::to_value(&v)?;
                     let v = if is_secret_key(&k) && !show_secrets {
-                        Value::String(mask(&v))
+                        masked_json(&v)
                     } else {
                         v
                     };
-                    map.insert(k, serde_json::to_value(&v)?);
+                    map.insert(k, v);
                 }
                 printer::json(&serde_json::Value::Object(map))?;
             } else {
@@ -99,17 +101,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ConfigCommand) -> Result<ExitCode> {
 }
 
 fn shown(key: &str, value: &Value, show_secrets: bool) -> String {
-    if is_secret_key(key) && !show_secrets {
-        mask(value)
-    } else {
-        render_value(value)
+    if !is_secret_key(key) || show_secrets {
+        return render_value(value);
     }
-}
-
-/// A fixed-width mask: the length of a token says nothing useful and could help guess it.
-fn mask(value: &Value) -> String {
     match value {
         Value::Null => "null".to_owned(),
-        _ => "********".to_owned(),
+        Value::String(s) => mask(s),
+        _ => MASK.to_owned(),
     }
 }

@@ -72,7 +72,7 @@ fn token_is_masked_unless_asked() {
     for out in [&listed, &json, &got] {
         assert!(!out.contains("SENTINEL"), "{out}");
     }
-    assert!(listed.contains("token: ********"), "{listed}");
+    assert!(listed.contains("token: rh-S************"), "{listed}");
     assert_eq!(
         t.ok(["config", "get", "token", "--show-secrets"]),
         "rh-SENTINEL-token-value\n"

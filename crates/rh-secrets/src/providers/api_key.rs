@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::gcp::{read_object, render};
-use super::{remove_if_present, single_line, yaml_path};
+use super::{remove_if_present, yaml_path};
 use crate::named_local;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
@@ -89,8 +89,7 @@ impl Provider for ApiKey {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name, KEYS, &[], secrets)?;
-        single_line(self.name, secrets)
+        super::require_single_line_keys(self.name, KEYS, secrets)
     }
 
     /// Sets `values.api_key`, keeping every other key of the file.

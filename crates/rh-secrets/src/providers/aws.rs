@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use rh_config::EnvVars;
 
-use super::{single_line, yaml_path};
+use super::yaml_path;
 use crate::ini::Ini;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result, fsio};
@@ -57,8 +57,7 @@ impl Provider for Aws {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), self.keys(), &[], secrets)?;
-        single_line(self.name(), secrets)
+        super::require_single_line_keys(self.name(), self.keys(), secrets)
     }
 
     fn plan_write(

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use rh_config::EnvVars;
 
 use super::aws::{plan_ini_delete, plan_ini_write, read_ini};
-use super::single_line;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
@@ -46,8 +45,7 @@ impl Provider for Azure {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), self.keys(), &[], secrets)?;
-        single_line(self.name(), secrets)
+        super::require_single_line_keys(self.name(), self.keys(), secrets)
     }
 
     fn plan_write(

@@ -15,7 +15,7 @@ use rh_config::EnvVars;
 use serde_json::{Map, Value};
 
 use super::gcp::read_object;
-use super::{single_line, yaml_path};
+use super::yaml_path;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Error, Provider, ProviderSecrets, Result};
 
@@ -72,8 +72,7 @@ impl Provider for Docker {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), KEYS, &[], secrets)?;
-        single_line(self.name(), secrets)?;
+        super::require_single_line_keys(self.name(), KEYS, secrets)?;
         if secrets.expose("username").is_some_and(|u| u.contains(':')) {
             return Err(Error::InvalidValue {
                 provider: self.name().to_owned(),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use rh_config::EnvVars;
 
-use super::{read_trimmed, remove_if_present, single_line, yaml_path};
+use super::{read_trimmed, remove_if_present, yaml_path};
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result};
 
@@ -54,8 +54,7 @@ impl Provider for HuggingFace {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), self.keys(), &[], secrets)?;
-        single_line(self.name(), secrets)
+        super::require_single_line_keys(self.name(), self.keys(), secrets)
     }
 
     /// Writes the token as `huggingface_hub`'s own login does: the bare token, no newline.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{single_line, yaml_path};
+use super::yaml_path;
 use crate::provider::{Ctx, Plan, WriteOptions};
 use crate::{Provider, ProviderSecrets, Result, fsio};
 
@@ -44,8 +44,7 @@ impl Provider for Lambda {
     }
 
     fn validate(&self, secrets: &ProviderSecrets) -> Result<()> {
-        super::require_keys(self.name(), self.keys(), &[], secrets)?;
-        single_line(self.name(), secrets)
+        super::require_single_line_keys(self.name(), self.keys(), secrets)
     }
 
     /// Replaces the `api_key` line (or appends one), keeping every other line.

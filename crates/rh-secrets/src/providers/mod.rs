@@ -100,6 +100,17 @@ pub(crate) fn require_keys(
     Ok(())
 }
 
+/// The `validate` of a provider whose file holds one `key = value` line a key: exactly `keys`
+/// ([`require_keys`]), each value on one line ([`single_line`]).
+pub(crate) fn require_single_line_keys(
+    provider: &str,
+    keys: &'static [&'static str],
+    secrets: &ProviderSecrets,
+) -> Result<()> {
+    require_keys(provider, keys, &[], secrets)?;
+    single_line(provider, secrets)
+}
+
 /// Rejects values that cannot sit on one line of an INI or key file.
 pub(crate) fn single_line(provider: &str, secrets: &ProviderSecrets) -> Result<()> {
     for (key, value) in secrets.iter() {

@@ -2,64 +2,37 @@
 
 use serde_json::{Map, Value};
 
-/// What a masked value shows instead.
-pub(crate) const MASK: &str = "••••••••";
+use rh_secrets::mask::{is_secret_like, mask_json, masked_json};
 
-/// Words that make a key secret-like when they appear in it (lowercased, `_`/`-`/`.` ignored).
-const SECRET_WORDS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "passphrase",
-    "credential",
-    "apikey",
-    "accesskey",
-    "privatekey",
-    "signingkey",
-    "sessionkey",
-    "authorization",
-    "cookie",
-];
+/// What a masked value shows instead (the one rule's, `rh_secrets::mask`).
+#[cfg(test)]
+pub(crate) use rh_secrets::mask::MASK;
 
-/// Whether a key names a secret: it contains one of [`SECRET_WORDS`], or is `key`/`pwd` or ends in `_key`.
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    let squashed: String = lower
-        .chars()
-        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
-        .collect();
-    SECRET_WORDS.iter().any(|w| squashed.contains(w))
-        || matches!(lower.as_str(), "key" | "pwd" | "pass")
-        || lower.ends_with("_key")
-        || lower.ends_with("-key")
-        || lower.ends_with("_pwd")
-}
+/// What a changed secret value shows on the old and the new side of a diff, after its masked form.
+pub(crate) const OLD_VALUE: &str = " (old value)";
+pub(crate) const NEW_VALUE: &str = " (new value)";
 
-/// A copy of `value` with the values of secret-like keys replaced by [`MASK`] (nulls and empty strings stay,
-/// so "not set" remains visible).
+/// A copy of `value` with secret-like keys masked by `rh_secrets::mask` (nulls and empty strings stay, so
+/// "not set" remains visible).
 pub(crate) fn mask(value: &Value) -> Value {
-    mask_against(value, None, MASK)
+    mask_json(value)
 }
 
-/// What a masked value shows on the old and the new side of a diff when it changed.
-pub(crate) const MASK_OLD: &str = "•••••••• (old value)";
-pub(crate) const MASK_NEW: &str = "•••••••• (new value)";
-
-/// [`mask`] for one side of a diff: a secret-like value that differs from `other`'s at the same place shows as
-/// `changed` ([`MASK_OLD`] or [`MASK_NEW`]), so a change of a secret is visible without showing either value.
+/// [`mask`] for one side of a diff: a secret-like value that differs from `other`'s at the same place shows
+/// its mask followed by `changed` ([`OLD_VALUE`] or [`NEW_VALUE`]), so a change of a secret is visible
+/// without showing either value.
 pub(crate) fn mask_against(value: &Value, other: Option<&Value>, changed: &str) -> Value {
     match value {
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
                 let theirs = other.and_then(|o| o.get(k));
-                let shown = if is_secret_key(k) {
-                    match v {
-                        Value::Null => Value::Null,
-                        Value::String(s) if s.is_empty() => Value::String(String::new()),
-                        _ if theirs.is_some_and(|t| t != v) => Value::String(changed.to_owned()),
-                        _ => Value::String(MASK.to_owned()),
+                let shown = if is_secret_like(k) {
+                    match masked_json(v) {
+                        Value::String(m) if !m.is_empty() && theirs.is_some_and(|t| t != v) => {
+                            Value::String(format!("{m}{changed}"))
+                        }
+                        m => m,
                     }
                 } else {
                     mask_against(v, theirs, changed)
@@ -85,7 +58,7 @@ pub(crate) fn pretty_pair(old: &Value, new: &Value) -> (String, String) {
         serde_json::to_string_pretty(&mask_against(v, Some(o), changed))
             .unwrap_or_else(|_| "null".to_owned())
     };
-    (show(old, new, MASK_OLD), show(new, old, MASK_NEW))
+    (show(old, new, OLD_VALUE), show(new, old, NEW_VALUE))
 }
 
 /// The masked value as indented JSON.
@@ -98,36 +71,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn secret_like_keys() {
-        for k in [
-            "token",
-            "api_token",
-            "AWS_SECRET_ACCESS_KEY",
-            "password",
-            "db-passwd",
-            "key",
-            "ssh_key",
-            "apiKey",
-            "private_key",
-            "client_secret",
-            "Authorization",
-        ] {
-            assert!(is_secret_key(k), "{k}");
-        }
-        for k in [
-            "name",
-            "keys",
-            "monkey",
-            "author",
-            "resource_type",
-            "path",
-            "folder",
-        ] {
-            assert!(!is_secret_key(k), "{k}");
-        }
-    }
 
     #[test]
     fn masks_nested_values_but_keeps_structure() {
@@ -151,7 +94,10 @@ mod tests {
         let old = json!({"data": {"password": "one", "token": "same", "host": "a"}});
         let new = json!({"data": {"password": "two", "token": "same", "host": "b"}});
         let (l, r) = pretty_pair(&old, &new);
-        assert!(l.contains(MASK_OLD) && r.contains(MASK_NEW), "{l}");
+        assert!(
+            l.contains(&format!("{MASK}{OLD_VALUE}")) && r.contains(&format!("{MASK}{NEW_VALUE}")),
+            "{l}"
+        );
         assert_eq!(
             l.matches("value)").count(),
             1,

@@ -4,11 +4,9 @@
 //! the page says so.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
-/// A boxed future, so the trait can be used as `dyn SecretVersions`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The boxed future of rh-secrets' object-safe traits, so these can be used as `dyn SecretVersions` too.
+pub use rh_secrets::store::BoxFuture;
 
 /// One version of a provider's secret (metadata only, as Vault's KV v2 metadata gives it).
 #[derive(Debug, Clone, PartialEq, Eq)]
