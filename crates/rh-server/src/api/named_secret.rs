@@ -18,8 +18,8 @@
 //! - `GET /user/secret?named=true` → [`NamedSecretListItem`]s: the caller's named secrets and those shared
 //!   with them, never a value.
 //!
-//! Grants are read from the database on every request (no read cache, no hot read): a revoke holds from the
-//! very next request. A caller who may not read a secret gets the 404 of a missing one.
+//! Grants are read from the database on every request (no read cache; on the hot-read connections,
+//! [`crate::store::Store::secret_resource_for`]): a revoke holds from the very next request. A caller who may not read a secret gets the 404 of a missing one.
 
 use crate::vault_access::UserVault;
 use axum::http::StatusCode;
@@ -87,7 +87,7 @@ async fn resolve(
 ) -> Result<(Access, Option<String>, bool), ApiError> {
     let found = state
         .store
-        .resource_for(&name.uri(), &caller.username)
+        .secret_resource_for(&name.uri(), &caller.username)
         .await?;
     let owner = name.owner() == caller.username;
     match found {

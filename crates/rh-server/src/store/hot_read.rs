@@ -277,3 +277,93 @@ mod tests {
         assert_eq!(again.conn, Some(7));
     }
 }
+
+// ---- Named secrets: the grant check of `/user/secret/{uri}` on the same connections (no cache: a revoke holds
+// from the very next request, as the committed row is what a WAL reader or PostgreSQL sees) ----
+
+/// `$1` uri, `$2` username: the resource at that uri and that account's grant on it.
+pub(crate) const RESOURCE_AND_GRANT: &str = "SELECT r.owner, r.visibility, r.config, r.version, g.access_level \
+     FROM resources r LEFT JOIN grants g ON g.uri = r.uri AND g.username = $2 WHERE r.uri = $1";
+
+/// A row of [`RESOURCE_AND_GRANT`].
+#[derive(Debug)]
+pub(crate) struct GrantRow {
+    pub(crate) owner: String,
+    pub(crate) visibility: String,
+    pub(crate) config: String,
+    pub(crate) version: i64,
+    pub(crate) access_level: Option<String>,
+}
+
+impl HotRead {
+    /// The resource at `uri` with `username`'s grant; `Err(())`: ask the pool (see the module docs).
+    pub(crate) async fn resource_and_grant(
+        &self,
+        uri: &str,
+        username: &str,
+    ) -> Result<Option<GrantRow>, ()> {
+        match self {
+            Self::Sqlite { path, slots } => {
+                let mut lease = slots.lease().ok_or(())?;
+                if lease.conn.is_none() {
+                    lease.conn = Some(open_sqlite(path).map_err(|e| debug(&e))?);
+                }
+                let conn = lease.conn.as_ref().expect("set above");
+                let row = sqlite_grant(conn, uri, username).map_err(|e| debug(&e))?;
+                lease.give_back();
+                Ok(row)
+            }
+            Self::Postgres { options, slots } => {
+                let mut lease = slots.lease().ok_or(())?;
+                if lease.conn.is_none() {
+                    lease.conn = Some(
+                        PgConnection::connect_with(options)
+                            .await
+                            .map_err(|e| debug(&e))?,
+                    );
+                }
+                let conn = lease.conn.as_mut().expect("set above");
+                let row = sqlx::query(RESOURCE_AND_GRANT)
+                    .bind(uri)
+                    .bind(username)
+                    .fetch_optional(conn)
+                    .await
+                    .map_err(|e| debug(&e))?;
+                let row = row
+                    .map(|r| {
+                        use sqlx::Row as _;
+                        Ok::<_, sqlx::Error>(GrantRow {
+                            owner: r.try_get(0)?,
+                            visibility: r.try_get(1)?,
+                            config: r.try_get(2)?,
+                            version: r.try_get(3)?,
+                            access_level: r.try_get(4)?,
+                        })
+                    })
+                    .transpose()
+                    .map_err(|e| debug(&e))?;
+                lease.give_back();
+                Ok(row)
+            }
+        }
+    }
+}
+
+fn sqlite_grant(
+    conn: &rusqlite::Connection,
+    uri: &str,
+    username: &str,
+) -> rusqlite::Result<Option<GrantRow>> {
+    let mut stmt = conn.prepare_cached(RESOURCE_AND_GRANT)?;
+    let mut rows = stmt.query(rusqlite::named_params! {"$1": uri, "$2": username})?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(GrantRow {
+        owner: r.get(0)?,
+        visibility: r.get(1)?,
+        config: r.get(2)?,
+        version: r.get(3)?,
+        access_level: r.get(4)?,
+    }))
+}

@@ -2,7 +2,7 @@
 //! before a grantee sees values ([`Store::audit_strict`]), and the audit rows about one target, for
 //! `rh-server audit --target NAME` ([`Store::audit_for_target`]).
 
-use super::Store;
+use super::{AccessLevel, Store, StoredResource};
 use crate::Result;
 use crate::audit::{Audit, AuditEntry};
 
@@ -40,5 +40,32 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(super::audit::entry).collect()
+    }
+
+    /// The resource at `uri` with `username`'s grant, as [`Store::resource_for`] reads it, on the hot-read
+    /// connections when they answer (the grant check of every `/user/secret/{uri}` request; never cached).
+    pub(crate) async fn secret_resource_for(
+        &self,
+        uri: &str,
+        username: &str,
+    ) -> Result<Option<(StoredResource, Option<AccessLevel>)>> {
+        if let Some(hot) = &self.hot
+            && let Ok(row) = hot.resource_and_grant(uri, username).await
+        {
+            return row
+                .map(|r| {
+                    Ok((
+                        StoredResource {
+                            owner: r.owner,
+                            visibility: super::parse_column(r.visibility)?,
+                            config: super::parse_json(&r.config),
+                            version: r.version,
+                        },
+                        r.access_level.map(super::parse_column).transpose()?,
+                    ))
+                })
+                .transpose();
+        }
+        self.resource_for(uri, username).await
     }
 }
