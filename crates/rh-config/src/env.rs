@@ -87,6 +87,8 @@ impl EnvVars {
     pub const VAULT_NAMESPACE: &'static str = "VAULT_NAMESPACE";
     /// OpenBao's name for the Vault token: `rh run` redacts it from its child's output.
     pub const BAO_TOKEN: &'static str = "BAO_TOKEN";
+    /// A PEM bundle of extra trusted roots for rh-server connections (the built-in roots stay trusted).
+    pub const SSL_CERT_FILE: &'static str = "SSL_CERT_FILE";
 }
 
 /// A source of environment variables.

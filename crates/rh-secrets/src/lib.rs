@@ -1,22 +1,26 @@
-//! `rh-secrets`: provider credentials on this machine.
+//! `rh-secrets`: provider credentials on this machine, in Vault / OpenBao, and through rh-server.
 //!
-//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the builtin
-//! providers ([`builtin_providers`]: Runhouse's eight in its order, aws, azure, gcp, huggingface, lambda,
-//! sky, ssh, github; the API-key providers anthropic, cohere, langchain, openai, pinecone, wandb, one
-//! table row each; kubernetes and docker), each a [`Provider`] that knows its own credential files as
-//! well as the provider's tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`.
+//! The principal type is [`Secrets`]: it saves, loads, detects and deletes the secrets of the builtin providers
+//! ([`builtin_providers`]), each a [`Provider`] that knows its own credential files and env vars as well as the
+//! provider's tools do. Values travel as [`ProviderSecrets`], whose leaves are `secrecy::SecretString`. Every
+//! check runs before the first write; files are written atomically with mode 0600 and only the target keys
+//! change; detection is offline. Custom providers (any other name) are values only, never written here.
 //!
-//! Writes keep what the user had: INI files are edited in place (only the target keys change), JSON and
-//! YAML files are merged, SSH keys are never replaced without `force`. Every check runs before the
-//! first write; files are written atomically with mode 0600. Detection is offline.
+//! Modules:
+//! - providers (private; re-exported): [`Aws`], [`Azure`], [`Gcp`], [`HuggingFace`], [`Lambda`], [`Sky`],
+//!   [`Ssh`], [`GitHub`], [`Kubernetes`], [`Docker`], and [`ApiKey`] (one table row per `<PROVIDER>_API_KEY`
+//!   provider); the registry behind [`builtin_providers`] is the one list front ends iterate.
+//! - [`store`] (feature `vault`): the object-safe async [`store::SecretStore`]; [`vault`]: `VaultStore` over KV
+//!   v2 (check-and-set writes, value-free fingerprints in custom metadata); [`server`] (feature `server`): the
+//!   same contract through rh-server's `/user/secret` proxy; [`testing`] (feature `testing`): its conformance suite.
+//! - [`sync`]: local files against a store, key by key; push and pull plans applied separately.
+//! - [`named`]: the contract of named secrets' stores; [`named_local`]: `~/.rh/secrets/<name>.json`;
+//!   [`server_named`] (feature `server`): named secrets on rh-server.
+//! - [`audit`]: `~/.rh/audit.log`, one JSON line per credential file written or deleted (never a value).
+//! - [`redact`]: [`redact::Redactor`], masking secret values in output streams.
+//! - [`vault_admin`]: the policies and tokens rh-server's least-privilege Vault access needs.
 //!
-//! Custom providers (any other name) are values only: they live in Vault and are never written here.
-//! [`vault::VaultStore`] keeps each provider's secrets in a Vault / OpenBao KV v2 store with
-//! check-and-set writes and value-free fingerprints in custom metadata, behind the object-safe
-//! [`store::SecretStore`] trait (conformance suite: `testing`, feature `testing`); [`sync`] compares local
-//! files with a store key by key and plans push / pull; [`redact::Redactor`] masks
-//! secret values in output streams. Local file I/O is synchronous; the Vault client is async and never
-//! starts a runtime.
+//! Local file I/O is synchronous; the stores are async and never start a runtime.
 
 pub mod audit;
 mod error;

@@ -141,6 +141,11 @@ impl Default for TransferOptions {
 /// segments: the first GET keeps the first one and a ranged GET fetches each other. A fast single stream is
 /// kept because some servers (moto) copy the whole object for every ranged GET, so splitting there costs more
 /// than it gains; slow single streams (s3s-fs, AWS itself) gain from several connections.
+///
+/// Where the defaults come from (curl, 1 GiB object, this project's CI machine): moto waits about 1 s before
+/// the first byte of every ranged GET, so 2/4/8 parallel ranges read at 312/205/158 MiB/s against 680 MiB/s for
+/// one GET; s3s-fs serves one GET at about 170 MiB/s and 2/4/8 ranges at 333/429/448 MiB/s. The rate is measured
+/// from the first byte because moto's one GET also waits 1-2 s before streaming.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadSplit {
     /// The most GETs at once, the first one included.

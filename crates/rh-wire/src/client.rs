@@ -254,7 +254,7 @@ pub fn path(segments: &[&str]) -> String {
 /// Extra trusted roots from `SSL_CERT_FILE` (a PEM bundle); the built-in roots stay trusted.
 fn extra_roots() -> std::result::Result<Vec<reqwest::Certificate>, String> {
     use rh_config::Env as _;
-    let Some(path) = rh_config::OsEnv.non_empty("SSL_CERT_FILE") else {
+    let Some(path) = rh_config::OsEnv.non_empty(rh_config::EnvVars::SSL_CERT_FILE) else {
         return Ok(Vec::new());
     };
     let pem = std::fs::read(&path).map_err(|e| format!("cannot read SSL_CERT_FILE {path}: {e}"))?;
