@@ -31,7 +31,11 @@ fn check(rel: &str, text: &str) -> Vec<String> {
         }
     }
     let root = rel.ends_with("/lib.rs") || rel.ends_with("/main.rs");
-    if root && inner_attributes(text).iter().any(|a| a.contains("dead_code")) {
+    if root
+        && inner_attributes(text)
+            .iter()
+            .any(|a| a.contains("dead_code"))
+    {
         bad.push(format!(
             "{rel}: allows dead_code for the whole crate (scope it to the item, or cfg the item out)"
         ));
@@ -122,7 +126,11 @@ mod tests {
         let files = rust_files(&root);
         assert!(files.len() > 100, "found only {} files", files.len());
         for path in files {
-            let rel = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let text = std::fs::read_to_string(&path).unwrap();
             bad.extend(check(&rel, &text));
         }
@@ -140,7 +148,10 @@ mod tests {
         assert_eq!(check(lib, &ignored).len(), 1);
         let dead = "//! Doc.\n#![cfg_attr(not(feature = \"s3\"), allow(dead_code))]\n";
         assert_eq!(check(lib, dead).len(), 1);
-        assert!(check("crates/rh-x/src/other.rs", dead).is_empty(), "only crate roots");
+        assert!(
+            check("crates/rh-x/src/other.rs", dead).is_empty(),
+            "only crate roots"
+        );
         let env = "//! Doc.\nfn f(e: &dyn Env) { e.non_empty(\"SSL_CERT_FILE\"); }\n";
         assert_eq!(check("crates/rh-x/src/client.rs", env).len(), 1);
         assert!(check("crates/rh-x/tests/it/main.rs", env).is_empty());
@@ -152,7 +163,10 @@ mod tests {
         let text = "//! Doc.\n#![allow(a, reason = \"[x]\")]\n#![cfg_attr(x, allow(dead_code))]\n";
         assert_eq!(
             inner_attributes(text),
-            ["allow(a, reason = \"[x]\")", "cfg_attr(x, allow(dead_code))"]
+            [
+                "allow(a, reason = \"[x]\")",
+                "cfg_attr(x, allow(dead_code))"
+            ]
         );
     }
 }

@@ -318,7 +318,7 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                                 }
                                 None => {
                                     @for k in &view.keys {
-                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { span.masked { "••••••••" } } }
+                                        tr { td data-label="Key" { code { (k) } } td data-label="Value" { span.masked { (rh_secrets::mask::MASK) } } }
                                     }
                                 }
                             }

@@ -1139,7 +1139,12 @@ async fn browser_shows_a_shared_secret_masked_until_revealed() {
         "{values}"
     );
     assert!(!values.contains(value), "{values}");
-    assert!(c.source().await.expect("source").contains("••••••••"));
+    assert!(
+        c.source()
+            .await
+            .expect("source")
+            .contains(rh_secrets::mask::MASK)
+    );
     let to_values = || {
         c.execute(
             "document.getElementById('values').scrollIntoView({block: 'start'})",
