@@ -1,7 +1,7 @@
-//! `cargo xtask features`: every library crate type-checked with no default features and with each of its
+//! `cargo xtask features`: every library crate checked (clippy, `-D warnings`) with no default features and with each of its
 //! features alone, so code behind `cfg(feature = …)` and `cfg(not(feature = …))` is compiled in CI.
 //!
-//! A small loop over `cargo check` rather than `cargo hack`, so CI installs nothing more. The features are read
+//! A small loop over `cargo clippy` rather than `cargo hack`, so CI installs nothing more. The features are read
 //! from each crate's own `[features]` table; a crate without one is checked once with no default features.
 
 use std::path::Path;
@@ -21,7 +21,7 @@ pub(crate) const LIBRARIES: &[&str] = &[
     "rh-ops",
 ];
 
-/// Checks each library with `--no-default-features`, then with each feature alone.
+/// Checks each library with `--no-default-features`, then with each feature alone, warnings denied.
 pub(crate) fn run(root: &Path) -> Result<()> {
     let mut runs = 0;
     for krate in LIBRARIES {
@@ -32,10 +32,12 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         sets.extend(features(&text).into_iter().map(Some));
         for set in sets {
             let mut cmd = Command::new("cargo");
-            cmd.args(["check", "--quiet", "-p", krate, "--no-default-features"]);
+            cmd.args(["clippy", "--quiet", "-p", krate, "--no-default-features"]);
             if let Some(f) = &set {
                 cmd.args(["--features", f]);
             }
+            // Warnings fail the build, as in `cargo xtask clippy`: an unused item behind a feature is a defect.
+            cmd.args(["--", "-D", "warnings"]);
             crate::run(&mut cmd)?;
             runs += 1;
         }

@@ -13,7 +13,7 @@
 //!   (root only; see `crates/rh-server/tests/cluster/net.rs`); `up` prints the URL, `down` stops it all by pid.
 //! - `schemathesis`: schemathesis against rh-server's `/openapi.json` on SQLite and PostgreSQL (a step of `test`).
 //! - `dag`: checks the crate dependency direction with `cargo tree`.
-//! - `features`: `cargo check` of each library crate with no default features and with each feature alone.
+//! - `features`: clippy `-D warnings` of each library crate with no default features and with each feature alone.
 //! - `tutorial`: builds rh and runs the tutorial's steps through the CLI in a throwaway HOME.
 #![allow(
     clippy::cast_precision_loss,

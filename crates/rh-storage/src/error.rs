@@ -72,6 +72,7 @@ pub enum Error {
 }
 
 impl Error {
+    #[cfg(any(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
     pub(crate) fn not_found(location: impl Into<String>) -> Self {
         Self::NotFound {
             what: "object",
@@ -79,6 +80,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
     pub(crate) fn bucket_not_found(location: impl Into<String>) -> Self {
         Self::NotFound {
             what: "bucket",
@@ -99,6 +101,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
     pub(crate) fn backend(
         backend: &'static str,
         location: impl Into<String>,

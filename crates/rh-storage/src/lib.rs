@@ -5,12 +5,6 @@
 //! dropped leaves no object behind. Backends sit behind the `file` (default), `s3`, `gs` and `azure` features.
 //! Credentials are passed in by the caller; this crate never reads the process environment.
 
-// The shared streaming helpers serve the remote backends; with none enabled they sit unused.
-#![cfg_attr(
-    not(any(feature = "s3", feature = "gs", feature = "azure")),
-    allow(dead_code)
-)]
-
 mod cleanup;
 mod error;
 #[cfg(all(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
@@ -73,6 +67,7 @@ impl ByteRange {
     }
 
     /// Clamps the range to an object of `size` bytes; `None` when it starts past the end.
+    #[cfg(any(feature = "file", feature = "s3", feature = "gs", feature = "azure"))]
     pub(crate) fn resolve(self, size: u64) -> Option<(u64, u64)> {
         let end = self.end.map_or(size, |e| e.min(size));
         if self.start > size || (self.start == size && size > 0) || end < self.start {

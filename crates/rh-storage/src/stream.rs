@@ -2,11 +2,18 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
-use futures::future::BoxFuture;
 
-use crate::{ByteRange, ByteStream, Error, FileRead, ProgressFn, ReadSplit, Result, RetryPolicy};
+use crate::{ByteStream, Error, ProgressFn, Result};
+// What only the cloud backends' streaming (parts, resuming and split reads) uses.
+#[cfg(feature = "s3")]
+use crate::{FileRead, ReadSplit};
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
+use {
+    crate::{ByteRange, RetryPolicy},
+    bytes::{Bytes, BytesMut},
+    futures::future::BoxFuture,
+};
 
 /// The opening every cloud backend's `put_stream` shares: refuses an existing object when
 /// `options.if_not_exists`, then reads the first part and, when it is full, the second. `None` for the
@@ -36,6 +43,7 @@ pub(crate) async fn open_put<S: crate::BlobStore + ?Sized>(
     Ok((parts, first, second))
 }
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 /// Cuts a stream into parts of exactly `part_size` bytes (the last may be shorter).
 pub(crate) struct Parts {
     inner: ByteStream,
@@ -46,6 +54,7 @@ pub(crate) struct Parts {
     spare: Vec<BytesMut>,
 }
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 impl Parts {
     pub(crate) fn new(inner: ByteStream, part_size: usize) -> Self {
         Self {
@@ -174,11 +183,13 @@ where
     Ok(done)
 }
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 /// Opens a read of `start..end` of an object; `whole` is set for the first request of a full read, so the backend
 /// may send a plain GET (and validate the object's checksum).
 pub(crate) type OpenRange =
     Arc<dyn Fn(u64, u64, bool) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 /// Reads `range` (or all) of an object of `size` bytes as one streamed request. When the connection breaks
 /// mid-way, it reopens from the byte where it stopped (the backend pins the version), up to `retry.max_attempts`
 /// times in a row, so memory stays at a few network buffers and a transient failure costs no restart.
@@ -209,6 +220,7 @@ pub(crate) fn resuming_stream(
     Ok(futures::stream::unfold(state, Reader::next).boxed())
 }
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 struct Reader {
     pos: u64,
     end: u64,
@@ -220,6 +232,7 @@ struct Reader {
     location: String,
 }
 
+#[cfg(any(feature = "s3", feature = "gs", feature = "azure"))]
 impl Reader {
     async fn next(mut self) -> Option<(Result<Bytes>, Self)> {
         loop {
@@ -389,6 +402,7 @@ pub(crate) async fn write_stream_at(
     Ok(n)
 }
 
+#[cfg(feature = "s3")]
 /// Reads a whole object of `size` bytes into `file`, split as [`ReadSplit`] says: one plain GET first, and
 /// after `split.probe`, if that GET is slow and enough is left, up to `split.segments` contiguous segments read
 /// at once, each by its own resuming GET (`open` pins them all to one version) and written at its own offset.
@@ -533,7 +547,7 @@ pub(crate) fn verify_md5(inner: ByteStream, expected: Vec<u8>, location: String)
     .boxed()
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "s3", feature = "gs", feature = "azure")))]
 mod tests {
     use std::sync::Arc;
 
