@@ -56,6 +56,57 @@ fn check(rel: &str, text: &str) -> Vec<String> {
             }
         }
     }
+    bad.extend(causes_said_twice(rel, text));
+    bad
+}
+
+/// thiserror variants whose message prints the cause that `source()` also returns (`{source}`, the `#[source]`
+/// field's name, or `{0}` when the first tuple field is `#[from]`/`#[source]`): the chain would say it twice.
+fn causes_said_twice(rel: &str, text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bad = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        let Some(at) = line.find("#[error(") else {
+            continue;
+        };
+        let message = &line[at..];
+        // The variant: up to the next variant's attribute or the end of the enum.
+        let mut variant = String::new();
+        for next in &lines[n + 1..] {
+            if next.contains("#[error(") || next.trim_end() == "}" {
+                break;
+            }
+            variant.push_str(next.trim());
+            variant.push(' ');
+        }
+        // thiserror takes a field named `source` as the source even without the attribute.
+        let mut fields = Vec::new();
+        if variant.contains("source:") {
+            fields.push("source".to_owned());
+        }
+        for marker in ["#[source]", "#[from]"] {
+            let mut rest = variant.as_str();
+            while let Some(i) = rest.find(marker) {
+                let before = rest[..i].trim_end();
+                let after = rest[i + marker.len()..].trim_start();
+                if before.ends_with('(') {
+                    fields.push("0".to_owned());
+                } else if let Some((name, _)) = after.split_once(':') {
+                    fields.push(name.trim().to_owned());
+                }
+                rest = &rest[i + marker.len()..];
+            }
+        }
+        if fields
+            .iter()
+            .any(|f| message.contains(&format!("{{{f}}}")) || message.contains(&format!("{{{f}:")))
+        {
+            bad.push(format!(
+                "{rel}:{}: the message prints its #[source] (say this layer only; the chain adds the cause)",
+                n + 1
+            ));
+        }
+    }
     bad
 }
 
@@ -156,6 +207,23 @@ mod tests {
         assert_eq!(check("crates/rh-x/src/client.rs", env).len(), 1);
         assert!(check("crates/rh-x/tests/it/main.rs", env).is_empty());
         assert!(check(ENV_OWNER, env).is_empty());
+    }
+
+    #[test]
+    fn a_message_that_prints_its_source_is_found() {
+        let twice = "//! Doc.\nenum E {\n    #[error(\"cannot read {path}: {source}\")]\n    Read {\n        path: String,\n        #[source]\n        source: std::io::Error,\n    },\n    #[error(\"bad: {0}\")]\n    Bad(#[from] std::fmt::Error),\n    #[error(\"gone: {cause}\")]\n    Gone {\n        #[source]\n        cause: std::io::Error,\n    },\n}\n";
+        assert_eq!(
+            causes_said_twice("e.rs", twice).len(),
+            3,
+            "{:?}",
+            causes_said_twice("e.rs", twice)
+        );
+        let once = "//! Doc.\nenum E {\n    #[error(\"cannot read {path}\")]\n    Read {\n        path: String,\n        #[source]\n        source: std::io::Error,\n    },\n    #[error(\"{0} is not a name\")]\n    Name(String, #[source] std::fmt::Error),\n    #[error(transparent)]\n    Io(#[from] std::io::Error),\n}\n";
+        assert!(
+            causes_said_twice("e.rs", once).is_empty(),
+            "{:?}",
+            causes_said_twice("e.rs", once)
+        );
     }
 
     #[test]
