@@ -1,117 +1,28 @@
 //! A small unified line diff for config files (a few dozen lines), and a one-line summary of a JSON change.
 
-use std::fmt::Write as _;
-
 use serde_json::{Map, Value};
 
-/// `diff -u`-style text from `old` to `new` with 3 lines of context; empty when equal.
+/// `diff -u`-style text from `old` to `new` with 3 lines of context (`similar`'s unified diff); empty when equal.
 pub(crate) fn unified(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
     if old == new {
         return String::new();
     }
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let ops = lcs_ops(&a, &b);
-    let mut out = format!("--- {old_label}\n+++ {new_label}\n");
-    // Group the edit script into hunks with 3 lines of context.
-    let context = 3;
-    let changed: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| !matches!(op, Op::Same(..)))
-        .map(|(i, _)| i)
-        .collect();
-    let mut i = 0;
-    while i < changed.len() {
-        let start = changed[i].saturating_sub(context);
-        let mut end = changed[i];
-        while i < changed.len() && changed[i] <= end + 2 * context {
-            end = changed[i];
-            i += 1;
-        }
-        let end = (end + context + 1).min(ops.len());
-        let (mut a_start, mut b_start) = (0, 0);
-        for op in &ops[..start] {
-            match op {
-                Op::Same(..) => {
-                    a_start += 1;
-                    b_start += 1;
-                }
-                Op::Del(_) => a_start += 1,
-                Op::Add(_) => b_start += 1,
-            }
-        }
-        let a_len = ops[start..end]
-            .iter()
-            .filter(|o| !matches!(o, Op::Add(_)))
-            .count();
-        let b_len = ops[start..end]
-            .iter()
-            .filter(|o| !matches!(o, Op::Del(_)))
-            .count();
-        let _ = writeln!(
-            out,
-            "@@ -{} +{} @@",
-            range(a_start, a_len),
-            range(b_start, b_len)
-        );
-        for op in &ops[start..end] {
-            let _ = match op {
-                Op::Same(l) => writeln!(out, " {l}"),
-                Op::Del(l) => writeln!(out, "-{l}"),
-                Op::Add(l) => writeln!(out, "+{l}"),
-            };
-        }
-    }
-    out
+    // Compared as lines, as `diff` does; a missing final newline is not a change worth a hint line.
+    let (old, new) = (with_final_newline(old), with_final_newline(new));
+    similar::TextDiff::from_lines(old.as_str(), new.as_str())
+        .unified_diff()
+        .context_radius(3)
+        .missing_newline_hint(false)
+        .header(old_label, new_label)
+        .to_string()
 }
 
-fn range(start: usize, len: usize) -> String {
-    match len {
-        0 => format!("{start},0"),
-        1 => format!("{}", start + 1),
-        _ => format!("{},{len}", start + 1),
+fn with_final_newline(text: &str) -> String {
+    let mut text = text.to_owned();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
     }
-}
-
-enum Op<'a> {
-    Same(&'a str),
-    Del(&'a str),
-    Add(&'a str),
-}
-
-/// An edit script from a longest-common-subsequence table; configs are small, so O(n·m) is fine.
-#[expect(clippy::many_single_char_names, reason = "the textbook LCS names")]
-fn lcs_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Op<'a>> {
-    let (n, m) = (a.len(), b.len());
-    let mut t = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            t[i][j] = if a[i] == b[j] {
-                t[i + 1][j + 1] + 1
-            } else {
-                t[i + 1][j].max(t[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut ops = Vec::with_capacity(n + m);
-    while i < n && j < m {
-        if a[i] == b[j] {
-            ops.push(Op::Same(a[i]));
-            i += 1;
-            j += 1;
-        } else if t[i + 1][j] >= t[i][j + 1] {
-            ops.push(Op::Del(a[i]));
-            i += 1;
-        } else {
-            ops.push(Op::Add(b[j]));
-            j += 1;
-        }
-    }
-    ops.extend(a[i..].iter().map(|l| Op::Del(l)));
-    ops.extend(b[j..].iter().map(|l| Op::Add(l)));
-    ops
+    text
 }
 
 /// One line saying how a config changed between two stored versions.

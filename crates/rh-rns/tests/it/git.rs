@@ -296,7 +296,7 @@ async fn history_diff_restore_and_commit_refuse_a_symlinked_config() {
             .expect_err("commit"),
     ];
     for err in errors {
-        let text = err.to_string();
+        let text = crate::chain(&err);
         assert!(
             text.contains(&link.display().to_string()) && text.contains("symbolic link"),
             "{text}"

@@ -217,7 +217,7 @@ fn blob(n: &str) -> ResourceRecord {
 
 #[track_caller]
 fn assert_link_error(err: &Error, link: &Path) {
-    let text = err.to_string();
+    let text = crate::chain(err);
     assert!(
         text.contains(&link.display().to_string()) && text.contains("symbolic link"),
         "{text}"
