@@ -19,6 +19,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} already exists", path.display())]
+    Exists { path: PathBuf },
     #[error("{} is not valid UTF-8 (byte {offset})", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
     #[error("{} is empty; expected a YAML mapping of settings (delete the file to start afresh)", path.display())]

@@ -28,9 +28,35 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 /// a crash leaves at most a stray `.tmp` file that is never read. Missing parent directories are
 /// created with mode 0700. A symlink at `path` is replaced by the regular file, never followed.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    write_atomic_with(
+        path,
+        contents,
+        AtomicWrite {
+            mode,
+            overwrite: true,
+            private_dirs: true,
+        },
+    )
+}
+
+/// How [`write_atomic_with`] writes.
+#[derive(Debug, Clone, Copy)]
+pub struct AtomicWrite {
+    /// The file's mode (set exactly, whatever the umask).
+    pub mode: u32,
+    /// Replace an existing file; without it an existing file is [`Error::Exists`], checked by the rename
+    /// itself (a hard link that refuses an existing name), so two writers never both win.
+    pub overwrite: bool,
+    /// Create missing parent directories with mode 0700 (else with the umask's mode, for shared trees).
+    pub private_dirs: bool,
+}
+
+/// [`write_atomic`] with its choices spelled out: the one atomic writer of rh (secrets, config.yaml and the
+/// local RNS's `config.json` files all go through it).
+pub fn write_atomic_with(path: &Path, contents: &[u8], how: AtomicWrite) -> Result<()> {
     let wrap = |source| Error::Write {
         path: path.to_path_buf(),
-        source: without_temp_path(source),
+        source,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -42,24 +68,45 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
             "is a directory",
         )));
     }
-    ensure_private_dir(dir)?;
+    if !how.overwrite && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Exists {
+            path: path.to_path_buf(),
+        });
+    }
+    if how.private_dirs {
+        ensure_private_dir(dir)?;
+    } else {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(mode))
-        .tempfile_in(dir)
-        .map_err(wrap)?;
-    tmp.write_all(contents).map_err(wrap)?;
-    tmp.as_file().sync_all().map_err(wrap)?;
+    let tmp = TempFile::create(dir, &file_name, how.mode).map_err(wrap)?;
+    let mut file = &tmp.file;
+    file.write_all(contents).map_err(wrap)?;
+    file.sync_all().map_err(wrap)?;
     // The umask may have narrowed the mode; set it exactly.
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
+    file.set_permissions(std::fs::Permissions::from_mode(how.mode))
         .map_err(wrap)?;
-    tmp.persist(path).map_err(|e| wrap(e.error))?;
+    if how.overwrite {
+        std::fs::rename(&tmp.path, path).map_err(wrap)?;
+    } else {
+        // link(2) refuses an existing name atomically; the temp name is removed by the guard.
+        match std::fs::hard_link(&tmp.path, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Exists {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(wrap(e)),
+        }
+    }
+    drop(tmp);
     if let Ok(d) = std::fs::File::open(dir) {
         // Make the rename durable; a failure here is not worth failing the write for.
         let _ = d.sync_all();
@@ -68,12 +115,42 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
-fn without_temp_path(e: std::io::Error) -> std::io::Error {
-    // tempfile wraps an I/O error with the temp file's path; `Error::Write` names the real file.
-    let text = e.to_string();
-    match text.rfind(" at path \"") {
-        Some(i) if e.raw_os_error().is_none() => std::io::Error::new(e.kind(), &text[..i]),
-        _ => e,
+/// A `.<name>.<random>.tmp` file beside the target, removed on drop unless renamed away.
+struct TempFile {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl TempFile {
+    fn create(dir: &Path, file_name: &str, mode: u32) -> std::io::Result<Self> {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut last = None;
+        for attempt in 0..16u32 {
+            // RandomState is seeded per process from the OS; mixed with the pid and the attempt.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.write_u32(attempt);
+            let path = dir.join(format!(".{file_name}.{:016x}.tmp", h.finish()));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode & 0o600)
+                .open(&path)
+            {
+                Ok(file) => return Ok(Self { path, file }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary file name")))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // After a rename the name is gone (NotFound); after a link or a failure it is ours to remove.
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -145,6 +222,27 @@ mod tests {
         write_atomic(&path, b"x", 0o600).unwrap();
         assert!(!stale.exists());
         assert!(fresh.exists());
+    }
+
+    #[test]
+    fn without_overwrite_an_existing_file_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("shared/config.json");
+        let how = AtomicWrite {
+            mode: 0o644,
+            overwrite: false,
+            private_dirs: false,
+        };
+        write_atomic_with(&path, b"first", how).unwrap();
+        let err = write_atomic_with(&path, b"second", how).unwrap_err();
+        assert!(matches!(err, Error::Exists { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("shared"))
+            .unwrap()
+            .collect();
+        assert_eq!(names.len(), 1, "no temp file is left behind");
     }
 
     #[test]

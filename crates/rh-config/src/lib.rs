@@ -20,7 +20,7 @@ pub use config::{
 };
 pub use env::{Env, EnvVars, MapEnv, OsEnv};
 pub use error::{Error, Result, display_chain};
-pub use fs::{ensure_private_dir, write_atomic};
+pub use fs::{AtomicWrite, ensure_private_dir, write_atomic, write_atomic_with};
 pub use paths::RhPaths;
 pub use transport::{plain_http_warning, sends_token_in_clear};
 pub use username::{MAX_USERNAME, is_valid_username};

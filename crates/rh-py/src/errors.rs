@@ -84,7 +84,7 @@ pub(crate) fn config_kind(e: &rh_config::Error) -> Kind {
         | E::NotAMapping { .. }
         | E::InvalidKey { .. } => Kind::Value,
         E::NotSet { .. } => Kind::Key,
-        E::NoHome => Kind::Other,
+        E::NoHome | E::Exists { .. } => Kind::Other,
     }
 }
 

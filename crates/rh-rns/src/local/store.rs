@@ -1,6 +1,5 @@
 //! The synchronous file operations of [`LocalRns`].
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -119,63 +118,28 @@ pub(crate) enum WriteError {
     Io(&'static str, PathBuf, std::io::Error),
 }
 
-/// Writes `bytes` to `path` through a temp file in the same dir and a rename, so readers never see a
-/// torn file. Without `overwrite` the rename refuses to replace an existing file (atomically, no race).
+/// Writes `bytes` to `path` through rh-config's atomic writer, so readers never see a torn file. Without
+/// `overwrite` the rename refuses to replace an existing file (atomically, no race). Config files are meant
+/// to be committed and shared: plain 0644 in directories of the usual mode.
 pub(crate) fn write_config(
     path: &Path,
     bytes: &[u8],
     overwrite: bool,
 ) -> std::result::Result<(), WriteError> {
-    let dir = path.parent().expect("a config path has a parent");
-    if !overwrite && path.exists() {
-        return Err(WriteError::Exists);
-    }
-    if path.is_dir() {
-        return Err(WriteError::Io(
-            "write",
-            path.to_path_buf(),
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-        ));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| WriteError::Io("create", dir.to_path_buf(), e))?;
-    let io = |e| WriteError::Io("write", path.to_path_buf(), without_temp_path(e));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".config.json.")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    // Config files are meant to be committed and shared: plain 0644, not the tempfile's 0600.
-    set_mode(tmp.path(), 0o644).map_err(io)?;
-    if overwrite {
-        tmp.persist(path).map_err(|e| io(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                WriteError::Exists
-            } else {
-                io(e.error)
-            }
-        })?;
-    }
-    remove_stale_temps(dir);
-    Ok(())
-}
-
-/// tempfile wraps an I/O error with the temp file's path; the caller's error names the real file,
-/// so keep only the OS error.
-fn without_temp_path(e: std::io::Error) -> std::io::Error {
-    let text = e.to_string();
-    match text.rfind(" at path \"") {
-        Some(i) if e.raw_os_error().is_none() => std::io::Error::new(e.kind(), &text[..i]),
-        _ => e,
-    }
-}
-
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    let how = rh_config::AtomicWrite {
+        mode: 0o644,
+        overwrite,
+        private_dirs: false,
+    };
+    rh_config::write_atomic_with(path, bytes, how).map_err(|e| match e {
+        rh_config::Error::Exists { .. } => WriteError::Exists,
+        // An error naming another path is the creation of a missing directory.
+        rh_config::Error::Write { path: p, source } => {
+            let action = if p == path { "write" } else { "create" };
+            WriteError::Io(action, p, source)
+        }
+        other => WriteError::Io("write", path.to_path_buf(), std::io::Error::other(other)),
+    })
 }
 
 pub(crate) fn load(rns: &LocalRns, name: &ResourceName) -> Result<ResourceRecord> {
