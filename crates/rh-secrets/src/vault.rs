@@ -485,14 +485,7 @@ pub(crate) fn classify(addr: &str, path: String, e: ClientError, expected: Optio
 }
 
 fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s.replace('\n', " ")
+    rh_config::display_chain(e).replace('\n', " ")
 }
 
 /// The innermost cause of `e` (`Connection refused (os error 111)`), on one line.

@@ -7,12 +7,5 @@ mod remote;
 
 /// An error and its causes, joined as the front ends print them.
 fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    rh_config::display_chain(err)
 }
