@@ -92,24 +92,14 @@ impl HotRead {
     pub(crate) async fn user_and_resource(&self, token_hash: &str, uri: &str, now: &str) -> Lookup {
         match self {
             Self::Sqlite { path, slots } => {
-                let mut lease = slots.lease().ok_or(())?;
-                if lease.conn.is_none() {
-                    lease.conn = Some(open_sqlite(path).map_err(|e| debug(&e))?);
-                }
+                let lease = sqlite_lease(path, slots)?;
                 let conn = lease.conn.as_ref().expect("set above");
                 let row = sqlite_lookup(conn, token_hash, uri, now).map_err(|e| debug(&e))?;
                 lease.give_back();
                 Ok(row)
             }
             Self::Postgres { options, slots } => {
-                let mut lease = slots.lease().ok_or(())?;
-                if lease.conn.is_none() {
-                    lease.conn = Some(
-                        PgConnection::connect_with(options)
-                            .await
-                            .map_err(|e| debug(&e))?,
-                    );
-                }
+                let mut lease = pg_lease(options, slots).await?;
                 let conn = lease.conn.as_mut().expect("set above");
                 let row = sqlx::query(USER_AND_RESOURCE)
                     .bind(token_hash)
@@ -131,6 +121,34 @@ impl HotRead {
 
 fn debug(e: &dyn std::fmt::Display) {
     tracing::debug!("hot read falls back to the pool: {e}");
+}
+
+/// A free SQLite slot with its connection, opened on first use; `Err` sends the caller to the pool.
+fn sqlite_lease<'a>(
+    path: &std::path::Path,
+    slots: &'a Slots<rusqlite::Connection>,
+) -> Result<Lease<'a, rusqlite::Connection>, ()> {
+    let mut lease = slots.lease().ok_or(())?;
+    if lease.conn.is_none() {
+        lease.conn = Some(open_sqlite(path).map_err(|e| debug(&e))?);
+    }
+    Ok(lease)
+}
+
+/// A free PostgreSQL slot with its connection, opened on first use; `Err` sends the caller to the pool.
+async fn pg_lease<'a>(
+    options: &PgConnectOptions,
+    slots: &'a Slots<PgConnection>,
+) -> Result<Lease<'a, PgConnection>, ()> {
+    let mut lease = slots.lease().ok_or(())?;
+    if lease.conn.is_none() {
+        lease.conn = Some(
+            PgConnection::connect_with(options)
+                .await
+                .map_err(|e| debug(&e))?,
+        );
+    }
+    Ok(lease)
 }
 
 fn open_sqlite(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
@@ -304,24 +322,14 @@ impl HotRead {
     ) -> Result<Option<GrantRow>, ()> {
         match self {
             Self::Sqlite { path, slots } => {
-                let mut lease = slots.lease().ok_or(())?;
-                if lease.conn.is_none() {
-                    lease.conn = Some(open_sqlite(path).map_err(|e| debug(&e))?);
-                }
+                let lease = sqlite_lease(path, slots)?;
                 let conn = lease.conn.as_ref().expect("set above");
                 let row = sqlite_grant(conn, uri, username).map_err(|e| debug(&e))?;
                 lease.give_back();
                 Ok(row)
             }
             Self::Postgres { options, slots } => {
-                let mut lease = slots.lease().ok_or(())?;
-                if lease.conn.is_none() {
-                    lease.conn = Some(
-                        PgConnection::connect_with(options)
-                            .await
-                            .map_err(|e| debug(&e))?,
-                    );
-                }
+                let mut lease = pg_lease(options, slots).await?;
                 let conn = lease.conn.as_mut().expect("set above");
                 let row = sqlx::query(RESOURCE_AND_GRANT)
                     .bind(uri)
