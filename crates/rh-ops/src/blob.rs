@@ -39,6 +39,42 @@ impl Target {
     }
 }
 
+/// The key pair of `profile` in an AWS shared credentials file, read by rh-secrets' AWS provider (the one
+/// INI reader); `shown_as` names the file in messages.
+fn s3_keys_from_file(
+    path: &Path,
+    profile: &str,
+    shown_as: &str,
+) -> rh_storage::Result<S3Credentials> {
+    let keys = rh_secrets::Aws::read_profile(path, profile).map_err(|e| {
+        rh_storage::Error::Credentials {
+            backend: "s3",
+            source: Box::new(e),
+        }
+    })?;
+    let Some(keys) = keys else {
+        return Err(rh_storage::Error::MissingCredentials {
+            message: format!(
+                "no S3 credentials: set {} and {}, or save them in {shown_as} (rh secrets save aws)",
+                EnvVars::AWS_ACCESS_KEY_ID,
+                EnvVars::AWS_SECRET_ACCESS_KEY
+            ),
+        });
+    };
+    let (Some(id), Some(secret)) = (keys.expose("access_key"), keys.get("secret_key")) else {
+        return Err(rh_storage::Error::InvalidConfig {
+            backend: "s3",
+            message: format!("profile {profile:?} in {shown_as} has no access key pair"),
+        });
+    };
+    Ok(S3Credentials::new(
+        id,
+        secret.clone(),
+        keys.get("session_token").cloned(),
+        format!("shared credentials file: {shown_as}"),
+    ))
+}
+
 /// The endpoints and credentials of each system, the way each ecosystem looks for them: environment
 /// variables first, else the provider's credentials file where rh-secrets says it lives
 /// (`AWS_SHARED_CREDENTIALS_FILE` / `~/.aws/credentials`, `GOOGLE_APPLICATION_CREDENTIALS` /
@@ -80,10 +116,9 @@ pub fn access(session: &Session) -> Access {
             EnvVars::AWS_SHARED_CREDENTIALS_FILE,
             "~/.aws/credentials",
         );
-        S3Auth::SharedFile {
-            path,
-            profile: "default".to_owned(),
-            shown_as,
+        S3Auth::Deferred {
+            from: shown_as.clone(),
+            load: std::sync::Arc::new(move || s3_keys_from_file(&path, "default", &shown_as)),
         }
     };
     let (gcs_endpoint, gcs_auth) = if let Some(host) = env.non_empty(EnvVars::STORAGE_EMULATOR_HOST)
@@ -422,7 +457,14 @@ mod tests {
     /// `rh secrets` and for blobs.
     #[test]
     fn credentials_files_are_where_rh_secrets_says() {
-        let home = Path::new("/home/u");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path();
+        std::fs::create_dir_all(home.join("creds")).expect("mkdir");
+        std::fs::write(
+            home.join("creds/aws"),
+            "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = s\n",
+        )
+        .expect("write");
         let s = session(
             home,
             &[
@@ -431,11 +473,14 @@ mod tests {
             ],
         );
         let a = access(&s);
-        let S3Auth::SharedFile { path, shown_as, .. } = &a.s3_auth else {
+        let S3Auth::Deferred { from, load } = &a.s3_auth else {
             panic!("expected the shared credentials file");
         };
-        assert_eq!(path, &home.join("creds/aws"));
-        assert_eq!(shown_as, "~/creds/aws");
+        assert_eq!(from, "~/creds/aws");
+        assert_eq!(
+            load().expect("keys").source(),
+            "shared credentials file: ~/creds/aws"
+        );
         let GcsAuth::CredentialsFile { path, shown_as } = &a.gcs_auth else {
             panic!("expected a credentials file");
         };
@@ -443,13 +488,49 @@ mod tests {
         assert_eq!(shown_as, "~/creds/gcp.json");
 
         let a = access(&session(home, &[]));
-        let S3Auth::SharedFile { path, shown_as, .. } = &a.s3_auth else {
+        let S3Auth::Deferred { from, load } = &a.s3_auth else {
             panic!("expected the shared credentials file");
         };
-        assert_eq!(path, &home.join(".aws/credentials"));
-        assert_eq!(shown_as, "~/.aws/credentials");
+        assert_eq!(from, "~/.aws/credentials");
+        assert_eq!(
+            load().expect_err("no file").to_string(),
+            "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or save them in \
+             ~/.aws/credentials (rh secrets save aws)"
+        );
         assert!(a.azure.is_none());
         assert_eq!(a.s3_region, "us-east-1");
+    }
+
+    /// The shared credentials file is read by rh-secrets' INI reader: one profile, keys lower-cased as
+    /// botocore does, the session token kept, a malformed file named with its line.
+    #[test]
+    fn s3_keys_come_from_one_profile_of_the_shared_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("credentials");
+        std::fs::write(
+            &file,
+            "[default]\nAWS_ACCESS_KEY_ID = AKIDEXAMPLE\naws_secret_access_key = never-shown\n\
+             aws_session_token = tok\n[other]\naws_access_key_id = O\n",
+        )
+        .expect("write");
+        let keys = s3_keys_from_file(&file, "default", "~/.aws/credentials").expect("keys");
+        assert_eq!(keys.source(), "shared credentials file: ~/.aws/credentials");
+        assert!(!format!("{keys:?}").contains("never-shown"));
+        assert_eq!(
+            s3_keys_from_file(&file, "other", "~/.aws/credentials")
+                .expect_err("no secret key")
+                .to_string(),
+            "invalid s3 configuration: profile \"other\" in ~/.aws/credentials has no access key pair"
+        );
+        std::fs::write(&file, "aws_access_key_id = X\n").expect("write");
+        let e = s3_keys_from_file(&file, "default", "~/.aws/credentials").expect_err("malformed");
+        assert_eq!(
+            rh_config::display_chain(&e),
+            format!(
+                "cannot load s3 credentials: {}:1: a key comes before any `[section]` header",
+                file.display()
+            )
+        );
     }
 
     #[test]

@@ -173,6 +173,7 @@ fn storage_kind(e: &rh_storage::Error) -> Kind {
         E::InvalidPath { .. }
         | E::InvalidRange { .. }
         | E::InvalidConfig { .. }
+        | E::Credentials { .. }
         | E::UnknownSystem { .. } => Kind::Value,
         E::Backend {
             retryable: true, ..

@@ -48,10 +48,16 @@ fn access() -> Access {
             var("AWS_SESSION_TOKEN").map(SecretString::from),
             "environment variables",
         )),
-        None => S3Auth::SharedFile {
-            path: std::path::Path::new(&var("HOME").unwrap_or_default()).join(".aws/credentials"),
-            profile: "default".into(),
-            shown_as: "~/.aws/credentials".into(),
+        None => S3Auth::Deferred {
+            from: "AWS_ACCESS_KEY_ID".into(),
+            load: std::sync::Arc::new(|| {
+                Err(rh_storage::Error::MissingCredentials {
+                    message:
+                        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (this example reads no \
+                              credentials file)"
+                            .into(),
+                })
+            }),
         },
     };
     let mut access = Access::new(s3_auth, GcsAuth::Anonymous);

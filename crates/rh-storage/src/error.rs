@@ -48,6 +48,15 @@ pub enum Error {
         backend: &'static str,
         message: String,
     },
+    /// The caller's credentials could not be loaded (a malformed `~/.aws/credentials`, say).
+    #[error("cannot load {backend} credentials")]
+    Credentials {
+        /// The system the credentials are for.
+        backend: &'static str,
+        /// Why they could not be loaded; it names the file.
+        #[source]
+        source: BoxError,
+    },
     /// No credentials were found for a system; the message says what to set.
     #[error("{message}")]
     MissingCredentials { message: String },

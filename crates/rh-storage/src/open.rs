@@ -2,7 +2,8 @@
 //! with the endpoints and credentials the caller found ([`Access`]; this crate reads no environment).
 //! Needs every backend (features `file`, `s3`, `gs`, `azure`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::azure::{AzureAuth, AzureOptions, AzureStore};
 use crate::file::FileStore;
@@ -18,12 +19,13 @@ pub const SYSTEMS: &[&str] = &["s3", "gs", "azure", "file"];
 pub enum S3Auth {
     /// A key pair given directly (environment variables).
     Keys(S3Credentials),
-    /// A shared credentials file (`~/.aws/credentials`), read only when an S3 store is opened.
-    SharedFile {
-        path: PathBuf,
-        profile: String,
-        /// The path as messages show it (`~/.aws/credentials`).
-        shown_as: String,
+    /// Keys the caller loads only when an S3 store is opened (e.g. from `~/.aws/credentials`, which the
+    /// caller reads), so that opening another system never reads, or fails on, that file.
+    Deferred {
+        /// Where the keys will come from, for messages (`~/.aws/credentials`).
+        from: String,
+        /// Loads the keys.
+        load: Arc<dyn Fn() -> Result<S3Credentials> + Send + Sync>,
     },
 }
 
@@ -127,11 +129,7 @@ async fn open_bucket(
         "s3" => {
             let creds = match &access.s3_auth {
                 S3Auth::Keys(c) => c.clone(),
-                S3Auth::SharedFile {
-                    path,
-                    profile,
-                    shown_as,
-                } => S3Credentials::from_shared_file(path, profile, shown_as)?,
+                S3Auth::Deferred { load, .. } => load()?,
             };
             Box::new(S3Store::new(S3Options::new(
                 bucket,

@@ -7,7 +7,6 @@
 //! object's ETag, resumed from the last byte if the connection breaks; a large download to a file may split into
 //! a few parallel ranged GETs, all pinned to that ETag (see [`crate::ReadSplit`]).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -64,66 +63,10 @@ impl S3Credentials {
         }
     }
 
-    /// Reads `profile` from an AWS shared credentials file (`~/.aws/credentials`); `shown_as` is the path for
-    /// messages (e.g. with `~`).
-    pub fn from_shared_file(file: &Path, profile: &str, shown_as: &str) -> Result<Self> {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::InvalidConfig {
-            backend: BACKEND,
-            message: format!("cannot read {shown_as}: {e}"),
-        })?;
-        let get = |k| ini_value(&text, profile, k);
-        let (Some(id), Some(secret)) = (get("aws_access_key_id"), get("aws_secret_access_key"))
-        else {
-            return Err(Error::InvalidConfig {
-                backend: BACKEND,
-                message: format!("profile {profile:?} in {shown_as} has no access key pair"),
-            });
-        };
-        Ok(Self {
-            access_key_id: id,
-            secret_access_key: SecretString::from(secret),
-            session_token: get("aws_session_token").map(SecretString::from),
-            source: format!("shared credentials file: {shown_as}"),
-        })
-    }
-
     /// Where the keys came from.
     pub fn source(&self) -> &str {
         &self.source
     }
-}
-
-/// The `region` of `profile` in an AWS config file (`~/.aws/config`, sections `[default]`/`[profile NAME]`).
-pub fn region_from_config_file(file: &Path, profile: &str) -> Option<String> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let section = if profile == "default" {
-        "default".to_owned()
-    } else {
-        format!("profile {profile}")
-    };
-    ini_value(&text, &section, "region")
-}
-
-/// `key` in `[section]` of an INI-style AWS file.
-fn ini_value(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_section = name.trim() == section;
-            continue;
-        }
-        if in_section
-            && let Some((k, v)) = line.split_once('=')
-            && k.trim() == key
-        {
-            return Some(v.trim().to_owned());
-        }
-    }
-    None
 }
 
 /// Where and how to reach one bucket.
@@ -811,7 +754,7 @@ fn encode_key(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode_key, ini_value, signs_payload};
+    use super::{encode_key, signs_payload};
 
     #[test]
     fn payloads_are_signed_over_plain_http_only() {
@@ -819,25 +762,6 @@ mod tests {
         assert!(!signs_payload(Some("https://s3.example.com")));
         assert!(!signs_payload(Some("HTTPS://s3.example.com")));
         assert!(!signs_payload(None), "AWS itself is reached over HTTPS");
-    }
-
-    #[test]
-    fn reads_profiles_from_ini() {
-        let text = "# c\n[default]\naws_access_key_id = AK1\naws_secret_access_key=SK1\n\n[work]\naws_access_key_id=AK2\n";
-        assert_eq!(
-            ini_value(text, "default", "aws_access_key_id").as_deref(),
-            Some("AK1")
-        );
-        assert_eq!(
-            ini_value(text, "default", "aws_secret_access_key").as_deref(),
-            Some("SK1")
-        );
-        assert_eq!(
-            ini_value(text, "work", "aws_access_key_id").as_deref(),
-            Some("AK2")
-        );
-        assert_eq!(ini_value(text, "work", "aws_secret_access_key"), None);
-        assert_eq!(ini_value(text, "none", "aws_access_key_id"), None);
     }
 
     #[test]

@@ -320,3 +320,57 @@ fn an_unreadable_source_saves_nothing() {
     );
     assert!(!t.work_dir().join("rh/gone").exists());
 }
+
+/// With no key variables, S3 keys come from `~/.aws/credentials` as botocore reads it (rh-secrets' INI
+/// reader: option names case-insensitive); a malformed file is an error naming it and its line, and
+/// nothing is saved.
+#[test]
+fn s3_keys_from_the_shared_credentials_file() {
+    let Some(t) = with_services(&["AWS_ENDPOINT_URL", "AWS_REGION"]) else {
+        return;
+    };
+    let creds = t.home().join(".aws/credentials");
+    std::fs::create_dir_all(creds.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &creds,
+        format!(
+            "[other]\naws_access_key_id = nope\n\n[default]\nAWS_ACCESS_KEY_ID = {}\naws_secret_access_key = {}\n",
+            rh_test::service_env("AWS_ACCESS_KEY_ID").expect("id"),
+            rh_test::service_env("AWS_SECRET_ACCESS_KEY").expect("secret"),
+        ),
+    )
+    .expect("write");
+    let b = unique_bucket("rh-blob", "shared");
+    let path = format!("{b}/k");
+    let args = [
+        "blob",
+        "write",
+        "~/shared",
+        "--system",
+        "s3",
+        "--path",
+        &path,
+        "--create-bucket",
+        "-",
+    ];
+    let out = t.run_stdin(args, b"from the file");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(t.ok(["blob", "read", "~/shared"]), "from the file");
+
+    std::fs::write(&creds, "aws_access_key_id = X\n").expect("write");
+    let out = t.run_stdin(
+        [
+            "blob", "write", "~/other", "--system", "s3", "--path", &path, "-",
+        ],
+        b"x",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot load s3 credentials: {}:1: a key comes before any `[section]` header\n",
+            creds.display()
+        )
+    );
+    assert!(!t.work_dir().join("rh/other").exists());
+}

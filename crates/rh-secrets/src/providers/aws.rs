@@ -1,6 +1,6 @@
 //! AWS: `~/.aws/credentials` (INI, `[default]`), or `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rh_config::EnvVars;
 
@@ -18,6 +18,23 @@ const FILE_KEYS: [(&str, &str); 2] = [
 /// Amazon Web Services.
 #[derive(Debug, Clone, Copy)]
 pub struct Aws;
+
+impl Aws {
+    /// The keys of `[profile]` in an AWS shared credentials file, read the way botocore reads it:
+    /// `access_key`, `secret_key` and, when the profile has one, `session_token`. `None` when the file
+    /// does not exist; a malformed file is [`crate::Error::Malformed`] with its line.
+    pub fn read_profile(path: &Path, profile: &str) -> Result<Option<ProviderSecrets>> {
+        read_ini(
+            path,
+            profile,
+            &[
+                FILE_KEYS[0],
+                FILE_KEYS[1],
+                ("session_token", "aws_session_token"),
+            ],
+        )
+    }
+}
 
 impl Provider for Aws {
     fn name(&self) -> &'static str {
@@ -52,7 +69,7 @@ impl Provider for Aws {
         format!("[{SECTION}] {file_key}")
     }
 
-    fn read_path(&self, path: &std::path::Path) -> Result<Option<ProviderSecrets>> {
+    fn read_path(&self, path: &Path) -> Result<Option<ProviderSecrets>> {
         read_ini(path, SECTION, &FILE_KEYS)
     }
 
@@ -77,7 +94,7 @@ impl Provider for Aws {
 
 /// Reads `keys` (`(our key, file key)`) from `[section]` of an INI file.
 pub(crate) fn read_ini(
-    path: &std::path::Path,
+    path: &Path,
     section: &str,
     keys: &[(&str, &str)],
 ) -> Result<Option<ProviderSecrets>> {
@@ -96,7 +113,7 @@ pub(crate) fn read_ini(
 
 /// Plans setting `keys` in `[section]`, keeping the rest of the file byte for byte.
 pub(crate) fn plan_ini_write(
-    path: &std::path::Path,
+    path: &Path,
     section: &str,
     keys: &[(&str, &str)],
     secrets: &ProviderSecrets,
@@ -117,11 +134,7 @@ pub(crate) fn plan_ini_write(
 }
 
 /// Plans removing `keys` from `[section]`; a file left empty is removed.
-pub(crate) fn plan_ini_delete(
-    path: &std::path::Path,
-    section: &str,
-    keys: &[(&str, &str)],
-) -> Result<Plan> {
+pub(crate) fn plan_ini_delete(path: &Path, section: &str, keys: &[(&str, &str)]) -> Result<Plan> {
     let mut plan = Plan::default();
     let Some(existing) = fsio::read_optional(path)? else {
         return Ok(plan);
@@ -137,4 +150,52 @@ pub(crate) fn plan_ini_delete(
         plan.write(path.to_path_buf(), ini.render());
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Aws;
+
+    /// botocore lower-cases option names and reads only the named section; so does `read_profile`.
+    #[test]
+    fn read_profile_reads_one_profile_as_botocore_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("credentials");
+        std::fs::write(
+            &file,
+            "[default]\naws_access_key_id = D\naws_secret_access_key = d\n\n\
+             [work]\nAWS_Access_Key_Id = W\naws_secret_access_key = w=\naws_session_token = t\n",
+        )
+        .expect("write");
+        let work = Aws::read_profile(&file, "work")
+            .expect("read")
+            .expect("file");
+        assert_eq!(work.expose("access_key"), Some("W"));
+        assert_eq!(work.expose("secret_key"), Some("w="));
+        assert_eq!(work.expose("session_token"), Some("t"));
+        let default = Aws::read_profile(&file, "default")
+            .expect("read")
+            .expect("file");
+        assert_eq!(default.expose("access_key"), Some("D"));
+        assert_eq!(default.expose("session_token"), None);
+        assert_eq!(
+            Aws::read_profile(&file, "none")
+                .expect("read")
+                .expect("file")
+                .len(),
+            0
+        );
+        assert!(
+            Aws::read_profile(&dir.path().join("absent"), "default")
+                .expect("read")
+                .is_none()
+        );
+        std::fs::write(&file, "aws_access_key_id = X\n").expect("write");
+        let e = Aws::read_profile(&file, "default").expect_err("malformed");
+        assert!(
+            e.to_string()
+                .ends_with(":1: a key comes before any `[section]` header"),
+            "{e}"
+        );
+    }
 }

@@ -263,49 +263,73 @@ async fn s3_bucket_names_are_checked() {
     );
 }
 
+/// Deferred keys are loaded when, and only when, an S3 store is opened: a caller's credentials file
+/// (read by the caller) cannot break a store of another system, and its error reaches the caller whole.
 #[tokio::test]
-async fn s3_credentials_from_shared_file() {
-    let Some(o) = options(&testing::unique_bucket("s3f")) else {
+async fn deferred_s3_keys_load_only_when_an_s3_store_opens() {
+    let Some(o) = options(&testing::unique_bucket("s3d")) else {
         return;
     };
+    let loads = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&loads);
+    let creds = o.credentials.clone();
+    let auth = rh_storage::S3Auth::Deferred {
+        from: "~/.aws/credentials".into(),
+        load: Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(creds.clone())
+        }),
+    };
+    let mut access = rh_storage::Access::new(auth, rh_storage::gcs::GcsAuth::Anonymous);
+    access.s3_endpoint = o.endpoint.clone();
+    access.s3_region = o.region.clone();
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("credentials");
-    std::fs::write(
-        &file,
-        format!(
-            "[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\n[rh]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            service_env("AWS_ACCESS_KEY_ID").expect("id"),
-            service_env("AWS_SECRET_ACCESS_KEY").expect("secret"),
-        ),
-    )
-    .expect("write");
-    let creds =
-        S3Credentials::from_shared_file(&file, "rh", "~/.aws/credentials").expect("profile");
+    let file = format!("file://{}/k", dir.path().display());
+    rh_storage::open(&file, "", &access)
+        .await
+        .expect("file store");
     assert_eq!(
-        creds.source(),
-        "shared credentials file: ~/.aws/credentials"
+        loads.load(Ordering::SeqCst),
+        0,
+        "a file store loads no S3 keys"
     );
-    assert!(!format!("{creds:?}").contains(&service_env("AWS_SECRET_ACCESS_KEY").expect("secret")));
-    let store = S3Store::new(S3Options {
-        credentials: creds,
-        ..o
-    })
-    .expect("store");
+
+    let url = format!("s3://{}/k", o.bucket);
+    let opened = rh_storage::open(&url, "", &access).await.expect("s3 store");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    let store = opened.store;
+    let k = opened.key.expect("key");
     store
         .create_bucket()
         .await
-        .expect("create with profile keys");
-    let k = BlobPath::new("k").expect("key");
+        .expect("create with deferred keys");
     store.put(&k, "v".into()).await.expect("put");
     assert_eq!(&store.get(&k).await.expect("get")[..], b"v");
     store.delete(&k).await.expect("delete");
     store.delete_bucket().await.expect("delete bucket");
 
-    let e = S3Credentials::from_shared_file(&file, "absent", "~/.aws/credentials")
-        .expect_err("no profile");
+    let failing = rh_storage::S3Auth::Deferred {
+        from: "~/.aws/credentials".into(),
+        load: Arc::new(|| {
+            Err(Error::Credentials {
+                backend: "s3",
+                source: "~/.aws/credentials:3: bad line".into(),
+            })
+        }),
+    };
+    let access = rh_storage::Access::new(failing, rh_storage::gcs::GcsAuth::Anonymous);
+    let e = rh_storage::open(&url, "", &access)
+        .await
+        .expect_err("load fails");
+    assert!(
+        matches!(e, Error::Credentials { backend: "s3", .. }),
+        "{e:?}"
+    );
     assert_eq!(
-        e.to_string(),
-        "invalid s3 configuration: profile \"absent\" in ~/.aws/credentials has no access key pair"
+        std::error::Error::source(&e)
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("~/.aws/credentials:3: bad line")
     );
 }
 
@@ -325,15 +349,12 @@ impl std::io::Write for Captured {
 
 #[test]
 fn s3_logs_where_credentials_were_found_never_the_secret() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("credentials");
-    std::fs::write(
-        &file,
-        "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = very-secret-value\n",
-    )
-    .expect("write");
-    let creds =
-        S3Credentials::from_shared_file(&file, "default", "~/.aws/credentials").expect("profile");
+    let creds = S3Credentials::new(
+        "AKIDEXAMPLE",
+        SecretString::from("very-secret-value".to_owned()),
+        None,
+        "shared credentials file: ~/.aws/credentials",
+    );
     let logs = Captured::default();
     let sink = logs.clone();
     let subscriber = tracing_subscriber::fmt()
