@@ -7,7 +7,6 @@
 //! name once and call one operation whichever store holds it.
 
 use crate::ProviderSecrets;
-use crate::store::BoxFuture;
 
 /// One named secret: its name, the provider whose class it is (`None`: a plain `Secret`), and its values.
 ///
@@ -90,23 +89,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///   store without versions returns 1).
 /// - `get` of an unknown name is `Ok(None)`; `delete` of one is `Ok(false)`.
 /// - `list` never returns values.
+#[async_trait::async_trait]
 pub trait NamedSecretStore: Send + Sync + std::fmt::Debug {
     /// Where a secret lives, for messages (`~/.rh/secrets/openai.json`, `rh-server /alice/openai`).
     fn location(&self, name: &str) -> String;
 
     /// Writes `secret` (see the trait docs for `expected`); returns the new version.
-    fn put<'a>(
-        &'a self,
-        secret: &'a NamedSecret,
-        expected: Option<u64>,
-    ) -> BoxFuture<'a, Result<u64>>;
+    async fn put(&self, secret: &NamedSecret, expected: Option<u64>) -> Result<u64>;
 
     /// The secret with its values and current version; `None` if there is no such secret.
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<(NamedSecret, u64)>>>;
+    async fn get(&self, name: &str) -> Result<Option<(NamedSecret, u64)>>;
 
     /// The secrets under `folder` (all the caller's and those shared with them when `None`), sorted by name.
-    fn list<'a>(&'a self, folder: Option<&'a str>) -> BoxFuture<'a, Result<Vec<NamedSecretInfo>>>;
+    async fn list(&self, folder: Option<&str>) -> Result<Vec<NamedSecretInfo>>;
 
     /// Deletes the secret and its values; returns whether it existed.
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>>;
+    async fn delete(&self, name: &str) -> Result<bool>;
 }

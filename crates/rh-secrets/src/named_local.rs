@@ -337,6 +337,7 @@ impl LocalNamedSecrets {
 }
 
 #[cfg(feature = "vault")]
+#[async_trait::async_trait]
 impl crate::named::NamedSecretStore for LocalNamedSecrets {
     fn location(&self, name: &str) -> String {
         self.path(name).map_or_else(
@@ -345,51 +346,45 @@ impl crate::named::NamedSecretStore for LocalNamedSecrets {
         )
     }
 
-    fn put<'a>(
-        &'a self,
-        secret: &'a crate::named::NamedSecret,
+    async fn put(
+        &self,
+        secret: &crate::named::NamedSecret,
         expected: Option<u64>,
-    ) -> crate::store::BoxFuture<'a, crate::named::Result<u64>> {
-        Box::pin(async move {
-            match expected {
-                Some(0) => self.write(secret, true)?,
-                None => self.write(secret, false)?,
-                Some(v) => {
-                    // A local secret has one version, 1, while it exists.
-                    if v != 1 || self.read(&secret.name)?.is_none() {
-                        return Err(crate::vault::Error::Conflict {
-                            path: self.location(&secret.name),
-                            expected: v,
-                        }
-                        .into());
+    ) -> crate::named::Result<u64> {
+        match expected {
+            Some(0) => self.write(secret, true)?,
+            None => self.write(secret, false)?,
+            Some(v) => {
+                // A local secret has one version, 1, while it exists.
+                if v != 1 || self.read(&secret.name)?.is_none() {
+                    return Err(crate::vault::Error::Conflict {
+                        path: self.location(&secret.name),
+                        expected: v,
                     }
-                    self.write(secret, false)?;
+                    .into());
                 }
+                self.write(secret, false)?;
             }
-            Ok(1)
-        })
+        }
+        Ok(1)
     }
 
-    fn get<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> crate::store::BoxFuture<'a, crate::named::Result<Option<(crate::named::NamedSecret, u64)>>>
-    {
-        Box::pin(async move { Ok(self.read(name)?.map(|s| (s, 1))) })
+    async fn get(
+        &self,
+        name: &str,
+    ) -> crate::named::Result<Option<(crate::named::NamedSecret, u64)>> {
+        Ok(self.read(name)?.map(|s| (s, 1)))
     }
 
-    fn list<'a>(
-        &'a self,
-        folder: Option<&'a str>,
-    ) -> crate::store::BoxFuture<'a, crate::named::Result<Vec<crate::named::NamedSecretInfo>>> {
-        Box::pin(async move { Ok(self.infos(folder)?) })
+    async fn list(
+        &self,
+        folder: Option<&str>,
+    ) -> crate::named::Result<Vec<crate::named::NamedSecretInfo>> {
+        Ok(self.infos(folder)?)
     }
 
-    fn delete<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> crate::store::BoxFuture<'a, crate::named::Result<bool>> {
-        Box::pin(async move { Ok(self.remove(name)?) })
+    async fn delete(&self, name: &str) -> crate::named::Result<bool> {
+        Ok(self.remove(name)?)
     }
 }
 

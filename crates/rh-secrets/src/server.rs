@@ -25,7 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use crate::ProviderSecrets;
-use crate::store::{BoxFuture, SecretStore};
+use crate::store::SecretStore;
 use crate::vault::{Error, Fingerprints, Result, VersionInfo};
 
 /// The `detail` prefix rh-server uses when a provider has no secret (as opposed to an unknown route).
@@ -169,174 +169,155 @@ fn secrets_of(values: SecretValues) -> ProviderSecrets {
     out
 }
 
+#[async_trait::async_trait]
 impl SecretStore for ServerSecretStore {
     fn location(&self, provider: &str) -> String {
         self.client.url(&Self::path(&[provider]))
     }
 
-    fn put<'a>(
-        &'a self,
-        provider: &'a str,
-        secrets: &'a ProviderSecrets,
+    async fn put(
+        &self,
+        provider: &str,
+        secrets: &ProviderSecrets,
         expected: Option<u64>,
-    ) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(async move {
-            let path = Self::path(&[provider]);
-            let url = match expected {
-                Some(v) => format!("{path}?cas={v}"),
-                None => path,
-            };
-            let body: SecretValues = secrets
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
-                .collect();
-            let a = self.send(Method::PUT, &url, Some(&body)).await?;
-            if a.status == StatusCode::CONFLICT {
-                return Err(Error::Conflict {
-                    path: self.location(provider),
-                    expected: expected.unwrap_or_default(),
-                });
-            }
-            if !a.status.is_success() {
-                return Err(self.server_err(provider, &a));
-            }
-            let Data {
-                data: SecretVersion { version },
-            } = self.parse(provider, &a)?;
-            Ok(version)
-        })
+    ) -> Result<u64> {
+        let path = Self::path(&[provider]);
+        let url = match expected {
+            Some(v) => format!("{path}?cas={v}"),
+            None => path,
+        };
+        let body: SecretValues = secrets
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
+            .collect();
+        let a = self.send(Method::PUT, &url, Some(&body)).await?;
+        if a.status == StatusCode::CONFLICT {
+            return Err(Error::Conflict {
+                path: self.location(provider),
+                expected: expected.unwrap_or_default(),
+            });
+        }
+        if !a.status.is_success() {
+            return Err(self.server_err(provider, &a));
+        }
+        let Data {
+            data: SecretVersion { version },
+        } = self.parse(provider, &a)?;
+        Ok(version)
     }
 
-    fn get<'a>(
-        &'a self,
-        provider: &'a str,
-    ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>>> {
-        Box::pin(async move {
-            let a = self
-                .send::<()>(Method::GET, &Self::path(&[provider]), None)
-                .await?;
-            if a.missing() {
-                return Ok(None);
-            }
-            if !a.status.is_success() {
-                return Err(self.server_err(provider, &a));
-            }
-            let SecretRead { mut data, version } = self.parse(provider, &a)?;
-            let values = data
-                .remove(provider)
-                .ok_or_else(|| self.malformed(provider))?;
-            Ok(Some((secrets_of(values), version)))
-        })
+    async fn get(&self, provider: &str) -> Result<Option<(ProviderSecrets, u64)>> {
+        let a = self
+            .send::<()>(Method::GET, &Self::path(&[provider]), None)
+            .await?;
+        if a.missing() {
+            return Ok(None);
+        }
+        if !a.status.is_success() {
+            return Err(self.server_err(provider, &a));
+        }
+        let SecretRead { mut data, version } = self.parse(provider, &a)?;
+        let values = data
+            .remove(provider)
+            .ok_or_else(|| self.malformed(provider))?;
+        Ok(Some((secrets_of(values), version)))
     }
 
-    fn history<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<Vec<VersionInfo>>> {
-        Box::pin(async move {
-            let a = self
-                .send::<()>(Method::GET, &Self::path(&[provider, "history"]), None)
-                .await?;
-            if !a.status.is_success() {
-                return Err(self.server_err(provider, &a));
-            }
-            let Data { data: rows } = self.parse::<Data<Vec<SecretVersionInfo>>>(provider, &a)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| VersionInfo {
-                    version: r.version,
-                    created_time: r.created_time,
-                    deletion_time: r.deletion_time,
-                    destroyed: r.destroyed,
-                })
-                .collect())
-        })
+    async fn history(&self, provider: &str) -> Result<Vec<VersionInfo>> {
+        let a = self
+            .send::<()>(Method::GET, &Self::path(&[provider, "history"]), None)
+            .await?;
+        if !a.status.is_success() {
+            return Err(self.server_err(provider, &a));
+        }
+        let Data { data: rows } = self.parse::<Data<Vec<SecretVersionInfo>>>(provider, &a)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| VersionInfo {
+                version: r.version,
+                created_time: r.created_time,
+                deletion_time: r.deletion_time,
+                destroyed: r.destroyed,
+            })
+            .collect())
     }
 
-    fn rollback<'a>(&'a self, provider: &'a str, version: u64) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(async move {
-            let a = self
-                .send(
-                    Method::POST,
-                    &Self::path(&[provider, "rollback"]),
-                    Some(&RollbackRequest { version }),
-                )
-                .await?;
-            match a.status {
-                s if s.is_success() => {
-                    let Data {
-                        data: SecretVersion { version },
-                    } = self.parse(provider, &a)?;
-                    Ok(version)
-                }
-                StatusCode::NOT_FOUND => Err(Error::NotFound {
-                    path: format!("{} (version {version})", self.location(provider)),
-                }),
-                StatusCode::CONFLICT => Err(Error::Conflict {
-                    path: self.location(provider),
-                    expected: 0,
-                }),
-                _ => Err(self.server_err(provider, &a)),
+    async fn rollback(&self, provider: &str, version: u64) -> Result<u64> {
+        let a = self
+            .send(
+                Method::POST,
+                &Self::path(&[provider, "rollback"]),
+                Some(&RollbackRequest { version }),
+            )
+            .await?;
+        match a.status {
+            s if s.is_success() => {
+                let Data {
+                    data: SecretVersion { version },
+                } = self.parse(provider, &a)?;
+                Ok(version)
             }
-        })
+            StatusCode::NOT_FOUND => Err(Error::NotFound {
+                path: format!("{} (version {version})", self.location(provider)),
+            }),
+            StatusCode::CONFLICT => Err(Error::Conflict {
+                path: self.location(provider),
+                expected: 0,
+            }),
+            _ => Err(self.server_err(provider, &a)),
+        }
     }
 
-    fn delete<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            let a = self
-                .send::<()>(Method::DELETE, &Self::path(&[provider]), None)
-                .await?;
-            if a.missing() {
-                return Ok(false);
-            }
-            if !a.status.is_success() {
-                return Err(self.server_err(provider, &a));
-            }
-            Ok(self
-                .parse::<Data<SecretDeleted>>(provider, &a)
-                .map_or(true, |d| d.data.deleted))
-        })
+    async fn delete(&self, provider: &str) -> Result<bool> {
+        let a = self
+            .send::<()>(Method::DELETE, &Self::path(&[provider]), None)
+            .await?;
+        if a.missing() {
+            return Ok(false);
+        }
+        if !a.status.is_success() {
+            return Err(self.server_err(provider, &a));
+        }
+        Ok(self
+            .parse::<Data<SecretDeleted>>(provider, &a)
+            .map_or(true, |d| d.data.deleted))
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<String>>> {
-        Box::pin(async move {
-            let url = format!("{}?list=true", Self::path(&[]));
-            let a = self.send::<()>(Method::GET, &url, None).await?;
-            if !a.status.is_success() {
-                return Err(self.server_err("the list of providers", &a));
-            }
-            let Data {
-                data: SecretListing::Names(mut out),
-            } = self.parse("", &a)?
-            else {
-                return Err(self.malformed(""));
-            };
-            out.sort();
-            Ok(out)
-        })
+    async fn list(&self) -> Result<Vec<String>> {
+        let url = format!("{}?list=true", Self::path(&[]));
+        let a = self.send::<()>(Method::GET, &url, None).await?;
+        if !a.status.is_success() {
+            return Err(self.server_err("the list of providers", &a));
+        }
+        let Data {
+            data: SecretListing::Names(mut out),
+        } = self.parse("", &a)?
+        else {
+            return Err(self.malformed(""));
+        };
+        out.sort();
+        Ok(out)
     }
 
-    fn fingerprints<'a>(
-        &'a self,
-        provider: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Fingerprints>>> {
-        Box::pin(async move {
-            let a = self
-                .send::<()>(Method::GET, &Self::path(&[provider, "metadata"]), None)
-                .await?;
-            if a.missing() {
-                return Ok(None);
-            }
-            if !a.status.is_success() {
-                return Err(self.server_err(provider, &a));
-            }
-            let Data {
-                data:
-                    SecretMetadata {
-                        version,
-                        fingerprints,
-                        salt,
-                    },
-            } = self.parse(provider, &a)?;
-            Ok(Some(Fingerprints::new(version, fingerprints, salt)))
-        })
+    async fn fingerprints(&self, provider: &str) -> Result<Option<Fingerprints>> {
+        let a = self
+            .send::<()>(Method::GET, &Self::path(&[provider, "metadata"]), None)
+            .await?;
+        if a.missing() {
+            return Ok(None);
+        }
+        if !a.status.is_success() {
+            return Err(self.server_err(provider, &a));
+        }
+        let Data {
+            data:
+                SecretMetadata {
+                    version,
+                    fingerprints,
+                    salt,
+                },
+        } = self.parse(provider, &a)?;
+        Ok(Some(Fingerprints::new(version, fingerprints, salt)))
     }
 
     fn requests(&self) -> Option<u64> {

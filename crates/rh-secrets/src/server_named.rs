@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 
 use crate::ProviderSecrets;
 use crate::named::{Access, Error, NamedSecret, NamedSecretInfo, NamedSecretStore, Result};
-use crate::store::BoxFuture;
 use crate::vault::Error as VaultError;
 
 /// A [`NamedSecretStore`] over rh-server.
@@ -135,176 +134,165 @@ fn access_of(s: &str) -> Access {
     }
 }
 
+#[async_trait::async_trait]
 impl NamedSecretStore for ServerNamedSecrets {
     fn location(&self, name: &str) -> String {
         format!("rh-server {name}")
     }
 
-    fn put<'a>(
-        &'a self,
-        secret: &'a NamedSecret,
-        expected: Option<u64>,
-    ) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(async move {
-            let name = secret.name.as_str();
-            let uri = uri_of(name)?;
-            // The metadata first, as Runhouse's `Secret.save` sends it (values never in it).
-            let mut data = json!({"resource_subtype": "Secret"});
-            if let Some(p) = &secret.provider {
-                data["provider"] = Value::String(p.clone());
+    async fn put(&self, secret: &NamedSecret, expected: Option<u64>) -> Result<u64> {
+        let name = secret.name.as_str();
+        let uri = uri_of(name)?;
+        // The metadata first, as Runhouse's `Secret.save` sends it (values never in it).
+        let mut data = json!({"resource_subtype": "Secret"});
+        if let Some(p) = &secret.provider {
+            data["provider"] = Value::String(p.clone());
+        }
+        let meta = json!({"name": name, "resource_type": "secret", "data": data});
+        let a = self.send(Method::POST, "/resource", Some(&meta)).await?;
+        // 409: it exists (the values decide below); 403: another owner's address (a `write` grantee).
+        if !(a.status.is_success()
+            || matches!(
+                a.status,
+                StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN
+            ))
+        {
+            return Err(self.remote(name, &a));
+        }
+        let body = NamedSecretWrite {
+            name: Some(name.to_owned()),
+            data: NamedSecretData {
+                values: secret
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
+                    .collect(),
+            },
+        };
+        let body = serde_json::to_value(&body).expect("wire types always serialise");
+        let mut path = Self::secret_path(&uri);
+        if let Some(v) = expected {
+            path = format!("{path}?cas={v}");
+        }
+        let a = self.send(Method::PUT, &path, Some(&body)).await?;
+        match a.status {
+            s if s.is_success() => {
+                let Data {
+                    data: SecretVersion { version },
+                } = serde_json::from_slice(&a.body).map_err(|_| self.malformed(name))?;
+                Ok(version)
             }
-            let meta = json!({"name": name, "resource_type": "secret", "data": data});
-            let a = self.send(Method::POST, "/resource", Some(&meta)).await?;
-            // 409: it exists (the values decide below); 403: another owner's address (a `write` grantee).
-            if !(a.status.is_success()
-                || matches!(
-                    a.status,
-                    StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN
-                ))
-            {
-                return Err(self.remote(name, &a));
+            StatusCode::CONFLICT if a.detail().contains("not a secret") => {
+                Err(self.remote(name, &a))
             }
-            let body = NamedSecretWrite {
-                name: Some(name.to_owned()),
-                data: NamedSecretData {
-                    values: secret
-                        .values
-                        .iter()
-                        .map(|(k, v)| (k.to_owned(), v.expose_secret().to_owned()))
-                        .collect(),
-                },
-            };
-            let body = serde_json::to_value(&body).expect("wire types always serialise");
-            let mut path = Self::secret_path(&uri);
-            if let Some(v) = expected {
-                path = format!("{path}?cas={v}");
-            }
-            let a = self.send(Method::PUT, &path, Some(&body)).await?;
-            match a.status {
-                s if s.is_success() => {
-                    let Data {
-                        data: SecretVersion { version },
-                    } = serde_json::from_slice(&a.body).map_err(|_| self.malformed(name))?;
-                    Ok(version)
-                }
-                StatusCode::CONFLICT if a.detail().contains("not a secret") => {
-                    Err(self.remote(name, &a))
-                }
-                StatusCode::CONFLICT if expected == Some(0) => Err(Error::Exists {
-                    name: name.to_owned(),
-                }),
-                StatusCode::CONFLICT => Err(Error::Remote(VaultError::Conflict {
-                    path: self.location(name),
-                    expected: expected.unwrap_or_default(),
-                })),
-                StatusCode::FORBIDDEN => Err(Error::Forbidden {
-                    name: name.to_owned(),
-                    action: "write",
-                }),
-                StatusCode::NOT_FOUND => Err(Error::NotFound {
-                    name: name.to_owned(),
-                }),
-                _ => Err(self.remote(name, &a)),
-            }
-        })
+            StatusCode::CONFLICT if expected == Some(0) => Err(Error::Exists {
+                name: name.to_owned(),
+            }),
+            StatusCode::CONFLICT => Err(Error::Remote(VaultError::Conflict {
+                path: self.location(name),
+                expected: expected.unwrap_or_default(),
+            })),
+            StatusCode::FORBIDDEN => Err(Error::Forbidden {
+                name: name.to_owned(),
+                action: "write",
+            }),
+            StatusCode::NOT_FOUND => Err(Error::NotFound {
+                name: name.to_owned(),
+            }),
+            _ => Err(self.remote(name, &a)),
+        }
     }
 
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<(NamedSecret, u64)>>> {
-        Box::pin(async move {
-            let uri = uri_of(name)?;
-            let path = format!("{}?shared=true", Self::secret_path(&uri));
-            let a = self.send(Method::GET, &path, None).await?;
-            match a.status {
-                s if s.is_success() => {}
-                StatusCode::NOT_FOUND => return Ok(None),
-                StatusCode::FORBIDDEN => {
-                    return Err(Error::Forbidden {
-                        name: name.to_owned(),
-                        action: "read",
-                    });
-                }
-                _ => return Err(self.remote(name, &a)),
+    async fn get(&self, name: &str) -> Result<Option<(NamedSecret, u64)>> {
+        let uri = uri_of(name)?;
+        let path = format!("{}?shared=true", Self::secret_path(&uri));
+        let a = self.send(Method::GET, &path, None).await?;
+        match a.status {
+            s if s.is_success() => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            StatusCode::FORBIDDEN => {
+                return Err(Error::Forbidden {
+                    name: name.to_owned(),
+                    action: "read",
+                });
             }
-            let NamedSecretRead {
-                mut data,
-                version,
+            _ => return Err(self.remote(name, &a)),
+        }
+        let NamedSecretRead {
+            mut data,
+            version,
+            provider,
+            ..
+        } = serde_json::from_slice(&a.body).map_err(|_| self.malformed(name))?;
+        let entry = data.remove(name).ok_or_else(|| self.malformed(name))?;
+        Ok(Some((
+            NamedSecret {
+                name: name.to_owned(),
                 provider,
-                ..
-            } = serde_json::from_slice(&a.body).map_err(|_| self.malformed(name))?;
-            let entry = data.remove(name).ok_or_else(|| self.malformed(name))?;
-            Ok(Some((
-                NamedSecret {
-                    name: name.to_owned(),
-                    provider,
-                    values: values_of(entry.data.values),
-                },
-                version,
-            )))
-        })
+                values: values_of(entry.data.values),
+            },
+            version,
+        )))
     }
 
-    fn list<'a>(&'a self, folder: Option<&'a str>) -> BoxFuture<'a, Result<Vec<NamedSecretInfo>>> {
-        Box::pin(async move {
-            let a = self
-                .send(Method::GET, "/user/secret?named=true", None)
-                .await?;
-            if !a.status.is_success() {
-                return Err(self.remote("the list of named secrets", &a));
-            }
-            let Data { data: items } =
-                serde_json::from_slice::<Data<Vec<NamedSecretListItem>>>(&a.body)
-                    .map_err(|_| self.malformed("the list of named secrets"))?;
-            let prefix = folder.map(|f| format!("{}/", f.trim_end_matches('/')));
-            let mut out: Vec<NamedSecretInfo> = items
-                .into_iter()
-                .filter(|i| prefix.as_deref().is_none_or(|p| i.name.starts_with(p)))
-                .map(|i| NamedSecretInfo {
-                    access: access_of(&i.access),
-                    name: i.name,
-                    provider: i.provider,
-                    owner: i.owner,
-                    version: None,
-                })
-                .collect();
-            out.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(out)
-        })
+    async fn list(&self, folder: Option<&str>) -> Result<Vec<NamedSecretInfo>> {
+        let a = self
+            .send(Method::GET, "/user/secret?named=true", None)
+            .await?;
+        if !a.status.is_success() {
+            return Err(self.remote("the list of named secrets", &a));
+        }
+        let Data { data: items } =
+            serde_json::from_slice::<Data<Vec<NamedSecretListItem>>>(&a.body)
+                .map_err(|_| self.malformed("the list of named secrets"))?;
+        let prefix = folder.map(|f| format!("{}/", f.trim_end_matches('/')));
+        let mut out: Vec<NamedSecretInfo> = items
+            .into_iter()
+            .filter(|i| prefix.as_deref().is_none_or(|p| i.name.starts_with(p)))
+            .map(|i| NamedSecretInfo {
+                access: access_of(&i.access),
+                name: i.name,
+                provider: i.provider,
+                owner: i.owner,
+                version: None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
     }
 
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            let uri = uri_of(name)?;
-            let a = self
-                .send(Method::DELETE, &Self::secret_path(&uri), None)
-                .await?;
-            let values = match a.status {
-                s if s.is_success() => true,
-                StatusCode::NOT_FOUND => false,
-                StatusCode::FORBIDDEN => {
-                    return Err(Error::Forbidden {
-                        name: name.to_owned(),
-                        action: "delete",
-                    });
-                }
-                _ => return Err(self.remote(name, &a)),
-            };
-            let a = self
-                .send(
-                    Method::DELETE,
-                    &rh_wire::path(&["resource", uri.as_str()]),
-                    None,
-                )
-                .await?;
-            match a.status {
-                s if s.is_success() => Ok(true),
-                StatusCode::NOT_FOUND => Ok(values),
-                StatusCode::FORBIDDEN => Err(Error::Forbidden {
+    async fn delete(&self, name: &str) -> Result<bool> {
+        let uri = uri_of(name)?;
+        let a = self
+            .send(Method::DELETE, &Self::secret_path(&uri), None)
+            .await?;
+        let values = match a.status {
+            s if s.is_success() => true,
+            StatusCode::NOT_FOUND => false,
+            StatusCode::FORBIDDEN => {
+                return Err(Error::Forbidden {
                     name: name.to_owned(),
                     action: "delete",
-                }),
-                _ => Err(self.remote(name, &a)),
+                });
             }
-        })
+            _ => return Err(self.remote(name, &a)),
+        };
+        let a = self
+            .send(
+                Method::DELETE,
+                &rh_wire::path(&["resource", uri.as_str()]),
+                None,
+            )
+            .await?;
+        match a.status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(values),
+            StatusCode::FORBIDDEN => Err(Error::Forbidden {
+                name: name.to_owned(),
+                action: "delete",
+            }),
+            _ => Err(self.remote(name, &a)),
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 use secrecy::ExposeSecret;
 
-use crate::store::{BoxFuture, SecretStore, join_all};
+use futures::future::{BoxFuture, join_all};
+
+use crate::store::SecretStore;
 use crate::vault::{self, Fingerprints};
 use crate::{
     CustomProviders, ProviderSecrets, SaveOptions, SaveReport, Secrets, SecretsMap, WriteOptions,
@@ -212,7 +214,7 @@ pub async fn plan_push(
 ) -> vault::Result<Vec<PushItem>> {
     let reads: Vec<BoxFuture<'_, _>> = locals
         .keys()
-        .map(|p| -> BoxFuture<'_, _> { Box::pin(store.fingerprints(p)) })
+        .map(|p| -> BoxFuture<'_, _> { store.fingerprints(p) })
         .collect();
     let fps = join_all(reads).await;
     let mut out = Vec::new();

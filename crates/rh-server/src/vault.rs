@@ -105,55 +105,17 @@ pub(crate) fn named_key(name: &crate::names::ResourceName) -> String {
     name.segments()[1..].join("/")
 }
 
+#[async_trait::async_trait]
 impl crate::dashboard::SecretVersions for VaultProxy {
-    fn versions<'a>(
-        &'a self,
-        username: &'a str,
-    ) -> crate::dashboard::BoxFuture<'a, Result<Vec<crate::dashboard::ProviderVersions>, String>>
-    {
-        Box::pin(async move {
-            let store = self.for_user(username).await.map_err(|e| shown(&e))?;
-            let mut out = Vec::new();
-            for provider in store.list().await.map_err(|e| shown(&e))? {
-                let mut versions: Vec<crate::dashboard::SecretVersion> = store
-                    .history(&provider)
-                    .await
-                    .map_err(|e| shown(&e))?
-                    .into_iter()
-                    .map(|v| crate::dashboard::SecretVersion {
-                        version: v.version,
-                        created_time: v.created_time,
-                        deletion_time: v.deletion_time,
-                        destroyed: v.destroyed,
-                    })
-                    .collect();
-                versions.reverse();
-                out.push(crate::dashboard::ProviderVersions { provider, versions });
-            }
-            Ok(out)
-        })
-    }
-
-    fn forget<'a>(&'a self, username: &'a str) -> crate::dashboard::BoxFuture<'a, ()> {
-        Box::pin(self.children.forget(username))
-    }
-}
-
-impl crate::dashboard::NamedSecretVault for VaultProxy {
-    fn named<'a>(
-        &'a self,
-        owner: &'a str,
-        key: &'a str,
-        reveal: bool,
-    ) -> crate::dashboard::BoxFuture<'a, Result<Option<crate::dashboard::NamedView>, String>> {
-        Box::pin(async move {
-            use secrecy::ExposeSecret as _;
-            let store = self.for_named(owner).await.map_err(|e| shown(&e))?;
-            let Some((values, version)) = store.get(key).await.map_err(|e| shown(&e))? else {
-                return Ok(None);
-            };
+    async fn versions(
+        &self,
+        username: &str,
+    ) -> Result<Vec<crate::dashboard::ProviderVersions>, String> {
+        let store = self.for_user(username).await.map_err(|e| shown(&e))?;
+        let mut out = Vec::new();
+        for provider in store.list().await.map_err(|e| shown(&e))? {
             let mut versions: Vec<crate::dashboard::SecretVersion> = store
-                .history(key)
+                .history(&provider)
                 .await
                 .map_err(|e| shown(&e))?
                 .into_iter()
@@ -165,18 +127,53 @@ impl crate::dashboard::NamedSecretVault for VaultProxy {
                 })
                 .collect();
             versions.reverse();
-            Ok(Some(crate::dashboard::NamedView {
-                version,
-                versions,
-                keys: values.keys().cloned().collect(),
-                values: reveal.then(|| {
-                    values
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
-                        .collect()
-                }),
-            }))
-        })
+            out.push(crate::dashboard::ProviderVersions { provider, versions });
+        }
+        Ok(out)
+    }
+
+    async fn forget(&self, username: &str) {
+        self.children.forget(username).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::dashboard::NamedSecretVault for VaultProxy {
+    async fn named(
+        &self,
+        owner: &str,
+        key: &str,
+        reveal: bool,
+    ) -> Result<Option<crate::dashboard::NamedView>, String> {
+        use secrecy::ExposeSecret as _;
+        let store = self.for_named(owner).await.map_err(|e| shown(&e))?;
+        let Some((values, version)) = store.get(key).await.map_err(|e| shown(&e))? else {
+            return Ok(None);
+        };
+        let mut versions: Vec<crate::dashboard::SecretVersion> = store
+            .history(key)
+            .await
+            .map_err(|e| shown(&e))?
+            .into_iter()
+            .map(|v| crate::dashboard::SecretVersion {
+                version: v.version,
+                created_time: v.created_time,
+                deletion_time: v.deletion_time,
+                destroyed: v.destroyed,
+            })
+            .collect();
+        versions.reverse();
+        Ok(Some(crate::dashboard::NamedView {
+            version,
+            versions,
+            keys: values.keys().cloned().collect(),
+            values: reveal.then(|| {
+                values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+                    .collect()
+            }),
+        }))
     }
 }
 

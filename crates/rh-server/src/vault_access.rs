@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use rh_secrets::ProviderSecrets;
-use rh_secrets::store::{BoxFuture, SecretStore};
+use rh_secrets::store::SecretStore;
 use rh_secrets::vault::{
     Error as VaultError, Fingerprints, SecretMap, VaultOptions, VaultStore, VersionInfo,
 };
@@ -428,60 +429,43 @@ impl UserVault {
     }
 }
 
+#[async_trait::async_trait]
 impl SecretStore for UserVault {
     fn location(&self, provider: &str) -> String {
         SecretStore::location(self.store.as_ref(), provider)
     }
 
-    fn put<'a>(
-        &'a self,
-        provider: &'a str,
-        secrets: &'a ProviderSecrets,
+    async fn put(
+        &self,
+        provider: &str,
+        secrets: &ProviderSecrets,
         expected: Option<u64>,
-    ) -> BoxFuture<'a, Result<u64, VaultError>> {
-        Box::pin(async move {
-            self.once(SecretStore::put(self.store.as_ref(), provider, secrets, expected).await)
-        })
+    ) -> Result<u64, VaultError> {
+        self.once(SecretStore::put(self.store.as_ref(), provider, secrets, expected).await)
     }
 
-    fn get<'a>(
-        &'a self,
-        provider: &'a str,
-    ) -> BoxFuture<'a, Result<Option<(ProviderSecrets, u64)>, VaultError>> {
-        Box::pin(
-            self.retry(move |s| {
-                Box::pin(async move { SecretStore::get(s.as_ref(), provider).await })
-            }),
-        )
+    async fn get(&self, provider: &str) -> Result<Option<(ProviderSecrets, u64)>, VaultError> {
+        self.retry(move |s| Box::pin(async move { SecretStore::get(s.as_ref(), provider).await }))
+            .await
     }
 
-    fn history<'a>(
-        &'a self,
-        provider: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<VersionInfo>, VaultError>> {
-        Box::pin(Self::history(self, provider))
+    async fn history(&self, provider: &str) -> Result<Vec<VersionInfo>, VaultError> {
+        Self::history(self, provider).await
     }
 
-    fn rollback<'a>(
-        &'a self,
-        provider: &'a str,
-        version: u64,
-    ) -> BoxFuture<'a, Result<u64, VaultError>> {
-        Box::pin(Self::rollback(self, provider, version))
+    async fn rollback(&self, provider: &str, version: u64) -> Result<u64, VaultError> {
+        Self::rollback(self, provider, version).await
     }
 
-    fn delete<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<bool, VaultError>> {
-        Box::pin(Self::delete(self, provider))
+    async fn delete(&self, provider: &str) -> Result<bool, VaultError> {
+        Self::delete(self, provider).await
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<String>, VaultError>> {
-        Box::pin(Self::list(self))
+    async fn list(&self) -> Result<Vec<String>, VaultError> {
+        Self::list(self).await
     }
 
-    fn fingerprints<'a>(
-        &'a self,
-        provider: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Fingerprints>, VaultError>> {
-        Box::pin(Self::fingerprints(self, provider))
+    async fn fingerprints(&self, provider: &str) -> Result<Option<Fingerprints>, VaultError> {
+        Self::fingerprints(self, provider).await
     }
 }

@@ -20,9 +20,10 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures::future::{BoxFuture, join_all};
 use indexmap::IndexMap;
 use rh_secrets::ProviderSecrets;
-use rh_secrets::store::{BoxFuture, SecretStore, from_map, join_all};
+use rh_secrets::store::{SecretStore, from_map};
 use rh_secrets::vault::Error as VaultError;
 
 use crate::vault_access::UserVault;

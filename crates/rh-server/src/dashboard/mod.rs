@@ -27,9 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-pub use secrets::{
-    BoxFuture, NamedSecretVault, NamedView, ProviderVersions, SecretVersion, SecretVersions,
-};
+pub use secrets::{NamedSecretVault, NamedView, ProviderVersions, SecretVersion, SecretVersions};
 
 use crate::store::sessions as db;
 use crate::store::{Store, User};

@@ -5,9 +5,6 @@
 
 use std::fmt;
 
-/// The boxed future of rh-secrets' object-safe traits, so these can be used as `dyn SecretVersions` too.
-pub use rh_secrets::store::BoxFuture;
-
 /// One version of a provider's secret (metadata only, as Vault's KV v2 metadata gives it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretVersion {
@@ -31,16 +28,14 @@ pub struct ProviderVersions {
 }
 
 /// The metadata source behind the Secrets page.
+#[async_trait::async_trait]
 pub trait SecretVersions: Send + Sync + fmt::Debug {
     /// Every provider `username` has a secret for, with its versions; metadata only. The error is one line
     /// for the page (no value, no token).
-    fn versions<'a>(
-        &'a self,
-        username: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<ProviderVersions>, String>>;
+    async fn versions(&self, username: &str) -> Result<Vec<ProviderVersions>, String>;
 
     /// Drops what is cached for `username`'s Vault access (their rh token rotated here).
-    fn forget<'a>(&'a self, username: &'a str) -> BoxFuture<'a, ()>;
+    async fn forget(&self, username: &str);
 }
 
 /// What a named secret's page shows of its Vault side: its versions, its keys and, when revealed, its values.
@@ -68,13 +63,14 @@ impl fmt::Debug for NamedView {
 }
 
 /// The Vault side of a named secret's page.
+#[async_trait::async_trait]
 pub trait NamedSecretVault: Send + Sync + fmt::Debug {
     /// The named secret `key` of `owner` (see [`crate::vault::named_key`]); `None` when no values are stored.
     /// Values only with `reveal`. The error is one line for the page (no value, no token).
-    fn named<'a>(
-        &'a self,
-        owner: &'a str,
-        key: &'a str,
+    async fn named(
+        &self,
+        owner: &str,
+        key: &str,
         reveal: bool,
-    ) -> BoxFuture<'a, Result<Option<NamedView>, String>>;
+    ) -> Result<Option<NamedView>, String>;
 }
