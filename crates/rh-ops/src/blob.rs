@@ -28,7 +28,9 @@ pub use rh_storage::SYSTEMS;
 /// A store and the key of one object in it.
 #[derive(Debug)]
 pub struct Target {
+    /// The opened store: one bucket of s3/gs/azure, or the object's directory for `file`.
     pub store: Box<dyn BlobStore>,
+    /// The object's key inside `store` (for `file`, the file name).
     pub key: BlobPath,
 }
 

@@ -223,7 +223,10 @@ pub enum ClusterSpec {
     OnDemand(OnDemandSpec),
     /// Hosts you run yourself, with the name of the SSH credentials secret (a resource name).
     Static {
+        /// The hosts' addresses; the first is the head node.
         ips: Vec<String>,
+        /// The SSH credentials secret's name as typed (`~/ssh-key`), resolved like a resource name;
+        /// `None` saves the cluster without credentials.
         ssh_creds: Option<String>,
     },
 }

@@ -81,10 +81,12 @@ impl Session {
         )
     }
 
+    /// The environment variables this session reads (the process's, or a map in tests).
     pub fn env(&self) -> &dyn Env {
         self.env.as_ref()
     }
 
+    /// rh's paths for this session: the home directory and the config dir (`RH_CONFIG_DIR`, else `~/.rh`).
     pub fn paths(&self) -> &RhPaths {
         &self.paths
     }
