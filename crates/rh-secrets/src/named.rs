@@ -63,13 +63,24 @@ pub struct NamedSecretInfo {
 pub enum Error {
     /// No secret of that name (or none the caller may see).
     #[error("no secret named `{name}`")]
-    NotFound { name: String },
+    NotFound {
+        /// The name as given.
+        name: String,
+    },
     /// `create` of a name that is taken, without overwrite.
     #[error("a secret named `{name}` already exists; pass --overwrite to replace it")]
-    Exists { name: String },
+    Exists {
+        /// The name that is taken.
+        name: String,
+    },
     /// The caller may not do this (a `read` grantee writing, a grantee deleting…).
     #[error("not allowed to {action} the secret `{name}`")]
-    Forbidden { name: String, action: &'static str },
+    Forbidden {
+        /// The secret's name.
+        name: String,
+        /// The refused operation: `read`, `write` or `delete`.
+        action: &'static str,
+    },
     /// A local file could not be read or written, or the values are invalid.
     #[error(transparent)]
     Local(#[from] crate::Error),

@@ -22,8 +22,10 @@ use crate::{
 /// What can go wrong syncing: a local file problem or a store problem.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// Reading, validating or writing this machine's credential files failed.
     #[error(transparent)]
     Local(#[from] crate::Error),
+    /// The store (Vault directly, or through rh-server) failed or refused a read or write.
     #[error(transparent)]
     Remote(#[from] vault::Error),
 }

@@ -29,44 +29,97 @@ const FP_PREFIX: &str = "rh_fp:";
 /// What can go wrong talking to Vault. No variant carries a secret value or the token.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The HTTP request to Vault failed before an answer (connection refused, DNS, TLS, timeout).
     #[error("cannot reach Vault at {addr}: {reason}")]
-    Unreachable { addr: String, reason: String },
+    Unreachable {
+        /// The Vault address.
+        addr: String,
+        /// The innermost cause, on one line.
+        reason: String,
+    },
+    /// Vault answered 403: the token is invalid or its policies do not allow the request.
     #[error(
         "Vault at {addr} refused the token (403) for {path}: check VAULT_TOKEN or ~/.vault-token"
     )]
-    PermissionDenied { addr: String, path: String },
+    PermissionDenied {
+        /// The Vault address.
+        addr: String,
+        /// The path the request was for.
+        path: String,
+    },
+    /// The store has no secret (or no such version) at the path: Vault's 404, or rh-server's.
     #[error("no secret in Vault at {path}")]
-    NotFound { path: String },
+    NotFound {
+        /// The secret's location (`<mount>/<prefix>/<provider>`, or its place on rh-server).
+        path: String,
+    },
+    /// A check-and-set write lost: the secret's current version is not the one the write expected.
     #[error(
         "{path} changed in Vault since it was read (expected version {expected}); pull, then retry"
     )]
-    Conflict { path: String, expected: u64 },
+    Conflict {
+        /// The secret's location.
+        path: String,
+        /// The version the write expected (0: that no secret exists, or unknown).
+        expected: u64,
+    },
+    /// Any other error answer from Vault, or a failure that is neither a transport error nor an error status.
     #[error("Vault returned status {code} for {path}: {message}")]
     Api {
+        /// The HTTP status; 0 when the failure did not come with one.
         code: u16,
+        /// The path the request was for.
         path: String,
+        /// Vault's error messages joined with `; `, or a description of the failure, on one line.
         message: String,
     },
+    /// An address that cannot be used: Vault's is rejected by the client, rh-server's lacks `http(s)://`.
     #[error("invalid Vault address {addr}")]
-    BadAddress { addr: String },
+    BadAddress {
+        /// The address as given.
+        addr: String,
+    },
+    /// The secret in the store is not a flat map of strings (or an answer had an unexpected shape).
     #[error("secret at {path} is not a map of strings")]
-    Malformed { path: String },
+    Malformed {
+        /// The secret's location.
+        path: String,
+    },
+    /// A username outside rh-server's grammar, so it could name a Vault path outside `rh/<username>`.
     #[error(
         "invalid username {name:?}: use 1-{max} letters, digits, '_', '-' or '.', starting with a letter or digit",
         max = rh_config::MAX_USERNAME
     )]
-    InvalidUsername { name: String },
+    InvalidUsername {
+        /// The username as given.
+        name: String,
+    },
+    /// The request to rh-server failed before an answer, or its client could not be built.
     #[error("cannot reach rh-server at {url}: {reason}")]
-    ServerUnreachable { url: String, reason: String },
+    ServerUnreachable {
+        /// The rh-server URL.
+        url: String,
+        /// Why, as the HTTP client reports it.
+        reason: String,
+    },
+    /// rh-server answered 401: the account token is missing, expired or revoked.
     #[error(
         "rh-server at {url} refused the token (401): log in again, or check RH_TOKEN / `token` in config.yaml"
     )]
-    Unauthorized { url: String },
+    Unauthorized {
+        /// The rh-server URL.
+        url: String,
+    },
+    /// rh-server answered with an error status other than 401 (and other than those mapped to another variant).
     #[error("rh-server at {url} answered {status} for {what}: {detail}")]
     Server {
+        /// The rh-server URL.
         url: String,
+        /// The HTTP status.
         status: u16,
+        /// What was asked for: a provider or secret name, or a list.
         what: String,
+        /// The `detail` of the error body on one line, or `no detail`.
         detail: String,
     },
 }
