@@ -13,7 +13,9 @@ pub type ByteStream = BoxStream<'static, Result<Bytes>>;
 /// A half-open byte range `start..end`; `end: None` reads to the end of the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteRange {
+    /// Offset of the first byte read.
     pub start: u64,
+    /// Offset one past the last byte read; `None` reads to the end of the object.
     pub end: Option<u64>,
 }
 
@@ -56,9 +58,11 @@ impl std::fmt::Display for ByteRange {
 pub struct ObjectMeta {
     /// The key inside the bucket.
     pub path: BlobPath,
+    /// The object's length in bytes.
     pub size: u64,
     /// The backend's entity tag, when it has one (quotes stripped).
     pub etag: Option<String>,
+    /// When the object was last written, as the backend reports it; `None` when it reports no time.
     pub last_modified: Option<SystemTime>,
 }
 
@@ -76,10 +80,14 @@ pub struct PutOptions {
 /// `part_size * (concurrency + 1)` per upload.
 #[derive(Debug, Clone, Copy)]
 pub struct TransferOptions {
+    /// Bytes per upload part (S3 part, GCS chunk rounded down to a multiple of 256 KiB, Azure block); Azure
+    /// also downloads in pages of this size. Default 8 MiB.
     pub part_size: usize,
     /// Parts uploaded at once.
     pub concurrency: usize,
+    /// How single backend calls are retried on transient failures, and how often a broken download resumes.
     pub retry: RetryPolicy,
+    /// When an S3 download to a file splits into parallel ranged GETs.
     pub read_split: ReadSplit,
 }
 
