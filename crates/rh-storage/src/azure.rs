@@ -37,8 +37,11 @@ pub enum AzureAuth {
     /// Account name and shared key; `endpoint` is the blob service URL (`http://127.0.0.1:10000/devstoreaccount1`)
     /// or `None` for Azure's public cloud.
     AccountKey {
+        /// The storage account name.
         account: String,
+        /// The account's shared access key.
         key: SecretString,
+        /// The blob service URL (a trailing `/` is ignored); `None` for Azure's public cloud.
         endpoint: Option<String>,
     },
 }
@@ -61,14 +64,18 @@ impl std::fmt::Debug for AzureAuth {
 /// Where and how to reach one container.
 #[derive(Debug, Clone)]
 pub struct AzureOptions {
+    /// The container name (3 to 63 characters).
     pub container: String,
+    /// The account and its credentials.
     pub auth: AzureAuth,
     /// Where the credentials were found, for the log line (e.g. `environment variable AZURE_STORAGE_CONNECTION_STRING`).
     pub source: String,
+    /// Block size, blocks in flight and retries.
     pub transfer: TransferOptions,
 }
 
 impl AzureOptions {
+    /// Options for `container` with `auth` (found at `source`) and the default [`TransferOptions`].
     pub fn new(container: impl Into<String>, auth: AzureAuth, source: impl Into<String>) -> Self {
         Self {
             container: container.into(),
@@ -105,6 +112,8 @@ fn config_err(message: impl Into<String>) -> Error {
 }
 
 impl AzureStore {
+    /// Builds the container's client without a request; [`Error::InvalidConfig`] for a container name outside
+    /// 3 to 63 characters or a connection string without a usable account and key.
     pub fn new(options: AzureOptions) -> Result<Self> {
         if !(3..=63).contains(&options.container.len()) {
             return Err(config_err(format!(

@@ -45,22 +45,33 @@ pub enum GcsAuth {
     /// No credentials (the emulator, public buckets).
     Anonymous,
     /// A service-account or application-default credentials JSON file; `shown_as` is the path for logs.
-    CredentialsFile { path: PathBuf, shown_as: String },
+    CredentialsFile {
+        /// The file to read.
+        path: PathBuf,
+        /// How logs and errors name the file (e.g. with `~` for the home directory).
+        shown_as: String,
+    },
 }
 
 /// Where and how to reach one bucket.
 #[derive(Debug, Clone)]
 pub struct GcsOptions {
+    /// The bucket name.
     pub bucket: String,
     /// `STORAGE_EMULATOR_HOST` or another endpoint; `None` for Google.
     pub endpoint: Option<String>,
+    /// How the client authenticates.
     pub auth: GcsAuth,
-    /// The project new buckets go in (default `rh`, as the emulator does not care).
+    /// The project new buckets go in (default: the credentials file's project, else `rh`, as the emulator does
+    /// not care).
     pub project: Option<String>,
+    /// Chunk size (rounded down to a multiple of 256 KiB), parallelism and retries.
     pub transfer: TransferOptions,
 }
 
 impl GcsOptions {
+    /// Options for `bucket` at `endpoint` (`None` for Google) with `auth`, no project and the default
+    /// [`TransferOptions`].
     pub fn new(bucket: impl Into<String>, endpoint: Option<String>, auth: GcsAuth) -> Self {
         Self {
             bucket: bucket.into(),
@@ -90,6 +101,8 @@ impl std::fmt::Debug for GcsStore {
 }
 
 impl GcsStore {
+    /// Builds the client, reading the credentials file if `auth` names one ([`Error::InvalidConfig`] when it
+    /// cannot be read or used) and rounding `part_size` down to a multiple of 256 KiB (at least 256 KiB).
     pub async fn new(options: GcsOptions) -> Result<Self> {
         let mut config = ClientConfig::default();
         if let Some(ep) = &options.endpoint {

@@ -75,7 +75,10 @@ impl std::fmt::Debug for Access {
 /// A store, and the key when a URL named one.
 #[derive(Debug)]
 pub struct Opened {
+    /// The store for the bucket (for `file`, the directory) the URL or `bucket` argument named.
     pub store: Box<dyn BlobStore>,
+    /// The key after the bucket in the URL; `None` for a system name, a URL with no key, or a `file://` name
+    /// that is not a valid key.
     pub key: Option<BlobPath>,
 }
 

@@ -10,7 +10,10 @@ use crate::Result;
 pub struct RetryPolicy {
     /// Attempts in total, the first included.
     pub max_attempts: u32,
+    /// The wait after the first failure; [`RetryPolicy::run`] doubles it after each retry and jitters each
+    /// wait to between half and all of it.
     pub initial_backoff: Duration,
+    /// The cap on the doubling wait.
     pub max_backoff: Duration,
 }
 

@@ -72,13 +72,17 @@ impl S3Credentials {
 /// Where and how to reach one bucket.
 #[derive(Debug, Clone)]
 pub struct S3Options {
+    /// The bucket name (3 to 63 characters).
     pub bucket: String,
+    /// The region requests are signed for and, on AWS, sent to (e.g. `us-east-1`).
     pub region: String,
     /// A custom endpoint (`AWS_ENDPOINT_URL`, an S3-compatible server); `None` for AWS.
     pub endpoint: Option<String>,
     /// Path-style URLs (`endpoint/bucket/key`), as S3-compatible servers want.
     pub force_path_style: bool,
+    /// The key pair requests are signed with.
     pub credentials: S3Credentials,
+    /// Part size, parts in flight, retries (also the SDK's) and the split of large downloads.
     pub transfer: TransferOptions,
 }
 
@@ -124,6 +128,8 @@ fn signs_payload(endpoint: Option<&str>) -> bool {
 }
 
 impl S3Store {
+    /// Builds the client without a request ([`Error::InvalidConfig`] for a bucket name outside 3 to 63
+    /// characters); over plain HTTP, uploads sign their body's SHA-256.
     pub fn new(options: S3Options) -> Result<Self> {
         if !(3..=63).contains(&options.bucket.len()) {
             return Err(Error::InvalidConfig {
