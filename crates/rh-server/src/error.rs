@@ -35,22 +35,34 @@ pub enum Error {
         "invalid username {name:?}: use 1-{max} letters, digits, '_', '-' or '.', starting with a letter or digit",
         max = rh_config::MAX_USERNAME
     )]
-    InvalidUsername { name: String },
+    InvalidUsername {
+        /// The username as given.
+        name: String,
+    },
     /// A username rh keeps for itself (`rh/<name>` in Vault).
     #[error(
         "the account name `{name}` is reserved: rh uses rh/{name} in Vault when it talks to Vault \
          directly without a username; choose another name"
     )]
-    ReservedUsername { name: String },
+    ReservedUsername {
+        /// The username asked for (`local`, the Vault folder rh uses without a username).
+        name: String,
+    },
     /// An email address that is not one.
     #[error("invalid email address {email:?}")]
-    InvalidEmail { email: String },
+    InvalidEmail {
+        /// The address as given (not lowercased).
+        email: String,
+    },
     /// A resource address or URI that breaks rh-wire's name grammar.
     #[error(transparent)]
     InvalidName(#[from] rh_wire::name::NameError),
     /// A visibility other than private, unlisted or public (an HTTP 400 body clients see).
     #[error("invalid visibility {value:?}: use private, unlisted or public")]
-    InvalidVisibility { value: String },
+    InvalidVisibility {
+        /// The visibility as given.
+        value: String,
+    },
     /// A value outside a fixed set: an access level, an audit action, a SQLite mode.
     #[error("unknown {what} {value:?}: use {expected}")]
     UnknownValue {
@@ -65,7 +77,10 @@ pub enum Error {
     #[error(
         "invalid duration {text:?}: use a number and a unit, e.g. 30m, 12h, 90d (units s, m, h, d, w)"
     )]
-    InvalidDuration { text: String },
+    InvalidDuration {
+        /// The lifetime as given (`30x`, `0m`).
+        text: String,
+    },
     /// A TLS certificate or key file that cannot be read.
     #[error("cannot read TLS file {}", path.display())]
     TlsFile {

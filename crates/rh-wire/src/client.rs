@@ -13,10 +13,20 @@ use serde_json::Value;
 pub enum Error {
     /// The URL is not an `http(s)://` URL, or no client can be built for it (a bad `SSL_CERT_FILE`).
     #[error("cannot use rh-server at {url}: {reason}")]
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The server URL as given, trimmed and without a trailing `/`.
+        url: String,
+        /// Why it cannot be used, in one line.
+        reason: String,
+    },
     /// No answer: refused, reset, timed out, or TLS failed.
     #[error("cannot reach rh-server at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The server's base URL.
+        url: String,
+        /// The innermost cause ([`root_cause`]), or how long the client waited when it timed out.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -65,7 +75,9 @@ impl Default for Options {
 /// An answer: the status and the body's bytes.
 #[derive(Debug)]
 pub struct Answer {
+    /// The HTTP status of the last attempt (a 502/503/504 when the retries ran out on one).
     pub status: StatusCode,
+    /// The whole body as received, not parsed (a proxy in front of rh-server may answer non-JSON).
     pub body: Vec<u8>,
 }
 

@@ -22,28 +22,40 @@ pub const MAX_ADDRESS: usize = 1024;
 /// Why a name is refused: one rule of the grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// An empty segment (`/alice//x`, a trailing `/`, or an empty name).
     #[error("it has an empty segment")]
     EmptySegment,
+    /// A segment that is `.` or `..`.
     #[error("`.` and `..` are not allowed inside a name")]
     Dots,
+    /// A segment holding a control character (NUL, newline, escape…).
     #[error("it contains a control character")]
     Control,
+    /// A segment holding `:`, which the uri uses to join segments.
     #[error("it contains `:`, which separates the segments of a uri (`alice:a:b` is `/alice/a/b`)")]
     Colon,
+    /// A segment holding a backslash (`\`).
     #[error("it contains a backslash")]
     Backslash,
+    /// A segment holding `/` (possible only in segments given already split).
     #[error("a segment contains `/`")]
     Slash,
+    /// A segment with whitespace at its start or end.
     #[error("a segment starts or ends with whitespace")]
     EdgeWhitespace,
+    /// A segment longer than [`MAX_SEGMENT`] bytes.
     #[error("a segment is longer than {} bytes", MAX_SEGMENT)]
     LongSegment,
+    /// A name longer than [`MAX_ADDRESS`] bytes, counted as the address `/a/b`.
     #[error("it is longer than {} bytes", MAX_ADDRESS)]
     LongName,
+    /// A remote name with no segments or only an owner.
     #[error("it needs an owner and a name, as in `/<owner>/<name>`")]
     NoName,
+    /// A remote address that does not start with `/`.
     #[error("it must start with `/<owner>/`")]
     NoLeadingSlash,
+    /// A remote name whose first segment is not a valid username ([`rh_config::is_valid_username`]).
     #[error(
         "the owner is not a valid username (1-{} letters, digits, '_', '-' or '.', starting with a letter or digit)",
         rh_config::MAX_USERNAME
