@@ -5,7 +5,8 @@
 //! Each operation owns three things:
 //! - **Authorization**: the owner (first address segment) and `write` grantees may update, share, change the
 //!   visibility of, restore and delete; `read` grantees and everyone (for `public`/`unlisted` resources) may
-//!   read. A secret (`resource_type: "secret"`) is shared and revoked by its owner only. A caller who may not read a resource gets [`OpError::NotFound`], as for a missing one; a caller who
+//!   read. A secret (`resource_type: "secret"`) is shared, revoked and deleted by its owner only; its
+//!   deletion deletes its values from Vault first. A caller who may not read a resource gets [`OpError::NotFound`], as for a missing one; a caller who
 //!   may read but not change it gets [`OpError::ReadOnly`]. Updates re-check access under the row lock.
 //! - **The audit row**: built here with its [`AuditAction`] and written by the store in the change's
 //!   transaction, so both commit or neither does.
@@ -20,6 +21,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::audit::{Audit, AuditAction};
+use crate::dashboard::NamedSecretVault;
 use crate::model::{AccessLevel, Visibility};
 use crate::names::{ResourceName, normalize_email, validate_username};
 use crate::store::listing::{Listed, Share};
@@ -93,9 +95,18 @@ pub(crate) enum OpError {
     /// Only the owner purges the history.
     #[error("only {owner} can purge the history of {0}", owner = .0.owner())]
     OwnerOnly(ResourceName),
-    /// Only the owner shares or revokes a secret (`resource_type: "secret"`), `write` grantees included.
-    #[error("only {owner} can share or revoke the secret {0}", owner = .0.owner())]
+    /// Only the owner shares, revokes or deletes a secret (`resource_type: "secret"`), `write` grantees
+    /// included.
+    #[error("only {owner} can share, revoke or delete the secret {0}", owner = .0.owner())]
     SecretOwnerOnly(ResourceName),
+    /// A secret's values could not be deleted from Vault (unreachable, or it refused); the resource is kept.
+    #[error("cannot delete the values of the secret {name} from Vault: {reason}")]
+    SecretValues {
+        /// The secret.
+        name: ResourceName,
+        /// One line for the user, with no value and no token (the cause is in rh-server's log).
+        reason: String,
+    },
     /// A create where a resource exists.
     #[error("resource {0} already exists")]
     Exists(ResourceName),
@@ -230,9 +241,30 @@ pub(crate) async fn update(store: &Store, caller: &User, p: &Payload) -> Result<
     updated.ok_or_else(|| OpError::NotFound(name.clone()))
 }
 
-/// Deletes a resource with its sharing (its history stays, for its owner).
-pub(crate) async fn delete(store: &Store, caller: &User, name: &ResourceName) -> Result<()> {
-    writable(store, caller, name).await?;
+/// Deletes a resource with its sharing (its history stays, for its owner). A secret is deleted by its owner only,
+/// and its values go first, from `vault` (when rh-server has one): if Vault cannot delete them the resource is
+/// kept, so no secret row ever outlives its values' deletion unnoticed and no values outlive their row.
+pub(crate) async fn delete(
+    store: &Store,
+    vault: Option<&dyn NamedSecretVault>,
+    caller: &User,
+    name: &ResourceName,
+) -> Result<()> {
+    let res = writable(store, caller, name).await?;
+    if resource_type(&res.config) == Some("secret") {
+        if caller.username != res.owner {
+            return Err(OpError::SecretOwnerOnly(name.clone()));
+        }
+        if let Some(vault) = vault {
+            vault
+                .delete_values(name.owner(), &crate::vault::named_key(name))
+                .await
+                .map_err(|reason| OpError::SecretValues {
+                    name: name.clone(),
+                    reason,
+                })?;
+        }
+    }
     let audit = audit(caller, AuditAction::ResourceDelete, name);
     if store
         .delete_resource(&name.uri(), &caller.username, &audit)

@@ -175,6 +175,17 @@ impl crate::dashboard::NamedSecretVault for VaultProxy {
             }),
         }))
     }
+
+    async fn delete_values(&self, owner: &str, key: &str) -> Result<(), String> {
+        let store = self.for_named(owner).await.map_err(|e| shown(&e))?;
+        store.delete(key).await.map_err(|e| shown(&e))?;
+        Ok(())
+    }
+
+    async fn rollback(&self, owner: &str, key: &str, version: u64) -> Result<u64, String> {
+        let store = self.for_named(owner).await.map_err(|e| shown(&e))?;
+        store.rollback(key, version).await.map_err(|e| shown(&e))
+    }
 }
 
 /// What a page may say about a Vault failure: never Vault's address or paths (those go to the log).

@@ -36,6 +36,7 @@ impl From<OpError> for ApiError {
             | OpError::NotOwner(_)
             | OpError::OwnerOnly(_)
             | OpError::SecretOwnerOnly(_) => StatusCode::FORBIDDEN,
+            OpError::SecretValues { .. } => StatusCode::SERVICE_UNAVAILABLE,
             OpError::Exists(_) => StatusCode::CONFLICT,
             // 422 means "unchanged" to clients; bad input is 400.
             OpError::Unchanged(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -209,6 +210,7 @@ pub(super) async fn update(
         (status = 400, description = "not a resource address", body = ErrorBody),
         (status = 403, description = "read-only access", body = ErrorBody),
         (status = 404, description = "no such resource", body = ErrorBody),
+        (status = 503, description = "a secret's values could not be deleted from Vault; the resource is kept", body = ErrorBody),
     ))]
 pub(super) async fn delete(
     State(state): State<AppState>,
@@ -216,7 +218,11 @@ pub(super) async fn delete(
     UriParam(uri): UriParam,
 ) -> Result<Response, ApiError> {
     let name = parse_uri(&uri)?;
-    ops::delete(&state.store, &caller, &name).await?;
+    let vault = state
+        .vault
+        .as_deref()
+        .map(|v| v as &dyn crate::dashboard::NamedSecretVault);
+    ops::delete(&state.store, vault, &caller, &name).await?;
     Ok(ok_data(Deleted {
         deleted: name.address(),
     }))

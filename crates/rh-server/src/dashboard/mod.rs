@@ -73,6 +73,10 @@ pub fn router(
         .route("/resources/{uri}/visibility", post(resources::visibility))
         .route("/resources/{uri}/reveal", post(resources::reveal))
         .route(
+            "/resources/{uri}/secret-rollback",
+            post(resources::secret_rollback),
+        )
+        .route(
             "/resources/{uri}/purge-history",
             post(resources::purge_history),
         )

@@ -45,6 +45,9 @@ fn done_text(code: &str) -> Option<&'static str> {
         "visibility" => "Visibility updated.",
         "deleted" => "Resource deleted.",
         "purged" => "History purged: only the current version is left.",
+        "rolledback" => {
+            "Secret rolled back: that version's values are current again, as a new version."
+        }
         _ => return None,
     })
 }
@@ -157,7 +160,15 @@ fn failed(session: &Session, e: OpError) -> Response {
             StatusCode::FORBIDDEN,
             Some(&session.user),
             "Owner only",
-            "Only the owner can share or revoke this secret.",
+            "Only the owner can share, revoke or delete this secret.",
+        ),
+        OpError::SecretValues { reason, .. } => super::layout::message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(&session.user),
+            "Vault unavailable",
+            &format!(
+                "The secret was not deleted: its values could not be deleted from Vault ({reason})."
+            ),
         ),
         OpError::Store(e) => internal(&e),
         other => internal(&other),
@@ -227,6 +238,67 @@ pub(super) async fn reveal(
     render_page(&state, &form.session, &l, None, StatusCode::OK, None, true).await
 }
 
+/// `POST /resources/{uri}/secret-rollback` (`version=N`): the owner or a `write` grantee makes an earlier
+/// version of a named secret's values current again, as a new Vault version (what `rh secrets rollback` does
+/// through the API); a `secret.rollback` audit row.
+pub(super) async fn secret_rollback(
+    State(state): State<Dash>,
+    Path(uri): Path<String>,
+    form: CsrfForm,
+) -> Response {
+    let l = match load_writable(&state, &form, &uri).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if resource_type(&l.res.config) != Some("secret") {
+        let text = "Only a secret's values can be rolled back.".to_owned();
+        return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
+    }
+    let Some(vault) = &state.named else {
+        let text = "This rh-server has no Vault configured.".to_owned();
+        return refused(&state, &form, &l, text, StatusCode::SERVICE_UNAVAILABLE).await;
+    };
+    let key = crate::vault::named_key(&l.name);
+    let view = match vault.named(&l.res.owner, &key, false).await {
+        Ok(view) => view,
+        Err(line) => {
+            return refused(&state, &form, &l, line, StatusCode::SERVICE_UNAVAILABLE).await;
+        }
+    };
+    let version = form.get("version").parse::<u64>().ok();
+    let Some(version) = version.filter(|v| {
+        view.as_ref().is_some_and(|view| {
+            *v != view.version
+                && view
+                    .versions
+                    .iter()
+                    .any(|x| x.version == *v && !x.destroyed && x.deletion_time.is_none())
+        })
+    }) else {
+        let text = "Choose an earlier version that still holds values.".to_owned();
+        return refused(&state, &form, &l, text, StatusCode::BAD_REQUEST).await;
+    };
+    match vault.rollback(&l.res.owner, &key, version).await {
+        Ok(new) => {
+            tracing::info!(
+                "{} rolled {} back to version {version} (now {new}) on the dashboard",
+                form.session.user.username,
+                l.name.address()
+            );
+            crate::audit::record(
+                &state.store,
+                &form.session.user.username,
+                crate::audit::AuditAction::SecretRollback,
+                &l.name.address(),
+                Some(&format!("to version {version} (dashboard)")),
+            )
+            .await;
+            back(&l.name, "rolledback", "values")
+        }
+        Err(line) => refused(&state, &form, &l, line, StatusCode::SERVICE_UNAVAILABLE).await,
+    }
+}
+
 /// A named secret's Vault side on its page.
 enum SecretCard {
     /// Only the owner and grantees see anything of the values (a public secret's readers do not).
@@ -235,8 +307,9 @@ enum SecretCard {
     Nothing(&'static str),
     /// Vault failed: a line for the page.
     Failed(String),
-    /// The Vault side, and for the owner the latest reads by others (the `secret.read` audit rows).
-    Shown(super::NamedView, Vec<crate::audit::AuditEntry>),
+    /// The Vault side, for the owner the latest reads by others (the `secret.read` audit rows), and whether
+    /// the caller may write it (the owner or a `write` grantee: the rollback buttons).
+    Shown(super::NamedView, Vec<crate::audit::AuditEntry>, bool),
 }
 
 /// Reads by others the owner sees on the page.
@@ -244,15 +317,15 @@ const PAGE_READS: i64 = 20;
 
 async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) -> SecretCard {
     let owner = l.res.owner == session.user.username;
-    let granted = match state
+    let grant = match state
         .store
         .resource_for(&l.name.uri(), &session.user.username)
         .await
     {
-        Ok(found) => found.is_some_and(|(_, grant)| grant.is_some()),
+        Ok(found) => found.and_then(|(_, grant)| grant),
         Err(e) => return SecretCard::Failed(format!("cannot read the grants: {e}")),
     };
-    if !owner && !granted {
+    if !owner && grant.is_none() {
         return SecretCard::NotForYou;
     }
     let Some(vault) = &state.named else {
@@ -292,7 +365,7 @@ async fn secret_card(state: &Dash, session: &Session, l: &Opened, reveal: bool) 
             } else {
                 Vec::new()
             };
-            SecretCard::Shown(view, reads)
+            SecretCard::Shown(view, reads, owner || grant == Some(AccessLevel::Write))
         }
         Err(line) => SecretCard::Failed(line),
     }
@@ -306,7 +379,7 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                 SecretCard::NotForYou => p.muted { "Only the owner and the people it is shared with see a secret's values." }
                 SecretCard::Nothing(line) => p.muted { (line) }
                 SecretCard::Failed(line) => (notice(false, line))
-                SecretCard::Shown(view, reads) => {
+                SecretCard::Shown(view, reads, writer) => {
                     table.list.values {
                         thead { tr { th scope="col" { "Key" } th scope="col" { "Value" } } }
                         tbody {
@@ -335,7 +408,7 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                     }
                     h3 { "Versions" }
                     table.list.versions {
-                        thead { tr { th scope="col" { "Version" } th scope="col" { "Written" } } }
+                        thead { tr { th scope="col" { "Version" } th scope="col" { "Written" } @if *writer { th scope="col" { span.sr-only { "Action" } } } } }
                         tbody {
                             @for v in &view.versions {
                                 tr {
@@ -345,6 +418,17 @@ fn secret_section(session: &Session, l: &Opened, card: &SecretCard) -> Markup {
                                         @if v.destroyed { " " (badge("destroyed", "pending")) }
                                     }
                                     td data-label="Written" { (when(&v.created_time)) }
+                                    @if *writer {
+                                        td data-label="Action" {
+                                            @if v.version != view.version && !v.destroyed && v.deletion_time.is_none() {
+                                                form method="post" action=(href(&l.name, "/secret-rollback")) {
+                                                    (csrf(session))
+                                                    input type="hidden" name="version" value=(v.version);
+                                                    button.secondary.small.rollback type="submit" { "Roll back to v" (v.version) }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -930,7 +1014,14 @@ pub(super) async fn delete(
         Ok(l) => l,
         Err(r) => return r,
     };
-    match ops::delete(&state.store, &form.session.user, &l.name).await {
+    match ops::delete(
+        &state.store,
+        state.named.as_deref(),
+        &form.session.user,
+        &l.name,
+    )
+    .await
+    {
         Ok(()) => Redirect::to("/?done=deleted").into_response(),
         Err(e) => failed(&form.session, e),
     }

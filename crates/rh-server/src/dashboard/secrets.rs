@@ -73,4 +73,12 @@ pub trait NamedSecretVault: Send + Sync + fmt::Debug {
         key: &str,
         reveal: bool,
     ) -> Result<Option<NamedView>, String>;
+
+    /// Deletes every version of the named secret `key` of `owner` from Vault; `Ok` also when none are
+    /// stored. The error is one line, as for [`Self::named`].
+    async fn delete_values(&self, owner: &str, key: &str) -> Result<(), String>;
+
+    /// Makes `version` of the named secret `key` of `owner` current again, as a new Vault version; returns
+    /// that new version. The error is one line, as for [`Self::named`].
+    async fn rollback(&self, owner: &str, key: &str, version: u64) -> Result<u64, String>;
 }

@@ -172,7 +172,7 @@ async fn a_shared_secret_is_read_by_grantees_written_by_writers_audited_and_revo
                 )
                 .await,
                 403,
-                &format!("only {alice} can share or revoke the secret"),
+                &format!("only {alice} can share, revoke or delete the secret"),
             );
         }
         // Only the owner deletes; Dave (no grant) cannot tell it exists.
@@ -771,4 +771,267 @@ async fn a_named_secret_has_history_metadata_and_rollback_by_its_writers() {
         "no secret named",
     );
     assert_eq!(s.delete(&path, &ta).await.0, 200);
+}
+
+/// The KV v2 metadata of `path` (under `secret/`): its HTTP status straight from OpenBao (404 once deleted).
+async fn vault_metadata_status(addr: &str, token: &str, path: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{addr}/v1/secret/metadata/{path}"))
+        .header("X-Vault-Token", token)
+        .send()
+        .await
+        .expect("vault request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn deleting_a_secret_resource_deletes_its_values_and_keeps_the_row_while_vault_is_down() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let (alice, bob) = (unique("dra"), unique("drb"));
+        let ta = db.user(&alice, None);
+        let tb = db.user(&bob, None);
+        let address = format!("/{alice}/openai");
+        let uri = format!("{alice}:openai");
+        let path = format!("rh/{alice}/named/openai");
+        let up = vault_args(&db, &addr, &vtoken);
+        let up: Vec<&str> = up.iter().map(String::as_str).collect();
+        {
+            let s = db.serve_with(&up);
+            let put = s
+                .put(
+                    &format!("/user/secret/{uri}"),
+                    &ta,
+                    &put_body(&address, "api_key", "sk-delete-me"),
+                )
+                .await;
+            assert_eq!(put.0, 200, "{put:?}");
+            let shared = s
+                .put(
+                    &format!("/resource/{uri}/users/access"),
+                    &ta,
+                    &share(&[bob.as_str()], "write"),
+                )
+                .await;
+            assert_eq!(shared.0, 200, "{shared:?}");
+            // A write grantee may change the values but not delete the secret: 403, values and row kept.
+            assert_error(
+                &s.delete(&format!("/resource/{uri}"), &tb).await,
+                403,
+                "only",
+            );
+            assert_eq!(vault_metadata_status(&addr, &vtoken, &path).await, 200);
+        }
+        {
+            // Vault down: 503 naming Vault, and nothing is deleted.
+            let down = vault_args(&db, "http://127.0.0.1:1", "unused");
+            let down: Vec<&str> = down.iter().map(String::as_str).collect();
+            let s = db.serve_with(&down);
+            assert_error(
+                &s.delete(&format!("/resource/{uri}"), &ta).await,
+                503,
+                "Vault",
+            );
+            assert_eq!(s.get(&format!("/resource/{uri}"), &ta).await.0, 200);
+        }
+        // (vault_args rewrote the token file: write the real token back.)
+        let up = vault_args(&db, &addr, &vtoken);
+        let up: Vec<&str> = up.iter().map(String::as_str).collect();
+        let s = db.serve_with(&up);
+        let (_, kept) = vault_read(&addr, &vtoken, &path)
+            .await
+            .expect("values kept");
+        assert_eq!(kept, json!({"api_key": "sk-delete-me"}));
+        // The owner's delete of the resource takes every version of its values with it.
+        assert_eq!(s.delete(&format!("/resource/{uri}"), &ta).await.0, 200);
+        assert_eq!(vault_metadata_status(&addr, &vtoken, &path).await, 404);
+        assert_eq!(s.get(&format!("/resource/{uri}"), &ta).await.0, 404);
+        assert_eq!(
+            s.get(&format!("/user/secret/{uri}?shared=true"), &ta)
+                .await
+                .0,
+            404
+        );
+        // A secret re-created under the same name starts from no values, never the old ones.
+        let again = s
+            .put(
+                &format!("/user/secret/{uri}"),
+                &ta,
+                &put_body(&address, "api_key", "sk-new"),
+            )
+            .await;
+        assert_eq!(again.0, 200, "{again:?}");
+        assert_eq!(
+            vault_read(&addr, &vtoken, &path).await.expect("new").0,
+            1,
+            "a fresh secret's first version"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_secret_page_rolls_back_for_writers_and_deletes_the_values_with_the_secret() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    let db = TestDb::new(Kind::Sqlite).await;
+    let (alice, bob) = (unique("rba"), unique("rbb"));
+    let ta = db.user(&alice, None);
+    let tb = db.user(&bob, None);
+    let extra = vault_args(&db, &addr, &vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let address = format!("/{alice}/openai");
+    let uri = format!("{alice}:openai");
+    let path = format!("rh/{alice}/named/openai");
+    for value in ["sk-first", "sk-second"] {
+        let put = s
+            .put(
+                &format!("/user/secret/{uri}"),
+                &ta,
+                &put_body(&address, "api_key", value),
+            )
+            .await;
+        assert_eq!(put.0, 200, "{put:?}");
+    }
+    let shared = s
+        .put(
+            &format!("/resource/{uri}/users/access"),
+            &ta,
+            &share(&[bob.as_str()], "read"),
+        )
+        .await;
+    assert_eq!(shared.0, 200);
+    let page = format!("/resources/{uri}");
+
+    // Bob reads: no rollback button, and a forged rollback is 403 with Vault unchanged.
+    let mut web = crate::dashboard::Web::new(&s);
+    web.sign_in(&tb).await;
+    let shown = web.get(&page).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(!shown.body.contains("Roll back to v1"));
+    let forged = web
+        .post(
+            &format!("{page}/secret-rollback"),
+            &[("csrf", &shown.csrf()), ("version", "1")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(vault_read(&addr, &vtoken, &path).await.expect("kept").0, 2);
+
+    // Alice rolls back to v1: a new version 3 holding v1's values, and an audit row.
+    let mut web = crate::dashboard::Web::new(&s);
+    web.sign_in(&ta).await;
+    let shown = web.get(&page).await;
+    assert!(shown.body.contains("Roll back to v1"), "{}", shown.body);
+    assert!(
+        !shown.body.contains("Roll back to v2"),
+        "no button on the current version"
+    );
+    let bad = web
+        .post(
+            &format!("{page}/secret-rollback"),
+            &[("csrf", &shown.csrf()), ("version", "99")],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("Choose an earlier version"));
+    let done = web
+        .post(
+            &format!("{page}/secret-rollback"),
+            &[("csrf", &shown.csrf()), ("version", "1")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (version, data) = vault_read(&addr, &vtoken, &path)
+        .await
+        .expect("rolled back");
+    assert_eq!((version, data), (3, json!({"api_key": "sk-first"})));
+    let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+    assert!(
+        out.lines()
+            .any(|l| l.contains("secret.rollback") && l.contains("to version 1 (dashboard)")),
+        "{out}"
+    );
+
+    // Her delete on the dashboard takes the values with the resource.
+    let confirm = web.get(&format!("{page}/delete")).await;
+    let deleted = web
+        .post(&format!("{page}/delete"), &[("csrf", &confirm.csrf())])
+        .await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    assert_eq!(vault_metadata_status(&addr, &vtoken, &path).await, 404);
+    assert_eq!(s.get(&format!("/resource/{uri}"), &ta).await.0, 404);
+}
+
+#[tokio::test]
+async fn a_secret_shared_with_an_unknown_email_is_readable_once_that_account_exists() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let alice = unique("iva");
+        let newcomer = unique("ivn");
+        let email = format!("{newcomer}@example.com");
+        let ta = db.user(&alice, None);
+        let extra = vault_args(&db, &addr, &vtoken);
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let s = db.serve_with(&extra);
+        let address = format!("/{alice}/openai");
+        let uri = format!("{alice}:openai");
+        let put = s
+            .put(
+                &format!("/user/secret/{uri}"),
+                &ta,
+                &put_body(&address, "api_key", "sk-invited"),
+            )
+            .await;
+        assert_eq!(put.0, 200, "{put:?}");
+        let (st, body) = s
+            .put(
+                &format!("/resource/{uri}/users/access"),
+                &ta,
+                &share(&[email.to_uppercase().as_str()], "read"),
+            )
+            .await;
+        assert_eq!(st, 200, "{body}");
+        assert_eq!(
+            body["data"]["new_users"],
+            json!({ email.clone(): "read" }),
+            "{body}"
+        );
+        assert_eq!(db.count("SELECT COUNT(*) FROM invitations").await, 1);
+
+        // The account is created: the invitation is a read grant, and the values are the newcomer's to read.
+        let tn = db.user(&newcomer, Some(&email));
+        assert_eq!(db.count("SELECT COUNT(*) FROM invitations").await, 0);
+        let (st, got) = s.get(&format!("/user/secret/{uri}?shared=true"), &tn).await;
+        assert_eq!(st, 200, "{got}");
+        assert!(got.to_string().contains("sk-invited"), "{got}");
+        // Read, never write: 403 and Vault unchanged.
+        let write = s
+            .put(
+                &format!("/user/secret/{uri}"),
+                &tn,
+                &put_body(&address, "api_key", "sk-overwritten"),
+            )
+            .await;
+        assert_eq!(write.0, 403, "{write:?}");
+        let (version, data) = vault_read(&addr, &vtoken, &format!("rh/{alice}/named/openai"))
+            .await
+            .expect("values");
+        assert_eq!((version, data), (1, json!({"api_key": "sk-invited"})));
+        let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+        assert!(
+            out.lines()
+                .any(|l| l.contains("secret.read") && l.contains(&newcomer)),
+            "{out}"
+        );
+        let _ = s.delete(&format!("/resource/{uri}"), &ta).await;
+    }
 }
