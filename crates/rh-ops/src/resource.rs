@@ -182,13 +182,15 @@ pub async fn restore(names: &Names, input: &str, rev: &str) -> Result<ResourceNa
 }
 
 /// Gives `users` (names or emails) `access` to a remote resource. A blob on the local file system cannot
-/// be shared.
+/// be shared. `allow_reshare` (a secret's owner only) lets or stops letting its `write` grantees share it
+/// further.
 pub async fn share(
     names: &Names,
     input: &str,
     users: &[String],
     access: &str,
     notify: bool,
+    allow_reshare: Option<bool>,
 ) -> Result<AccessResult> {
     let name = names.name(input)?;
     let remote = names.remote(&name)?;
@@ -197,7 +199,9 @@ pub async fn share(
     {
         return Err(Error::LocalBlobShare);
     }
-    Ok(remote.share(&name, users, access, notify).await?)
+    Ok(remote
+        .share(&name, users, access, notify, allow_reshare)
+        .await?)
 }
 
 /// Takes away `users`' access to a remote resource (`None`: everyone's).

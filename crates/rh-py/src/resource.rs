@@ -225,8 +225,10 @@ pub(crate) fn resource_history(
         .collect()
 }
 
-/// Gives `users` `access_type` to the remote resource `name`: `(added_users, new_users)`.
+/// Gives `users` `access_type` to the remote resource `name`: `(added_users, new_users)`. `allow_reshare`
+/// (a secret's owner only): let or stop letting its `write` grantees share it further.
 #[pyfunction]
+#[pyo3(signature = (name, users, access_type, notify_users, allow_reshare = None))]
 #[expect(
     clippy::needless_pass_by_value,
     reason = "pyo3 extracts arguments as owned values"
@@ -237,13 +239,22 @@ pub(crate) fn resource_share(
     users: Vec<String>,
     access_type: &str,
     notify_users: bool,
+    allow_reshare: Option<bool>,
 ) -> PyResult<(
     std::collections::BTreeMap<String, String>,
     std::collections::BTreeMap<String, String>,
 )> {
     let got = block_on(py, async {
         let (_session, names) = names()?;
-        ops::share(&names, name, &users, access_type, notify_users).await
+        ops::share(
+            &names,
+            name,
+            &users,
+            access_type,
+            notify_users,
+            allow_reshare,
+        )
+        .await
     })?;
     // Python's dicts keep order; the BTreeMap sorts as the package always did.
     Ok((

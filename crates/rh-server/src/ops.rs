@@ -107,6 +107,9 @@ pub(crate) enum OpError {
         /// One line for the user, with no value and no token (the cause is in rh-server's log).
         reason: String,
     },
+    /// `allow_reshare` on a resource that is not a secret (other resources' `write` grantees share already).
+    #[error("allow_reshare is for secrets: {0} is not one (its write grantees share it already)")]
+    ReshareNotSecret(ResourceName),
     /// A create where a resource exists.
     #[error("resource {0} already exists")]
     Exists(ResourceName),
@@ -454,9 +457,19 @@ async fn apply_visibility(
         .ok_or_else(|| OpError::NotFound(name.clone()))
 }
 
-/// A secret's grants are its owner's to give and take: a `write` grantee writes values, never shares further.
-fn secret_owner_only(caller: &User, res: &StoredResource, name: &ResourceName) -> Result<()> {
-    if resource_type(&res.config) == Some("secret") && caller.username != res.owner {
+/// A secret's grants are its owner's to give and take: a `write` grantee (the only non-owner [`writable`]
+/// lets through) writes values, and shares or revokes only where the owner allowed it
+/// ([`ShareRequest::allow_reshare`]).
+async fn secret_owner_only(
+    store: &Store,
+    caller: &User,
+    res: &StoredResource,
+    name: &ResourceName,
+) -> Result<()> {
+    if resource_type(&res.config) == Some("secret")
+        && caller.username != res.owner
+        && !store.reshare_allowed(&name.uri()).await?
+    {
         return Err(OpError::SecretOwnerOnly(name.clone()));
     }
     Ok(())
@@ -513,6 +526,8 @@ pub(crate) struct ShareRequest {
     pub(crate) level: AccessLevel,
     pub(crate) notify: bool,
     pub(crate) visibility: Option<Visibility>,
+    /// A secret's owner lets (`true`) or no longer lets (`false`) its `write` grantees share it further.
+    pub(crate) allow_reshare: Option<bool>,
 }
 
 /// What a share or revoke changed: `added` accounts and `new` emails (invitations), each with its level (or
@@ -535,7 +550,15 @@ pub(crate) async fn share(
     req: &ShareRequest,
 ) -> Result<Shared> {
     let res = writable(store, caller, name).await?;
-    secret_owner_only(caller, &res, name)?;
+    secret_owner_only(store, caller, &res, name).await?;
+    if req.allow_reshare.is_some() {
+        if resource_type(&res.config) != Some("secret") {
+            return Err(OpError::ReshareNotSecret(name.clone()));
+        }
+        if caller.username != res.owner {
+            return Err(OpError::SecretOwnerOnly(name.clone()));
+        }
+    }
     let resolved = resolve(store, &req.users).await?;
     let owner = Grantee::User(name.owner().to_owned());
     let owner_skipped = resolved.iter().any(|r| r.grantee == owner);
@@ -561,6 +584,17 @@ pub(crate) async fn share(
     }
     if let Some(v) = req.visibility.filter(|v| *v != res.visibility) {
         apply_visibility(store, caller, name, v).await?;
+    }
+    if let Some(allowed) = req.allow_reshare {
+        let detail = if allowed {
+            "allow_reshare"
+        } else {
+            "owner_only"
+        };
+        let audit = audit(caller, AuditAction::ResourceShare, name).detail(detail);
+        store
+            .set_reshare(&name.uri(), allowed, &caller.username, &audit)
+            .await?;
     }
     let mut shared = Shared {
         owner_skipped,
@@ -623,7 +657,7 @@ pub(crate) async fn revoke(
     visibility: Option<Visibility>,
 ) -> Result<Shared> {
     let res = writable(store, caller, name).await?;
-    secret_owner_only(caller, &res, name)?;
+    secret_owner_only(store, caller, &res, name).await?;
     let list: Option<Vec<Grantee>> = match users {
         Some(users) => Some(
             resolve(store, users)

@@ -252,6 +252,10 @@ pub struct AccessRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^(private|unlisted|public)$"))]
     pub visibility: Option<String>,
+    /// A secret's owner lets (`true`) or stops letting (`false`) its `write` grantees share it further (an rh
+    /// addition; owner-only by default). Only with a share, only on a secret, only by its owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_reshare: Option<bool>,
 }
 
 /// The answer to an [`AccessRequest`], in the order the users were given.

@@ -112,6 +112,12 @@ pub(crate) enum ResourceCommand {
         /// Do not notify the users.
         #[arg(long)]
         no_notify: bool,
+        /// For a secret you own: let its write grantees share it further (owner-only by default).
+        #[arg(long, conflicts_with = "owner_only")]
+        allow_reshare: bool,
+        /// For a secret you own: only you share it again (undoes --allow-reshare).
+        #[arg(long)]
+        owner_only: bool,
         /// Print the server's answer as JSON.
         #[arg(long)]
         json: bool,
@@ -406,9 +412,12 @@ pub(crate) async fn run(ctx: &Context, cmd: ResourceCommand) -> Result<ExitCode>
             users,
             access,
             no_notify,
+            allow_reshare,
+            owner_only,
             json,
         } => {
-            let got = ops::share(&local, &name, &users, &access, !no_notify).await?;
+            let reshare = (allow_reshare || owner_only).then_some(allow_reshare);
+            let got = ops::share(&local, &name, &users, &access, !no_notify, reshare).await?;
             print_access(&got, json)?;
         }
         ResourceCommand::Revoke {

@@ -473,3 +473,103 @@ fn a_team_secret_is_shared_read_audited_and_revoked() {
     assert!(err.contains(&address) && err.lines().count() == 1, "{err}");
     assert!(!err.contains("SENTINEL"));
 }
+
+#[test]
+fn resource_share_allow_reshare_lets_a_write_grantee_share_a_secret_until_owner_only() {
+    if !rh_test::integration() {
+        return;
+    }
+    let server = rh_test::server::TestServer::start();
+    let tag = std::process::id();
+    let (alice_name, bob_name, carol_name) = (
+        format!("ralice{tag}"),
+        format!("rbob{tag}"),
+        format!("rcarol{tag}"),
+    );
+    let alice_token = server.create_user(&alice_name, None);
+    let bob_token = server.create_user(&bob_name, None);
+    server.create_user(&carol_name, None);
+    let logged_in = |token: &str| {
+        let mut t = rh();
+        t.env("RH_TOKEN", token)
+            .env("RH_API_SERVER_URL", server.url())
+            .env("VAULT_ADDR", "http://127.0.0.1:1");
+        t
+    };
+    let (alice, bob) = (logged_in(&alice_token), logged_in(&bob_token));
+    let address = format!("/{alice_name}/openai");
+    alice.ok([
+        "secrets",
+        "create",
+        &address,
+        "--provider",
+        "openai",
+        &format!("api_key={OPENAI}"),
+    ]);
+    let share_carol = ["resource", "share", &address, "--user", &carol_name];
+    alice.ok([
+        "resource",
+        "share",
+        &address,
+        "--user",
+        &bob_name,
+        "--access",
+        "write",
+        "--no-notify",
+    ]);
+    let out = bob.run(share_carol);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("only {alice_name} can share")),
+        "{}",
+        stderr(&out)
+    );
+    alice.ok([
+        "resource",
+        "share",
+        &address,
+        "--user",
+        &bob_name,
+        "--access",
+        "write",
+        "--allow-reshare",
+        "--no-notify",
+    ]);
+    let shared = bob.ok([
+        "resource",
+        "share",
+        &address,
+        "--user",
+        &carol_name,
+        "--json",
+    ]);
+    assert!(shared.contains(&carol_name), "{shared}");
+    alice.ok([
+        "resource",
+        "share",
+        &address,
+        "--user",
+        &bob_name,
+        "--access",
+        "write",
+        "--owner-only",
+    ]);
+    let out = bob.run(share_carol);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    // The two flags contradict each other: bad input (exit 1), before any request.
+    let out = alice.run([
+        "resource",
+        "share",
+        &address,
+        "--user",
+        &bob_name,
+        "--allow-reshare",
+        "--owner-only",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+}

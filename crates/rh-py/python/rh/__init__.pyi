@@ -157,6 +157,7 @@ class Resource:
         users: Union[str, List[str]],
         access_type: str = "read",
         notify_users: bool = True,
+        allow_reshare: Optional[bool] = None,
     ) -> Tuple[Dict[str, str], Dict[str, str]]:
         """Gives ``users`` (names or emails) ``access_type`` (``read``/``write``) to this remote resource;
         returns ``(added_users, new_users)``, e.g. ``({}, {'teammate1@email.com': 'write'})``."""

@@ -63,12 +63,17 @@ class Resource:
         users: Union[str, Sequence[str]],
         access_type: str = "read",
         notify_users: bool = True,
+        allow_reshare: Optional[bool] = None,
     ) -> Tuple[Dict[str, str], Dict[str, str]]:
         """Gives ``users`` (names or emails) ``access_type`` (``read`` or ``write``) to this remote
-        resource. Returns ``(added_users, new_users)``: accounts given access, and emails invited."""
+        resource. Returns ``(added_users, new_users)``: accounts given access, and emails invited.
+        For a secret you own, ``allow_reshare=True`` lets its write grantees share it further
+        (``False``: only you again; ``None``: unchanged)."""
         if isinstance(users, str):
             users = [users]
-        return _rh.resource_share(self._address(), list(users), access_type, notify_users)
+        return _rh.resource_share(
+            self._address(), list(users), access_type, notify_users, allow_reshare
+        )
 
     def _address(self) -> str:
         address = self.rns_address

@@ -61,7 +61,11 @@ def resource_history(name: str, limit: Optional[int] = None) -> List[Dict[str, A
     """The changes of a resource, newest first."""
 
 def resource_share(
-    name: str, users: List[str], access_type: str, notify_users: bool
+    name: str,
+    users: List[str],
+    access_type: str,
+    notify_users: bool,
+    allow_reshare: Optional[bool] = None,
 ) -> Tuple[Dict[str, str], Dict[str, str]]:
     """Shares a remote resource: (added_users, new_users)."""
 

@@ -87,13 +87,15 @@ impl RemoteRns {
         expect_ok(status, &bytes, "revoke your token")
     }
 
-    /// Grants `level` (`read` or `write`) on `name` to usernames or emails.
+    /// Grants `level` (`read` or `write`) on `name` to usernames or emails; for a secret's owner,
+    /// `allow_reshare` also lets (or stops letting) its `write` grantees share it further.
     pub async fn share(
         &self,
         name: &ResourceName,
         users: &[String],
         level: &str,
         notify: bool,
+        allow_reshare: Option<bool>,
     ) -> Result<AccessResult> {
         self.access(
             name,
@@ -101,6 +103,7 @@ impl RemoteRns {
                 users: Some(Users::Many(users.to_vec())),
                 access_level: Some(level.to_owned()),
                 notify_users: Some(notify),
+                allow_reshare,
                 ..AccessRequest::default()
             },
         )

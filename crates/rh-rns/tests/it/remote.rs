@@ -136,6 +136,7 @@ async fn sharing_and_revoking() {
             &["bob@example.com".into(), "carol@example.com".into()],
             "write",
             false,
+            None,
         )
         .await
         .expect("share");
@@ -167,7 +168,7 @@ async fn sharing_and_revoking() {
     ));
     // A stranger cannot share what it cannot see.
     let err = teammate
-        .share(&x, &["carol".into()], "read", false)
+        .share(&x, &["carol".into()], "read", false, None)
         .await
         .expect_err("not visible");
     assert!(matches!(err, Error::NotFound { .. }), "{err}");

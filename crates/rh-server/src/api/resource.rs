@@ -40,7 +40,9 @@ impl From<OpError> for ApiError {
             OpError::Exists(_) => StatusCode::CONFLICT,
             // 422 means "unchanged" to clients; bad input is 400.
             OpError::Unchanged(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            OpError::UnknownUser(_) | OpError::NoSuchVersion(_) => StatusCode::BAD_REQUEST,
+            OpError::UnknownUser(_) | OpError::NoSuchVersion(_) | OpError::ReshareNotSecret(_) => {
+                StatusCode::BAD_REQUEST
+            }
             OpError::HourlyCap => StatusCode::TOO_MANY_REQUESTS,
             OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -445,7 +447,13 @@ fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
             level,
             notify,
             visibility,
+            allow_reshare: req.allow_reshare,
         }),
+        None if req.allow_reshare.is_some() => {
+            return Err(ApiError::bad_request(
+                "allow_reshare goes with a share (read or write), not with denied",
+            ));
+        }
         None => AccessChange::Revoke { users, visibility },
     })
 }
@@ -457,7 +465,7 @@ fn parse_share(body: &Value) -> Result<AccessChange, ApiError> {
     responses(
         (status = 200, description = "who got (or lost) access, in the order given", body = Data<AccessResult>),
         (status = 400, description = "a bad request, an unknown user or too many users", body = ErrorBody),
-        (status = 403, description = "read-only access; a secret's grantee (the owner alone shares a secret)", body = ErrorBody),
+        (status = 403, description = "read-only access; a secret's grantee (the owner alone shares a secret, unless it allowed its write grantees to: allow_reshare)", body = ErrorBody),
         (status = 404, description = "no such resource, or one the caller may not read", body = ErrorBody),
         (status = 429, description = "too many invitations or notifications this hour", body = ErrorBody),
     ))]

@@ -908,6 +908,7 @@ pub(super) async fn share(
         level,
         notify: !form.get("notify").is_empty(),
         visibility: None,
+        allow_reshare: None,
     };
     match ops::share(&state.store, &form.session.user, &l.name, &req).await {
         Ok(shared) if shared.owner_skipped && shared.added.is_empty() && shared.new.is_empty() => {

@@ -392,6 +392,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed(include_str!("../../migrations/0006_session_binding.sql")),
                 false,
             ),
+            Migration::new(
+                7,
+                Cow::Borrowed("secrets their write grantees may share further"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../../migrations/0007_reshare.sql")),
+                false,
+            ),
         ]),
         ..Migrator::DEFAULT
     }

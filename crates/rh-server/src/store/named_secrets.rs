@@ -1,6 +1,7 @@
 //! What named secrets need of the database beyond resources and grants: an audit row that must be written
-//! before a grantee sees values ([`Store::audit_strict`]), and the audit rows about one target, for
-//! `rh-server audit --target NAME` ([`Store::audit_for_target`]).
+//! before a grantee sees values ([`Store::audit_strict`]), the audit rows about one target, for
+//! `rh-server audit --target NAME` ([`Store::audit_for_target`]), and whether the owner lets `write` grantees
+//! share a secret further ([`Store::reshare_allowed`], [`Store::set_reshare`]).
 
 use super::{AccessLevel, Store, StoredResource};
 use crate::Result;
@@ -17,6 +18,65 @@ impl Store {
                 .await;
         }
         let mut w = self.begin_write().await?;
+        audit.write(&mut w.tx).await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the owner of the secret at `uri` lets its `write` grantees share it further (and revoke). Read
+    /// from the database on every call: no cache serves a grant.
+    pub(crate) async fn reshare_allowed(&self, uri: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM reshare WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Sets [`Self::reshare_allowed`] of `uri` on behalf of `by`, with `audit`'s row in the same transaction.
+    pub(crate) async fn set_reshare(
+        &self,
+        uri: &str,
+        allowed: bool,
+        by: &str,
+        audit: &Audit,
+    ) -> Result<()> {
+        let now = super::now();
+        if let Some(w) = self.sqlite_writer() {
+            let (uri, by, audit) = (uri.to_owned(), by.to_owned(), audit.clone());
+            return w
+                .write(move |c| {
+                    if allowed {
+                        c.prepare_cached(
+                            "INSERT INTO reshare (uri, allowed_by, created_at) VALUES (?1, ?2, ?3) \
+                             ON CONFLICT (uri) DO NOTHING",
+                        )?
+                        .execute([&uri, &by, &now])?;
+                    } else {
+                        c.prepare_cached("DELETE FROM reshare WHERE uri = ?1")?
+                            .execute([&uri])?;
+                    }
+                    super::sqlite_write::record(c, &audit)
+                })
+                .await;
+        }
+        let mut w = self.begin_write().await?;
+        if allowed {
+            sqlx::query(
+                "INSERT INTO reshare (uri, allowed_by, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (uri) DO NOTHING",
+            )
+            .bind(uri)
+            .bind(by)
+            .bind(&now)
+            .execute(&mut *w.tx)
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM reshare WHERE uri = $1")
+                .bind(uri)
+                .execute(&mut *w.tx)
+                .await?;
+        }
         audit.write(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())

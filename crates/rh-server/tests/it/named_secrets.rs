@@ -1035,3 +1035,113 @@ async fn a_secret_shared_with_an_unknown_email_is_readable_once_that_account_exi
         let _ = s.delete(&format!("/resource/{uri}"), &ta).await;
     }
 }
+
+#[tokio::test]
+async fn write_grantees_share_a_secret_further_only_while_its_owner_allows_it() {
+    let Some((addr, vtoken)) = vault() else {
+        return;
+    };
+    for kind in backends() {
+        let db = TestDb::new(kind).await;
+        let (alice, bob, carol) = (unique("rsa"), unique("rsb"), unique("rsc"));
+        let ta = db.user(&alice, None);
+        let tb = db.user(&bob, None);
+        let tc = db.user(&carol, None);
+        let extra = vault_args(&db, &addr, &vtoken);
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let s = db.serve_with(&extra);
+        let address = format!("/{alice}/openai");
+        let uri = format!("{alice}:openai");
+        let access = format!("/resource/{uri}/users/access");
+        let put = s
+            .put(
+                &format!("/user/secret/{uri}"),
+                &ta,
+                &put_body(&address, "api_key", "sk-reshare"),
+            )
+            .await;
+        assert_eq!(put.0, 200, "{put:?}");
+        let to = |users: &[&str], level: &str, allow: Option<bool>| {
+            let mut body = share(users, level);
+            if let Some(allow) = allow {
+                body["allow_reshare"] = json!(allow);
+            }
+            body
+        };
+        assert_eq!(
+            s.put(&access, &ta, &to(&[&bob], "write", None)).await.0,
+            200
+        );
+        // Owner-only by default: Bob (write) neither shares nor allows himself to.
+        let only = format!("only {alice} can share, revoke or delete the secret");
+        assert_error(
+            &s.put(&access, &tb, &to(&[&carol], "read", None)).await,
+            403,
+            &only,
+        );
+        assert_error(
+            &s.put(&access, &tb, &to(&[&carol], "read", Some(true)))
+                .await,
+            403,
+            &only,
+        );
+        let shared_with_carol = || async {
+            s.get(&format!("/user/secret/{uri}?shared=true"), &tc)
+                .await
+                .0
+        };
+        assert_eq!(shared_with_carol().await, 404, "nothing was granted");
+
+        // Alice allows it: Bob shares with Carol, who reads the values, and Bob can take it back.
+        let allowed = s.put(&access, &ta, &to(&[&bob], "write", Some(true))).await;
+        assert_eq!(allowed.0, 200, "{allowed:?}");
+        let reshared = s.put(&access, &tb, &to(&[&carol], "read", None)).await;
+        assert_eq!(reshared.0, 200, "{reshared:?}");
+        assert_eq!(shared_with_carol().await, 200);
+        assert_eq!(
+            s.put(&access, &tb, &to(&[&carol], "denied", None)).await.0,
+            200
+        );
+        assert_eq!(shared_with_carol().await, 404, "revoked at once");
+
+        // Alice takes the permission back: Bob is owner-only again on his very next request.
+        assert_eq!(
+            s.put(&access, &ta, &to(&[&bob], "write", Some(false)))
+                .await
+                .0,
+            200
+        );
+        assert_error(
+            &s.put(&access, &tb, &to(&[&carol], "read", None)).await,
+            403,
+            &only,
+        );
+        assert_eq!(shared_with_carol().await, 404);
+        let out = rh_test::stdout(&db.cli(&["audit", "--target", &address]));
+        assert!(
+            out.contains("allow_reshare") && out.contains("owner_only"),
+            "{out}"
+        );
+
+        // Bad input: the flag on another type, or with a revoke.
+        let blob = crate::harness::payload(&format!("/{alice}/blob"), &json!({"path": "p"}));
+        assert_eq!(s.post("/resource", &ta, &blob).await.0, 200);
+        assert_error(
+            &s.put(
+                &format!("/resource/{alice}:blob/users/access"),
+                &ta,
+                &to(&[&bob], "read", Some(true)),
+            )
+            .await,
+            400,
+            "allow_reshare is for secrets",
+        );
+        assert_error(
+            &s.put(&access, &ta, &to(&[&bob], "denied", Some(true)))
+                .await,
+            400,
+            "not with denied",
+        );
+        let _ = s.delete(&format!("/resource/{uri}"), &ta).await;
+    }
+}
