@@ -773,6 +773,30 @@ async fn a_named_secret_has_history_metadata_and_rollback_by_its_writers() {
     assert_eq!(s.delete(&path, &ta).await.0, 200);
 }
 
+/// A server on `db` with the shared OpenBao at `addr`, and `owner`'s secret `/owner/openai` (written with
+/// `token`) holding `api_key = value`: `(server, address, uri)`.
+async fn serve_with_secret(
+    db: &TestDb,
+    (addr, vtoken): (&str, &str),
+    (owner, token): (&str, &str),
+    value: &str,
+) -> (Server, String, String) {
+    let extra = vault_args(db, addr, vtoken);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let s = db.serve_with(&extra);
+    let address = format!("/{owner}/openai");
+    let uri = format!("{owner}:openai");
+    let put = s
+        .put(
+            &format!("/user/secret/{uri}"),
+            token,
+            &put_body(&address, "api_key", value),
+        )
+        .await;
+    assert_eq!(put.0, 200, "{put:?}");
+    (s, address, uri)
+}
+
 /// The KV v2 metadata of `path` (under `secret/`): its HTTP status straight from OpenBao (404 once deleted).
 async fn vault_metadata_status(addr: &str, token: &str, path: &str) -> u16 {
     reqwest::Client::new()
@@ -882,22 +906,17 @@ async fn the_secret_page_rolls_back_for_writers_and_deletes_the_values_with_the_
     let (alice, bob) = (unique("rba"), unique("rbb"));
     let ta = db.user(&alice, None);
     let tb = db.user(&bob, None);
-    let extra = vault_args(&db, &addr, &vtoken);
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let s = db.serve_with(&extra);
-    let address = format!("/{alice}/openai");
-    let uri = format!("{alice}:openai");
+    let (s, address, uri) =
+        serve_with_secret(&db, (&addr, &vtoken), (&alice, &ta), "sk-first").await;
     let path = format!("rh/{alice}/named/openai");
-    for value in ["sk-first", "sk-second"] {
-        let put = s
-            .put(
-                &format!("/user/secret/{uri}"),
-                &ta,
-                &put_body(&address, "api_key", value),
-            )
-            .await;
-        assert_eq!(put.0, 200, "{put:?}");
-    }
+    let put = s
+        .put(
+            &format!("/user/secret/{uri}"),
+            &ta,
+            &put_body(&address, "api_key", "sk-second"),
+        )
+        .await;
+    assert_eq!(put.0, 200, "{put:?}");
     let shared = s
         .put(
             &format!("/resource/{uri}/users/access"),
@@ -979,19 +998,8 @@ async fn a_secret_shared_with_an_unknown_email_is_readable_once_that_account_exi
         let newcomer = unique("ivn");
         let email = format!("{newcomer}@example.com");
         let ta = db.user(&alice, None);
-        let extra = vault_args(&db, &addr, &vtoken);
-        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        let s = db.serve_with(&extra);
-        let address = format!("/{alice}/openai");
-        let uri = format!("{alice}:openai");
-        let put = s
-            .put(
-                &format!("/user/secret/{uri}"),
-                &ta,
-                &put_body(&address, "api_key", "sk-invited"),
-            )
-            .await;
-        assert_eq!(put.0, 200, "{put:?}");
+        let (s, address, uri) =
+            serve_with_secret(&db, (&addr, &vtoken), (&alice, &ta), "sk-invited").await;
         let (st, body) = s
             .put(
                 &format!("/resource/{uri}/users/access"),
@@ -1047,20 +1055,9 @@ async fn write_grantees_share_a_secret_further_only_while_its_owner_allows_it() 
         let ta = db.user(&alice, None);
         let tb = db.user(&bob, None);
         let tc = db.user(&carol, None);
-        let extra = vault_args(&db, &addr, &vtoken);
-        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        let s = db.serve_with(&extra);
-        let address = format!("/{alice}/openai");
-        let uri = format!("{alice}:openai");
+        let (s, address, uri) =
+            serve_with_secret(&db, (&addr, &vtoken), (&alice, &ta), "sk-reshare").await;
         let access = format!("/resource/{uri}/users/access");
-        let put = s
-            .put(
-                &format!("/user/secret/{uri}"),
-                &ta,
-                &put_body(&address, "api_key", "sk-reshare"),
-            )
-            .await;
-        assert_eq!(put.0, 200, "{put:?}");
         let to = |users: &[&str], level: &str, allow: Option<bool>| {
             let mut body = share(users, level);
             if let Some(allow) = allow {
