@@ -2,7 +2,8 @@
 //!
 //! Every Rust file opens with a `//!` module doc; no debugging or placeholder macro and no ignored test is
 //! committed; no crate root silences `dead_code` for the whole crate; the product reads environment variables
-//! only by the names listed in `rh_config::EnvVars`. (Doc lines on public items are the `missing_docs` lint's.)
+//! only by the names listed in `rh_config::EnvVars`. Doc lines on public items are the `missing_docs` lint's:
+//! the workspace turns it on and every crate takes the workspace's lints ([`lints_gaps`]).
 //! Runs as a unit test of xtask, so `cargo test --workspace` checks it.
 
 use std::path::{Path, PathBuf};
@@ -166,6 +167,21 @@ fn rust_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// What keeps the lints from applying everywhere: the workspace manifest without `missing_docs`, or a crate
+/// manifest (path, text) without `[lints] workspace = true`.
+fn lints_gaps(workspace: &str, crates: &[(String, String)]) -> Vec<String> {
+    let mut gaps = Vec::new();
+    if !workspace.contains("\nmissing_docs = \"warn\"") {
+        gaps.push("Cargo.toml: [workspace.lints.rust] lacks missing_docs = \"warn\"".to_owned());
+    }
+    for (path, text) in crates {
+        if !text.contains("[lints]\nworkspace = true") {
+            gaps.push(format!("{path}: no `[lints] workspace = true`"));
+        }
+    }
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +202,31 @@ mod tests {
             bad.extend(check(&rel, &text));
         }
         assert!(bad.is_empty(), "tidy found:\n{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn every_crate_takes_the_workspace_lints_with_missing_docs() {
+        let root = crate::project_root();
+        let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let mut crates = Vec::new();
+        for dir in ["crates", "."] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let manifest = entry.unwrap().path().join("Cargo.toml");
+                let rel = manifest.strip_prefix(&root).unwrap().display().to_string();
+                if dir == "." && rel != "xtask/Cargo.toml" {
+                    continue;
+                }
+                if let Ok(text) = std::fs::read_to_string(&manifest) {
+                    crates.push((rel, text));
+                }
+            }
+        }
+        assert!(crates.len() >= 12, "found {} manifests", crates.len());
+        let gaps = lints_gaps(&workspace, &crates);
+        assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+        // And the rule finds what it is for.
+        let bare = vec![("crates/x/Cargo.toml".to_owned(), "[package]\n".to_owned())];
+        assert_eq!(lints_gaps("[workspace]\n", &bare).len(), 2);
     }
 
     #[test]
