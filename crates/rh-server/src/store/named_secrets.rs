@@ -10,11 +10,13 @@ use crate::audit::{Audit, AuditEntry};
 impl Store {
     /// Writes `audit`'s row now, in its own transaction, and reports a failure (unlike
     /// [`crate::audit::record`]): a read of a secret's values by a grantee happens only once it is audited.
+    /// On SQLite it is a relaxed write ([`super::writer::Writer::write_relaxed`]): committed before the values
+    /// are returned, fsynced with the next durable batch.
     pub(crate) async fn audit_strict(&self, audit: &Audit) -> Result<()> {
         if let Some(w) = self.sqlite_writer() {
             let audit = audit.clone();
             return w
-                .write(move |c| super::sqlite_write::record(c, &audit))
+                .write_relaxed(move |c| super::sqlite_write::record(c, &audit))
                 .await;
         }
         let mut w = self.begin_write().await?;

@@ -27,7 +27,11 @@
 //!   cache once a write of the batch is acknowledged.
 //!
 //! Durability is `PRAGMA synchronous` of the writer's connection ([`Synchronous`]): in WAL mode `FULL`
-//! fsyncs the WAL at every commit, i.e. once per batch; `NORMAL` only at checkpoints.
+//! fsyncs the WAL at every commit, i.e. once per batch; `NORMAL` only at checkpoints. A batch made only of
+//! relaxed writes ([`Writer::write_relaxed`]: the audit rows of secret reads, which change nothing else) commits
+//! under `NORMAL` even when `FULL` is configured: committed and acknowledged as any other (they survive a crash
+//! of rh-server), and fsynced with the next durable batch or checkpoint (a power cut may lose the last ones, as
+//! it may OpenBao's own file audit device). Every other write keeps the configured durability.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -89,12 +93,15 @@ trait Work: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// Sends the result: the write's own after a commit, or `failed` (the batch's error) instead.
     fn reply(self: Box<Self>, failed: Option<&rusqlite::Error>);
+    /// Whether its batch must commit with the configured durability (see the module docs).
+    fn durable(&self) -> bool;
 }
 
 struct Pending<F, T, E> {
     body: Option<F>,
     out: Option<Result<T, E>>,
     reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+    durable: bool,
 }
 
 impl<F, T, E> Work for Pending<F, T, E>
@@ -127,6 +134,10 @@ where
         // The caller may have gone (client disconnected): the write stands, as any in-flight one.
         let _ = self.reply.send(out);
     }
+
+    fn durable(&self) -> bool {
+        self.durable
+    }
 }
 
 enum Msg {
@@ -158,7 +169,7 @@ impl Writer {
         let (queue, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("rh-sqlite-writer".to_owned())
-            .spawn(move || run(&conn, &rx, &generation))
+            .spawn(move || run(&conn, &rx, &generation, synchronous))
             .map_err(|source| Error::Io {
                 context: "cannot start the SQLite writer thread".to_owned(),
                 source,
@@ -173,11 +184,32 @@ impl Writer {
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
+        self.queue_write(body, true).await
+    }
+
+    /// [`Self::write`] for a write whose batch may commit under `NORMAL` when no durable write shares it
+    /// (the module docs say when that is right).
+    pub(crate) async fn write_relaxed<T, E, F>(&self, body: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        self.queue_write(body, false).await
+    }
+
+    async fn queue_write<T, E, F>(&self, body: F, durable: bool) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let work = Pending {
             body: Some(body),
             out: None,
             reply,
+            durable,
         };
         if self.queue.send(Msg::Work(Box::new(work))).is_err() {
             return Err(E::from(stopped()));
@@ -217,10 +249,17 @@ fn open(path: &Path, synchronous: Synchronous) -> Result<Connection> {
     Ok(conn)
 }
 
-/// The thread: batches until every handle is gone or [`Msg::Stop`] arrives.
-fn run(conn: &Connection, rx: &mpsc::Receiver<Msg>, generation: &AtomicU64) {
+/// The thread: batches until every handle is gone or [`Msg::Stop`] arrives. `configured` is the durability of
+/// every batch with a durable write in it.
+fn run(
+    conn: &Connection,
+    rx: &mpsc::Receiver<Msg>,
+    generation: &AtomicU64,
+    configured: Synchronous,
+) {
     let mut carried: VecDeque<Box<dyn Work>> = VecDeque::new();
     let mut stop = None;
+    let mut current = configured;
     loop {
         if carried.is_empty() && stop.is_none() {
             match rx.recv() {
@@ -237,6 +276,18 @@ fn run(conn: &Connection, rx: &mpsc::Receiver<Msg>, generation: &AtomicU64) {
             }
         }
         if !carried.is_empty() {
+            let wanted = if carried.iter().any(|w| w.durable()) {
+                configured
+            } else {
+                Synchronous::Normal
+            };
+            if wanted != current {
+                // Outside a transaction, so it applies to the next commit; a failure keeps the stricter level.
+                match conn.execute_batch(&format!("PRAGMA synchronous = {}", wanted.as_str())) {
+                    Ok(()) => current = wanted,
+                    Err(e) => tracing::error!("cannot set PRAGMA synchronous: {e}"),
+                }
+            }
             batch(conn, &mut carried, generation);
         }
         if carried.is_empty()
@@ -327,4 +378,39 @@ pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer connection's `PRAGMA synchronous` as a write of the batch sees it (1 NORMAL, 2 FULL).
+    fn level(c: &Connection) -> Result<i64> {
+        Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_relaxed_writes_alone_commits_under_normal_and_any_durable_one_under_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let generation = Arc::new(AtomicU64::new(0));
+        let full = Writer::start(
+            &dir.path().join("full.db"),
+            Synchronous::Full,
+            Arc::clone(&generation),
+        )
+        .unwrap();
+        assert_eq!(full.write(level).await.unwrap(), 2);
+        assert_eq!(full.write_relaxed(level).await.unwrap(), 1);
+        assert_eq!(full.write(level).await.unwrap(), 2, "durable again");
+        full.stop().await;
+        let normal = Writer::start(
+            &dir.path().join("normal.db"),
+            Synchronous::Normal,
+            generation,
+        )
+        .unwrap();
+        assert_eq!(normal.write(level).await.unwrap(), 1);
+        assert_eq!(normal.write_relaxed(level).await.unwrap(), 1);
+        normal.stop().await;
+    }
 }
