@@ -1165,6 +1165,39 @@ async fn browser_shows_a_shared_secret_masked_until_revealed() {
         .await,
         1
     );
+
+    // Alice (the owner) sees a Roll back button on the older version; clicking it makes v1's values current as v3.
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(&driver, profile.path(), true).await;
+    let to_values = || {
+        c.execute(
+            "document.getElementById('values').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+    };
+    c.goto(&format!("{base}/login")).await.expect("goto");
+    element(&c, "#token")
+        .await
+        .send_keys(&alice)
+        .await
+        .expect("type");
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    text(&c, "#resources").await;
+    c.goto(&format!("{base}/resources/{uri}"))
+        .await
+        .expect("goto");
+    let values = text(&c, "#values").await;
+    assert!(
+        values.contains("Roll back to v1") && !values.contains("Roll back to v2"),
+        "{values}"
+    );
+    to_values().await.expect("scroll");
+    shots.take(&c, "secret-owner").await;
+    click(&c, "#values button.rollback").await;
+    wait_text(&c, "body", "Secret rolled back").await;
+    let values = text(&c, "#values").await;
+    assert!(values.contains("v3"), "{values}");
+    c.close().await.expect("close");
     s.stop();
     db.cleanup().await;
 }
