@@ -16,11 +16,14 @@
 //! A batch of ONE write (the only kind at one client) needs no savepoint: `BEGIN IMMEDIATE; write; COMMIT`,
 //! or `ROLLBACK` when it failed ([`lone`]): two statements fewer per write.
 //!
-//! **Inline when idle** (`--sqlite-synchronous normal` only): a write that finds nothing queued and the
-//! connection free (`try_lock`) runs as a batch of one on the caller's own thread instead of hopping to the
-//! writer thread and back (two thread wake-ups, most of a lone write's latency on a 2-core machine: issue 17
-//! measured 1-client PUT/s before and after in BENCHMARKS.md). Under load the connection is busy or writes are
-//! queued, so they queue and batch as before. Not under `full`: its commit waits for an fsync, which must not
+//! **Inline when idle** (`--sqlite-synchronous normal` only): a write that starts while no other write is
+//! under way (queued, running or being answered) and finds the connection free (`try_lock`) runs as a batch
+//! of one on the caller's own thread instead of hopping to the writer thread and back (two thread wake-ups,
+//! most of a lone write's latency on a 2-core machine; issue 17, figures in BENCHMARKS.md). With concurrent
+//! writes nothing runs inline: they queue and batch as before; and once the thread has run a batch of
+//! several, nothing runs inline until it runs a batch of one again (64 clients arrive in bursts, and running
+//! each burst's first write inline on a runtime thread fragmented the batches: a quarter to a third fewer
+//! PUT/s in A/B runs). Not under `full`: its commit waits for an fsync, which must not
 //! block a runtime thread. An inline write never waits for another process's lock either: its `BEGIN` runs
 //! with no busy timeout and, refused, the write goes to the queue (whose batch waits as usual).
 //!
@@ -44,7 +47,7 @@
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, mpsc};
 use std::time::Duration;
 
@@ -150,12 +153,14 @@ enum Msg {
 struct Shared {
     /// The read-write connection; `None` once the writer has stopped.
     conn: Mutex<Option<Connection>>,
-    /// Writes sent to the thread and not yet taken by it.
-    queued: AtomicUsize,
+    /// Writes between the start of [`Writer::write`] and its end (queued, running or being answered).
+    active: AtomicUsize,
     /// The read cache's generation counter.
     generation: Arc<AtomicU64>,
     /// Whether an idle writer runs a write on its caller's thread (`NORMAL` only: no fsync at commit).
     inline: bool,
+    /// Whether the last batch was of one write: writes come one at a time, so the next may run inline.
+    last_lone: AtomicBool,
 }
 
 impl Shared {
@@ -188,9 +193,10 @@ impl Writer {
         let conn = open(path, synchronous)?;
         let shared = Arc::new(Shared {
             conn: Mutex::new(Some(conn)),
-            queued: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
             generation,
             inline: synchronous == Synchronous::Normal,
+            last_lone: AtomicBool::new(true),
         });
         let (queue, rx) = mpsc::channel();
         let thread = Arc::clone(&shared);
@@ -217,22 +223,22 @@ impl Writer {
             out: None,
             reply,
         });
+        let active = Active::enter(&self.shared.active);
         // Inline, the reply is sent before this returns `None`: `answer` is ready.
-        if let Some(work) = self.try_inline(work) {
-            self.shared.queued.fetch_add(1, Ordering::AcqRel);
-            if self.queue.send(Msg::Work(work)).is_err() {
-                self.shared.queued.fetch_sub(1, Ordering::AcqRel);
-                return Err(E::from(stopped()));
-            }
+        if let Some(work) = self.try_inline(work, active.alone)
+            && self.queue.send(Msg::Work(work)).is_err()
+        {
+            return Err(E::from(stopped()));
         }
         answer.await.unwrap_or_else(|_| Err(E::from(stopped())))
     }
 
-    /// Runs `work` on this thread as a batch of one when the writer is idle (nothing queued, the connection
-    /// free) and inline writes are on; else gives it back, to be queued.
-    fn try_inline(&self, work: Box<dyn Work>) -> Option<Box<dyn Work>> {
+    /// Runs `work` on this thread as a batch of one when inline writes are on and the writer is idle: no
+    /// other write is under way (`alone`), the writer thread's last batch was of one write (not a burst of
+    /// concurrent ones) and the connection is free; else gives it back, to be queued.
+    fn try_inline(&self, work: Box<dyn Work>, alone: bool) -> Option<Box<dyn Work>> {
         let s = &self.shared;
-        if !s.inline || s.queued.load(Ordering::Acquire) > 0 {
+        if !s.inline || !alone || !s.last_lone.load(Ordering::Relaxed) {
             return Some(work);
         }
         let guard = match s.conn.try_lock() {
@@ -252,6 +258,29 @@ impl Writer {
         if self.queue.send(Msg::Stop(tx)).is_ok() {
             let _ = rx.await;
         }
+    }
+}
+
+/// Counts a write as under way until dropped (also when its caller gives up waiting).
+struct Active<'a> {
+    count: &'a AtomicUsize,
+    /// No other write was under way when this one started.
+    alone: bool,
+}
+
+impl<'a> Active<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        Self {
+            count,
+            alone: before == 0,
+        }
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -283,10 +312,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
     let mut carried: VecDeque<Box<dyn Work>> = VecDeque::new();
     let mut stop = None;
     let take = |msg: Msg, carried: &mut VecDeque<Box<dyn Work>>, stop: &mut Option<_>| match msg {
-        Msg::Work(w) => {
-            shared.queued.fetch_sub(1, Ordering::AcqRel);
-            carried.push_back(w);
-        }
+        Msg::Work(w) => carried.push_back(w),
         Msg::Stop(s) => *stop = Some(s),
     };
     loop {
@@ -303,6 +329,9 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
                 Err(_) => break,
             }
         }
+        shared
+            .last_lone
+            .store(carried.len() == 1, Ordering::Relaxed);
         match conn.as_ref() {
             Some(c) if carried.len() == 1 => {
                 if let Some(w) = carried.pop_front() {
