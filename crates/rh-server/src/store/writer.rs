@@ -2,7 +2,7 @@
 //!
 //! Every SQLite write of the process (accounts, tokens, sessions, resources, history, grants, invitations,
 //! outbox, audit rows, purges) is a closure sent here ([`Writer::write`]); the bodies are in
-//! [`super::sqlite_write`]. The thread owns the only read-write `rusqlite` connection, its statements prepared
+//! [`super::sqlite_write`]. The writer owns the only read-write `rusqlite` connection, its statements prepared
 //! once and cached, and runs every write queued since the last batch in ONE transaction:
 //!
 //! ```text
@@ -13,15 +13,30 @@
 //! COMMIT; generation += 1; then every write's result is sent back
 //! ```
 //!
+//! A batch of ONE write (the only kind at one client) needs no savepoint: `BEGIN IMMEDIATE; write; COMMIT`,
+//! or `ROLLBACK` when it failed ([`lone`]): two statements fewer per write.
+//!
+//! **Inline when idle** (`--sqlite-synchronous normal` only): a write that starts while no other write is
+//! under way (queued, running or being answered) and finds the connection free (`try_lock`) runs as a batch
+//! of one on the caller's own thread instead of hopping to the writer thread and back (two thread wake-ups,
+//! most of a lone write's latency on a 2-core machine; issue 17, figures in BENCHMARKS.md). With concurrent
+//! writes nothing runs inline: they queue and batch as before; and once the thread has run a batch of
+//! several, nothing runs inline until it runs a batch of one again (64 clients arrive in bursts, and running
+//! each burst's first write inline on a runtime thread fragmented the batches: a quarter to a third fewer
+//! PUT/s in A/B runs). Not under `full`: its commit waits for an fsync, which must not
+//! block a runtime thread. An inline write never waits for another process's lock either: its `BEGIN` runs
+//! with no busy timeout and, refused, the write goes to the queue (whose batch waits as usual).
+//!
 //! Invariants:
 //! - **One writer.** Nothing else in the process writes to SQLite (reads use the pool and the hot read; the
-//!   migrations run through the pool before anything is served).
+//!   migrations run through the pool before anything is served). The connection is behind a mutex: the
+//!   thread's batch and an inline write never overlap.
 //! - **Ack after commit.** A write's result, success or error, is sent only after its batch's `COMMIT`
 //!   returned: an error seen by a write may come from a neighbour's uncommitted row, so it too waits. If
 //!   `BEGIN` or `COMMIT` fails, every write of the batch gets that error and nothing of the batch is stored.
-//! - **A savepoint per write**, so a write's failure (an error, a unique violation, an access check refusing)
-//!   rolls back only its own statements; its audit row is inside the same savepoint, so it commits with the
-//!   change or not at all.
+//! - **A savepoint per write** of a batch of several, so a write's failure (an error, a unique violation, an
+//!   access check refusing) rolls back only its own statements; its audit row is inside the same savepoint (or
+//!   the lone write's transaction), so it commits with the change or not at all.
 //! - **Read-cache freshness**: the generation counter of [`super::read_cache`] is bumped before `BEGIN` and
 //!   again after `COMMIT`, before any result is sent, so no lookup read during the batch is served from the
 //!   cache once a write of the batch is acknowledged.
@@ -29,16 +44,16 @@
 //! Durability is `PRAGMA synchronous` of the writer's connection ([`Synchronous`]): in WAL mode `FULL`
 //! fsyncs the WAL at every commit, i.e. once per batch; `NORMAL` only at checkpoints. A batch made only of
 //! relaxed writes ([`Writer::write_relaxed`]: the audit rows of secret reads, which change nothing else) commits
-//! under `NORMAL` even when `FULL` is configured: committed and acknowledged as any other (they survive a crash
-//! of rh-server), and fsynced with the next durable batch or checkpoint (a power cut may lose the last ones, as
-//! it may OpenBao's own file audit device). Every other write keeps the configured durability.
+//! under `NORMAL` even when `FULL` is configured, and so may run inline: committed and acknowledged as any
+//! other (they survive a crash of rh-server), and fsynced with the next durable batch or checkpoint (a power cut
+//! may lose the last ones, as it may OpenBao's own file audit device). Every other write keeps the configured
+//! durability.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, mpsc};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -146,10 +161,56 @@ enum Msg {
     Stop(tokio::sync::oneshot::Sender<()>),
 }
 
+/// What the handles and the thread share.
+struct Shared {
+    /// The read-write connection; `None` once the writer has stopped.
+    conn: Mutex<Option<Connection>>,
+    /// Writes between the start of [`Writer::write`] and its end (queued, running or being answered).
+    active: AtomicUsize,
+    /// The read cache's generation counter.
+    generation: Arc<AtomicU64>,
+    /// Whether an idle writer runs a durable write on its caller's thread (`NORMAL` only: no fsync at
+    /// commit). A relaxed write commits under `NORMAL` whatever is configured, so it may always.
+    inline: bool,
+    /// `serve --sqlite-synchronous`: the durability of every batch with a durable write in it.
+    configured: Synchronous,
+    /// Whether the connection is at `configured` now (else at `NORMAL`); changed only under `conn`'s lock.
+    at_configured: AtomicBool,
+    /// Whether the last batch was of one write: writes come one at a time, so the next may run inline.
+    last_lone: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
+        // A panic while holding it is a write's, caught in `Work::run`; the connection stays usable.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts `conn` (held under the lock) at the durability the next batch needs: the configured one when
+    /// `durable`, else `NORMAL`. Outside a transaction, so it applies to the next commit; a failure keeps the
+    /// level it was at (logged).
+    fn set_level(&self, conn: &Connection, durable: bool) {
+        let wanted = durable || self.configured == Synchronous::Normal;
+        if wanted == self.at_configured.load(Ordering::Relaxed) {
+            return;
+        }
+        let level = if wanted {
+            self.configured
+        } else {
+            Synchronous::Normal
+        };
+        match conn.execute_batch(&format!("PRAGMA synchronous = {}", level.as_str())) {
+            Ok(()) => self.at_configured.store(wanted, Ordering::Relaxed),
+            Err(e) => tracing::error!("cannot set PRAGMA synchronous: {e}"),
+        }
+    }
+}
+
 /// The handle of the writer thread; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Writer {
     queue: mpsc::Sender<Msg>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -166,15 +227,25 @@ impl Writer {
         generation: Arc<AtomicU64>,
     ) -> Result<Self> {
         let conn = open(path, synchronous)?;
+        let shared = Arc::new(Shared {
+            conn: Mutex::new(Some(conn)),
+            active: AtomicUsize::new(0),
+            generation,
+            inline: synchronous == Synchronous::Normal,
+            configured: synchronous,
+            at_configured: AtomicBool::new(true),
+            last_lone: AtomicBool::new(true),
+        });
         let (queue, rx) = mpsc::channel();
+        let thread = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("rh-sqlite-writer".to_owned())
-            .spawn(move || run(&conn, &rx, &generation, synchronous))
+            .spawn(move || run(&thread, &rx))
             .map_err(|source| Error::Io {
                 context: "cannot start the SQLite writer thread".to_owned(),
                 source,
             })?;
-        Ok(Self { queue })
+        Ok(Self { queue, shared })
     }
 
     /// Queues `body` and waits for its result, sent once its batch has committed.
@@ -205,16 +276,41 @@ impl Writer {
         E: From<Error> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let work = Pending {
+        let work: Box<dyn Work> = Box::new(Pending {
             body: Some(body),
             out: None,
             reply,
             durable,
-        };
-        if self.queue.send(Msg::Work(Box::new(work))).is_err() {
+        });
+        let active = Active::enter(&self.shared.active);
+        // Inline, the reply is sent before this returns `None`: `answer` is ready.
+        if let Some(work) = self.try_inline(work, active.alone)
+            && self.queue.send(Msg::Work(work)).is_err()
+        {
             return Err(E::from(stopped()));
         }
         answer.await.unwrap_or_else(|_| Err(E::from(stopped())))
+    }
+
+    /// Runs `work` on this thread as a batch of one when inline writes are on and the writer is idle: no
+    /// other write is under way (`alone`), the writer thread's last batch was of one write (not a burst of
+    /// concurrent ones) and the connection is free; else gives it back, to be queued.
+    fn try_inline(&self, work: Box<dyn Work>, alone: bool) -> Option<Box<dyn Work>> {
+        let s = &self.shared;
+        let may = s.inline || !work.durable();
+        if !may || !alone || !s.last_lone.load(Ordering::Relaxed) {
+            return Some(work);
+        }
+        let guard = match s.conn.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => return Some(work),
+        };
+        // Stopped: the queue answers (it has gone too).
+        let Some(conn) = guard.as_ref() else {
+            return Some(work);
+        };
+        s.set_level(conn, work.durable());
+        lone(conn, work, &s.generation, false)
     }
 
     /// Lets the queued writes finish, then closes the connection (later writes fail).
@@ -223,6 +319,29 @@ impl Writer {
         if self.queue.send(Msg::Stop(tx)).is_ok() {
             let _ = rx.await;
         }
+    }
+}
+
+/// Counts a write as under way until dropped (also when its caller gives up waiting).
+struct Active<'a> {
+    count: &'a AtomicUsize,
+    /// No other write was under way when this one started.
+    alone: bool,
+}
+
+impl<'a> Active<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        Self {
+            count,
+            alone: before == 0,
+        }
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -249,50 +368,51 @@ fn open(path: &Path, synchronous: Synchronous) -> Result<Connection> {
     Ok(conn)
 }
 
-/// The thread: batches until every handle is gone or [`Msg::Stop`] arrives. `configured` is the durability of
-/// every batch with a durable write in it.
-fn run(
-    conn: &Connection,
-    rx: &mpsc::Receiver<Msg>,
-    generation: &AtomicU64,
-    configured: Synchronous,
-) {
+/// The thread: batches until every handle is gone or [`Msg::Stop`] arrives.
+fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
     let mut carried: VecDeque<Box<dyn Work>> = VecDeque::new();
     let mut stop = None;
-    let mut current = configured;
+    let take = |msg: Msg, carried: &mut VecDeque<Box<dyn Work>>, stop: &mut Option<_>| match msg {
+        Msg::Work(w) => carried.push_back(w),
+        Msg::Stop(s) => *stop = Some(s),
+    };
     loop {
         if carried.is_empty() && stop.is_none() {
             match rx.recv() {
-                Ok(Msg::Work(w)) => carried.push_back(w),
-                Ok(Msg::Stop(s)) => stop = Some(s),
+                Ok(msg) => take(msg, &mut carried, &mut stop),
                 Err(_) => return,
             }
         }
+        let mut conn = shared.lock();
         while stop.is_none() && carried.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(Msg::Work(w)) => carried.push_back(w),
-                Ok(Msg::Stop(s)) => stop = Some(s),
+                Ok(msg) => take(msg, &mut carried, &mut stop),
                 Err(_) => break,
             }
         }
-        if !carried.is_empty() {
-            let wanted = if carried.iter().any(|w| w.durable()) {
-                configured
-            } else {
-                Synchronous::Normal
-            };
-            if wanted != current {
-                // Outside a transaction, so it applies to the next commit; a failure keeps the stricter level.
-                match conn.execute_batch(&format!("PRAGMA synchronous = {}", wanted.as_str())) {
-                    Ok(()) => current = wanted,
-                    Err(e) => tracing::error!("cannot set PRAGMA synchronous: {e}"),
+        shared
+            .last_lone
+            .store(carried.len() == 1, Ordering::Relaxed);
+        if let Some(c) = conn.as_ref() {
+            shared.set_level(c, carried.iter().any(|w| w.durable()));
+        }
+        match conn.as_ref() {
+            Some(c) if carried.len() == 1 => {
+                if let Some(w) = carried.pop_front() {
+                    // Refused by another process's lock past the busy timeout: it has its error already.
+                    let _ = lone(c, w, &shared.generation, true);
                 }
             }
-            batch(conn, &mut carried, generation);
+            Some(c) if !carried.is_empty() => batch(c, &mut carried, &shared.generation),
+            Some(_) => {}
+            None => return,
         }
         if carried.is_empty()
             && let Some(s) = stop.take()
         {
+            // Closes the connection; inline writes find `None` from now on.
+            *conn = None;
+            drop(conn);
             let _ = s.send(());
             return;
         }
@@ -301,6 +421,65 @@ fn run(
 
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+fn rolled_back_by_sqlite() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+        Some("the write transaction was rolled back by SQLite".to_owned()),
+    )
+}
+
+/// A batch of one write, without a savepoint: `BEGIN IMMEDIATE; write; COMMIT` (`ROLLBACK` when the write
+/// failed), then its reply. On the writer thread (`on_thread`) `BEGIN` waits for another process's lock up to
+/// the busy timeout and any error is replied; inline it does not wait, and a write that could not begin is
+/// given back untouched, to be queued.
+fn lone(
+    conn: &Connection,
+    mut w: Box<dyn Work>,
+    generation: &AtomicU64,
+    on_thread: bool,
+) -> Option<Box<dyn Work>> {
+    generation.fetch_add(1, Ordering::AcqRel);
+    let begun = if on_thread {
+        exec(conn, "BEGIN IMMEDIATE")
+    } else {
+        let begun = conn
+            .busy_timeout(Duration::ZERO)
+            .and_then(|()| exec(conn, "BEGIN IMMEDIATE"));
+        let restored = conn.busy_timeout(BUSY_TIMEOUT);
+        begun.and(restored)
+    };
+    if let Err(e) = begun {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        generation.fetch_add(1, Ordering::AcqRel);
+        if !on_thread {
+            return Some(w);
+        }
+        tracing::error!("SQLite write failed to begin: {e}");
+        w.reply(Some(&e));
+        return None;
+    }
+    let keep = w.run(conn);
+    let ended = if conn.is_autocommit() {
+        // SQLite rolled the transaction back (disk full, I/O error).
+        Err(rolled_back_by_sqlite())
+    } else if keep {
+        exec(conn, "COMMIT")
+    } else {
+        exec(conn, "ROLLBACK")
+    };
+    if let Err(e) = &ended {
+        tracing::error!("SQLite write failed: {e}");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+    generation.fetch_add(1, Ordering::AcqRel);
+    w.reply(ended.as_ref().err());
+    None
 }
 
 /// Runs the writes of `queue` in one transaction and replies to each; writes left in `queue` (when SQLite
@@ -316,10 +495,7 @@ fn batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Work>>, generation: &At
             ran.push(w);
             if conn.is_autocommit() {
                 // SQLite rolled the whole transaction back (disk full, I/O error): the batch so far is lost.
-                return Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                    Some("the write transaction was rolled back by SQLite".to_owned()),
-                ));
+                return Err(rolled_back_by_sqlite());
             }
             if !keep {
                 exec(conn, "ROLLBACK TO w")?;

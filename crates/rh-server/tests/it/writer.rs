@@ -357,3 +357,81 @@ async fn acknowledged_writes_survive_a_power_cut_under_full() {
     fresh.stop();
     db.cleanup().await;
 }
+
+/// Under `--sqlite-synchronous normal` a write with no other under way runs inline on the request's thread
+/// (issue 17): one after another, successes and failures alike keep the rules (a refused write stores
+/// nothing and has no audit row; each success has its version and audit row); and while another process
+/// holds SQLite's write lock, an inline write does not fail or block a runtime thread: it goes to the writer
+/// thread, whose batch waits for the lock, and is acknowledged once the lock is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lone_writes_under_normal_keep_the_rules_and_wait_for_another_process() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let alice = db.user("alice", None);
+    let bob = db.user("bob", None);
+    let s = db.serve_with(&["--sqlite-synchronous", "normal"]);
+    assert_eq!(
+        s.post(
+            "/resource",
+            &alice,
+            &payload("/alice/lone", &json!({ "n": 0 }))
+        )
+        .await
+        .0,
+        200
+    );
+    let audit_before = db.count("SELECT COUNT(*) FROM audit_log").await;
+    for i in 1..=5 {
+        let own = payload("/alice/lone", &json!({ "n": i }));
+        assert_eq!(s.put("/resource/alice:lone", &alice, &own).await.0, 200);
+        // Unchanged (422), hidden (404), and a duplicate create (409): each a lone write that fails alone.
+        assert_eq!(s.put("/resource/alice:lone", &alice, &own).await.0, 422);
+        let foreign = payload("/alice/lone", &json!({ "n": 100 + i }));
+        assert_eq!(s.put("/resource/alice:lone", &bob, &foreign).await.0, 404);
+        assert_eq!(s.post("/resource", &alice, &own).await.0, 409);
+    }
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_log").await - audit_before,
+        5,
+        "an audit row for each success and none for a failure"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM resource_history WHERE uri = 'alice:lone'")
+            .await,
+        6
+    );
+
+    // Another process takes the write lock for a while.
+    let file = db.data_dir().join("rh-server.db");
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&file).expect("open");
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .expect("take the write lock");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(700));
+        conn.execute_batch("COMMIT").expect("release");
+    });
+    locked_rx.recv().expect("the lock is held");
+    let t0 = Instant::now();
+    let (st, body) = s
+        .put(
+            "/resource/alice:lone",
+            &alice,
+            &payload("/alice/lone", &json!({ "n": 42 })),
+        )
+        .await;
+    let waited = t0.elapsed();
+    holder.join().expect("lock holder");
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        waited >= Duration::from_millis(300),
+        "acknowledged while another process held the lock: {waited:?}"
+    );
+    let (_, now) = s.get("/resource/alice:lone", &alice).await;
+    assert_eq!(now["data"]["data"]["n"], 42);
+    // And inline again once the writer is idle.
+    let after = payload("/alice/lone", &json!({ "n": 43 }));
+    assert_eq!(s.put("/resource/alice:lone", &alice, &after).await.0, 200);
+    drop(s);
+    db.cleanup().await;
+}
