@@ -223,6 +223,18 @@ def test_the_tutorials_share_prints_what_runhouse_printed(workdir, home, cli, rh
     assert repr(c.share(users=["teammate1@email.com"], access_type="write")) == "({}, {'teammate1@email.com': 'write'})"
 
 
+def test_allow_reshare_reaches_the_server_and_is_for_secrets_only(workdir, home, cli, rh_server):
+    login(cli, rh_server, "alice")
+    c = rh.ondemand_cluster(name="reshare_c", instance_type="V100:1", provider="aws").save()
+    with pytest.raises(rh.RhError, match="allow_reshare is for secrets"):
+        c.share(["teammate2@email.com"], access_type="write", allow_reshare=True)
+    # Nothing was shared by the refused request; without the flag the same share goes through.
+    assert c.share(["teammate2@email.com"], access_type="write", notify_users=False) == (
+        {},
+        {"teammate2@email.com": "write"},
+    )
+
+
 def test_what_the_cli_saved_remotely_python_loads(workdir, home, cli, rh_server):
     login(cli, rh_server, "alice")
     cli("cluster", "create", "/alice/hosts", "--ips", "1.2.3.4")
