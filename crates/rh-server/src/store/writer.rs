@@ -20,12 +20,21 @@
 //! under way (queued, running or being answered) and finds the connection free (`try_lock`) runs as a batch
 //! of one on the caller's own thread instead of hopping to the writer thread and back (two thread wake-ups,
 //! most of a lone write's latency on a 2-core machine; issue 17, figures in BENCHMARKS.md). With concurrent
-//! writes nothing runs inline: they queue and batch as before; and once the thread has run a batch of
-//! several, nothing runs inline until it runs a batch of one again (64 clients arrive in bursts, and running
-//! each burst's first write inline on a runtime thread fragmented the batches: a quarter to a third fewer
-//! PUT/s in A/B runs). Not under `full`: its commit waits for an fsync, which must not
-//! block a runtime thread. An inline write never waits for another process's lock either: its `BEGIN` runs
-//! with no busy timeout and, refused, the write goes to the queue (whose batch waits as usual).
+//! writes nothing runs inline: they queue and batch as before; and once a write has started while another
+//! was under way, nothing runs inline until [`QUIET_WRITES`] writes in a row have started alone. (Looser
+//! tests cost 64 clients PUT/s in A/B runs: "nothing queued" ran each burst's first write inline on a
+//! runtime thread and fragmented the batches, a quarter to a third fewer; "the thread's last batch was of
+//! one" still about 15% fewer.) Not under `full`: its commit waits for an fsync, which must not block a runtime
+//! thread (a relaxed write, below, commits under `NORMAL` and so may run inline under `full` too). (Under `normal` a commit may still run SQLite's automatic checkpoint, two fsyncs every ~1,000 WAL
+//! pages: inline, that wait is on a runtime thread while no other write is under way.) An inline write never
+//! waits for another process's lock either: its `BEGIN` runs with no busy timeout and, refused, the write
+//! goes to the queue (whose batch waits as usual).
+//!
+//! Tried and not kept: `PRAGMA wal_autocheckpoint = 4000` (SQLite's default is 1,000 pages). A PUT with
+//! history and audit row writes about 7 WAL pages, so every ~70th lone write also checkpoints (copies the WAL
+//! into the database and fsyncs both) on its own path; 4,000 cut the 1-client p99 (about 6 → 4 ms) but the
+//! bigger checkpoints pushed the 64-client (one resource) p99 to 42 and 52 ms in two runs (30 and 34 ms for
+//! the server before these changes, alternated with them) against a 50 ms target.
 //!
 //! Invariants:
 //! - **One writer.** Nothing else in the process writes to SQLite (reads use the pool and the hot read; the
@@ -62,6 +71,13 @@ use crate::{Error, Result};
 
 /// Most writes in one transaction; more wait for the next batch.
 const MAX_BATCH: usize = 512;
+
+/// Writes that must start one at a time, none while another is under way, before an idle writer runs
+/// writes inline again.
+const QUIET_WRITES: u64 = 1000;
+
+/// [`Shared::last_concurrent`] before any write started while another was under way.
+const NEVER: u64 = u64::MAX;
 
 /// How long a batch waits for the database lock another process (`rh-server user token`) holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -176,8 +192,10 @@ struct Shared {
     configured: Synchronous,
     /// Whether the connection is at `configured` now (else at `NORMAL`); changed only under `conn`'s lock.
     at_configured: AtomicBool,
-    /// Whether the last batch was of one write: writes come one at a time, so the next may run inline.
-    last_lone: AtomicBool,
+    /// Writes started so far: a sequence number.
+    started: AtomicU64,
+    /// The sequence number of the last write that started while another was under way ([`NEVER`] if none).
+    last_concurrent: AtomicU64,
 }
 
 impl Shared {
@@ -234,7 +252,8 @@ impl Writer {
             inline: synchronous == Synchronous::Normal,
             configured: synchronous,
             at_configured: AtomicBool::new(true),
-            last_lone: AtomicBool::new(true),
+            started: AtomicU64::new(0),
+            last_concurrent: AtomicU64::new(NEVER),
         });
         let (queue, rx) = mpsc::channel();
         let thread = Arc::clone(&shared);
@@ -283,8 +302,12 @@ impl Writer {
             durable,
         });
         let active = Active::enter(&self.shared.active);
+        let n = self.shared.started.fetch_add(1, Ordering::Relaxed);
+        if !active.alone {
+            self.shared.last_concurrent.store(n, Ordering::Relaxed);
+        }
         // Inline, the reply is sent before this returns `None`: `answer` is ready.
-        if let Some(work) = self.try_inline(work, active.alone)
+        if let Some(work) = self.try_inline(work, active.alone, n)
             && self.queue.send(Msg::Work(work)).is_err()
         {
             return Err(E::from(stopped()));
@@ -292,13 +315,16 @@ impl Writer {
         answer.await.unwrap_or_else(|_| Err(E::from(stopped())))
     }
 
-    /// Runs `work` on this thread as a batch of one when inline writes are on and the writer is idle: no
-    /// other write is under way (`alone`), the writer thread's last batch was of one write (not a burst of
-    /// concurrent ones) and the connection is free; else gives it back, to be queued.
-    fn try_inline(&self, work: Box<dyn Work>, alone: bool) -> Option<Box<dyn Work>> {
+    /// Runs `work` (the `n`th write) on this thread as a batch of one when inline writes are on and the
+    /// writer is idle: no other write is under way (`alone`), none of the last [`QUIET_WRITES`] started
+    /// while another was (writes come one at a time, not in bursts of concurrent ones), and the connection is
+    /// free; else gives it back, to be queued.
+    fn try_inline(&self, work: Box<dyn Work>, alone: bool, n: u64) -> Option<Box<dyn Work>> {
         let s = &self.shared;
+        let last = s.last_concurrent.load(Ordering::Relaxed);
+        let quiet = last == NEVER || n.saturating_sub(last) > QUIET_WRITES;
         let may = s.inline || !work.durable();
-        if !may || !alone || !s.last_lone.load(Ordering::Relaxed) {
+        if !may || !alone || !quiet {
             return Some(work);
         }
         let guard = match s.conn.try_lock() {
@@ -390,9 +416,6 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
                 Err(_) => break,
             }
         }
-        shared
-            .last_lone
-            .store(carried.len() == 1, Ordering::Relaxed);
         if let Some(c) = conn.as_ref() {
             shared.set_level(c, carried.iter().any(|w| w.durable()));
         }
