@@ -140,7 +140,17 @@ def test_an_unknown_blob_is_a_file_not_found_error_naming_it(workdir, home):
         rh.blob(name="~/nope")
 
 
-def test_ctrl_c_during_a_long_file_write_raises_keyboard_interrupt_and_leaves_nothing(workdir, home):
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt in this test, as in a terminal, whatever the parent process left:
+    a run started in the background of a non-interactive shell inherits SIGINT ignored, and Python then
+    installs no handler."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_during_a_long_file_write_raises_keyboard_interrupt_and_leaves_nothing(workdir, home, ctrl_c_raises):
     dest_dir = workdir / "big"
     data = b"\xab" * (512 * 1024 * 1024)
     staging = dest_dir / ".rh-staging"
@@ -168,7 +178,9 @@ def test_ctrl_c_during_a_long_file_write_raises_keyboard_interrupt_and_leaves_no
     assert not rh.exists("~/big") and not (workdir / "rh").exists()
 
 
-def test_ctrl_c_during_an_s3_write_raises_keyboard_interrupt_and_leaves_no_object(workdir, home, s3, cli):
+def test_ctrl_c_during_an_s3_write_raises_keyboard_interrupt_and_leaves_no_object(
+    workdir, home, s3, cli, ctrl_c_raises
+):
     import logging
 
     class CtrlCWhenWriting(logging.Handler):
