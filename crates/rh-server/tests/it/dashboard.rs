@@ -586,6 +586,18 @@ impl Shots {
     }
 }
 
+/// Signs in on the login page with `token` and waits for the resource list.
+async fn browser_sign_in(c: &Client, base: &str, token: &str) {
+    c.goto(&format!("{base}/login")).await.expect("goto");
+    element(c, "#token")
+        .await
+        .send_keys(token)
+        .await
+        .expect("type");
+    click(c, "form[action='/login'] button[type=submit]").await;
+    text(c, "#resources").await;
+}
+
 async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
     match c
         .wait()
@@ -1122,14 +1134,7 @@ async fn browser_shows_a_shared_secret_masked_until_revealed() {
         dir: screenshot_dir(),
     };
     let base = &s.url;
-    c.goto(&format!("{base}/login")).await.expect("goto");
-    element(&c, "#token")
-        .await
-        .send_keys(&bob)
-        .await
-        .expect("type");
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    text(&c, "#resources").await;
+    browser_sign_in(&c, base, &bob).await;
     c.goto(&format!("{base}/resources/{uri}"))
         .await
         .expect("goto");
@@ -1175,14 +1180,7 @@ async fn browser_shows_a_shared_secret_masked_until_revealed() {
             vec![],
         )
     };
-    c.goto(&format!("{base}/login")).await.expect("goto");
-    element(&c, "#token")
-        .await
-        .send_keys(&alice)
-        .await
-        .expect("type");
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    text(&c, "#resources").await;
+    browser_sign_in(&c, base, &alice).await;
     c.goto(&format!("{base}/resources/{uri}"))
         .await
         .expect("goto");

@@ -822,18 +822,9 @@ async fn deleting_a_secret_resource_deletes_its_values_and_keeps_the_row_while_v
         let address = format!("/{alice}/openai");
         let uri = format!("{alice}:openai");
         let path = format!("rh/{alice}/named/openai");
-        let up = vault_args(&db, &addr, &vtoken);
-        let up: Vec<&str> = up.iter().map(String::as_str).collect();
         {
-            let s = db.serve_with(&up);
-            let put = s
-                .put(
-                    &format!("/user/secret/{uri}"),
-                    &ta,
-                    &put_body(&address, "api_key", "sk-delete-me"),
-                )
-                .await;
-            assert_eq!(put.0, 200, "{put:?}");
+            let (s, _, _) =
+                serve_with_secret(&db, (&addr, &vtoken), (&alice, &ta), "sk-delete-me").await;
             let shared = s
                 .put(
                     &format!("/resource/{uri}/users/access"),
